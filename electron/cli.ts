@@ -1,0 +1,310 @@
+/**
+ * The millwright command line. Every command calls the same contract as the
+ * app: arguments become a method's input, validated by its schema.
+ *
+ * Exit codes: 0 success, 2 bad input (one-line reason on stderr), 1 internal failure.
+ * With --json the result is JSON on stdout and progress goes to stderr.
+ */
+import path from 'node:path';
+import type { JobInfo, MethodName, Output } from '../shared/api';
+import { AppError, USER_ERROR_CODES, toErrorInfo, type ErrorCode } from '../shared/errors';
+import { formatDuration, formatPercent, textTable } from '../shared/format';
+import { appRoot, appVersion } from './services/app/app-root';
+import { createCore, type Core } from './services/compose';
+import { resolveWorkspaceDir } from './services/workspace/location';
+import { logInternal } from './services/api/dispatch';
+
+interface Parsed {
+  command: string | undefined;
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+interface CommandSpec {
+  summary: string;
+  usage: string;
+  flags: Record<string, 'value' | 'switch'>;
+  run(ctx: CliContext, args: Parsed): Promise<unknown>;
+}
+
+interface CliContext {
+  json: boolean;
+  workspaceDir: string;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  core(): Core;
+  call<K extends MethodName>(name: K, arg: unknown): Promise<Output<K>>;
+}
+
+const GLOBAL_FLAGS: Record<string, 'value' | 'switch'> = { workspace: 'value', json: 'switch', help: 'switch' };
+
+const COMMANDS: Record<string, CommandSpec> = {
+  version: {
+    summary: 'Show the version of Millwright and of the workspace.',
+    usage: 'millwright version',
+    flags: {},
+    async run(ctx) {
+      const info = await ctx.call('app.info', {});
+      if (!ctx.json) ctx.out(`Millwright ${info.version}\nWorkspace ${info.workspace} (schema ${info.schemaVersion})\nNode ${info.nodeVersion}`);
+      return info;
+    },
+  },
+  'serve-app': {
+    summary: 'Serve the app to a browser on this computer (server mode).',
+    usage: 'millwright serve-app [--port N] [--host 127.0.0.1]',
+    flags: { port: 'value', host: 'value' },
+    async run(ctx, args) {
+      const port = intFlag(args, 'port', 0, 65535) ?? 0;
+      const host = stringFlag(args, 'host') ?? '127.0.0.1';
+      const { startServer } = await import('./server');
+      const core = ctx.core();
+      const server = await startServer({ core, rendererDir: path.join(appRoot(), 'dist', 'renderer'), port, host });
+      const info = { url: server.url, open: server.openUrl, workspace: core.ws.dir, pid: process.pid };
+      if (ctx.json) ctx.out(JSON.stringify(info));
+      else {
+        ctx.out(`Millwright ${core.version} is running.\n\n  Open this link in a browser:  ${server.openUrl}\n\n  Workspace: ${core.ws.dir}\n  Press Ctrl+C to stop.`);
+        if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+          ctx.err(`Warning: listening on ${host}, so other computers can reach this app. Anyone with the link above can use it.`);
+        }
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      ctx.err('Stopping…');
+      await server.close();
+      return undefined;
+    },
+  },
+  jobs: {
+    summary: 'List background tasks, show one, or run one here with progress.',
+    usage: 'millwright jobs [--state running,failed] [--limit N]\n       millwright jobs show <id>\n       millwright jobs run system-check [--seconds N]',
+    flags: { state: 'value', limit: 'value', seconds: 'value' },
+    async run(ctx, args) {
+      const [sub, id] = args.positional;
+      if (sub === 'show') {
+        if (!id) throw new AppError('bad_input', 'Which task? Give its id: millwright jobs show <id>.');
+        const job = await ctx.call('jobs.get', { id });
+        if (!ctx.json) ctx.out(describeJob(job));
+        return job;
+      }
+      if (sub === 'run') {
+        if (id !== 'system-check') throw new AppError('bad_input', `Unknown task "${id ?? ''}". Tasks you can run: system-check.`);
+        const seconds = numberFlag(args, 'seconds');
+        return runJobHere(ctx, await ctx.call('system.check', seconds === undefined ? {} : { seconds }));
+      }
+      if (sub !== undefined && sub !== 'list') throw new AppError('bad_input', `Unknown jobs command "${sub}". Use list, show or run.`);
+      const state = stringFlag(args, 'state');
+      const input: Record<string, unknown> = {};
+      if (state) input.states = state.split(',').map((s) => s.trim());
+      const limit = intFlag(args, 'limit', 1, 500);
+      if (limit !== undefined) input.limit = limit;
+      const jobs = await ctx.call('jobs.list', input);
+      if (!ctx.json) {
+        ctx.out(
+          jobs.length
+            ? textTable(
+                ['ID', 'TASK', 'STATE', 'PROGRESS', 'STARTED', 'TOOK'],
+                jobs.map((j) => [j.id, j.title, j.state, formatPercent(j.progress), j.createdAt.replace('T', ' ').slice(0, 19), took(j)]),
+              )
+            : 'No tasks yet.',
+        );
+      }
+      return jobs;
+    },
+  },
+  audit: {
+    summary: 'Show the audit log: who did what, and when.',
+    usage: 'millwright audit [--limit N] [--action NAME]',
+    flags: { limit: 'value', action: 'value' },
+    async run(ctx, args) {
+      const input: Record<string, unknown> = {};
+      const limit = intFlag(args, 'limit', 1, 1000);
+      if (limit !== undefined) input.limit = limit;
+      const action = stringFlag(args, 'action');
+      if (action) input.action = action;
+      const entries = await ctx.call('audit.list', input);
+      if (!ctx.json) {
+        ctx.out(
+          entries.length
+            ? textTable(
+                ['WHEN', 'WHO', 'WHAT', 'DETAILS'],
+                entries.map((e) => [e.at.replace('T', ' ').slice(0, 19), e.who, e.action, JSON.stringify(e.details).slice(0, 80)]),
+              )
+            : 'The audit log is empty.',
+        );
+      }
+      return entries;
+    },
+  },
+};
+
+function took(j: JobInfo): string {
+  if (!j.startedAt) return '';
+  const end = j.endedAt ? Date.parse(j.endedAt) : Date.now();
+  return formatDuration(end - Date.parse(j.startedAt));
+}
+
+function describeJob(j: JobInfo): string {
+  const lines = [
+    `${j.title} (${j.id})`,
+    `  state     ${j.state}${j.state === 'running' ? ` ${formatPercent(j.progress)}` : ''}`,
+    `  message   ${j.message}`,
+    `  started   ${j.startedAt ?? '–'} by ${j.createdBy}`,
+    `  ended     ${j.endedAt ?? '–'}`,
+  ];
+  if (j.error) lines.push(`  reason    ${j.error.message}`);
+  if (j.result !== null) lines.push(`  result    ${JSON.stringify(j.result)}`);
+  return lines.join('\n');
+}
+
+async function runJobHere(ctx: CliContext, job: JobInfo): Promise<JobInfo> {
+  const core = ctx.core();
+  let last = '';
+  const onEvent = (e: { type: string; job?: JobInfo }) => {
+    if (e.type !== 'job' || e.job?.id !== job.id) return;
+    const line = `${formatPercent(e.job.progress).padStart(5)}  ${e.job.message}`;
+    if (line !== last) ctx.err(line);
+    last = line;
+  };
+  core.events.on('event', onEvent);
+  const onSigint = () => core.jobs.cancel(job.id);
+  process.on('SIGINT', onSigint);
+  try {
+    const final = await core.jobs.wait(job.id);
+    if (final.state === 'failed') throw new AppError('job_failed', final.error?.message ?? 'The task failed.');
+    if (final.state === 'cancelled') throw new AppError('cancelled', 'The task was cancelled.');
+    if (!ctx.json) ctx.out(describeJob(final));
+    return final;
+  } finally {
+    core.events.off('event', onEvent);
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function parseArgs(argv: string[]): Parsed {
+  const flags = new Map<string, string | true>();
+  const positional: string[] = [];
+  let command: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = a.slice(2, eq < 0 ? undefined : eq);
+      if (eq >= 0) flags.set(name, a.slice(eq + 1));
+      else {
+        const next = argv[i + 1];
+        const wantsValue = GLOBAL_FLAGS[name] === 'value' || Object.values(COMMANDS).some((c) => c.flags[name] === 'value');
+        if (wantsValue && next !== undefined && !next.startsWith('--')) {
+          flags.set(name, next);
+          i++;
+        } else flags.set(name, true);
+      }
+    } else if (a === '-h') flags.set('help', true);
+    else if (command === undefined) command = a;
+    else positional.push(a);
+  }
+  return { command, positional, flags };
+}
+
+function stringFlag(args: Parsed, name: string): string | undefined {
+  const v = args.flags.get(name);
+  if (v === true) throw new AppError('bad_input', `--${name} needs a value.`, name);
+  return v;
+}
+
+function numberFlag(args: Parsed, name: string): number | undefined {
+  const v = stringFlag(args, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new AppError('bad_input', `--${name} must be a number (got "${v}").`, name);
+  return n;
+}
+
+function intFlag(args: Parsed, name: string, min: number, max: number): number | undefined {
+  const n = numberFlag(args, name);
+  if (n === undefined) return undefined;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new AppError('bad_input', `--${name} must be a whole number from ${min} to ${max} (got ${n}).`, name);
+  }
+  return n;
+}
+
+function helpText(): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(11)} ${c.summary}`);
+  return [
+    'Usage: millwright <command> [options]',
+    '',
+    'Commands:',
+    ...rows,
+    '',
+    'Options for every command:',
+    '  --workspace DIR  Use this workspace folder (default: $MILLWRIGHT_HOME, else the app-data folder).',
+    '  --json           Print the result as JSON on stdout; progress goes to stderr.',
+    '  --help           Show help for a command.',
+    '',
+    'Exit codes: 0 success, 2 bad input, 1 internal failure.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const out = (t: string) => process.stdout.write(t + '\n');
+  const err = (t: string) => process.stderr.write(t + '\n');
+  let args: Parsed;
+  let json = false;
+  let core: Core | undefined;
+  try {
+    args = parseArgs(argv);
+    json = args.flags.get('json') === true;
+    if (args.flags.get('version') === true && !args.command) args.command = 'version';
+    if (!args.command) {
+      if (args.flags.get('help') === true) {
+        out(helpText());
+        return 0;
+      }
+      err(helpText());
+      return 2;
+    }
+    const spec = COMMANDS[args.command];
+    if (!spec) throw new AppError('bad_input', `Unknown command "${args.command}". Run "millwright --help" to see the commands.`);
+    if (args.flags.get('help') === true) {
+      out(`${spec.summary}\n\nUsage: ${spec.usage}`);
+      return 0;
+    }
+    for (const name of args.flags.keys()) {
+      if (!(name in GLOBAL_FLAGS) && !(name in spec.flags)) {
+        throw new AppError('bad_input', `Unknown option --${name} for "${args.command}". Usage: ${spec.usage.split('\n')[0]}`, name);
+      }
+    }
+    const workspaceDir = resolveWorkspaceDir(stringFlag(args, 'workspace'));
+    const ctx: CliContext = {
+      json,
+      workspaceDir,
+      out,
+      err,
+      core: () => (core ??= createCore({ workspaceDir })),
+      async call(name, arg) {
+        const reply = await ctx.core().call(name, arg);
+        if (!reply.ok) throw new AppError(reply.error.code as ErrorCode, reply.error.message, reply.error.field);
+        return reply.value as never;
+      },
+    };
+    const result = await spec.run(ctx, args);
+    if (json && result !== undefined && args.command !== 'serve-app') out(JSON.stringify(result, null, 2));
+    return 0;
+  } catch (e) {
+    const info = toErrorInfo(e);
+    if (!(e instanceof AppError) && core) logInternal(core.ws.logDir, `cli ${argv.join(' ')}`, e);
+    err(`millwright: ${info.message.replace(/\s+/g, ' ')}`);
+    return USER_ERROR_CODES.has(info.code) ? 2 : 1;
+  } finally {
+    await core?.close();
+  }
+}
+
+export { appVersion };

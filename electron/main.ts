@@ -1,0 +1,190 @@
+/**
+ * Electron's main process: one window, the application menu, and the IPC
+ * adapter into the core services. Only this file and preload.ts import electron.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type MenuItemConstructorOptions } from 'electron';
+import type { AppEvent } from '../shared/api';
+import { COMMANDS, type CommandDef } from '../shared/commands';
+import { createCore, type Core } from './services/compose';
+import { resolveWorkspaceDir } from './services/workspace/location';
+import { CSP } from './server';
+import { toErrorInfo } from '../shared/errors';
+
+const RENDERER = path.join(__dirname, '..', 'renderer', 'index.html');
+const RENDERER_URL = new URL(`file://${RENDERER.split(path.sep).join('/')}`).href;
+
+let core: Core | undefined;
+let win: BrowserWindow | undefined;
+
+function workspaceFlag(): string | undefined {
+  const i = process.argv.indexOf('--workspace');
+  return i >= 0 ? process.argv[i + 1] : process.argv.find((a) => a.startsWith('--workspace='))?.split('=')[1];
+}
+
+interface WindowState {
+  width: number;
+  height: number;
+  x?: number;
+  y?: number;
+  maximized?: boolean;
+}
+
+function stateFile(): string {
+  return path.join(app.getPath('userData'), 'window-state.json');
+}
+
+function loadWindowState(): WindowState {
+  try {
+    const s = JSON.parse(fs.readFileSync(stateFile(), 'utf8')) as WindowState;
+    if (s.width >= 800 && s.height >= 560) return s;
+  } catch {
+    // First start, or an unreadable file: use the default size.
+  }
+  return { width: 1400, height: 900 };
+}
+
+function saveWindowState(w: BrowserWindow): void {
+  const b = w.getNormalBounds();
+  try {
+    fs.mkdirSync(path.dirname(stateFile()), { recursive: true });
+    fs.writeFileSync(stateFile(), JSON.stringify({ ...b, maximized: w.isMaximized() }));
+  } catch {
+    // Remembering the size is a convenience; never block closing on it.
+  }
+}
+
+function send(event: AppEvent): void {
+  if (win && !win.isDestroyed()) win.webContents.send('millwright:event', event);
+}
+
+function buildMenu(): void {
+  const item = (c: CommandDef): MenuItemConstructorOptions => ({
+    label: c.label,
+    accelerator: c.accelerator,
+    click: () => send({ type: 'command', id: c.id }),
+  });
+  const of = (menu: CommandDef['menu']) => COMMANDS.filter((c) => c.menu === menu).map(item);
+  const isMac = process.platform === 'darwin';
+  const template: MenuItemConstructorOptions[] = [
+    ...(isMac ? [{ role: 'appMenu' as const }] : []),
+    { label: '&File', submenu: [...of('file'), { type: 'separator' }, isMac ? { role: 'close' } : { role: 'quit' }] },
+    { role: 'editMenu' },
+    {
+      label: '&View',
+      submenu: [
+        ...of('view'),
+        { type: 'separator' },
+        { role: 'reload' },
+        { role: 'resetZoom' },
+        { role: 'zoomIn' },
+        { role: 'zoomOut' },
+        { type: 'separator' },
+        { role: 'togglefullscreen' },
+        ...(app.isPackaged ? [] : [{ role: 'toggleDevTools' as const }]),
+      ],
+    },
+    { label: '&Go', submenu: of('go') },
+    {
+      label: '&Help',
+      submenu: [
+        ...of('help'),
+        { label: 'Open Workspace Folder', click: () => core && void shell.openPath(core.ws.dir) },
+        { label: 'Open Log Folder', click: () => core && void shell.openPath(core.ws.logDir) },
+      ],
+    },
+  ];
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+}
+
+function createWindow(): void {
+  const state = loadWindowState();
+  win = new BrowserWindow({
+    ...state,
+    minWidth: 960,
+    minHeight: 640,
+    title: 'Millwright',
+    show: false,
+    backgroundColor: '#f4f5f7',
+    webPreferences: {
+      preload: path.join(__dirname, 'preload.js'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+  if (state.maximized) win.maximize();
+  win.once('ready-to-show', () => win?.show());
+  win.on('close', () => win && saveWindowState(win));
+  void win.loadFile(RENDERER);
+}
+
+function hardenContents(): void {
+  app.on('web-contents-created', (_e, contents) => {
+    contents.on('will-navigate', (event, url) => {
+      if (url !== RENDERER_URL) event.preventDefault();
+    });
+    contents.on('will-redirect', (event) => event.preventDefault());
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  });
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.webRequest.onBeforeRequest((details, callback) => {
+    // The renderer loads only its own files; the app makes no other network call.
+    callback({ cancel: !details.url.startsWith('file://') && !details.url.startsWith('devtools://') });
+  });
+}
+
+function registerIpc(c: Core): void {
+  ipcMain.handle('millwright:call', async (event, name: unknown, arg: unknown) => {
+    if (event.senderFrame?.url !== RENDERER_URL) {
+      return { ok: false, error: { code: 'forbidden', message: 'Calls are accepted only from the Millwright window.' } };
+    }
+    return c.call(name, arg);
+  });
+  c.events.on('event', send);
+}
+
+app.enableSandbox();
+if (!app.requestSingleInstanceLock()) app.quit();
+app.on('second-instance', () => {
+  if (win) {
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  }
+});
+
+void app.whenReady().then(() => {
+  try {
+    core = createCore({ workspaceDir: resolveWorkspaceDir(workspaceFlag()), electronVersion: process.versions.electron ?? null });
+  } catch (err) {
+    dialog.showErrorBox('Millwright cannot open its workspace', toErrorInfo(err).message);
+    app.exit(2);
+    return;
+  }
+  hardenContents();
+  registerIpc(core);
+  buildMenu();
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+});
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+
+let quitting = false;
+app.on('will-quit', (event) => {
+  if (quitting || !core) return;
+  quitting = true;
+  event.preventDefault();
+  void core.close().finally(() => app.quit());
+});

@@ -1,0 +1,253 @@
+/**
+ * Server mode: the renderer and the API over HTTP on loopback, for browsers,
+ * for the end-to-end tests and for teams that run Millwright on a plant server.
+ *
+ * Every /api request must carry the per-start token (Authorization: Bearer,
+ * or ?token= for the event stream, which EventSource cannot give headers), and
+ * requests from another origin or for another host name are refused.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { AppEvent, Envelope } from '../shared/api';
+import { AppError, HTTP_STATUS, toErrorInfo, type ErrorCode } from '../shared/errors';
+import type { Core } from './services/compose';
+import { logInternal } from './services/api/dispatch';
+
+export const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};
+
+const MAX_BODY = 1 << 20;
+
+export interface ServerOptions {
+  core: Core;
+  rendererDir: string;
+  port?: number;
+  host?: string;
+  /** Fixed token for tests; a random one otherwise. */
+  token?: string;
+}
+
+export interface RunningServer {
+  url: string;
+  /** The URL to open, with the token. */
+  openUrl: string;
+  token: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const token = opts.token ?? crypto.randomBytes(24).toString('base64url');
+  const tokenDigest = digest(token);
+  const { core } = opts;
+  const streams = new Set<http.ServerResponse>();
+  let port = 0;
+
+  const checkToken = (given: string | null | undefined): boolean =>
+    typeof given === 'string' && crypto.timingSafeEqual(digest(given), tokenDigest);
+
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`]);
+
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      logInternal(core.ws.logDir, `http ${req.method} ${req.url}`, err);
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: toErrorInfo(err) });
+      else res.end();
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+
+    // A page on another site may resolve its own name to 127.0.0.1 (DNS
+    // rebinding); the Host header still carries that name.
+    if (!allowedHosts().has(String(req.headers.host ?? '').toLowerCase())) {
+      return fail(res, 'forbidden', 'Requests must address this computer by 127.0.0.1 or localhost.');
+    }
+
+    if (!url.pathname.startsWith('/api/')) return serveStatic(url.pathname, req, res);
+
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedHosts().has(origin.replace(/^https?:\/\//, '').toLowerCase())) {
+      return fail(res, 'forbidden');
+    }
+    if (req.headers['sec-fetch-site'] === 'cross-site') return fail(res, 'forbidden');
+
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!checkToken(bearer ?? url.searchParams.get('token'))) return fail(res, 'unauthorized');
+    res.setHeader('Cache-Control', 'no-store');
+
+    if (url.pathname === '/api/events' && req.method === 'GET') return openStream(req, res);
+    const name = decodeURIComponent(url.pathname.slice('/api/'.length));
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      return fail(res, 'bad_input', 'API calls use POST with a JSON body.', 405);
+    }
+    const type = String(req.headers['content-type'] ?? '');
+    if (!/^application\/json\b/i.test(type)) {
+      return fail(res, 'bad_input', 'API calls must send a JSON body (Content-Type: application/json).', 415);
+    }
+    let arg: unknown;
+    try {
+      const body = await readBody(req);
+      arg = body.length ? (JSON.parse(body.toString('utf8')) as unknown) : {};
+    } catch (err) {
+      if (err instanceof AppError) return fail(res, err.code, err.message, 413);
+      return fail(res, 'bad_input', 'The request body is not valid JSON.');
+    }
+    const reply = await core.call(name, arg);
+    sendJson(res, reply.ok ? 200 : HTTP_STATUS[reply.error.code as ErrorCode] ?? 500, reply);
+  }
+
+  function openStream(req: http.IncomingMessage, res: http.ServerResponse): void {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+    });
+    res.write(': connected\n\n');
+    streams.add(res);
+    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+    req.on('close', () => {
+      clearInterval(ping);
+      streams.delete(res);
+    });
+  }
+
+  const onEvent = (event: AppEvent) => {
+    const frame = `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+    for (const s of streams) s.write(frame);
+  };
+  core.events.on('event', onEvent);
+
+  function serveStatic(pathname: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    let rel: string;
+    try {
+      rel = decodeURIComponent(pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    const root = path.resolve(opts.rendererDir);
+    let file = path.resolve(root, '.' + path.posix.normalize(rel));
+    if (!file.startsWith(root + path.sep) && file !== root) {
+      res.writeHead(404).end();
+      return;
+    }
+    if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      // Client-side routes fall back to the app; missing assets stay 404.
+      if (path.extname(rel)) {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found');
+        return;
+      }
+      file = path.join(root, 'index.html');
+    }
+    if (!fs.existsSync(file)) {
+      res
+        .writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' })
+        .end('The Millwright interface is not built. Run `npm run build` and start again.');
+      return;
+    }
+    const ext = path.extname(file);
+    res.writeHead(200, {
+      'Content-Type': MIME[ext] ?? 'application/octet-stream',
+      'Content-Security-Policy': CSP,
+      'Cache-Control': ext === '.html' ? 'no-store' : 'public, max-age=31536000, immutable',
+    });
+    if (req.method === 'HEAD') res.end();
+    else fs.createReadStream(file).pipe(res);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new AppError('conflict', `Port ${opts.port} on ${host} is already in use. Choose another with --port.`)
+          : err.code === 'EADDRNOTAVAIL'
+            ? new AppError('bad_input', `This computer has no address ${host}. Use --host 127.0.0.1.`)
+            : err,
+      ),
+    );
+    server.listen(opts.port ?? 0, host, resolve);
+  });
+  port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const url = `http://${shownHost}:${port}`;
+  return {
+    url,
+    openUrl: `${url}/?token=${token}`,
+    token,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        core.events.off('event', onEvent);
+        for (const s of streams) s.end();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function digest(s: string): Buffer {
+  return crypto.createHash('sha256').update(s).digest();
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new AppError('bad_input', 'The request is larger than 1 MB.'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: Envelope<unknown>): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function fail(res: http.ServerResponse, code: ErrorCode, message?: string, status?: number): void {
+  const err = new AppError(code, message);
+  sendJson(res, status ?? HTTP_STATUS[code], { ok: false, error: err.toInfo() });
+}

@@ -1,0 +1,52 @@
+import { EventEmitter } from 'node:events';
+import type { AppEvent, Envelope, Handlers } from '../../shared/api';
+import { createHandlers } from './api/handlers';
+import { dispatch } from './api/dispatch';
+import { appRoot, appVersion } from './app/app-root';
+import { JobManager } from './jobs/job-manager';
+import { Workspace } from './workspace/workspace';
+
+export interface CoreOptions {
+  workspaceDir: string;
+  electronVersion?: string | null;
+  maxConcurrentJobs?: number;
+}
+
+/** The core services, wired once per entry point (Electron main, server mode, CLI). */
+export interface Core {
+  readonly ws: Workspace;
+  readonly jobs: JobManager;
+  readonly handlers: Handlers;
+  readonly events: EventEmitter<{ event: [AppEvent] }>;
+  readonly version: string;
+  call(name: unknown, arg: unknown): Promise<Envelope<unknown>>;
+  close(): Promise<void>;
+}
+
+export function createCore(opts: CoreOptions): Core {
+  const root = appRoot();
+  const version = appVersion();
+  const ws = Workspace.open(opts.workspaceDir, { appVersion: version });
+  const events = new EventEmitter<{ event: [AppEvent] }>();
+  events.setMaxListeners(100);
+  const jobs = new JobManager(ws, {
+    appRoot: root,
+    maxConcurrent: opts.maxConcurrentJobs,
+    onChange: (job) => events.emit('event', { type: 'job', job }),
+  });
+  jobs.recoverInterrupted();
+  ws.blobs.cleanTmp();
+  const handlers = createHandlers({ ws, jobs, appRoot: root, appVersion: version, electronVersion: opts.electronVersion ?? null });
+  return {
+    ws,
+    jobs,
+    handlers,
+    events,
+    version,
+    call: (name, arg) => dispatch(handlers, name, arg, ws.logDir),
+    async close() {
+      await jobs.close();
+      ws.close();
+    },
+  };
+}

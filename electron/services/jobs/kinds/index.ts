@@ -1,0 +1,10 @@
+import type { JobKind } from '../../../../shared/api';
+import type { JobKindDef } from '../job-kind';
+import { samplesAdd } from './samples-add';
+import { systemCheck } from './system-check';
+
+/** Every job kind, by name. Workers and the JobManager both read this table. */
+export const JOB_KIND_DEFS: Record<JobKind, JobKindDef<never, unknown>> = {
+  'system.check': systemCheck as JobKindDef<never, unknown>,
+  'samples.add': samplesAdd as JobKindDef<never, unknown>,
+};

@@ -1,0 +1,6 @@
+import type { Migration } from '../db';
+import { migration0010 } from './0010-init';
+import { migration0020 } from './0020-datasets';
+
+/** Every migration, in order. A shipped migration is never edited: add a new one. */
+export const MIGRATIONS: readonly Migration[] = [migration0010, migration0020];

@@ -1,0 +1,102 @@
+import type { ApiClient, AppEvent, Envelope } from '../../shared/api';
+import type { ErrorInfo } from '../../shared/errors';
+
+declare global {
+  interface Window {
+    /** Provided by Electron's preload script; absent in a browser. */
+    millwright?: ApiClient;
+  }
+}
+
+/** An error from the core, carrying its code and the sentence to show. */
+export class ApiError extends Error implements ErrorInfo {
+  constructor(
+    readonly code: ErrorInfo['code'],
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+const TOKEN_KEY = 'millwright.token';
+
+/**
+ * Picks the transport: Electron's preload object when present, otherwise HTTP
+ * to the server that served this page, with the token from the link.
+ * Returns null when the page was opened without its access key.
+ */
+export function createClient(): ApiClient | null {
+  if (window.millwright) return wrapIpc(window.millwright);
+  const params = new URLSearchParams(location.search);
+  const fromUrl = params.get('token');
+  if (fromUrl) {
+    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    // Keep the key out of the address bar, history and screenshots.
+    params.delete('token');
+    const rest = params.toString();
+    history.replaceState(null, '', location.pathname + (rest ? `?${rest}` : '') + location.hash);
+  }
+  const token = fromUrl ?? sessionStorage.getItem(TOKEN_KEY);
+  return token ? httpClient(token) : null;
+}
+
+function wrapIpc(inner: ApiClient): ApiClient {
+  return {
+    transport: 'ipc',
+    call: async (name, arg) => {
+      try {
+        return await inner.call(name, arg);
+      } catch (err) {
+        const e = err as Partial<ErrorInfo> & Error;
+        throw new ApiError(e.code ?? 'internal', e.message.replace(/^Error invoking remote method '[^']+': (Error: )?/, ''), e.field);
+      }
+    },
+    on: (type, listener) => inner.on(type, listener),
+  };
+}
+
+function httpClient(token: string): ApiClient {
+  const listeners = new Map<string, Set<(e: AppEvent) => void>>();
+  let source: EventSource | null = null;
+  const ensureStream = () => {
+    if (source) return;
+    source = new EventSource(`./api/events?token=${encodeURIComponent(token)}`);
+    for (const type of ['job', 'notice', 'command'] as const) {
+      source.addEventListener(type, (msg) => {
+        const event = JSON.parse((msg as MessageEvent<string>).data) as AppEvent;
+        listeners.get(type)?.forEach((l) => l(event));
+      });
+    }
+  };
+  return {
+    transport: 'http',
+    async call(name, arg) {
+      let res: Response;
+      try {
+        res = await fetch(`./api/${name}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+          body: JSON.stringify(arg ?? {}),
+        });
+      } catch {
+        throw new ApiError('io', 'Millwright is not answering. Check that "millwright serve-app" is still running, then reload this page.');
+      }
+      let reply: Envelope<never>;
+      try {
+        reply = (await res.json()) as Envelope<never>;
+      } catch {
+        throw new ApiError('internal', `Millwright answered with an unexpected reply (HTTP ${res.status}).`);
+      }
+      if (reply.ok) return reply.value;
+      throw new ApiError(reply.error.code, reply.error.message, reply.error.field);
+    },
+    on(type, listener) {
+      ensureStream();
+      let set = listeners.get(type);
+      if (!set) listeners.set(type, (set = new Set()));
+      set.add(listener as (e: AppEvent) => void);
+      return () => set.delete(listener as (e: AppEvent) => void);
+    },
+  };
+}

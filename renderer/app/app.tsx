@@ -1,0 +1,135 @@
+import { useEffect } from 'react';
+import { PAGES } from '../../shared/commands';
+import { api } from '../api/api';
+import { Icon } from '../components/icons';
+import { ActivityPage } from '../pages/activity-page';
+import { DataPage } from '../pages/data-page';
+import { HomePage } from '../pages/home-page';
+import { DeploymentsPage, InboxPage, ModelsPage, MonitoringPage } from '../pages/later-pages';
+import { SettingsPage } from '../pages/settings-page';
+import { useStore } from '../store/store';
+import { pageFromHash } from '../store/ui-slice';
+import { bindShortcuts, runCommand } from './commands';
+import { JobTray } from './job-tray';
+import { Sidebar } from './sidebar';
+import { Toasts } from './toasts';
+
+const PAGE_VIEWS = {
+  home: HomePage,
+  data: DataPage,
+  models: ModelsPage,
+  deployments: DeploymentsPage,
+  monitoring: MonitoringPage,
+  inbox: InboxPage,
+  activity: ActivityPage,
+  settings: SettingsPage,
+};
+
+function useTheme() {
+  const theme = useStore((s) => s.theme);
+  useEffect(() => {
+    const media = window.matchMedia('(prefers-color-scheme: dark)');
+    const apply = () => {
+      document.documentElement.dataset.theme = theme === 'system' ? (media.matches ? 'dark' : 'light') : theme;
+    };
+    apply();
+    media.addEventListener('change', apply);
+    return () => media.removeEventListener('change', apply);
+  }, [theme]);
+}
+
+function useCoreEvents() {
+  useEffect(() => {
+    const s = useStore.getState();
+    void s.loadInfo();
+    void s.loadJobs();
+    void s.loadSamples();
+    void s.loadDatasets();
+    const offJob = api().on('job', ({ job }) => {
+      const st = useStore.getState();
+      const before = st.jobs[job.id];
+      st.upsertJob(job);
+      if (job.state === 'done' && before?.state !== 'done') {
+        if (job.kind === 'samples.add') {
+          void st.loadDatasets();
+          const r = job.result as { name?: string; alreadyPresent?: boolean } | null;
+          st.toast('success', r?.alreadyPresent ? `${r.name ?? 'The sample'} is already in your data.` : `Added ${r?.name ?? 'the sample'} to your data.`);
+        }
+        if (st.page === 'activity') void st.loadAudit();
+      }
+    });
+    const offNotice = api().on('notice', (n) => useStore.getState().toast(n.level === 'error' ? 'error' : 'info', n.message));
+    const offCommand = api().on('command', (c) => runCommand(c.id));
+    const unbind = api().transport === 'http' ? bindShortcuts() : () => undefined;
+    const onPop = () => useStore.setState({ page: pageFromHash(location.hash) });
+    window.addEventListener('popstate', onPop);
+    return () => {
+      offJob();
+      offNotice();
+      offCommand();
+      unbind();
+      window.removeEventListener('popstate', onPop);
+    };
+  }, []);
+}
+
+export function App() {
+  useTheme();
+  useCoreEvents();
+  const page = useStore((s) => s.page);
+  const def = PAGES.find((p) => p.id === page)!;
+  const View = PAGE_VIEWS[page];
+  useEffect(() => {
+    document.title = `${def.label} · Millwright`;
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [def.label]);
+  return (
+    <div className="shell">
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
+      <Sidebar />
+      <div className="main-column">
+        <header className="topbar">
+          <div className="topbar-title">
+            <h1>{def.label}</h1>
+            <p className="muted">{def.blurb}</p>
+          </div>
+          <div className="topbar-actions">
+            <ThemeToggle />
+            <JobTray />
+          </div>
+        </header>
+        <main id="main" tabIndex={-1} className="content">
+          <View />
+        </main>
+      </div>
+      <Toasts />
+    </div>
+  );
+}
+
+function ThemeToggle() {
+  const theme = useStore((s) => s.theme);
+  const dark = theme === 'dark' || (theme === 'system' && window.matchMedia('(prefers-color-scheme: dark)').matches);
+  return (
+    <button className="icon-button bordered" onClick={() => runCommand('view.toggleTheme')} aria-label={dark ? 'Use light theme' : 'Use dark theme'} title="Toggle dark theme (Ctrl+Shift+L)">
+      <Icon name={dark ? 'sun' : 'moon'} />
+    </button>
+  );
+}
+
+export function NoAccess() {
+  return (
+    <div className="no-access">
+      <div className="card">
+        <img src="./icon.svg" alt="" width={48} height={48} />
+        <h1>Open Millwright with its link</h1>
+        <p>
+          This page needs the access key that <code>millwright serve-app</code> (or <code>npm start</code>) printed when it started. Copy the
+          whole link from that window, including the part after <code>?token=</code>, and open it here.
+        </p>
+      </div>
+    </div>
+  );
+}

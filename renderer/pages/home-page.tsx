@@ -1,0 +1,70 @@
+import { useEffect } from 'react';
+import { Icon, type IconName } from '../components/icons';
+import { useStore } from '../store/store';
+import type { PageId } from '../../shared/commands';
+import { SampleButton } from './sample-button';
+
+interface Step {
+  n: number;
+  title: string;
+  text: string;
+  page: PageId;
+  icon: IconName;
+  done: boolean;
+}
+
+export function HomePage() {
+  const datasets = useStore((s) => s.datasets);
+  const go = useStore((s) => s.go);
+  const loadDatasets = useStore((s) => s.loadDatasets);
+  useEffect(() => void loadDatasets(), [loadDatasets]);
+
+  const hasData = (datasets?.length ?? 0) > 0;
+  const steps: Step[] = [
+    { n: 1, title: 'Bring in data', text: 'CSV, Excel or historian exports from your sensors.', page: 'data', icon: 'data', done: hasData },
+    { n: 2, title: 'Train a model', text: 'Say what you want to predict; Millwright finds a good model.', page: 'models', icon: 'models', done: false },
+    { n: 3, title: 'Deploy it', text: 'Hand a signed bundle to operations, or run it on this PC.', page: 'deployments', icon: 'deployments', done: false },
+    { n: 4, title: 'Keep watch', text: 'Millwright monitors the model and asks you about unusual episodes.', page: 'monitoring', icon: 'monitoring', done: false },
+  ];
+  const next = steps.find((s) => !s.done) ?? steps[0]!;
+
+  return (
+    <div className="page home">
+      <section className="hero card">
+        <div className="hero-text">
+          <h2>From plant data to a model that watches your process</h2>
+          <p className="muted">
+            Millwright turns sensor history into models that predict values, spot failures and flag unusual behaviour, then runs them next to
+            your equipment. No programming needed.
+          </p>
+          <div className="hero-actions">
+            <button className="button primary large" onClick={() => go('data')}>
+              <Icon name="upload" /> Import your data
+            </button>
+            <SampleButton large />
+          </div>
+        </div>
+        <ol className="loop" aria-label="The four steps">
+          {steps.map((s) => (
+            <li key={s.n} className={`loop-step ${s.done ? 'done' : ''} ${s === next ? 'next' : ''}`}>
+              <button className="loop-button" onClick={() => go(s.page)}>
+                <span className="loop-n" aria-hidden>
+                  {s.done ? <Icon name="check" size={16} /> : s.n}
+                </span>
+                <span className="loop-body">
+                  <span className="loop-title">
+                    {s.title}
+                    {s.done && <span className="sr-only"> (done)</span>}
+                    {s === next && <span className="next-tag">Next</span>}
+                  </span>
+                  <span className="muted small">{s.text}</span>
+                </span>
+                <Icon name={s.icon} />
+              </button>
+            </li>
+          ))}
+        </ol>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,67 @@
+import { EmptyState } from '../components/empty-state';
+import { Icon } from '../components/icons';
+import { useStore } from '../store/store';
+
+/** Pages whose content arrives with later steps of the loop: each says what belongs here and what fills it. */
+export function ModelsPage() {
+  const go = useStore((s) => s.go);
+  const hasData = useStore((s) => (s.datasets?.length ?? 0) > 0);
+  return (
+    <div className="page">
+      <EmptyState
+        icon="models"
+        title="No models yet"
+        actions={
+          <button className="button primary" onClick={() => go('data')}>
+            <Icon name="data" /> {hasData ? 'Choose a dataset to train on' : 'Bring in data first'}
+          </button>
+        }
+      >
+        A model learns from a dataset to predict a value, spot a failure or flag unusual behaviour. Each training run becomes a model
+        version you can compare, approve and deploy.
+      </EmptyState>
+    </div>
+  );
+}
+
+export function DeploymentsPage() {
+  const go = useStore((s) => s.go);
+  return (
+    <div className="page">
+      <EmptyState
+        icon="deployments"
+        title="Nothing deployed yet"
+        actions={
+          <button className="button" onClick={() => go('models')}>
+            <Icon name="models" /> Go to models
+          </button>
+        }
+      >
+        Deploy a trained model as a signed bundle for an edge gateway, or run it on this PC. Health checks and one-click rollback appear
+        here.
+      </EmptyState>
+    </div>
+  );
+}
+
+export function MonitoringPage() {
+  return (
+    <div className="page">
+      <EmptyState icon="monitoring" title="No deployed models to watch">
+        Once a model runs, this page shows its health, how many predictions it makes, and whether the incoming sensor data still looks
+        like the data it was trained on (stable, watch, changed).
+      </EmptyState>
+    </div>
+  );
+}
+
+export function InboxPage() {
+  return (
+    <div className="page">
+      <EmptyState icon="inbox" title="No questions for you">
+        When a deployed model sees unusual behaviour, Millwright groups it into episodes and asks you a few short questions, at the start
+        of each shift: was this a real problem? Your answers teach the next model.
+      </EmptyState>
+    </div>
+  );
+}
