@@ -256,11 +256,10 @@ export async function main(argv: string[]): Promise<number> {
   const out = (t: string) => process.stdout.write(t + '\n');
   const err = (t: string) => process.stderr.write(t + '\n');
   let args: Parsed;
-  let json = false;
+  const json = argv.includes('--json');
   let core: Core | undefined;
   try {
     args = parseArgs(argv);
-    json = args.flags.get('json') === true;
     if (args.flags.get('version') === true && !args.command) args.command = 'version';
     if (!args.command) {
       if (args.flags.get('help') === true) {
@@ -301,6 +300,8 @@ export async function main(argv: string[]): Promise<number> {
     const info = toErrorInfo(e);
     if (!(e instanceof AppError) && core) logInternal(core.ws.logDir, `cli ${argv.join(' ')}`, e);
     err(`millwright: ${info.message.replace(/\s+/g, ' ')}`);
+    // Scripts reading stdout get the same reason as data.
+    if (json) out(JSON.stringify({ error: info }));
     return USER_ERROR_CODES.has(info.code) ? 2 : 1;
   } finally {
     await core?.close();

@@ -122,6 +122,23 @@ const ACTION_WORDS: Record<string, string> = {
   'dataset.create': 'Added a dataset',
 };
 
+/** "kind: system.check · seconds: 60" rather than raw JSON; long hashes shortened. */
+function describeDetails(details: Record<string, unknown>): string {
+  const show = (v: unknown): string =>
+    typeof v === 'string'
+      ? /^[0-9a-f]{64}$/.test(v)
+        ? `${v.slice(0, 12)}…`
+        : v
+      : v && typeof v === 'object'
+        ? Object.entries(v as Record<string, unknown>)
+            .map(([k, x]) => `${k} ${show(x)}`)
+            .join(', ')
+        : String(v);
+  return Object.entries(details)
+    .map(([k, v]) => `${k}: ${show(v)}`)
+    .join(' · ');
+}
+
 function AuditTable() {
   const audit = useStore((s) => s.audit);
   const loadAudit = useStore((s) => s.loadAudit);
@@ -147,7 +164,7 @@ function AuditTable() {
                 {ACTION_WORDS[e.action] ?? e.action}
                 <div className="muted small mono">{e.action}</div>
               </td>
-              <td className="mono small details">{JSON.stringify(e.details)}</td>
+              <td className="small details">{describeDetails(e.details)}</td>
             </tr>
           ))}
         </tbody>

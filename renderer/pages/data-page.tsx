@@ -73,7 +73,7 @@ export function DataPage() {
                       {d.columns.length}
                     </td>
                     <td className="num">{formatBytes(d.sizeBytes)}</td>
-                    <td className="small">
+                    <td className="small nowrap">
                       {formatWhen(d.createdAt)}
                       <div className="muted">by {d.createdBy}</div>
                     </td>

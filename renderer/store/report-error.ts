@@ -1,4 +1,11 @@
-import { useStore } from './store';
+type Sink = (message: string) => void;
+
+let sink: Sink = () => undefined;
+
+/** The store registers where errors go; this module imports nothing, so slices can use it without an import cycle. */
+export function setErrorSink(s: Sink): void {
+  sink = s;
+}
 
 /** Shows any failure as a toast with a sentence a person can act on; never a stack. */
 export function reportError(err: unknown): void {
@@ -6,5 +13,5 @@ export function reportError(err: unknown): void {
     err instanceof Error && err.message && !/^[A-Za-z]*Error\b/.test(err.message)
       ? err.message
       : 'Something went wrong. Try again; if it keeps happening, see the log in the workspace folder.';
-  useStore.getState().toast('error', message);
+  sink(message);
 }

@@ -2,6 +2,7 @@ import { create } from 'zustand';
 import { createDataSlice, type DataSlice } from './data-slice';
 import { createJobsSlice, type JobsSlice } from './jobs-slice';
 import { createUiSlice, type UiSlice } from './ui-slice';
+import { setErrorSink } from './report-error';
 
 export type State = UiSlice & JobsSlice & DataSlice;
 
@@ -11,3 +12,5 @@ export const useStore = create<State>()((...a) => ({
   ...createJobsSlice(...a),
   ...createDataSlice(...a),
 }));
+
+setErrorSink((message) => useStore.getState().toast('error', message));

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BlobStore } from '../../workspace/blobs';
 import { samplePath } from '../../samples/catalog';
+import { appRoot } from '../../app/app-root';
 import { addSourceDataset, type SourceFileFacts } from '../../datasets/datasets';
 import type { JobKindDef } from '../job-kind';
 
@@ -13,7 +14,7 @@ export interface SamplesAddResult extends SourceFileFacts {
 /** Copies a shipped sample into the workspace's blob store and registers it as a dataset. */
 export const samplesAdd: JobKindDef<{ id: string }, SamplesAddResult> = {
   kind: 'samples.add',
-  title: () => 'Adding sample data',
+  title: ({ id }) => `Adding sample data: ${sampleTitle(id)}`,
   async run(ctx, { id }) {
     const { path: file, entry } = samplePath(ctx.appRoot, id);
     const total = fs.statSync(file).size;
@@ -58,4 +59,12 @@ export function quickShape(file: string): { rows: number; columns: string[] } {
   const delimiter = [',', ';', '\t', '|'].reduce((best, d) => (header.split(d).length > header.split(best).length ? d : best), ',');
   const columns = header.split(delimiter).map((c) => c.trim().replace(/^"(.*)"$/, '$1'));
   return { rows: Math.max(0, lines.length - 1), columns };
+}
+
+function sampleTitle(id: string): string {
+  try {
+    return samplePath(appRoot(), id).entry.title;
+  } catch {
+    return id;
+  }
 }

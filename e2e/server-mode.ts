@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+export interface ServerMode {
+  url: string;
+  openUrl: string;
+  workspace: string;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export const ROOT = path.join(__dirname, '..');
+export const SCREENSHOTS = path.join(ROOT, 'artifacts', 'screenshots');
+
+/** Starts `millwright serve-app` on a free port against a fresh temporary workspace. */
+export async function startServerMode(): Promise<ServerMode> {
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-e2e-'));
+  const proc = spawn(process.execPath, [path.join(ROOT, 'bin', 'millwright.cjs'), 'serve-app', '--port', '0', '--json', '--workspace', workspace], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const first = await new Promise<string>((resolve, reject) => {
+    const rl = readline.createInterface({ input: proc.stdout! });
+    rl.once('line', resolve);
+    proc.once('exit', (code) => reject(new Error(`serve-app exited with ${code}: ${stderr}`)));
+    setTimeout(() => reject(new Error(`serve-app did not start in 20 s: ${stderr}`)), 20_000);
+  });
+  const info = JSON.parse(first) as { url: string; open: string };
+  return {
+    url: info.url,
+    openUrl: info.open,
+    workspace,
+    proc,
+    stop: async () => {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await exited;
+      }
+      fs.rmSync(workspace, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,237 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { API, isMethodName, JOB_STATES, JobInfoSchema, parseCall, type MethodName } from './api';
+import { AppError } from './errors';
+
+/** Runs parseCall and returns the AppError it throws; fails the test when it does not throw one. */
+function rejection(name: unknown, arg: unknown): AppError {
+  try {
+    parseCall(name, arg);
+  } catch (err) {
+    expect(err).toBeInstanceOf(AppError);
+    return err as AppError;
+  }
+  throw new Error(`parseCall(${String(name)}) accepted ${JSON.stringify(arg)}`);
+}
+
+const METHOD_NAMES = Object.keys(API) as MethodName[];
+/** Methods whose only required field is an id. */
+const ID_METHODS: MethodName[] = ['jobs.get', 'jobs.cancel', 'samples.add'];
+
+describe('API table', () => {
+  it('gives every method a summary sentence, an input schema and an output schema', () => {
+    expect(METHOD_NAMES.length).toBeGreaterThan(0);
+    for (const name of METHOD_NAMES) {
+      const entry = API[name];
+      expect(name, 'names are capability.verb').toMatch(/^[a-z]+\.[a-z][A-Za-z]*$/);
+      expect(typeof entry.summary, name).toBe('string');
+      expect(entry.summary.trim().length, name).toBeGreaterThan(5);
+      expect(entry.input, name).toBeInstanceOf(z.ZodType);
+      expect(entry.output, name).toBeInstanceOf(z.ZodType);
+    }
+  });
+
+  it('makes every input strict, so a misspelt field is refused instead of ignored', () => {
+    for (const name of METHOD_NAMES) {
+      const valid = ID_METHODS.includes(name) ? { id: 'x' } : {};
+      const err = rejection(name, { ...valid, notAField: 1 });
+      expect(err.code, name).toBe('bad_input');
+      expect(err.message, name).toContain('"notAField"');
+    }
+  });
+
+  it('accepts an empty or missing argument for every method without required fields', () => {
+    for (const name of METHOD_NAMES) {
+      if (ID_METHODS.includes(name)) {
+        expect(rejection(name, undefined).field, name).toBe('id');
+      } else {
+        expect(parseCall(name, undefined).name, name).toBe(name);
+      }
+    }
+  });
+
+  it('recognises only its own method names', () => {
+    expect(isMethodName('app.info')).toBe(true);
+    expect(isMethodName('jobs.list')).toBe(true);
+    expect(isMethodName('toString')).toBe(false);
+    expect(isMethodName('__proto__')).toBe(false);
+    expect(isMethodName('constructor')).toBe(false);
+    expect(isMethodName('')).toBe(false);
+    expect(isMethodName(42)).toBe(false);
+    expect(isMethodName(undefined)).toBe(false);
+  });
+
+  it('describes a job with the same states the job schema accepts', () => {
+    const job = {
+      id: 'job_1',
+      kind: 'system.check',
+      title: 'Checking this PC',
+      state: 'done',
+      progress: 1,
+      message: 'Finished',
+      createdAt: '2024-01-01T00:00:00.000Z',
+      startedAt: null,
+      endedAt: null,
+      createdBy: 'ana',
+      error: null,
+      result: { cpuScore: 1 },
+    };
+    for (const state of JOB_STATES) expect(JobInfoSchema.safeParse({ ...job, state }).success, state).toBe(true);
+    expect(JobInfoSchema.safeParse({ ...job, state: 'paused' }).success).toBe(false);
+    expect(JobInfoSchema.safeParse({ ...job, progress: 1.5 }).success).toBe(false);
+  });
+});
+
+describe('parseCall', () => {
+  it('refuses an unknown method with unknown_method and names it', () => {
+    const err = rejection('jobs.explode', {});
+    expect(err.code).toBe('unknown_method');
+    expect(err.message).toContain('"jobs.explode"');
+  });
+
+  it('refuses inherited object properties as method names', () => {
+    for (const name of ['toString', '__proto__', 'hasOwnProperty', 'constructor']) {
+      expect(rejection(name, {}).code, name).toBe('unknown_method');
+    }
+  });
+
+  it('refuses a method name that is not a string', () => {
+    expect(rejection(7, {}).code).toBe('unknown_method');
+    expect(rejection(null, {}).code).toBe('unknown_method');
+  });
+
+  it('cuts a very long unknown name short in the message', () => {
+    const err = rejection('x'.repeat(500), {});
+    expect(err.code).toBe('unknown_method');
+    expect(err.message).toContain('x'.repeat(80));
+    expect(err.message).not.toContain('x'.repeat(81));
+  });
+
+  it('refuses a field of the wrong type, naming the field', () => {
+    const err = rejection('jobs.list', { limit: 'x' });
+    expect(err.code).toBe('bad_input');
+    expect(err.field).toBe('limit');
+    expect(err.message).toBe('jobs.list: "limit" must be a number (got "x").');
+  });
+
+  it('refuses a fraction where a whole number is needed', () => {
+    const err = rejection('jobs.list', { limit: 1.5 });
+    expect(err.code).toBe('bad_input');
+    expect(err.field).toBe('limit');
+    expect(err.message).toContain('"limit" must be a whole number');
+  });
+
+  it('refuses numbers out of range with the bound in the message', () => {
+    const low = rejection('jobs.list', { limit: 0 });
+    expect(low.code).toBe('bad_input');
+    expect(low.field).toBe('limit');
+    expect(low.message).toContain('"limit" must be at least 1 (got 0)');
+
+    const high = rejection('jobs.list', { limit: 501 });
+    expect(high.field).toBe('limit');
+    expect(high.message).toContain('"limit" must be at most 500 (got 501)');
+
+    const short = rejection('system.check', { seconds: 0.1 });
+    expect(short.field).toBe('seconds');
+    expect(short.message).toContain('"seconds" must be at least 0.2');
+
+    const long = rejection('system.check', { seconds: 301 });
+    expect(long.field).toBe('seconds');
+    expect(long.message).toContain('"seconds" must be at most 300');
+  });
+
+  // KNOWN BUG (see report): describeIssue ignores zod's `inclusive: false`, so positive() reads "at least 0 (got 0)".
+  it.fails('describes an exclusive lower bound truthfully', () => {
+    const err = rejection('audit.list', { beforeId: 0 });
+    expect(err.field).toBe('beforeId');
+    expect(err.message).not.toContain('at least 0 (got 0)');
+  });
+
+  it('refuses non-finite numbers', () => {
+    expect(rejection('system.check', { seconds: Infinity }).field).toBe('seconds');
+    expect(rejection('system.check', { seconds: Number.NaN }).field).toBe('seconds');
+  });
+
+  it('refuses an unknown field and names it in the message', () => {
+    const err = rejection('jobs.list', { limit: 5, lmit: 5 });
+    expect(err.code).toBe('bad_input');
+    expect(err.message).toBe('jobs.list: unknown field "lmit".');
+  });
+
+  it('names every unknown field when there are several', () => {
+    const err = rejection('app.info', { a: 1, b: 2 });
+    expect(err.code).toBe('bad_input');
+    expect(err.message).toContain('"a"');
+    expect(err.message).toContain('"b"');
+  });
+
+  it('refuses a value outside an enum, listing the allowed values and the index path', () => {
+    const err = rejection('jobs.list', { states: ['running', 'bogus'] });
+    expect(err.code).toBe('bad_input');
+    expect(err.field).toBe('states.1');
+    expect(err.message).toContain('"states.1" must be one of');
+    for (const s of JOB_STATES) expect(err.message).toContain(`"${s}"`);
+    expect(err.message).toContain('(got "bogus")');
+  });
+
+  it('refuses a list that is longer than allowed', () => {
+    const err = rejection('jobs.list', { states: Array.from({ length: JOB_STATES.length + 1 }, () => 'queued') });
+    expect(err.field).toBe('states');
+    expect(err.message).toContain(`at most ${JOB_STATES.length} items`);
+  });
+
+  it('refuses empty and over-long ids', () => {
+    const empty = rejection('jobs.get', { id: '' });
+    expect(empty.field).toBe('id');
+    expect(empty.message).toContain('"id" must not be empty');
+
+    const long = rejection('jobs.get', { id: 'x'.repeat(101) });
+    expect(long.field).toBe('id');
+    expect(long.message).toContain('at most 100 characters');
+
+    const missing = rejection('jobs.get', {});
+    expect(missing.field).toBe('id');
+    expect(missing.message).toContain('"id" must be text (got nothing)');
+  });
+
+  it('refuses an argument that is not an object, without a field', () => {
+    for (const arg of [null, [], 'text', 5]) {
+      const err = rejection('jobs.list', arg);
+      expect(err.code).toBe('bad_input');
+      expect(err.field).toBeUndefined();
+      expect(err.message).toContain('the argument must be an object');
+    }
+  });
+
+  it('shortens long text inputs quoted in messages', () => {
+    const err = rejection('jobs.list', { limit: 'y'.repeat(100) });
+    expect(err.message).toContain(`"${'y'.repeat(40)}…"`);
+    expect(err.message).not.toContain('y'.repeat(41));
+  });
+
+  it('applies defaults', () => {
+    expect(parseCall('jobs.list', {})).toEqual({ name: 'jobs.list', arg: { limit: 50 } });
+    expect(parseCall('jobs.list', undefined)).toEqual({ name: 'jobs.list', arg: { limit: 50 } });
+    expect(parseCall('system.check', {})).toEqual({ name: 'system.check', arg: { seconds: 3 } });
+    expect(parseCall('audit.list', {})).toEqual({ name: 'audit.list', arg: { limit: 100 } });
+  });
+
+  it('passes valid arguments through unchanged', () => {
+    expect(parseCall('jobs.list', { states: ['running', 'failed'], limit: 7 }).arg).toEqual({ states: ['running', 'failed'], limit: 7 });
+    expect(parseCall('system.check', { seconds: 0.2 }).arg).toEqual({ seconds: 0.2 });
+    expect(parseCall('system.check', { seconds: 300 }).arg).toEqual({ seconds: 300 });
+    expect(parseCall('jobs.get', { id: 'job_abc' }).arg).toEqual({ id: 'job_abc' });
+    expect(parseCall('audit.list', { limit: 3, action: 'job.start', beforeId: 9 }).arg).toEqual({
+      limit: 3,
+      action: 'job.start',
+      beforeId: 9,
+    });
+    expect(parseCall('app.info', {})).toEqual({ name: 'app.info', arg: {} });
+  });
+
+  it('does not mutate the argument it was given', () => {
+    const arg = { states: ['queued' as const] };
+    parseCall('jobs.list', arg);
+    expect(arg).toEqual({ states: ['queued'] });
+  });
+});
