@@ -9,6 +9,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { AppEvent, Envelope } from '../shared/api';
@@ -40,6 +41,7 @@ const MIME: Record<string, string> = {
 };
 
 const MAX_BODY = 1 << 20;
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export interface ServerOptions {
   core: Core;
@@ -70,7 +72,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const checkToken = (given: string | null | undefined): boolean =>
     typeof given === 'string' && crypto.timingSafeEqual(digest(given), tokenDigest);
 
-  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`]);
+  const allowedHosts = () => {
+    const names = ['127.0.0.1', 'localhost', '[::1]', host];
+    // Opened to the network (--host 0.0.0.0): people reach it by this PC's name or addresses.
+    if (!LOOPBACK.has(host)) {
+      names.push(os.hostname().toLowerCase());
+      for (const list of Object.values(os.networkInterfaces())) {
+        for (const a of list ?? []) names.push(a.family === 'IPv6' ? `[${a.address}]` : a.address);
+      }
+    }
+    return new Set(names.map((n) => `${n}:${port}`));
+  };
 
   const server = http.createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => {
