@@ -72,7 +72,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const checkToken = (given: string | null | undefined): boolean =>
     typeof given === 'string' && crypto.timingSafeEqual(digest(given), tokenDigest);
 
-  const allowedHosts = () => {
+  let hosts: Set<string> | undefined;
+  const allowedHosts = (): Set<string> => (hosts ??= hostNames());
+  const hostNames = (): Set<string> => {
     const names = ['127.0.0.1', 'localhost', '[::1]', host];
     // Opened to the network (--host 0.0.0.0): people reach it by this PC's name or addresses.
     if (!LOOPBACK.has(host)) {
