@@ -220,3 +220,11 @@ test('an invalid call through the browser transport gets a clear error, not a cr
   expect(reply.body.error.message).toContain('"limit" must be a number');
   expect(reply.body.error.message).not.toMatch(/\bat \S+:\d+/);
 });
+
+test('a fresh start returns to the last page used', async ({ page }) => {
+  await openApp(page);
+  await page.getByRole('link', { name: 'Activity' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Activity' })).toBeVisible();
+  await page.goto(server.url + '/');
+  await expect(page.getByRole('heading', { level: 1, name: 'Activity' })).toBeVisible();
+});

@@ -24,6 +24,7 @@ export interface UiSlice {
 }
 
 const THEME_KEY = 'millwright.theme';
+const PAGE_KEY = 'millwright.page';
 let nextToast = 1;
 
 export function pageFromHash(hash: string): PageId {
@@ -37,12 +38,14 @@ function storedTheme(): ThemeChoice {
 }
 
 export const createUiSlice: StateCreator<State, [], [], UiSlice> = (set, get) => ({
-  page: pageFromHash(location.hash),
+  // A fresh start (Electron loads the file without a hash) returns to the last page.
+  page: location.hash ? pageFromHash(location.hash) : pageFromHash(localStorage.getItem(PAGE_KEY) ?? ''),
   theme: storedTheme(),
   trayOpen: false,
   toasts: [],
   go(page) {
     if (location.hash !== `#/${page}`) history.pushState(null, '', `#/${page}`);
+    localStorage.setItem(PAGE_KEY, page);
     set({ page });
   },
   setTheme(theme) {
