@@ -16,46 +16,35 @@ export interface DataSlice {
   addSample(id: string): Promise<void>;
 }
 
-export const createDataSlice: StateCreator<State, [], [], DataSlice> = (set, get) => ({
-  info: null,
-  datasets: null,
-  samples: [],
-  audit: null,
-  async loadInfo() {
-    try {
-      set({ info: await call('app.info', {}) });
-    } catch (err) {
-      reportError(err);
-    }
-  },
-  async loadDatasets() {
-    try {
-      set({ datasets: await call('datasets.list', {}) });
-    } catch (err) {
-      reportError(err);
-    }
-  },
-  async loadSamples() {
-    try {
-      set({ samples: await call('samples.list', {}) });
-    } catch (err) {
-      reportError(err);
-    }
-  },
-  async loadAudit() {
-    try {
-      set({ audit: await call('audit.list', { limit: 200 }) });
-    } catch (err) {
-      reportError(err);
-    }
-  },
-  async addSample(id) {
-    try {
-      const job = await call('samples.add', { id });
-      get().upsertJob(job);
-      get().setTrayOpen(true);
-    } catch (err) {
-      reportError(err);
-    }
-  },
-});
+export const createDataSlice: StateCreator<State, [], [], DataSlice> = (set, get) => {
+  /** Fetches one field from the core; a failure becomes a toast and leaves the old value. */
+  const loader =
+    <K extends 'info' | 'datasets' | 'samples' | 'audit'>(key: K, fetch: () => Promise<DataSlice[K]>) =>
+    async (): Promise<void> => {
+      try {
+        const value = await fetch();
+        set({ [key]: value } as Pick<DataSlice, K>);
+      } catch (err) {
+        reportError(err);
+      }
+    };
+  return {
+    info: null,
+    datasets: null,
+    samples: [],
+    audit: null,
+    loadInfo: loader('info', () => call('app.info', {})),
+    loadDatasets: loader('datasets', () => call('datasets.list', {})),
+    loadSamples: loader('samples', () => call('samples.list', {})),
+    loadAudit: loader('audit', () => call('audit.list', { limit: 200 })),
+    async addSample(id) {
+      try {
+        const job = await call('samples.add', { id });
+        get().upsertJob(job);
+        get().setTrayOpen(true);
+      } catch (err) {
+        reportError(err);
+      }
+    },
+  };
+};
