@@ -23,6 +23,9 @@ export const createJobsSlice: StateCreator<State, [], [], JobsSlice> = (set, get
   },
   upsertJob(job) {
     const before = get().jobs[job.id];
+    // A reply can arrive after a newer pushed event (cancel answers "Stopping…"
+    // while the job has already ended); an ended job never runs again.
+    if (before && !isActive(before) && isActive(job)) return;
     set({ jobs: { ...get().jobs, [job.id]: job } });
     if (before && before.state !== job.state) {
       if (job.state === 'failed') get().toast('error', `${job.title} failed: ${job.error?.message ?? 'no reason given'}`);
