@@ -121,7 +121,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     res.setHeader('Cache-Control', 'no-store');
 
     if (url.pathname === '/api/events' && req.method === 'GET') return openStream(req, res);
-    const name = decodeURIComponent(url.pathname.slice('/api/'.length));
+    let name: string;
+    try {
+      name = decodeURIComponent(url.pathname.slice('/api/'.length));
+    } catch {
+      return fail(res, 'unknown_method', 'That is not a valid action name.');
+    }
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST');
       return fail(res, 'bad_input', 'API calls use POST with a JSON body.', 405);
@@ -135,7 +140,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const body = await readBody(req);
       arg = body.length ? (JSON.parse(body.toString('utf8')) as unknown) : {};
     } catch (err) {
-      if (err instanceof AppError) return fail(res, err.code, err.message, 413);
+      if (err instanceof AppError) {
+        // The rest of the body is not read: close the connection once the reply is out.
+        res.setHeader('Connection', 'close');
+        res.once('finish', () => req.destroy());
+        return fail(res, err.code, err.message, 413);
+      }
       return fail(res, 'bad_input', 'The request body is not valid JSON.');
     }
     const reply = await core.call(name, arg);
@@ -246,8 +256,10 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) {
+        // Stop collecting but keep the socket, so the 413 reply can still be sent.
+        req.removeAllListeners('data');
+        req.resume();
         reject(new AppError('bad_input', 'The request is larger than 1 MB.'));
-        req.destroy();
       } else chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));

@@ -139,9 +139,7 @@ describe('parseCall', () => {
     expect(long.field).toBe('seconds');
     expect(long.message).toContain('"seconds" must be at most 300');
   });
-
-  // KNOWN BUG (see report): describeIssue ignores zod's `inclusive: false`, so positive() reads "at least 0 (got 0)".
-  it.fails('describes an exclusive lower bound truthfully', () => {
+  it('describes an exclusive lower bound truthfully', () => {
     const err = rejection('audit.list', { beforeId: 0 });
     expect(err.field).toBe('beforeId');
     expect(err.message).not.toContain('at least 0 (got 0)');

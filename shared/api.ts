@@ -189,7 +189,7 @@ export function parseCall<K extends MethodName>(name: unknown, arg: unknown): { 
   const result = schema.safeParse(arg === undefined ? {} : arg, { reportInput: true });
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const field = issue.path.map(String).join('.');
+    const field = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]].map(String).join('.') : issue.path.map(String).join('.');
     throw new AppError('bad_input', `${name}: ${describeIssue(issue)}`, field || undefined);
   }
   return { name: name as K, arg: result.data as ParsedInput<K> };
@@ -223,13 +223,13 @@ function describeIssue(issue: z.core.$ZodIssue): string {
         ? `${field} must not be empty.`
         : issue.origin === 'array'
           ? `${field} must have at least ${String(issue.minimum)} items.`
-          : `${field} must be at least ${String(issue.minimum)} (got ${show(issue.input)}).`;
+          : `${field} must be ${issue.inclusive === false ? 'greater than' : 'at least'} ${String(issue.minimum)} (got ${show(issue.input)}).`;
     case 'too_big':
       return issue.origin === 'string'
         ? `${field} must be at most ${String(issue.maximum)} characters.`
         : issue.origin === 'array'
           ? `${field} must have at most ${String(issue.maximum)} items.`
-          : `${field} must be at most ${String(issue.maximum)} (got ${show(issue.input)}).`;
+          : `${field} must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)} (got ${show(issue.input)}).`;
     case 'unrecognized_keys':
       return `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}.`;
     case 'invalid_value':

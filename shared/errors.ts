@@ -101,6 +101,7 @@ export function toErrorInfo(err: unknown): ErrorInfo {
   if (
     typeof err === 'object' &&
     err !== null &&
+    !(err instanceof Error) &&
     isErrorCode((err as { code?: unknown }).code) &&
     typeof (err as { message?: unknown }).message === 'string'
   ) {

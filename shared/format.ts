@@ -5,7 +5,9 @@ export function formatBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let i = 0;
   let v = n;
-  while (v >= 1000 && i < units.length - 1) {
+  // Move up a unit when the value would *show* as 1000 after rounding.
+  const shown = (x: number, unit: number) => (unit === 0 ? x : Number(x.toFixed(x < 10 ? 1 : 0)));
+  while (shown(v, i) >= 1000 && i < units.length - 1) {
     v /= 1000;
     i++;
   }
@@ -15,13 +17,15 @@ export function formatBytes(n: number): string {
 /** "2.4 s", "3 min 5 s", "1 h 2 min". */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '–';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
   const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${Math.round(s - m * 60)} s`;
-  const h = Math.floor(m / 60);
-  return `${h} h ${m - h * 60} min`;
+  if (s < 9.95) return `${s.toFixed(1)} s`;
+  // Round first, then split, so a minute never shows "60 s".
+  const totalS = Math.round(s);
+  if (totalS < 60) return `${totalS} s`;
+  if (totalS < 3600) return `${Math.floor(totalS / 60)} min ${totalS % 60} s`;
+  const totalMin = Math.round(s / 60);
+  return `${Math.floor(totalMin / 60)} h ${totalMin % 60} min`;
 }
 
 export function formatPercent(fraction: number): string {

@@ -15,7 +15,11 @@ export interface Migration {
   up: string | ((db: WritableDb) => void);
 }
 
-export function openDatabase(file: string): WritableDb {
+/**
+ * Opens a workspace database. When `maxVersion` is given, a database from a
+ * newer app is refused before anything (even the journal mode) is written.
+ */
+export function openDatabase(file: string, maxVersion?: number): WritableDb {
   let db: Database.Database;
   try {
     db = new Database(file);
@@ -26,12 +30,15 @@ export function openDatabase(file: string): WritableDb {
     );
   }
   try {
+    db.pragma('busy_timeout = 5000');
+    if (maxVersion !== undefined) refuseNewer(db as WritableDb, maxVersion);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
   } catch (err) {
     db.close();
+    if (err instanceof AppError) throw err;
     throw new AppError(
       'workspace_unusable',
       `${file} is not a Millwright workspace database (${(err as Error).message}).`,
@@ -51,13 +58,8 @@ export function schemaVersion(db: ReadableDb): number {
 export function migrate(db: WritableDb, migrations: readonly Migration[], target?: number): number {
   const latest = migrations.length ? migrations[migrations.length - 1]!.version : 0;
   const goal = target ?? latest;
+  refuseNewer(db, latest);
   const current = schemaVersion(db);
-  if (current > latest) {
-    throw new AppError(
-      'workspace_newer',
-      `This workspace was saved by a newer version of Millwright (schema ${current}; this version knows up to ${latest}). Install the newer version, or choose another workspace folder. Nothing was changed.`,
-    );
-  }
   const pending = migrations.filter((m) => m.version > current && m.version <= goal);
   if (!pending.length) return current;
   db.transaction(() => {
@@ -68,4 +70,14 @@ export function migrate(db: WritableDb, migrations: readonly Migration[], target
     }
   })();
   return schemaVersion(db);
+}
+
+function refuseNewer(db: ReadableDb, latest: number): void {
+  const current = schemaVersion(db);
+  if (current > latest) {
+    throw new AppError(
+      'workspace_newer',
+      `This workspace was saved by a newer version of Millwright (schema ${current}; this version knows up to ${latest}). Install the newer version, or choose another workspace folder. Nothing was changed.`,
+    );
+  }
 }

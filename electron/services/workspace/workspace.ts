@@ -36,7 +36,7 @@ export class Workspace {
     ensureFolder(abs);
     const dbFile = path.join(abs, DB_FILE);
     const isNew = !fs.existsSync(dbFile);
-    const db = openDatabase(dbFile);
+    const db = openDatabase(dbFile, MIGRATIONS[MIGRATIONS.length - 1]!.version);
     try {
       migrate(db, MIGRATIONS);
     } catch (err) {

@@ -33,7 +33,7 @@ export const systemCheck: JobKindDef<{ seconds: number }, SystemCheckResult> = {
       }
       rounds++;
       elapsed = performance.now() - start;
-      ctx.progress((0.8 * elapsed) / cpuMs);
+      ctx.progress(Math.min(0.8, (0.8 * elapsed) / cpuMs));
     }
     const cpuScore = (rounds * 2 * n * n * n) / (elapsed / 1000) / 1e6;
 
