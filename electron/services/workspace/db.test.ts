@@ -43,10 +43,12 @@ afterEach(() => {
   for (const db of dbs.splice(0)) if (db.open) db.close();
 });
 
+const LATEST = 30;
+
 describe('MIGRATIONS', () => {
-  it('are numbered in increasing steps of ten ending at 20', () => {
+  it('are numbered in increasing steps of ten', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => (i + 1) * 10));
-    expect(MIGRATIONS.at(-1)!.version).toBe(20);
+    expect(MIGRATIONS.at(-1)!.version).toBe(LATEST);
     for (const m of MIGRATIONS) expect(m.name).toMatch(/^[a-z][a-z0-9-]*$/);
   });
 });
@@ -55,17 +57,17 @@ describe('migrate', () => {
   it('takes an empty database to the latest version and creates the tables', () => {
     const db = open();
     expect(schemaVersion(db)).toBe(0);
-    expect(migrate(db, MIGRATIONS)).toBe(20);
-    expect(db.pragma('user_version', { simple: true })).toBe(20);
-    expect(tables(db)).toEqual(['audit_log', 'datasets', 'jobs', 'meta', 'source_files']);
-    expect(indexes(db)).toEqual(['audit_log_action', 'jobs_created', 'jobs_state', 'source_files_dataset']);
+    expect(migrate(db, MIGRATIONS)).toBe(LATEST);
+    expect(db.pragma('user_version', { simple: true })).toBe(LATEST);
+    expect(tables(db)).toEqual(['audit_log', 'dataset_versions', 'datasets', 'jobs', 'meta', 'source_files']);
+    expect(indexes(db)).toEqual(['audit_log_action', 'datasets_name', 'jobs_created', 'jobs_state', 'source_files_dataset']);
   });
 
   it('does nothing when the database is already current', () => {
     const db = open();
     migrate(db, MIGRATIONS);
     db.prepare("INSERT INTO meta (key, value) VALUES ('k', 'v')").run();
-    expect(migrate(db, MIGRATIONS)).toBe(20);
+    expect(migrate(db, MIGRATIONS)).toBe(LATEST);
     expect(db.prepare("SELECT value FROM meta WHERE key = 'k'").get()).toEqual({ value: 'v' });
   });
 
@@ -87,7 +89,7 @@ describe('migrate', () => {
       "INSERT INTO audit_log (at, who, action, details) VALUES ('2024-05-01T10:00:00.000Z', 'ana', 'workspace.create', '{\"dir\":\"/w\"}')",
     ).run();
 
-    expect(migrate(db, MIGRATIONS)).toBe(20);
+    expect(migrate(db, MIGRATIONS)).toBe(LATEST);
 
     expect(db.prepare('SELECT id, kind, state, params, created_by, owner_pid, owner_host, result FROM jobs').all()).toEqual([
       {
@@ -114,6 +116,34 @@ describe('migrate', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM source_files').get()).toEqual({ n: 1 });
   });
 
+  it('0030 makes dataset names unique, renaming existing duplicates, and adds versions', () => {
+    const db = open();
+    migrate(db, MIGRATIONS, 20);
+    const add = db.prepare("INSERT INTO datasets (id, name, created_at, created_by) VALUES (?, ?, 'now', 'ana')");
+    add.run('ds_a', 'Line 3');
+    add.run('ds_b', 'Line 3');
+    add.run('ds_c', 'Boiler');
+    db.prepare(
+      "INSERT INTO source_files (dataset_id, file_name, sha256, size, rows, columns, added_at, added_by) VALUES ('ds_b', 'b.csv', 'h', 1, 1, '[]', 'now', 'ana')",
+    ).run();
+
+    expect(migrate(db, MIGRATIONS, 30)).toBe(30);
+
+    expect(db.prepare('SELECT id, name FROM datasets ORDER BY id').all()).toEqual([
+      { id: 'ds_a', name: 'Line 3' },
+      { id: 'ds_b', name: 'Line 3 (ds_b)' },
+      { id: 'ds_c', name: 'Boiler' },
+    ]);
+    expect(() => add.run('ds_d', 'Boiler')).toThrow(/UNIQUE/);
+    expect(db.prepare('SELECT dataset_id, version_id FROM source_files').all()).toEqual([{ dataset_id: 'ds_b', version_id: null }]);
+    const version = db.prepare(
+      "INSERT INTO dataset_versions (dataset_id, version, content_hash, created_at, created_by, row_count, schema, settings, sources, report) VALUES ('ds_a', 1, 'abc', 'now', 'ana', 5, '[]', '{}', '[]', '{}')",
+    );
+    version.run();
+    // The same content cannot be stored twice as two versions of one dataset.
+    expect(() => version.run()).toThrow(/UNIQUE/);
+  });
+
   it('refuses a database from a newer app and leaves it as it was', () => {
     const db = open();
     db.exec('CREATE TABLE future_things (x)');
@@ -121,7 +151,7 @@ describe('migrate', () => {
     const err = thrown(() => migrate(db, MIGRATIONS));
     expect(err.code).toBe('workspace_newer');
     expect(err.message).toContain('999');
-    expect(err.message).toContain('20');
+    expect(err.message).toContain(String(LATEST));
     expect(schemaVersion(db)).toBe(999);
     expect(tables(db)).toEqual(['future_things']);
   });

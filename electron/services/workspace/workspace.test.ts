@@ -7,6 +7,7 @@ import { AppError } from '../../../shared/errors';
 import { AuditLog } from './audit';
 import { currentUser } from './location';
 import { DB_FILE, Workspace } from './workspace';
+import { MIGRATIONS } from './migrations';
 
 function thrown(fn: () => unknown): AppError {
   try {
@@ -54,8 +55,8 @@ describe('Workspace.open', () => {
     expect(ws.dir).toBe(dir);
     expect(fs.existsSync(path.join(dir, DB_FILE))).toBe(true);
     expect(ws.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(ws.schemaVersion).toBe(20);
-    expect(ws.db.pragma('user_version', { simple: true })).toBe(20);
+    expect(ws.schemaVersion).toBe(MIGRATIONS.at(-1)!.version);
+    expect(ws.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.at(-1)!.version);
     for (const sub of ['blobs', 'logs', 'keys', 'tmp']) {
       expect(fs.statSync(path.join(dir, sub)).isDirectory(), sub).toBe(true);
     }
@@ -111,7 +112,7 @@ describe('Workspace.open', () => {
     expect(AuditLog.list(again.db, { limit: 10, action: 'model.promote' })[0]!.details).toEqual({ model: 'spindle', version: 3 });
     expect(again.db.prepare("SELECT value FROM meta WHERE key = 'created_with'").get()).toEqual({ value: '1.0.0' });
     expect(again.blobs.read(blob).toString()).toBe('sensor data');
-    expect(again.schemaVersion).toBe(20);
+    expect(again.schemaVersion).toBe(MIGRATIONS.at(-1)!.version);
   });
 
   it('upgrades an older workspace database and keeps its rows', async () => {
@@ -125,7 +126,7 @@ describe('Workspace.open', () => {
     raw.close();
 
     const ws = track(Workspace.open(dir));
-    expect(ws.schemaVersion).toBe(20);
+    expect(ws.schemaVersion).toBe(MIGRATIONS.at(-1)!.version);
     // The folder already had a database, so this is not a creation.
     expect(AuditLog.list(ws.db, { limit: 10 }).map((e) => e.action)).toEqual(['workspace.create']);
     expect(ws.db.prepare("SELECT name FROM sqlite_master WHERE name = 'datasets'").get()).toEqual({ name: 'datasets' });
