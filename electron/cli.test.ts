@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry, JobInfo, SystemCheckResult } from '../shared/api';
+import { MIGRATIONS } from './services/workspace/migrations';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'millwright.cjs');
@@ -69,7 +70,7 @@ describe('millwright CLI', () => {
     expect(info.name).toBe('Millwright');
     expect(info.version).toBe(PKG_VERSION);
     expect(info.workspace).toBe(ws);
-    expect(info.schemaVersion).toBe(20);
+    expect(info.schemaVersion).toBe(MIGRATIONS.at(-1)!.version);
     expect(info.nodeVersion).toBe(process.versions.node);
     expect(fs.existsSync(path.join(ws, 'millwright.db'))).toBe(true);
   });
@@ -79,7 +80,7 @@ describe('millwright CLI', () => {
     const r = run(['version', `--workspace=${ws}`]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`Millwright ${PKG_VERSION}`);
-    expect(r.stdout).toContain(`Workspace ${ws} (schema 20)`);
+    expect(r.stdout).toContain(`Workspace ${ws} (schema ${MIGRATIONS.at(-1)!.version})`);
     expect(() => JSON.parse(r.stdout)).toThrow();
   });
 

@@ -7,7 +7,8 @@
  */
 import path from 'node:path';
 import type { JobInfo, MethodName, Output } from '../shared/api';
-import { AppError, USER_ERROR_CODES, toErrorInfo, type ErrorCode } from '../shared/errors';
+import { PROBLEM_KINDS } from '../shared/datasets';
+import { AppError, USER_ERROR_CODES, isErrorCode, toErrorInfo, type ErrorCode } from '../shared/errors';
 import { formatDuration, formatPercent, textTable } from '../shared/format';
 import { appRoot, appVersion } from './services/app/app-root';
 import { createCore, type Core } from './services/compose';
@@ -114,6 +115,132 @@ const COMMANDS: Record<string, CommandSpec> = {
       return jobs;
     },
   },
+  import: {
+    summary: 'Import CSV/TSV/TXT files as a new dataset version.',
+    usage:
+      'millwright import FILE... [--name NAME] [--time-column COL] [--delimiter C] [--decimal C] [--encoding E]\n' +
+      '                  [--time-zone ZONE] [--no-header] [--on-bad-row skip|missing] [--json]',
+    flags: {
+      name: 'value',
+      'time-column': 'value',
+      sheet: 'value',
+      delimiter: 'value',
+      decimal: 'value',
+      encoding: 'value',
+      'time-zone': 'value',
+      'no-header': 'switch',
+      'long-format': 'switch',
+      'on-bad-row': 'value',
+    },
+    async run(ctx, args) {
+      const files = args.positional.map((f) => path.resolve(f));
+      if (!files.length) throw new AppError('bad_input', 'Which file? Usage: millwright import FILE... [--name NAME]');
+      if (args.flags.has('sheet') || args.flags.has('long-format')) {
+        throw new AppError('bad_input', 'Excel sheets and historian long format are not supported by this version yet; export the data as CSV.');
+      }
+      const overrides: Record<string, unknown> = {};
+      const delimiter = stringFlag(args, 'delimiter');
+      if (delimiter !== undefined) overrides.delimiter = ({ tab: '\t', '\\t': '\t', comma: ',', semicolon: ';', pipe: '|' } as Record<string, string>)[delimiter.toLowerCase()] ?? delimiter;
+      const decimal = stringFlag(args, 'decimal');
+      if (decimal !== undefined) overrides.decimal = ({ comma: ',', point: '.', dot: '.' } as Record<string, string>)[decimal.toLowerCase()] ?? decimal;
+      const encoding = stringFlag(args, 'encoding');
+      if (encoding !== undefined) {
+        overrides.encoding = ({ utf8: 'utf-8', 'utf-8-sig': 'utf-8', latin1: 'windows-1252', cp1252: 'windows-1252', 'iso-8859-1': 'windows-1252', utf16le: 'utf-16le', utf16be: 'utf-16be' } as Record<string, string>)[encoding.toLowerCase()] ?? encoding.toLowerCase();
+      }
+      const timeColumn = stringFlag(args, 'time-column');
+      if (timeColumn !== undefined) overrides.timeColumn = timeColumn;
+      const zone = stringFlag(args, 'time-zone');
+      if (zone !== undefined) overrides.timeZone = zone;
+      if (args.flags.get('no-header') === true) overrides.hasHeader = false;
+      const onBad = stringFlag(args, 'on-bad-row');
+      if (onBad !== undefined && onBad !== 'skip' && onBad !== 'missing') {
+        throw new AppError('bad_input', `--on-bad-row must be "skip" or "missing" (got "${onBad}").`, 'on-bad-row');
+      }
+      const inspected = await ctx.call('imports.inspect', { paths: files, settings: overrides });
+      if (timeColumn !== undefined && !inspected.schema.some((c) => c.header === timeColumn || c.name === timeColumn)) {
+        throw new AppError('bad_input', `${path.basename(files[0]!)} has no column "${timeColumn}". Its columns: ${inspected.schema.map((c) => c.header).join(', ')}.`, 'time-column');
+      }
+      const settings = { ...inspected.settings };
+      if (timeColumn !== undefined) settings.timeColumn = inspected.schema.find((c) => c.header === timeColumn || c.name === timeColumn)!.header;
+      const name = stringFlag(args, 'name') ?? path.basename(files[0]!).replace(/\.[^.]+$/, '');
+      const choices = onBad ? Object.fromEntries(PROBLEM_KINDS.map((k) => [k, onBad])) : undefined;
+      const job = await ctx.call('imports.analyze', { paths: files, settings, save: { name, ...(choices ? { choices } : {}) } });
+      const final = await runJobHere(ctx, job, true);
+      const summary = final.result as { dataset: string; version: number; created: boolean; rows: number; rejectedRows: number; columns: { name: string; type: string; unit: string | null; missing: number }[]; problems: { kind: string; title: string; count: number; choice: string }[] };
+      if (!ctx.json) {
+        ctx.out(`${summary.created ? 'Imported' : 'Already imported:'} ${summary.dataset} version ${summary.version}: ${summary.rows.toLocaleString('en-US')} rows, ${summary.columns.length} columns.`);
+        if (summary.rejectedRows) ctx.out(`${summary.rejectedRows.toLocaleString('en-US')} rows were skipped because of problems.`);
+        for (const p of summary.problems) ctx.out(`  ${p.title}: ${p.count.toLocaleString('en-US')} (${p.choice === 'skip' ? 'rows skipped' : p.choice === 'missing' ? 'treated as missing' : 'kept'})`);
+      }
+      return summary;
+    },
+  },
+  datasets: {
+    summary: 'List datasets, or show one with its versions.',
+    usage: 'millwright datasets [list]\n       millwright datasets show NAME',
+    flags: {},
+    async run(ctx, args) {
+      const [sub, name] = args.positional;
+      if (sub === 'show') {
+        if (!name) throw new AppError('bad_input', 'Which dataset? Usage: millwright datasets show NAME');
+        const d = await ctx.call('datasets.get', { dataset: name });
+        if (!ctx.json) {
+          ctx.out(`${d.dataset.name}: ${d.dataset.rows.toLocaleString('en-US')} rows, ${d.dataset.columns.length} columns (version ${d.dataset.version ?? '–'})`);
+          ctx.out(
+            textTable(
+              ['VERSION', 'CREATED', 'BY', 'ROWS', 'FILES'],
+              d.versions.map((v) => [String(v.version), v.createdAt.replace('T', ' ').slice(0, 19), v.createdBy, String(v.rows), v.sources.map((s) => s.fileName).join(', ')]),
+            ),
+          );
+        }
+        return d;
+      }
+      if (sub !== undefined && sub !== 'list') throw new AppError('bad_input', `Unknown datasets command "${sub}". Use list or show.`);
+      const list = await ctx.call('datasets.list', {});
+      if (!ctx.json) {
+        ctx.out(
+          list.length
+            ? textTable(
+                ['NAME', 'VERSION', 'ROWS', 'COLUMNS', 'UPDATED'],
+                list.map((d) => [d.name, String(d.version ?? '–'), String(d.rows), String(d.columns.length), d.updatedAt.replace('T', ' ').slice(0, 19)]),
+              )
+            : 'No datasets yet. Import one with: millwright import FILE',
+        );
+      }
+      return list;
+    },
+  },
+  profile: {
+    summary: 'Statistics of every column of a dataset version.',
+    usage: 'millwright profile NAME[@VERSION] [--json]',
+    flags: {},
+    async run(ctx, args) {
+      const ref = args.positional[0];
+      if (!ref) throw new AppError('bad_input', 'Which dataset? Usage: millwright profile NAME[@VERSION]');
+      const profile = (await ctx.call('datasets.profile', { dataset: ref })) as {
+        rows: number;
+        columns: { name: string; type: string; unit: string | null; profile: { count: number; missing: number; min?: number; max?: number; mean?: number; distinct?: number } }[];
+      } | null;
+      if (!profile) throw new AppError('not_found', `"${ref}" has no profile.`);
+      if (!ctx.json) {
+        ctx.out(
+          textTable(
+            ['COLUMN', 'TYPE', 'UNIT', 'MISSING', 'MIN', 'MEAN', 'MAX'],
+            profile.columns.map((c) => [
+              c.name,
+              c.type,
+              c.unit ?? '',
+              String(c.profile.missing),
+              fmt(c.profile.min),
+              fmt(c.profile.mean),
+              fmt(c.profile.max),
+            ]),
+          ),
+        );
+      }
+      return profile;
+    },
+  },
   audit: {
     summary: 'Show the audit log: who did what, and when.',
     usage: 'millwright audit [--limit N] [--action NAME]',
@@ -140,6 +267,10 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
 };
 
+function fmt(n: number | null | undefined): string {
+  return typeof n === 'number' && Number.isFinite(n) ? String(Number(n.toPrecision(6))) : '';
+}
+
 function took(j: JobInfo): string {
   if (!j.startedAt) return '';
   const end = j.endedAt ? Date.parse(j.endedAt) : Date.now();
@@ -159,7 +290,7 @@ function describeJob(j: JobInfo): string {
   return lines.join('\n');
 }
 
-async function runJobHere(ctx: CliContext, job: JobInfo): Promise<JobInfo> {
+async function runJobHere(ctx: CliContext, job: JobInfo, quiet = false): Promise<JobInfo> {
   const core = ctx.core();
   let last = '';
   const onEvent = (e: { type: string; job?: JobInfo }) => {
@@ -173,9 +304,10 @@ async function runJobHere(ctx: CliContext, job: JobInfo): Promise<JobInfo> {
   process.on('SIGINT', onSigint);
   try {
     const final = await core.jobs.wait(job.id);
-    if (final.state === 'failed') throw new AppError('job_failed', final.error?.message ?? 'The task failed.');
+    // A task that failed on the person's input (a missing file, a bad value) exits 2 like any bad input.
+    if (final.state === 'failed') throw new AppError(isErrorCode(final.error?.code) ? final.error.code : 'job_failed', final.error?.message ?? 'The task failed.');
     if (final.state === 'cancelled') throw new AppError('cancelled', 'The task was cancelled.');
-    if (!ctx.json) ctx.out(describeJob(final));
+    if (!ctx.json && !quiet) ctx.out(describeJob(final));
     return final;
   } finally {
     core.events.off('event', onEvent);

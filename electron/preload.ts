@@ -4,7 +4,7 @@
  * preloads cannot load our other files, so this imports types only; the main
  * process validates every call against the contract's schemas.
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import type { ApiClient, AppEvent, Envelope } from '../shared/api';
 
 const client: ApiClient = {
@@ -13,6 +13,10 @@ const client: ApiClient = {
     const reply = (await ipcRenderer.invoke('millwright:call', name, arg)) as Envelope<never>;
     if (reply.ok) return reply.value;
     throw Object.assign(new Error(reply.error.message), reply.error);
+  },
+  async fileRef(file) {
+    // The desktop app reads the file where it is; nothing is copied.
+    return { path: webUtils.getPathForFile(file), fileName: file.name, sizeBytes: file.size };
   },
   on(type, listener) {
     const wrapped = (_e: IpcRendererEvent, event: AppEvent) => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppEvent, JobInfo } from '../shared/api';
 import { createCore, type Core } from './services/compose';
 import { CSP, startServer, type RunningServer } from './server';
+import { MIGRATIONS } from './services/workspace/migrations';
 
 interface Reply {
   status: number;
@@ -111,7 +112,7 @@ describe('API over HTTP: access', () => {
       name: 'Millwright',
       version: core.version,
       workspace: path.join(root, 'workspace'),
-      schemaVersion: 20,
+      schemaVersion: MIGRATIONS.at(-1)!.version,
       nodeVersion: process.versions.node,
       electronVersion: null,
     });

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
 import type { AppEvent, Envelope } from '../shared/api';
 import { AppError, HTTP_STATUS, toErrorInfo, type ErrorCode } from '../shared/errors';
@@ -88,6 +89,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const server = http.createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => {
+      if (err instanceof AppError) {
+        if (!res.headersSent) sendJson(res, HTTP_STATUS[err.code], { ok: false, error: err.toInfo() });
+        return;
+      }
       logInternal(core.ws.logDir, `http ${req.method} ${req.url}`, err);
       if (!res.headersSent) sendJson(res, 500, { ok: false, error: toErrorInfo(err) });
       else res.end();
@@ -121,6 +126,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     res.setHeader('Cache-Control', 'no-store');
 
     if (url.pathname === '/api/events' && req.method === 'GET') return openStream(req, res);
+    if (url.pathname === '/api/upload' && req.method === 'POST') {
+      const ref = await receiveUpload(req, url.searchParams.get('name') ?? '', path.join(core.ws.dir, 'tmp', 'uploads'));
+      return sendJson(res, 200, { ok: true, value: ref });
+    }
     let name: string;
     try {
       name = decodeURIComponent(url.pathname.slice('/api/'.length));
@@ -243,6 +252,27 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Streams an uploaded file into the workspace's upload area (tmp/uploads/<id>/<name>),
+ * so a browser can import files of any size without holding them in memory.
+ */
+async function receiveUpload(req: http.IncomingMessage, rawName: string, dir: string): Promise<{ path: string; fileName: string; sizeBytes: number }> {
+  const fileName = path.basename(rawName.replace(/[\\/]/g, '_')).replace(/\p{Cc}/gu, '').trim();
+  if (!fileName || fileName === '.' || fileName === '..') throw new AppError('bad_input', 'The upload has no file name.', 'name');
+  const target = path.join(dir, crypto.randomBytes(8).toString('hex'));
+  fs.mkdirSync(target, { recursive: true });
+  const file = path.join(target, fileName);
+  let size = 0;
+  req.on('data', (c: Buffer) => (size += c.length));
+  try {
+    await pipeline(req, fs.createWriteStream(file, { flags: 'wx' }));
+  } catch (err) {
+    fs.rmSync(target, { recursive: true, force: true });
+    throw new AppError('io', `The upload of ${fileName} was interrupted (${(err as Error).message}).`);
+  }
+  return { path: file, fileName, sizeBytes: size };
 }
 
 function digest(s: string): Buffer {

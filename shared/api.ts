@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { AppError, type ErrorInfo } from './errors';
+import { COLUMN_TYPES, DELIMITERS, PROBLEM_KINDS, TEXT_ENCODINGS, TIME_FORMATS } from './datasets';
 
 const id = z.string().min(1).max(100);
 const isoTime = z.string();
@@ -17,7 +18,7 @@ export const JobStateSchema = z.enum(JOB_STATES);
 export type JobState = z.infer<typeof JobStateSchema>;
 export const ACTIVE_JOB_STATES: readonly JobState[] = ['queued', 'running'];
 
-export const JOB_KINDS = ['system.check', 'samples.add'] as const;
+export const JOB_KINDS = ['system.check', 'samples.add', 'imports.analyze', 'imports.save'] as const;
 export const JobKindSchema = z.enum(JOB_KINDS);
 export type JobKind = z.infer<typeof JobKindSchema>;
 
@@ -77,17 +78,31 @@ export const SampleInfoSchema = z.object({
 });
 export type SampleInfo = z.infer<typeof SampleInfoSchema>;
 
+export const ColumnTypeSchema = z.enum(COLUMN_TYPES);
+
+export const ColumnSchemaSchema = z.object({
+  name: z.string(),
+  type: ColumnTypeSchema,
+  unit: z.string().nullable(),
+  header: z.string(),
+});
+
 export const DatasetSummarySchema = z.object({
   id,
   name: z.string(),
   description: z.string(),
   createdAt: isoTime,
   createdBy: z.string(),
+  /** Latest version number, null for a dataset that has none yet. */
+  version: z.number().int().nullable(),
+  updatedAt: isoTime,
   fileName: z.string(),
   fileSha256: z.string(),
   sizeBytes: z.number().int(),
   rows: z.number().int(),
   columns: z.array(z.string()),
+  timeStart: z.number().nullable(),
+  timeEnd: z.number().nullable(),
 });
 export type DatasetSummary = z.infer<typeof DatasetSummarySchema>;
 
@@ -100,6 +115,89 @@ export const SystemCheckResultSchema = z.object({
 export type SystemCheckResult = z.infer<typeof SystemCheckResultSchema>;
 
 const empty = z.object({}).strict();
+
+export const ReadSettingsSchema = z
+  .object({
+    encoding: z.enum(TEXT_ENCODINGS),
+    delimiter: z.enum(DELIMITERS),
+    decimal: z.enum(['.', ',']),
+    thousands: z.enum(['', '.', ',', ' ', "'"]),
+    skipLines: z.number().int().min(0).max(1000),
+    hasHeader: z.boolean(),
+    timeColumn: z.string().max(500).nullable(),
+    timeFormat: z.enum(TIME_FORMATS).nullable(),
+    timeZone: z.string().min(1).max(100),
+  })
+  .strict();
+
+const paths = z.array(z.string().min(1).max(4096)).min(1).max(100);
+const types = z.record(z.string(), ColumnTypeSchema);
+const datasetRef = z.string().min(1).max(300);
+const ProblemKindSchema = z.enum(PROBLEM_KINDS);
+const ChoiceSchema = z.enum(['missing', 'skip', 'keep']);
+
+export const ProblemSchema = z.object({
+  kind: ProblemKindSchema,
+  title: z.string(),
+  count: z.number().int(),
+  examples: z.array(z.object({ line: z.number().int(), column: z.string().nullable(), raw: z.string(), reason: z.string() })),
+  choices: z.array(ChoiceSchema),
+  defaultChoice: ChoiceSchema,
+});
+
+export const InspectResultSchema = z.object({
+  files: z.array(z.object({ path: z.string(), fileName: z.string(), sizeBytes: z.number() })),
+  settings: ReadSettingsSchema,
+  explanations: z.record(z.string(), z.string()),
+  schema: z.array(ColumnSchemaSchema),
+  /** The first rows as the import will read them: numbers, epoch ms for timestamps, text, or null for missing. */
+  preview: z.array(z.array(z.union([z.string(), z.number(), z.boolean(), z.null()]))),
+  timeExplanation: z.string().nullable(),
+});
+export type InspectResult = z.infer<typeof InspectResultSchema>;
+
+export const VersionSummarySchema = z.object({
+  dataset: z.string(),
+  datasetId: z.string(),
+  version: z.number().int(),
+  createdAt: isoTime,
+  createdBy: z.string(),
+  rows: z.number().int(),
+  columns: z.array(z.object({ name: z.string(), type: ColumnTypeSchema, unit: z.string().nullable(), header: z.string() })),
+  sources: z.array(z.object({ fileName: z.string(), sha256: z.string(), size: z.number() })),
+  timeColumn: z.string().nullable(),
+  timeStart: z.number().nullable(),
+  timeEnd: z.number().nullable(),
+  rejectedRows: z.number().int(),
+  problems: z.array(z.object({ kind: ProblemKindSchema, title: z.string(), count: z.number().int() })),
+  changes: z.unknown().nullable(),
+  contentHash: z.string(),
+});
+export type VersionSummary = z.infer<typeof VersionSummarySchema>;
+
+export const SeriesResultSchema = z.object({
+  timeColumn: z.string(),
+  fullRange: z.tuple([z.number(), z.number()]),
+  from: z.number(),
+  to: z.number(),
+  series: z.array(
+    z.object({
+      name: z.string(),
+      unit: z.string().nullable(),
+      data: z.object({
+        x: z.array(z.number()),
+        min: z.array(z.number()),
+        max: z.array(z.number()),
+        first: z.array(z.number()),
+        last: z.array(z.number()),
+        breakBefore: z.array(z.boolean()),
+        bucketMs: z.number().optional(),
+      }),
+    }),
+  ),
+});
+export type SeriesResult = z.infer<typeof SeriesResultSchema>;
+
 
 function method<I extends z.ZodType, O extends z.ZodType>(summary: string, input: I, output: O) {
   return { summary, input, output };
@@ -146,6 +244,84 @@ export const API = {
     JobInfoSchema,
   ),
   'datasets.list': method('Datasets in the workspace, newest first.', empty, z.array(DatasetSummarySchema)),
+  'datasets.get': method(
+    'One dataset (by name or id) with all its versions, newest first.',
+    z.object({ dataset: datasetRef }).strict(),
+    z.object({ dataset: DatasetSummarySchema, versions: z.array(VersionSummarySchema) }),
+  ),
+  'datasets.profile': method(
+    'Per-column statistics, time coverage and correlations of a version (latest when none is given).',
+    z.object({ dataset: datasetRef, version: z.number().int().positive().optional() }).strict(),
+    z.unknown(),
+  ),
+  'datasets.rows': method(
+    'A page of rows of a version, for the table view.',
+    z
+      .object({
+        dataset: datasetRef,
+        version: z.number().int().positive().optional(),
+        offset: z.number().int().min(0),
+        limit: z.number().int().min(1).max(2000).default(200),
+      })
+      .strict(),
+    z.object({ total: z.number().int(), rows: z.array(z.array(z.union([z.string(), z.number(), z.boolean(), z.null()]))) }),
+  ),
+  'datasets.series': method(
+    'Sensor values over time, reduced on the server to min/max per pixel column so any number of rows draws fast.',
+    z
+      .object({
+        dataset: datasetRef,
+        version: z.number().int().positive().optional(),
+        columns: z.array(z.string().min(1)).min(1).max(12),
+        from: z.number().optional(),
+        to: z.number().optional(),
+        buckets: z.number().int().min(10).max(8000).default(1200),
+      })
+      .strict(),
+    SeriesResultSchema,
+  ),
+  'imports.inspect': method(
+    'Reads the start of files and says how they will be read: dialect, header, columns and types, time column, preview.',
+    z.object({ paths, settings: ReadSettingsSchema.partial().optional(), types: types.optional() }).strict(),
+    InspectResultSchema,
+  ),
+  'imports.analyze': method(
+    'Starts a job that reads whole files with the given settings and reports every problem, without saving anything.',
+    z
+      .object({
+        paths,
+        settings: ReadSettingsSchema,
+        types: types.optional(),
+        /** Save at once with these choices instead of staging for review (the CLI). */
+        save: z
+          .object({
+            name: z.string().trim().min(1).max(200),
+            description: z.string().max(2000).optional(),
+            choices: z.record(z.string(), ChoiceSchema).optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict(),
+    JobInfoSchema,
+  ),
+  'imports.totals': method(
+    'How many rows an analysed import keeps and skips with the given choices, before saving.',
+    z.object({ stagingId: id, choices: z.record(z.string(), ChoiceSchema).optional() }).strict(),
+    z.object({ rowsRead: z.number().int(), rowsKept: z.number().int(), rowsSkipped: z.number().int() }),
+  ),
+  'imports.save': method(
+    'Starts a job that saves an analysed import as a new dataset version, applying the choice made for each problem.',
+    z
+      .object({
+        stagingId: id,
+        name: z.string().trim().min(1).max(200),
+        description: z.string().max(2000).optional(),
+        choices: z.record(z.string(), ChoiceSchema).optional(),
+      })
+      .strict(),
+    JobInfoSchema,
+  ),
 } as const;
 
 export type ApiSpec = typeof API;
@@ -157,8 +333,17 @@ export type Output<K extends MethodName> = z.output<ApiSpec[K]['output']>;
 /** The function table both transports and the CLI dispatch into. */
 export type Handlers = { [K in MethodName]: (arg: ParsedInput<K>) => Promise<Output<K>> | Output<K> };
 
+/** A file the core can read: a path on this PC, or an upload kept in the workspace (server mode). */
+export interface FileRef {
+  path: string;
+  fileName: string;
+  sizeBytes: number;
+}
+
 /** What the renderer calls. Arguments may omit fields that have defaults. */
 export interface ApiClient {
+  /** Makes a file the person chose or dropped readable by the core: its path in the desktop app, an upload in a browser. */
+  fileRef(file: File, onProgress?: (fraction: number) => void): Promise<FileRef>;
   call<K extends MethodName>(name: K, arg: Input<K>): Promise<Output<K>>;
   on<E extends AppEvent['type']>(type: E, listener: (event: Extract<AppEvent, { type: E }>) => void): () => void;
   readonly transport: 'ipc' | 'http';

@@ -4,6 +4,7 @@ import { createHandlers } from './api/handlers';
 import { dispatch } from './api/dispatch';
 import { appRoot, appVersion } from './app/app-root';
 import { JobManager } from './jobs/job-manager';
+import { DatasetReader } from './datasets/reader';
 import { Workspace } from './workspace/workspace';
 
 export interface CoreOptions {
@@ -36,7 +37,9 @@ export function createCore(opts: CoreOptions): Core {
   });
   jobs.recoverInterrupted();
   ws.blobs.cleanTmp();
-  const handlers = createHandlers({ ws, jobs, appRoot: root, appVersion: version, electronVersion: opts.electronVersion ?? null });
+  ws.cleanScratch();
+  const reader = new DatasetReader(ws);
+  const handlers = createHandlers({ ws, jobs, appRoot: root, appVersion: version, electronVersion: opts.electronVersion ?? null, reader });
   return {
     ws,
     jobs,

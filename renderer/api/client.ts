@@ -53,6 +53,7 @@ function wrapIpc(inner: ApiClient): ApiClient {
       }
     },
     on: (type, listener) => inner.on(type, listener),
+    fileRef: (file, onProgress) => inner.fileRef(file, onProgress),
   };
 }
 
@@ -90,6 +91,28 @@ function httpClient(token: string): ApiClient {
       }
       if (reply.ok) return reply.value;
       throw new ApiError(reply.error.code, reply.error.message, reply.error.field);
+    },
+    fileRef(file, onProgress) {
+      // A browser cannot hand over a path, so the file is streamed to the workspace's upload area.
+      return new Promise((resolve, reject) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('POST', `./api/upload?name=${encodeURIComponent(file.name)}`);
+        xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+        xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+        xhr.upload.onprogress = (e) => e.lengthComputable && onProgress?.(e.loaded / e.total);
+        xhr.onerror = () => reject(new ApiError('io', `Could not send ${file.name} to Millwright. Check that it is still running.`));
+        xhr.onload = () => {
+          let reply: Envelope<never>;
+          try {
+            reply = JSON.parse(xhr.responseText) as Envelope<never>;
+          } catch {
+            return reject(new ApiError('internal', `Millwright answered the upload of ${file.name} unexpectedly (HTTP ${xhr.status}).`));
+          }
+          if (reply.ok) resolve(reply.value);
+          else reject(new ApiError(reply.error.code, reply.error.message, reply.error.field));
+        };
+        xhr.send(file);
+      });
     },
     on(type, listener) {
       ensureStream();

@@ -8,7 +8,6 @@ import { HomePage } from '../pages/home-page';
 import { DeploymentsPage, InboxPage, ModelsPage, MonitoringPage } from '../pages/later-pages';
 import { SettingsPage } from '../pages/settings-page';
 import { useStore } from '../store/store';
-import { pageFromHash } from '../store/ui-slice';
 import { bindShortcuts, runCommand } from './commands';
 import { JobTray } from './job-tray';
 import { Sidebar } from './sidebar';
@@ -49,11 +48,25 @@ function useCoreEvents() {
       const st = useStore.getState();
       const before = st.jobs[job.id];
       st.upsertJob(job);
+      if (job.kind === 'imports.analyze' && before?.state !== job.state && (job.state === 'done' || job.state === 'failed' || job.state === 'cancelled')) {
+        st.importAnalysisDone(job);
+      }
       if (job.state === 'done' && before?.state !== 'done') {
         if (job.kind === 'samples.add') {
           void st.loadDatasets();
-          const r = job.result as { name?: string; alreadyPresent?: boolean } | null;
-          st.toast('success', r?.alreadyPresent ? `${r.name ?? 'The sample'} is already in your data.` : `Added ${r?.name ?? 'the sample'} to your data.`);
+          const r = job.result as { dataset?: string; created?: boolean } | null;
+          st.toast('success', r?.created === false ? `${r.dataset ?? 'The sample'} is already in your data.` : `Added ${r?.dataset ?? 'the sample'} to your data.`);
+        }
+        if (job.kind === 'imports.save' || job.kind === 'imports.analyze') {
+          const r = job.result as { dataset?: string; version?: number; created?: boolean } | null;
+          if (r?.dataset) {
+            void st.loadDatasets();
+            st.toast('success', r.created ? `Saved ${r.dataset}, version ${r.version}.` : `${r.dataset} already holds this data (version ${r.version}).`);
+            if (job.id === st.imp.saveJob) {
+              st.importReset();
+              st.go('data', r.dataset);
+            }
+          }
         }
         if (st.page === 'activity') void st.loadAudit();
       }
@@ -61,14 +74,11 @@ function useCoreEvents() {
     const offNotice = api().on('notice', (n) => useStore.getState().toast(n.level === 'error' ? 'error' : 'info', n.message));
     const offCommand = api().on('command', (c) => runCommand(c.id));
     const unbind = api().transport === 'http' ? bindShortcuts() : () => undefined;
-    const onPop = () => useStore.setState({ page: pageFromHash(location.hash) });
-    window.addEventListener('popstate', onPop);
     return () => {
       offJob();
       offNotice();
       offCommand();
       unbind();
-      window.removeEventListener('popstate', onPop);
     };
   }, []);
 }

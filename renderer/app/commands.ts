@@ -7,7 +7,7 @@ export function runCommand(id: string): void {
   if (id.startsWith('go.')) return s.go(id.slice(3) as PageId);
   switch (id) {
     case 'data.import':
-      return s.go('data');
+      return s.go('data', 'import');
     case 'samples.try': {
       const first = s.samples[0];
       if (first) void s.addSample(first.id);

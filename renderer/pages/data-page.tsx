@@ -1,26 +1,41 @@
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { formatBytes } from '../../shared/format';
 import { EmptyState } from '../components/empty-state';
 import { Icon } from '../components/icons';
 import { useStore } from '../store/store';
 import { formatWhen } from './when';
 import { SampleButton } from './sample-button';
+import { ImportWizard } from '../wizards/import/import-wizard';
+import { DatasetPage } from './dataset/dataset-page';
 
 export function DataPage() {
+  const param = useStore((s) => s.pageParam);
+  const go = useStore((s) => s.go);
+  if (param === 'import') {
+    return (
+      <div className="page wide">
+        <ImportWizard onClose={() => go('data')} />
+      </div>
+    );
+  }
+  if (param) return <DatasetPage name={param} />;
+  return <DatasetList />;
+}
+
+function DatasetList() {
   const datasets = useStore((s) => s.datasets);
   const loadDatasets = useStore((s) => s.loadDatasets);
-  const [showImport, setShowImport] = useState(false);
+  const go = useStore((s) => s.go);
   useEffect(() => void loadDatasets(), [loadDatasets]);
 
   const importButton = (
-    <button className="button primary" onClick={() => setShowImport(true)}>
+    <button className="button primary" onClick={() => go('data', 'import')}>
       <Icon name="upload" /> Import data
     </button>
   );
 
   return (
     <div className="page">
-      {showImport && <ImportNotice onClose={() => setShowImport(false)} />}
       {datasets === null ? (
         <p className="muted">Loading…</p>
       ) : datasets.length === 0 ? (
@@ -54,6 +69,7 @@ export function DataPage() {
                 <tr>
                   <th scope="col">Name</th>
                   <th scope="col">Source file</th>
+                  <th scope="col" className="num">Version</th>
                   <th scope="col" className="num">Rows</th>
                   <th scope="col" className="num">Columns</th>
                   <th scope="col" className="num">Size</th>
@@ -64,10 +80,20 @@ export function DataPage() {
                 {datasets.map((d) => (
                   <tr key={d.id}>
                     <td>
-                      <div className="strong">{d.name}</div>
+                      <a
+                        className="strong row-link"
+                        href={`#/data/${encodeURIComponent(d.name)}`}
+                        onClick={(e) => {
+                          e.preventDefault();
+                          go('data', d.name);
+                        }}
+                      >
+                        {d.name}
+                      </a>
                       <div className="muted small">{d.description}</div>
                     </td>
                     <td className="mono small">{d.fileName}</td>
+                    <td className="num">{d.version ?? '—'}</td>
                     <td className="num">{d.rows.toLocaleString()}</td>
                     <td className="num" title={d.columns.join(', ')}>
                       {d.columns.length}
@@ -88,20 +114,3 @@ export function DataPage() {
   );
 }
 
-function ImportNotice({ onClose }: { onClose: () => void }) {
-  return (
-    <div className="notice card" role="dialog" aria-label="Import data">
-      <Icon name="info" />
-      <div>
-        <strong>Importing your own files comes with the import wizard.</strong>
-        <p className="muted small">
-          It will read CSV, TSV and Excel files and historian exports, check them and show every problem by row and column. This preview
-          build can add the sample datasets only.
-        </p>
-      </div>
-      <button className="icon-button" onClick={onClose} aria-label="Close">
-        <Icon name="close" size={16} />
-      </button>
-    </div>
-  );
-}

@@ -38,7 +38,7 @@ export function HomePage() {
             your equipment. No programming needed.
           </p>
           <div className="hero-actions">
-            <button className="button primary large" onClick={() => go('data')}>
+            <button className="button primary large" onClick={() => go('data', 'import')}>
               <Icon name="upload" /> Import your data
             </button>
             <SampleButton large />

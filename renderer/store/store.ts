@@ -1,16 +1,29 @@
 import { create } from 'zustand';
 import { createDataSlice, type DataSlice } from './data-slice';
 import { createJobsSlice, type JobsSlice } from './jobs-slice';
-import { createUiSlice, type UiSlice } from './ui-slice';
+import { createUiSlice, pageFromHash, paramFromHash, type UiSlice } from './ui-slice';
+import { createImportSlice, type ImportSlice } from './import-slice';
 import { setErrorSink } from './report-error';
 
-export type State = UiSlice & JobsSlice & DataSlice;
+export type State = UiSlice & JobsSlice & DataSlice & ImportSlice;
 
 /** One store, one slice per feature. Components select only what they render. */
 export const useStore = create<State>()((...a) => ({
   ...createUiSlice(...a),
   ...createJobsSlice(...a),
   ...createDataSlice(...a),
+  ...createImportSlice(...a),
 }));
 
 setErrorSink((message) => useStore.getState().toast('error', message));
+
+// Back, Forward and typed or linked addresses change the hash; follow them from the first moment,
+// not only once React has mounted.
+const followHash = () => {
+  const page = pageFromHash(location.hash);
+  const pageParam = paramFromHash(location.hash);
+  const s = useStore.getState();
+  if (s.page !== page || s.pageParam !== pageParam) useStore.setState({ page, pageParam });
+};
+window.addEventListener('popstate', followHash);
+window.addEventListener('hashchange', followHash);

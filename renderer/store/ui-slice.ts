@@ -13,10 +13,12 @@ export interface Toast {
 
 export interface UiSlice {
   page: PageId;
+  /** The item a page shows, e.g. a dataset id: "#/data/ds_1" → "ds_1". */
+  pageParam: string | null;
   theme: ThemeChoice;
   trayOpen: boolean;
   toasts: Toast[];
-  go(page: PageId): void;
+  go(page: PageId, param?: string | null): void;
   setTheme(theme: ThemeChoice): void;
   setTrayOpen(open: boolean): void;
   toast(level: Toast['level'], message: string): void;
@@ -28,8 +30,17 @@ const PAGE_KEY = 'millwright.page';
 let nextToast = 1;
 
 export function pageFromHash(hash: string): PageId {
-  const id = hash.replace(/^#\/?/, '');
+  const id = hash.replace(/^#\/?/, '').split('/')[0];
   return (PAGES.find((p) => p.id === id)?.id ?? 'home') as PageId;
+}
+
+export function paramFromHash(hash: string): string | null {
+  const parts = hash.replace(/^#\/?/, '').split('/');
+  return parts[1] ? decodeURIComponent(parts[1]) : null;
+}
+
+export function hashFor(page: PageId, param?: string | null): string {
+  return `#/${page}${param ? `/${encodeURIComponent(param)}` : ''}`;
 }
 
 function storedTheme(): ThemeChoice {
@@ -40,13 +51,15 @@ function storedTheme(): ThemeChoice {
 export const createUiSlice: StateCreator<State, [], [], UiSlice> = (set, get) => ({
   // A fresh start (Electron loads the file without a hash) returns to the last page.
   page: location.hash ? pageFromHash(location.hash) : pageFromHash(localStorage.getItem(PAGE_KEY) ?? ''),
+  pageParam: location.hash ? paramFromHash(location.hash) : paramFromHash(localStorage.getItem(PAGE_KEY) ?? ''),
   theme: storedTheme(),
   trayOpen: false,
   toasts: [],
-  go(page) {
-    if (location.hash !== `#/${page}`) history.pushState(null, '', `#/${page}`);
-    localStorage.setItem(PAGE_KEY, page);
-    set({ page });
+  go(page, param = null) {
+    const hash = hashFor(page, param);
+    if (location.hash !== hash) history.pushState(null, '', hash);
+    localStorage.setItem(PAGE_KEY, hash);
+    set({ page, pageParam: param });
   },
   setTheme(theme) {
     localStorage.setItem(THEME_KEY, theme);

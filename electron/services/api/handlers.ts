@@ -1,6 +1,9 @@
 import os from 'node:os';
 import type { Handlers } from '../../../shared/api';
-import { listDatasets } from '../datasets/datasets';
+import { getDataset, listDatasets } from '../datasets/datasets';
+import { inspectFiles } from '../datasets/import/inspect';
+import { stagedTotals } from '../datasets/import/pipeline';
+import type { DatasetReader } from '../datasets/reader';
 import type { JobManager } from '../jobs/job-manager';
 import { listSamples, samplePath } from '../samples/catalog';
 import { AuditLog } from '../workspace/audit';
@@ -12,10 +15,11 @@ export interface HandlerDeps {
   appRoot: string;
   appVersion: string;
   electronVersion: string | null;
+  reader: DatasetReader;
 }
 
 /** The one function table that IPC, HTTP and the CLI dispatch into. */
-export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion }: HandlerDeps): Handlers {
+export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion, reader }: HandlerDeps): Handlers {
   return {
     'app.info': () => ({
       name: 'Millwright',
@@ -38,5 +42,16 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion 
       return jobs.start('samples.add', a);
     },
     'datasets.list': () => listDatasets(ws.db),
+    'datasets.get': (a) => getDataset(ws.db, a.dataset),
+    'datasets.profile': (a) => {
+      const v = reader.version(a.dataset, a.version);
+      return v.profileBlob ? (JSON.parse(ws.blobs.read(v.profileBlob).toString('utf8')) as unknown) : null;
+    },
+    'datasets.rows': (a) => reader.rows(a.dataset, a.version, a.offset, a.limit),
+    'datasets.series': (a) => reader.series(a.dataset, a.version, a.columns, a.buckets, a.from, a.to),
+    'imports.inspect': (a) => inspectFiles(a.paths, a.settings, a.types),
+    'imports.analyze': (a) => jobs.start('imports.analyze', a),
+    'imports.totals': (a) => stagedTotals(ws.dir, a.stagingId, a.choices ?? {}),
+    'imports.save': (a) => jobs.start('imports.save', a),
   };
 }

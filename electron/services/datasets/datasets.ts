@@ -1,17 +1,6 @@
-import crypto from 'node:crypto';
-import type { DatasetSummary } from '../../../shared/api';
+import type { DatasetSummary, VersionSummary } from '../../../shared/api';
 import type { ReadableDb } from '../workspace/db';
-import type { Workspace } from '../workspace/workspace';
-
-export interface SourceFileFacts {
-  name: string;
-  description: string;
-  fileName: string;
-  sha256: string;
-  size: number;
-  rows: number;
-  columns: string[];
-}
+import { findVersion, listVersions, type VersionRecord } from './versions';
 
 interface DatasetRow {
   id: string;
@@ -19,57 +8,59 @@ interface DatasetRow {
   description: string;
   created_at: string;
   created_by: string;
-  file_name: string;
-  sha256: string;
-  size: number;
-  rows: number;
-  columns: string;
 }
 
-/**
- * Registers a stored source file as a dataset, or returns the dataset that
- * already holds the same bytes, so adding the same file twice changes nothing.
- */
-export function addSourceDataset(ws: Workspace, facts: SourceFileFacts): { id: string; created: boolean } {
-  return ws.db.transaction(() => {
-    const existing = ws.db.prepare('SELECT dataset_id AS id FROM source_files WHERE sha256 = ? LIMIT 1').get(facts.sha256) as
-      | { id: string }
-      | undefined;
-    if (existing) return { id: existing.id, created: false };
-    const id = `ds_${Date.now().toString(36)}${crypto.randomBytes(3).toString('hex')}`;
-    const now = new Date().toISOString();
-    ws.db
-      .prepare('INSERT INTO datasets (id, name, description, created_at, created_by) VALUES (?, ?, ?, ?, ?)')
-      .run(id, facts.name, facts.description, now, ws.who);
-    ws.db
-      .prepare(
-        'INSERT INTO source_files (dataset_id, file_name, sha256, size, rows, columns, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(id, facts.fileName, facts.sha256, facts.size, facts.rows, JSON.stringify(facts.columns), now, ws.who);
-    ws.audit.record('dataset.create', { id, name: facts.name, file: facts.fileName, sha256: facts.sha256, rows: facts.rows });
-    return { id, created: true };
-  })();
-}
-
+/** Every dataset with the facts of its latest version, most recently changed first. */
 export function listDatasets(db: ReadableDb): DatasetSummary[] {
-  const rows = db
-    .prepare(
-      `SELECT d.id, d.name, d.description, d.created_at, d.created_by, f.file_name, f.sha256, f.size, f.rows, f.columns
-         FROM datasets d JOIN source_files f ON f.dataset_id = d.id
-        WHERE f.id = (SELECT MIN(id) FROM source_files WHERE dataset_id = d.id)
-        ORDER BY d.created_at DESC, d.id DESC`,
-    )
-    .all() as DatasetRow[];
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    description: r.description,
-    createdAt: r.created_at,
-    createdBy: r.created_by,
-    fileName: r.file_name,
-    fileSha256: r.sha256,
-    sizeBytes: r.size,
-    rows: r.rows,
-    columns: JSON.parse(r.columns) as string[],
-  }));
+  const rows = db.prepare('SELECT id, name, description, created_at, created_by FROM datasets').all() as DatasetRow[];
+  return rows.map((d) => summarize(db, d)).sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0));
+}
+
+export function getDataset(db: ReadableDb, ref: string): { dataset: DatasetSummary; versions: VersionSummary[] } {
+  const latest = findVersion(db, ref);
+  const row = db.prepare('SELECT id, name, description, created_at, created_by FROM datasets WHERE id = ?').get(latest.datasetId) as DatasetRow;
+  return { dataset: summarize(db, row), versions: listVersions(db, row.id).map(versionSummary) };
+}
+
+export function versionSummary(v: VersionRecord): VersionSummary {
+  return {
+    dataset: v.datasetName,
+    datasetId: v.datasetId,
+    version: v.version,
+    createdAt: v.createdAt,
+    createdBy: v.createdBy,
+    rows: v.rowCount,
+    columns: v.schema.map((c) => ({ name: c.name, type: c.type, unit: c.unit, header: c.header })),
+    sources: v.sources,
+    timeColumn: v.timeColumn,
+    timeStart: v.timeStart,
+    timeEnd: v.timeEnd,
+    rejectedRows: v.report.rejectedRows,
+    problems: v.report.problems.map((p) => ({ kind: p.kind, title: p.title, count: p.count })),
+    changes: v.changes,
+    contentHash: v.contentHash,
+  };
+}
+
+function summarize(db: ReadableDb, d: DatasetRow): DatasetSummary {
+  const v = listVersions(db, d.id)[0];
+  const file = db.prepare('SELECT file_name, sha256, size, rows, columns FROM source_files WHERE dataset_id = ? ORDER BY id DESC LIMIT 1').get(d.id) as
+    | { file_name: string; sha256: string; size: number; rows: number; columns: string }
+    | undefined;
+  return {
+    id: d.id,
+    name: d.name,
+    description: d.description,
+    createdAt: d.created_at,
+    createdBy: d.created_by,
+    version: v?.version ?? null,
+    updatedAt: v?.createdAt ?? d.created_at,
+    fileName: v ? v.sources.map((s) => s.fileName).join(', ') : (file?.file_name ?? ''),
+    fileSha256: v?.sources[0]?.sha256 ?? file?.sha256 ?? '',
+    sizeBytes: v ? v.sources.reduce((n, s) => n + s.size, 0) : (file?.size ?? 0),
+    rows: v?.rowCount ?? file?.rows ?? 0,
+    columns: v ? v.schema.map((c) => c.name) : file ? (JSON.parse(file.columns) as string[]) : [],
+    timeStart: v?.timeStart ?? null,
+    timeEnd: v?.timeEnd ?? null,
+  };
 }

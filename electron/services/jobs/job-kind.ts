@@ -23,5 +23,5 @@ export interface JobKindDef<P = unknown, R = unknown> {
   kind: JobKind;
   title(params: P): string;
   run(ctx: JobContext, params: P): Promise<R> | R;
-  commit?(ws: Workspace, params: P, result: R): R;
+  commit?(ws: Workspace, params: P, result: R): unknown;
 }

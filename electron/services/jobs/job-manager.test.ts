@@ -13,7 +13,8 @@ import { listDatasets } from '../datasets/datasets';
 import { AuditLog } from '../workspace/audit';
 import { Workspace } from '../workspace/workspace';
 import { JobManager, type JobManagerOptions } from './job-manager';
-import type { SamplesAddResult } from './kinds/samples-add';
+import type { ImportSummary } from './kinds/imports';
+import { DatasetReader } from '../datasets/reader';
 
 const ROOT = appRoot();
 const AI4I = path.join(ROOT, 'resources', 'samples', 'ai4i2020.csv');
@@ -218,38 +219,40 @@ describe('JobManager: system.check', () => {
 });
 
 describe('JobManager: samples.add', () => {
-  it('adds the AI4I sample as a dataset once', async () => {
+  it('imports the AI4I sample as a dataset version once', async () => {
     const jm = manager();
     const started = jm.start('samples.add', { id: 'ai4i2020' });
     expect(started.title).toBe('Adding sample data: Milling machine failures (AI4I 2020)');
     const first = await jm.wait(started.id);
     expect(first.state).toBe('done');
-    const r1 = first.result as SamplesAddResult;
-    expect(r1.alreadyPresent).toBe(false);
-    expect(r1.datasetId).toMatch(/^ds_/);
+    const r1 = first.result as ImportSummary;
+    expect(r1.created).toBe(true);
+    expect(r1.dataset).toBe('Milling machine failures (AI4I 2020)');
+    expect(r1.version).toBe(1);
     expect(r1.rows).toBe(10_000);
+    expect(r1.rejectedRows).toBe(0);
     expect(r1.columns).toHaveLength(14);
-    expect(r1.columns[0]).toBe('UDI');
-    expect(r1.columns.at(-1)).toBe('RNF');
-    expect(r1.fileName).toBe('ai4i2020.csv');
-    expect(r1.size).toBe(fs.statSync(AI4I).size);
-    expect(r1.sha256).toBe(crypto.createHash('sha256').update(fs.readFileSync(AI4I)).digest('hex'));
-    expect(ws.blobs.verify(r1.sha256)).toBe(true);
+    expect(r1.columns[0]).toMatchObject({ name: 'UDI', type: 'integer', missing: 0 });
+    expect(r1.columns.find((c) => c.name === 'Air temperature')).toMatchObject({ unit: 'K', type: 'number' });
+    expect(r1.columns.find((c) => c.name === 'Type')).toMatchObject({ type: 'category' });
 
     const datasets = listDatasets(ws.db);
     expect(datasets).toHaveLength(1);
-    expect(datasets[0]).toMatchObject({ id: r1.datasetId, rows: 10_000, fileSha256: r1.sha256, createdBy: 'ana' });
-    expect(datasets[0]!.columns).toHaveLength(14);
+    const sha = crypto.createHash('sha256').update(fs.readFileSync(AI4I)).digest('hex');
+    expect(datasets[0]).toMatchObject({ name: r1.dataset, version: 1, rows: 10_000, fileSha256: sha, fileName: 'ai4i2020.csv', createdBy: 'ana' });
+    const blobsAfterFirst = ws.blobs.list().sort();
 
     const second = await jm.wait(jm.start('samples.add', { id: 'ai4i2020' }).id);
     expect(second.state).toBe('done');
-    const r2 = second.result as SamplesAddResult;
-    expect(r2.alreadyPresent).toBe(true);
-    expect(r2.datasetId).toBe(r1.datasetId);
+    const r2 = second.result as ImportSummary;
+    expect(r2.created).toBe(false);
+    expect(r2.version).toBe(1);
     expect(listDatasets(ws.db)).toHaveLength(1);
-    expect(ws.blobs.list()).toEqual([r1.sha256]);
+    expect(ws.db.prepare('SELECT COUNT(*) AS n FROM dataset_versions').get()).toEqual({ n: 1 });
+    expect(ws.blobs.list().sort()).toEqual(blobsAfterFirst);
     expect(AuditLog.list(ws.db, { limit: 50, action: 'dataset.create' })).toHaveLength(1);
-    expect(fs.readdirSync(path.join(dir, 'tmp'))).toEqual([]);
+    expect(AuditLog.list(ws.db, { limit: 50, action: 'dataset.version' })).toHaveLength(1);
+    expect(fs.readdirSync(path.join(dir, 'tmp')).filter((n) => n.endsWith('.part'))).toEqual([]);
   });
 
   it('fails the job with not_found for a sample that does not exist', async () => {
@@ -317,7 +320,7 @@ describe('JobManager: get', () => {
 
   it('answers not_found through the API table too', async () => {
     const jm = manager();
-    const handlers = createHandlers({ ws, jobs: jm, appRoot: ROOT, appVersion: 'test', electronVersion: null });
+    const handlers = createHandlers({ ws, jobs: jm, appRoot: ROOT, appVersion: 'test', electronVersion: null, reader: new DatasetReader(ws) });
     const reply = await dispatch(handlers, 'jobs.get', { id: 'job_nope' }, ws.logDir);
     expect(reply).toEqual({ ok: false, error: { code: 'not_found', message: 'There is no task with id "job_nope".', field: 'id' } });
     const cancel = await dispatch(handlers, 'jobs.cancel', { id: 'job_nope' }, ws.logDir);

@@ -112,6 +112,7 @@ export class BlobStore {
     let removed = 0;
     const now = Date.now();
     for (const name of fs.readdirSync(this.tmpDir)) {
+      if (!name.endsWith('.part')) continue;
       const p = path.join(this.tmpDir, name);
       try {
         if (now - fs.statSync(p).mtimeMs > olderThanMs) {

@@ -52,6 +52,30 @@ export class Workspace {
     return ws;
   }
 
+  /**
+   * Removes uploads and staged imports nobody came back for within a day;
+   * fresh ones may belong to another open window.
+   */
+  cleanScratch(maxAgeMs = 24 * 3600 * 1000): number {
+    let removed = 0;
+    for (const sub of ['uploads', 'staging']) {
+      const dir = path.join(this.dir, 'tmp', sub);
+      if (!fs.existsSync(dir)) continue;
+      for (const name of fs.readdirSync(dir)) {
+        const p = path.join(dir, name);
+        try {
+          if (Date.now() - fs.statSync(p).mtimeMs > maxAgeMs) {
+            fs.rmSync(p, { recursive: true, force: true });
+            removed++;
+          }
+        } catch {
+          // Gone already.
+        }
+      }
+    }
+    return removed;
+  }
+
   get logDir(): string {
     return path.join(this.dir, 'logs');
   }

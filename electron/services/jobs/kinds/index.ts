@@ -1,5 +1,6 @@
 import type { JobKind } from '../../../../shared/api';
 import type { JobKindDef } from '../job-kind';
+import { importsAnalyze, importsSave } from './imports';
 import { samplesAdd } from './samples-add';
 import { systemCheck } from './system-check';
 
@@ -7,4 +8,6 @@ import { systemCheck } from './system-check';
 export const JOB_KIND_DEFS: Record<JobKind, JobKindDef<never, unknown>> = {
   'system.check': systemCheck as JobKindDef<never, unknown>,
   'samples.add': samplesAdd as JobKindDef<never, unknown>,
+  'imports.analyze': importsAnalyze as JobKindDef<never, unknown>,
+  'imports.save': importsSave as JobKindDef<never, unknown>,
 };

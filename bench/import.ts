@@ -1,0 +1,359 @@
+/**
+ * Import benchmark: how fast does Millwright read a large plant export into
+ * typed columns, and how much memory does it take, next to pandas.read_csv on
+ * the same file in the same run?
+ *
+ * Generates (once; reused from the temp folder while its size matches) a CSV
+ * of 1,000,000 rows: an ISO timestamp at 1 s steps and 20 numeric columns with
+ * about six significant digits, some negative; and a copy with ';' between
+ * values and decimal commas. Each Millwright run is a fresh child process
+ * (sniffFile + readDelimited), so its peak RSS is its own: sampled every 50 ms
+ * and checked against the kernel's high-water mark (VmHWM). Medians of 3 runs.
+ *
+ * pandas runs via /usr/bin/python3 /work/shared/baselines/peer.py read-csv,
+ * which takes no options: on the ';' file it reads pandas' default dialect
+ * (one text column), reported for completeness only.
+ *
+ * Prints one JSON object on stdout; progress goes to stderr. Exits 0 even when
+ * a target is missed ("pass": false); exits 1 only if the benchmark itself
+ * could not run.
+ *
+ *   npx tsx bench/import.ts
+ *   BENCH_ROWS=200000 BENCH_RUNS=1 npx tsx bench/import.ts
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { ColumnData } from '../shared/datasets';
+import { readDelimited, sniffFile } from '../electron/services/datasets/import/csv-reader';
+import type { ParsedTable } from '../electron/services/datasets/import/table';
+
+const ROWS = envInt('BENCH_ROWS', 1_000_000, 1000, 50_000_000);
+const RUNS = envInt('BENCH_RUNS', 3, 1, 20);
+const NUMERIC_COLUMNS = 20;
+const GENERATOR_VERSION = 1;
+const PEER = '/work/shared/baselines/peer.py';
+const PYTHON = '/usr/bin/python3';
+const TARGETS = { secondsRatioMax: 1, peakOverTypedMax: 3 };
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+function envInt(name: string, def: number, min: number, max: number): number {
+  const v = Number(process.env[name] ?? def);
+  return Number.isInteger(v) && v >= min && v <= max ? v : def;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+
+// ---------------------------------------------------------------------------
+// Data
+
+/** Seeded PRNG (mulberry32): the file is the same on every machine. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function pad(n: number, w = 2): string {
+  return String(n).padStart(w, '0');
+}
+
+/** Writes both files; returns their sizes. Deterministic, so a sidecar records the sizes to check reuse. */
+function generate(plain: string, comma: string): void {
+  const rand = rng(20240301);
+  const a = fs.openSync(`${plain}.part`, 'w');
+  const b = fs.openSync(`${comma}.part`, 'w');
+  const names = Array.from({ length: NUMERIC_COLUMNS }, (_, j) => `Sensor ${j + 1} [${['°C', 'bar', 'm3/h', 'rpm', 'kW'][j % 5]}]`);
+  fs.writeSync(a, `timestamp,${names.join(',')}\n`);
+  fs.writeSync(b, `timestamp;${names.join(';')}\n`);
+  // Each column has its own scale and sign pattern, like real tags.
+  const scales = Array.from({ length: NUMERIC_COLUMNS }, (_, j) => 10 ** ((j % 6) - 2));
+  const offsets = Array.from({ length: NUMERIC_COLUMNS }, (_, j) => (j % 3 === 0 ? -0.5 : 0));
+  const start = Date.UTC(2024, 0, 1);
+  let outA = '';
+  let outB = '';
+  for (let r = 0; r < ROWS; r++) {
+    const d = new Date(start + r * 1000);
+    const ts = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+    let lineA = ts;
+    let lineB = ts;
+    for (let j = 0; j < NUMERIC_COLUMNS; j++) {
+      const v = (rand() + offsets[j]!) * scales[j]! * 1000;
+      const s = v.toPrecision(6);
+      lineA += ',' + s;
+      lineB += ';' + s.replace('.', ',');
+    }
+    outA += lineA + '\n';
+    outB += lineB + '\n';
+    if (outA.length > 1 << 22) {
+      fs.writeSync(a, outA);
+      fs.writeSync(b, outB);
+      outA = '';
+      outB = '';
+    }
+  }
+  fs.writeSync(a, outA);
+  fs.writeSync(b, outB);
+  fs.closeSync(a);
+  fs.closeSync(b);
+  fs.renameSync(`${plain}.part`, plain);
+  fs.renameSync(`${comma}.part`, comma);
+}
+
+function ensureFiles(): { plain: string; comma: string } {
+  const base = path.join(os.tmpdir(), `millwright-bench-import-v${GENERATOR_VERSION}-${ROWS}`);
+  const plain = `${base}.csv`;
+  const comma = `${base}-decimal-comma.csv`;
+  const meta = `${base}.json`;
+  const sizeOf = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : -1);
+  try {
+    const m = JSON.parse(fs.readFileSync(meta, 'utf8')) as { plain: number; comma: number };
+    if (m.plain === sizeOf(plain) && m.comma === sizeOf(comma)) {
+      log(`reusing ${plain} (${(m.plain / 1e6).toFixed(0)} MB) and ${path.basename(comma)}`);
+      return { plain, comma };
+    }
+  } catch {
+    // No usable sidecar: generate.
+  }
+  log(`generating ${ROWS} rows into ${os.tmpdir()} …`);
+  const t = performance.now();
+  generate(plain, comma);
+  fs.writeFileSync(meta, JSON.stringify({ plain: sizeOf(plain), comma: sizeOf(comma) }));
+  log(`generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  return { plain, comma };
+}
+
+// ---------------------------------------------------------------------------
+// One Millwright run (child process)
+
+interface ChildResult {
+  seconds: number;
+  sniffSeconds: number;
+  readSeconds: number;
+  /** Seconds of writing the dataset version, once the lead's hook is filled in; null until then. */
+  writeSeconds: number | null;
+  rows: number;
+  columns: number;
+  problems: string[];
+  baselineRssMB: number;
+  peakRssMB: number;
+  typedColumnsMB: number;
+}
+
+function typedBytes(columns: ColumnData[]): number {
+  let n = 0;
+  for (const c of columns) n += 'codes' in c ? c.codes.byteLength : c.values.byteLength;
+  return n;
+}
+
+function vmHwmBytes(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * HOOK(lead): write the table as a dataset version (column store + profile) and
+ * return the seconds it took, so the benchmark times "file to saved version".
+ * Until filled in, only sniffing and reading are timed and this returns null.
+ */
+async function writeVersionHook(_table: ParsedTable, _file: string): Promise<number | null> {
+  return null;
+}
+
+async function child(file: string): Promise<void> {
+  if (global.gc) global.gc();
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 50);
+  const sample = () => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  };
+  const t0 = performance.now();
+  const sniffed = await sniffFile(file);
+  const t1 = performance.now();
+  const table = await readDelimited(file, sniffed.settings, sniffed.schema, { onProgress: sample });
+  const t2 = performance.now();
+  const writeSeconds = await writeVersionHook(table, file);
+  clearInterval(timer);
+  sample();
+  peak = Math.max(peak, vmHwmBytes());
+  const result: ChildResult = {
+    seconds: (t2 - t0) / 1000 + (writeSeconds ?? 0),
+    sniffSeconds: (t1 - t0) / 1000,
+    readSeconds: (t2 - t1) / 1000,
+    writeSeconds,
+    rows: table.rowCount,
+    columns: table.columns.length,
+    problems: table.problems.map((p) => `${p.kind}:${p.count}`),
+    baselineRssMB: baseline / 2 ** 20,
+    peakRssMB: peak / 2 ** 20,
+    typedColumnsMB: typedBytes(table.columns) / 2 ** 20,
+  };
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+function runChild(file: string): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [...process.execArgv, __filename, '--child', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`Millwright run exited with ${code}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as ChildResult);
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  });
+}
+
+async function millwrightRun(file: string, label: string, i: number): Promise<ChildResult> {
+  const r = await runChild(file);
+  log(
+    `${label} run ${i + 1}: ${r.seconds.toFixed(2)} s (sniff ${r.sniffSeconds.toFixed(2)}), peak RSS ${r.peakRssMB.toFixed(0)} MB ` +
+      `(baseline ${r.baselineRssMB.toFixed(0)}), typed ${r.typedColumnsMB.toFixed(0)} MB, ${r.rows} rows, problems ${r.problems.join(' ') || 'none'}`,
+  );
+  if (r.rows !== ROWS || r.columns !== NUMERIC_COLUMNS + 1 || r.problems.length) {
+    throw new Error(`${label}: read ${r.rows} rows × ${r.columns} columns with problems [${r.problems.join(', ')}], expected ${ROWS} × ${NUMERIC_COLUMNS + 1} and none`);
+  }
+  return r;
+}
+
+function summarize(runs: ChildResult[]) {
+  const increase = median(runs.map((r) => r.peakRssMB - r.baselineRssMB));
+  const typedColumnsMB = runs[0]!.typedColumnsMB;
+  return {
+    seconds: round(median(runs.map((r) => r.seconds))),
+    readSeconds: round(median(runs.map((r) => r.readSeconds))),
+    sniffSeconds: round(median(runs.map((r) => r.sniffSeconds))),
+    writeSeconds: runs[0]!.writeSeconds === null ? null : round(median(runs.map((r) => r.writeSeconds ?? 0))),
+    peakRssMB: round(median(runs.map((r) => r.peakRssMB)), 1),
+    baselineRssMB: round(median(runs.map((r) => r.baselineRssMB)), 1),
+    peakIncreaseMB: round(increase, 1),
+    typedColumnsMB: round(typedColumnsMB, 1),
+    /** Peak RSS above the process's RSS before reading, over the typed columns' size. */
+    peakOverTypedRatio: round(increase / typedColumnsMB),
+    runs: runs.map((r) => round(r.seconds)),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// pandas
+
+function ensurePandas(): void {
+  if (spawnSync(PYTHON, ['-c', 'import pandas'], { stdio: 'ignore' }).status === 0) return;
+  log('pandas is missing: apt-get install -y python3-pandas');
+  const install = () => spawnSync('apt-get', ['install', '-y', 'python3-pandas'], { stdio: ['ignore', 'ignore', 'inherit'] }).status;
+  if (install() !== 0) {
+    spawnSync('apt-get', ['update'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    install();
+  }
+  if (spawnSync(PYTHON, ['-c', 'import pandas'], { stdio: 'ignore' }).status !== 0) throw new Error('pandas could not be installed');
+}
+
+interface PandasRun {
+  seconds: number | null;
+  shape: string;
+  error?: string;
+}
+
+function pandasRun(file: string, label: string, i: number): PandasRun {
+  const r = spawnSync(PYTHON, [PEER, 'read-csv', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) {
+    const error = (r.stderr.trim().split('\n').pop() ?? '').slice(0, 300);
+    log(`${label} run ${i + 1} failed: ${error}`);
+    return { seconds: null, shape: '', error };
+  }
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; rows: number; columns: number };
+  const shape = `${j.rows} × ${j.columns}`;
+  log(`${label} run ${i + 1}: ${j.seconds.toFixed(2)} s (${shape})`);
+  return { seconds: j.seconds, shape };
+}
+
+// ---------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const { plain, comma } = ensureFiles();
+  ensurePandas();
+  // Rounds interleave Millwright and pandas, so both meet the same machine load.
+  const mwRuns: ChildResult[] = [];
+  const mwCommaRuns: ChildResult[] = [];
+  const pdRuns: PandasRun[] = [];
+  const pdCommaRuns: PandasRun[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    mwRuns.push(await millwrightRun(plain, 'millwright', i));
+    pdRuns.push(pandasRun(plain, 'pandas', i));
+    mwCommaRuns.push(await millwrightRun(comma, 'millwright decimal comma', i));
+    if (pdCommaRuns.every((r) => r.seconds !== null)) pdCommaRuns.push(pandasRun(comma, 'pandas on the decimal-comma file', i));
+  }
+  const failed = pdRuns.find((r) => r.seconds === null);
+  if (failed) throw new Error(`pandas could not read ${plain}: ${failed.error}`);
+  const mw = summarize(mwRuns);
+  const mwComma = summarize(mwCommaRuns);
+  const pd = { seconds: round(median(pdRuns.map((r) => r.seconds!))), runs: pdRuns.map((r) => round(r.seconds!)) };
+  const pdCommaFailed = pdCommaRuns.find((r) => r.seconds === null);
+  const ratio = mw.seconds / pd.seconds;
+  const pass = ratio <= TARGETS.secondsRatioMax && mw.peakOverTypedRatio <= TARGETS.peakOverTypedMax && mwComma.peakOverTypedRatio <= TARGETS.peakOverTypedMax;
+  const out = {
+    benchmark: 'import',
+    rows: ROWS,
+    columns: NUMERIC_COLUMNS + 1,
+    fileBytes: fs.statSync(plain).size,
+    fileBytesDecimalComma: fs.statSync(comma).size,
+    runs: RUNS,
+    machine: { cpus: os.cpus().length, node: process.version },
+    millwright: mw,
+    millwright_decimal_comma: mwComma,
+    pandas: pd,
+    pandas_decimal_comma: pdCommaFailed
+      ? {
+          seconds: null,
+          error: pdCommaFailed.error,
+          note: "peer.py read-csv takes no options (no sep=';', decimal=','); with its default dialect pandas cannot read this file",
+        }
+      : {
+          seconds: round(median(pdCommaRuns.map((r) => r.seconds!))),
+          runs: pdCommaRuns.map((r) => round(r.seconds!)),
+          note: `peer.py read-csv takes no options, so pandas read the ';' file with its default dialect (${pdCommaRuns[0]?.shape}), not as numbers`,
+        },
+    ratio: round(ratio),
+    ratio_decimal_comma_vs_pandas_plain: round(mwComma.seconds / pd.seconds),
+    targets: TARGETS,
+    pass,
+  };
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+}
+
+if (process.argv[2] === '--child') {
+  child(process.argv[3]!).catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+} else {
+  main().catch((err: unknown) => {
+    process.stderr.write(`[bench] failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}
