@@ -52,6 +52,8 @@ describe('formatDuration', () => {
     expect(formatDuration(3_600_000)).toBe('1 h 0 min');
     expect(formatDuration(3_720_000)).toBe('1 h 2 min');
     expect(formatDuration(26 * 3_600_000)).toBe('26 h 0 min');
+    expect(formatDuration(1890 * 3_600_000 + 600_000)).toBe('78 d 18 h');
+    expect(formatDuration(48 * 3_600_000)).toBe('2 d 0 h');
   });
 
   it('shows a dash for values that are not durations', () => {

@@ -25,7 +25,10 @@ export function formatDuration(ms: number): string {
   if (totalS < 60) return `${totalS} s`;
   if (totalS < 3600) return `${Math.floor(totalS / 60)} min ${totalS % 60} s`;
   const totalMin = Math.round(s / 60);
-  return `${Math.floor(totalMin / 60)} h ${totalMin % 60} min`;
+  if (totalMin < 48 * 60) return `${Math.floor(totalMin / 60)} h ${totalMin % 60} min`;
+  // Historian spans of weeks read better in days.
+  const totalH = Math.round(s / 3600);
+  return `${Math.floor(totalH / 24)} d ${totalH % 24} h`;
 }
 
 export function formatPercent(fraction: number): string {

@@ -95,7 +95,7 @@ export interface DatasetProfile {
 }
 
 export const HISTOGRAM_BINS = 30;
-export const QUANTILE_SAMPLE = 200_000;
+export const QUANTILE_SAMPLE = 50_000;
 export const TOP_CATEGORIES = 10;
 export const DISTINCT_CAP = 1000;
 export const GAP_FACTOR = 3;

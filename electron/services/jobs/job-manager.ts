@@ -8,6 +8,7 @@ import { AppError, isErrorCode, type ErrorInfo } from '../../../shared/errors';
 import type { Workspace } from '../workspace/workspace';
 import { JOB_KIND_DEFS } from './kinds';
 import type { WorkerInput, WorkerMessage } from './worker-entry';
+import { spawnModuleWorker } from './spawn-worker';
 
 interface JobRow {
   id: string;
@@ -321,13 +322,6 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/**
- * Starts the worker from compiled JavaScript, or, when the app runs from its
- * TypeScript sources (unit tests), through tsx's require hook.
- */
 function spawnWorker(input: WorkerInput): Worker {
-  const compiled = path.join(__dirname, 'worker-entry.js');
-  if (fs.existsSync(compiled) && __filename.endsWith('.js')) return new Worker(compiled, { workerData: input });
-  const source = path.join(__dirname, 'worker-entry.ts');
-  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true, workerData: input });
+  return spawnModuleWorker(__dirname, 'worker-entry', input);
 }

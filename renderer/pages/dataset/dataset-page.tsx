@@ -86,7 +86,7 @@ export function DatasetPage({ name }: { name: string }) {
             <Fact label="Span" value={formatDuration(v.timeEnd - v.timeStart)} />
           </>
         )}
-        <Fact label="Source" value={v.sources.map((s) => `${s.fileName} (${formatBytes(s.size)})`).join(', ')} />
+        <Fact label="Source" value={v.sources.map((s) => `${s.fileName} (${formatBytes(s.size)})`).join(', ')} wide />
         {v.rejectedRows > 0 && <Fact label="Rows skipped at import" value={v.rejectedRows.toLocaleString()} tone="warn" />}
       </div>
       <div className="tabs" role="tablist" aria-label="Dataset views">
@@ -107,11 +107,13 @@ export function DatasetPage({ name }: { name: string }) {
   );
 }
 
-function Fact({ label, value, tone }: { label: string; value: string; tone?: 'warn' }) {
+function Fact({ label, value, tone, wide }: { label: string; value: string; tone?: 'warn'; wide?: boolean }) {
   return (
-    <div className={`fact ${tone ?? ''}`}>
+    <div className={`fact ${tone ?? ''} ${wide ? 'wide' : ''}`}>
       <span className="muted small">{label}</span>
-      <span className="fact-value">{value}</span>
+      <span className="fact-value" title={value}>
+        {value}
+      </span>
     </div>
   );
 }
@@ -266,6 +268,7 @@ function Trend({ name, version }: { name: string; version: VersionSummary }) {
             onRangeChange={onRange}
             onWidth={setWidth}
             timeZone={Intl.DateTimeFormat().resolvedOptions().timeZone}
+            height={Math.max(320, 140 * data.series.length + 60)}
             ariaLabel={`Trend of ${chosen.join(', ')}`}
           />
         </div>

@@ -7,7 +7,7 @@ import { ProgressBar } from '../../components/progress-bar';
 import { IMPORT_STEPS, type Choice } from '../../store/import-slice';
 import { useStore } from '../../store/store';
 
-const DELIMITER_LABELS: Record<string, string> = { ',': 'Comma ( , )', ';': 'Semicolon ( ; )', '\t': 'Tab', '|': 'Vertical bar ( | )' };
+const DELIMITER_LABELS: Record<string, string> = { ',': 'Comma ( , )', ';': 'Semicolon ( ; )', '\t': 'Tab', '|': 'Vertical bar ( | )', ' ': 'Spaces (aligned columns)' };
 const ENCODING_LABELS: Record<string, string> = {
   'utf-8': 'UTF-8 (Unicode)',
   'utf-16le': 'UTF-16 little-endian',

@@ -10,7 +10,7 @@ import type { ColumnData, ColumnSchema, ColumnType, Problem, ProblemKind, ReadSe
 import { AppError } from '../../../../shared/errors';
 import { BlobStore } from '../../workspace/blobs';
 import { storeColumns, type StoredColumn } from '../column-store';
-import { profileDataset } from '../profile';
+import { fingerprintInWorker, profileInWorker } from '../side-work';
 import { appendTables, keepIndex, takeRows, timeOrder } from '../table-ops';
 import type { NewVersion, SourceRef } from '../versions';
 import { readDelimited, sniffFile } from './csv-reader';
@@ -57,11 +57,14 @@ export async function readFiles(params: AnalyzeParams, control: ReadControl): Pr
       checkCancelled: control.checkCancelled,
       onProgress: (f, m) => control.onProgress?.((i + f * 0.9) / n, m ?? `Reading ${path.basename(file)}…`),
     };
+    // The source's fingerprint is computed on the other core while this one parses.
+    const print = fingerprintInWorker(file);
+    print.catch(() => undefined);
     const sniffed = await sniffFile(file, params.settings);
     const schema = sniffed.schema.map((c) => ({ ...c, type: params.types?.[c.header] ?? params.types?.[c.name] ?? c.type }));
     const table = await readDelimited(file, params.settings, schema, sub);
     control.onProgress?.((i + 0.95) / n, `Fingerprinting ${path.basename(file)}…`);
-    sources.push(await fingerprint(file));
+    sources.push(await print);
     parts.push({ ...table, file: path.basename(file) });
   }
   if (parts.length === 1) {
@@ -123,22 +126,12 @@ function mergeProblems(parts: (ParsedTable & { file: string })[]): Pick<Staged, 
   return { problems: [...byKind.values()], problemRows };
 }
 
-async function fingerprint(file: string): Promise<SourceRef> {
-  const hash = crypto.createHash('sha256');
-  let size = 0;
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 << 20 })) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { fileName: path.basename(file), sha256: hash.digest('hex'), size };
-}
-
 /** Applies the choices, sorts by time, stores the columns and the profile. Returns what the main thread records. */
-export function finish(
+export async function finish(
   staged: Staged,
   opts: { workspaceDir: string; name: string; description?: string; choices: Partial<Record<ProblemKind, Choice>> },
   control: ReadControl,
-): Omit<NewVersion, 'datasetName' | 'description'> & { schema: StoredColumn[]; missing: number[] } {
+): Promise<Omit<NewVersion, 'datasetName' | 'description'> & { schema: StoredColumn[]; missing: number[] }> {
   const skipKinds = staged.problems.filter((p) => (opts.choices[p.kind] ?? p.defaultChoice) === 'skip' && p.choices.includes('skip')).map((p) => p.kind);
   const drop = skipKinds.map((k) => staged.problemRows[k]).filter((r): r is Uint32Array => r !== undefined);
   let columns = staged.columns;
@@ -161,10 +154,13 @@ export function finish(
   }
   control.checkCancelled?.();
   control.onProgress?.(0.3, 'Saving columns…');
+  // Profiling runs on the other core while this one hashes and writes the columns.
+  const profiling = profileInWorker(staged.schema, columns);
+  profiling.catch(() => undefined);
   const blobs = new BlobStore(path.join(opts.workspaceDir, 'blobs'), path.join(opts.workspaceDir, 'tmp'));
   const { stored, contentHash } = storeColumns(blobs, staged.schema, columns, rowCount);
   control.onProgress?.(0.7, 'Profiling columns…');
-  const profile = profileDataset(staged.schema, columns);
+  const profile = await profiling;
   const profileBlob = blobs.put(JSON.stringify(profile));
   const times = timeCol && timeCol.type === 'timestamp' ? (columns[timeIdx] as Extract<ColumnData, { values: Float64Array }>).values : null;
   let timeStart: number | null = null;

@@ -20,7 +20,7 @@ export interface AnalyzeJobParams {
   save?: SaveOptions;
 }
 
-type Finished = ReturnType<typeof finish> & { datasetName: string; description?: string };
+type Finished = Awaited<ReturnType<typeof finish>> & { datasetName: string; description?: string };
 
 /** What an import reports when it is saved: the CLI prints it as JSON. */
 export interface ImportSummary {
@@ -68,7 +68,7 @@ export const importsAnalyze: JobKindDef<AnalyzeJobParams, (Analysis & { saved?: 
   async run(ctx, p) {
     const staged = await readFiles(p, control(ctx, 0, p.save ? 0.7 : 0.95));
     if (p.save) {
-      const saved = finish(staged, { workspaceDir: ctx.workspaceDir, name: p.save.name, choices: p.save.choices ?? {} }, control(ctx, 0.7, 1));
+      const saved = await finish(staged, { workspaceDir: ctx.workspaceDir, name: p.save.name, choices: p.save.choices ?? {} }, control(ctx, 0.7, 1));
       return {
         stagingId: '',
         rows: staged.rowCount,
@@ -100,9 +100,9 @@ export interface SaveJobParams extends SaveOptions {
 export const importsSave: JobKindDef<SaveJobParams, Finished & { examples: [string, unknown[]][]; stagingId: string }> = {
   kind: 'imports.save',
   title: (p) => `Saving ${p.name}`,
-  run(ctx, p) {
+  async run(ctx, p) {
     const staged = readStaging(ctx.workspaceDir, p.stagingId);
-    const saved = finish(staged, { workspaceDir: ctx.workspaceDir, name: p.name, choices: p.choices ?? {} }, control(ctx, 0, 1));
+    const saved = await finish(staged, { workspaceDir: ctx.workspaceDir, name: p.name, choices: p.choices ?? {} }, control(ctx, 0, 1));
     return {
       ...saved,
       datasetName: p.name,
