@@ -140,7 +140,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       }
       const overrides: Record<string, unknown> = {};
       const delimiter = stringFlag(args, 'delimiter');
-      if (delimiter !== undefined) overrides.delimiter = ({ tab: '\t', '\\t': '\t', comma: ',', semicolon: ';', pipe: '|' } as Record<string, string>)[delimiter.toLowerCase()] ?? delimiter;
+      if (delimiter !== undefined) overrides.delimiter = ({ tab: '\t', '\\t': '\t', comma: ',', semicolon: ';', pipe: '|', space: ' ', spaces: ' ', whitespace: ' ' } as Record<string, string>)[delimiter.toLowerCase()] ?? delimiter;
       const decimal = stringFlag(args, 'decimal');
       if (decimal !== undefined) overrides.decimal = ({ comma: ',', point: '.', dot: '.' } as Record<string, string>)[decimal.toLowerCase()] ?? decimal;
       const encoding = stringFlag(args, 'encoding');

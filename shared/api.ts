@@ -127,6 +127,18 @@ export const ReadSettingsSchema = z
     timeColumn: z.string().max(500).nullable(),
     timeFormat: z.enum(TIME_FORMATS).nullable(),
     timeZone: z.string().min(1).max(100),
+    sheet: z.string().max(200).nullable().optional(),
+    longFormat: z
+      .object({
+        tagColumn: z.string().min(1).max(500),
+        valueColumn: z.string().min(1).max(500),
+        qualityColumn: z.string().max(500).nullable(),
+        intervalMs: z.number().positive().max(366 * 24 * 3600 * 1000).nullable(),
+        aggregate: z.enum(['mean', 'last']),
+      })
+      .strict()
+      .nullable()
+      .optional(),
   })
   .strict();
 

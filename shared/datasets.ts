@@ -28,7 +28,8 @@ export type ColumnData =
 
 export const TEXT_ENCODINGS = ['utf-8', 'utf-16le', 'utf-16be', 'windows-1252'] as const;
 export type TextEncoding = (typeof TEXT_ENCODINGS)[number];
-export const DELIMITERS = [',', ';', '\t', '|'] as const;
+/** ' ' means runs of spaces or tabs (fixed-width exports such as NASA's C-MAPSS). */
+export const DELIMITERS = [',', ';', '\t', '|', ' '] as const;
 export type Delimiter = (typeof DELIMITERS)[number];
 export type DecimalMark = '.' | ',';
 /** '' means none. */
@@ -61,6 +62,23 @@ export interface ReadSettings {
   timeFormat: TimeFormat | null;
   /** IANA time zone for timestamps written without an offset. */
   timeZone: string;
+  /** Excel: the sheet to read; null for the first sheet with data (ignored for text files). */
+  sheet?: string | null;
+  /** Historian long format (timestamp, tag, value[, quality]) to pivot into one column per tag; null when the file is wide. */
+  longFormat?: LongFormatSettings | null;
+}
+
+export interface LongFormatSettings {
+  /** Header of the column naming the tag (sensor) of each row. */
+  tagColumn: string;
+  /** Header of the column holding the value. */
+  valueColumn: string;
+  /** Header of the quality column, or null. Rows whose quality is bad become missing values. */
+  qualityColumn: string | null;
+  /** Width of the regular time grid in ms; null for the median sampling interval. */
+  intervalMs: number | null;
+  /** How several values of one tag in one interval become one. */
+  aggregate: 'mean' | 'last';
 }
 
 export const PROBLEM_KINDS = [

@@ -39,7 +39,7 @@ export interface SniffResult {
   /** The first data rows as raw text (after preamble and header), for the wizard's preview. */
   preview: string[][];
   /** One plain sentence per setting. */
-  explanations: Record<keyof ReadSettings, string>;
+  explanations: Partial<Record<keyof ReadSettings, string>>;
   timeGuess: TimeFormatGuess | null;
   /** Problems visible from the header alone (duplicate column names). */
   problems: Problem[];
@@ -634,7 +634,7 @@ export function sniff(head: string, fileName: string, opts: SniffOptions = {}): 
   const consistent = layout.width > 1 ? ` (${layout.width} values on ${layout.ragged === 0 ? 'every' : 'nearly every'} line)` : '';
   const chosen = (k: keyof ReadSettings) => overrides[k] !== undefined;
   const preambleStart = layout.records.find((r) => !r.blank);
-  const explanations: Record<keyof ReadSettings, string> = {
+  const explanations: Partial<Record<keyof ReadSettings, string>> = {
     encoding: chosen('encoding') ? `You chose ${settings.encoding}.` : (opts.encodingReason ?? 'The text is read as UTF-8.'),
     delimiter: chosen('delimiter')
       ? `You chose ${DELIMITER_NAMES[delimiter][1]}s as the separator.`
