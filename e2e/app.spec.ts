@@ -103,6 +103,16 @@ test('trying sample data runs a background task and adds the dataset', async ({ 
   await expect(row).toContainText('ai4i2020.csv');
   await shoot(page, '12-data-with-sample');
 
+  // Its page profiles every column; a column opens to its full distribution, and correlations follow.
+  await row.getByRole('link', { name: /Milling machine failures/ }).click();
+  await expect(page.getByRole('heading', { name: 'Milling machine failures (AI4I 2020)' })).toBeVisible();
+  await page.getByRole('button', { name: 'Torque' }).click();
+  await expect(page.getByRole('img', { name: 'Distribution of Torque' }).last()).toBeVisible();
+  await expect(page.getByText('Typical range (5–95 %)')).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'How the sensors move together' })).toBeVisible();
+  await shoot(page, '13-dataset-ai4i-columns');
+  await page.getByRole('link', { name: 'Data' }).click();
+
   // The home page now shows the first step as done and training as next.
   await page.getByRole('link', { name: 'Home' }).click();
   await expect(page.locator('.loop-step.done')).toHaveCount(1);

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Fragment, useCallback, useEffect, useMemo, useState } from 'react';
 import type { DatasetSummary, SeriesResult, VersionSummary } from '../../../shared/api';
 import { formatBytes, formatDuration } from '../../../shared/format';
 import { call } from '../../api/api';
@@ -122,9 +122,11 @@ const num = new Intl.NumberFormat(undefined, { maximumSignificantDigits: 5 });
 const show = (n: number | null | undefined) => (typeof n === 'number' && Number.isFinite(n) ? num.format(n) : '—');
 
 function ProfileTable({ profile, version }: { profile: DatasetProfileView | null; version: VersionSummary }) {
+  const [open, setOpen] = useState<string | null>(null);
   if (!profile) return <p className="muted">Working out the statistics…</p>;
   return (
-    <div className="card table-card">
+    <>
+      <div className="card table-card">
       <table className="table">
         <thead>
           <tr>
@@ -147,25 +149,141 @@ function ProfileTable({ profile, version }: { profile: DatasetProfileView | null
         </thead>
         <tbody>
           {profile.columns.map((c) => (
-            <tr key={c.name}>
-              <td>
-                <div className="strong">{c.name}</div>
-                {c.unit && <div className="muted small">{c.unit}</div>}
-              </td>
-              <td className="small">{TYPE_LABELS[c.type]}</td>
-              <td className={`num ${c.profile.missing > 0 ? '' : 'muted'}`}>
-                {c.profile.missing.toLocaleString()}
-                {c.profile.missing > 0 && <div className="muted small">{((100 * c.profile.missing) / Math.max(1, version.rows)).toFixed(1)} %</div>}
-              </td>
-              <ProfileNumbers p={c.profile} type={c.type} />
-              <td>
-                <MiniDistribution p={c.profile} name={c.name} unit={c.unit} />
-              </td>
-            </tr>
+            <Fragment key={c.name}>
+              <tr className={open === c.name ? 'expanded' : ''}>
+                <td>
+                  <button className="row-toggle" aria-expanded={open === c.name} onClick={() => setOpen(open === c.name ? null : c.name)}>
+                    <span aria-hidden className="caret">{open === c.name ? '▾' : '▸'}</span>
+                    <span className="strong">{c.name}</span>
+                  </button>
+                  {c.unit && <div className="muted small indent">{c.unit}</div>}
+                </td>
+                <td className="small">{TYPE_LABELS[c.type]}</td>
+                <td className={`num ${c.profile.missing > 0 ? '' : 'muted'}`}>
+                  {c.profile.missing.toLocaleString()}
+                  {c.profile.missing > 0 && <div className="muted small">{((100 * c.profile.missing) / Math.max(1, version.rows)).toFixed(1)} %</div>}
+                </td>
+                <ProfileNumbers p={c.profile} type={c.type} />
+                <td>
+                  <MiniDistribution p={c.profile} name={c.name} unit={c.unit} />
+                </td>
+              </tr>
+              {open === c.name && (
+                <tr className="detail-row">
+                  <td colSpan={7}>
+                    <ColumnDetail name={c.name} unit={c.unit} p={c.profile} />
+                  </td>
+                </tr>
+              )}
+            </Fragment>
           ))}
         </tbody>
       </table>
     </div>
+    {profile.correlations && profile.correlations.columns.length > 1 && <Correlations c={profile.correlations} />}
+    </>
+  );
+}
+
+function ColumnDetail({ name, unit, p }: { name: string; unit: string | null; p: ColumnProfileView }) {
+  if (p.kind === 'numeric' || p.kind === 'time') {
+    return (
+      <div className="column-detail">
+        <div className="detail-chart">
+          <Histogram data={p.histogram} unit={p.kind === 'time' ? null : unit} ariaLabel={`Distribution of ${name}`} height={180} />
+        </div>
+        {p.kind === 'numeric' && p.quantiles ? (
+          <dl className="facts compact-facts">
+            <dt>Typical range (5–95 %)</dt>
+            <dd>
+              {show(p.quantiles.p05)} – {show(p.quantiles.p95)} {unit ?? ''}
+            </dd>
+            <dt>Median</dt>
+            <dd>
+              {show(p.quantiles.p50)} {unit ?? ''}
+            </dd>
+            <dt>Middle half (25–75 %)</dt>
+            <dd>
+              {show(p.quantiles.p25)} – {show(p.quantiles.p75)} {unit ?? ''}
+            </dd>
+            <dt>Spread (std)</dt>
+            <dd>
+              {show(p.std)} {unit ?? ''}
+            </dd>
+          </dl>
+        ) : p.kind === 'time' ? (
+          <dl className="facts compact-facts">
+            <dt>Usual step</dt>
+            <dd>{formatDuration(p.medianIntervalMs)}</dd>
+            <dt>Gaps (over 3 steps)</dt>
+            <dd>{p.gaps.toLocaleString()}</dd>
+            {p.largestGaps?.slice(0, 3).map((g, i) => (
+              <Fragment key={i}>
+                <dt>{i === 0 ? 'Largest gaps' : ''}</dt>
+                <dd>
+                  {formatTimestamp(g.start)} → {formatTimestamp(g.end)} ({formatDuration(g.durationMs)})
+                </dd>
+              </Fragment>
+            ))}
+          </dl>
+        ) : null}
+      </div>
+    );
+  }
+  if (p.kind === 'category') {
+    return (
+      <ul className="top-values">
+        {p.top.map((t) => (
+          <li key={t.value}>
+            <span className="top-label">{t.value}</span>
+            <span className="top-bar" style={{ width: `${(100 * t.count) / Math.max(1, p.top[0]!.count)}%` }} />
+            <span className="num small">{t.count.toLocaleString()}</span>
+          </li>
+        ))}
+      </ul>
+    );
+  }
+  return null;
+}
+
+/** Pairwise correlation of numeric columns: darker means they move together more (or more opposite). */
+function Correlations({ c }: { c: { columns: string[]; matrix: (number | null)[][] } }) {
+  return (
+    <section className="card section correlations">
+      <h3>How the sensors move together</h3>
+      <p className="muted small">Correlation from −1 (one rises as the other falls) to +1 (they rise together). Near 0: no straight-line link.</p>
+      <div className="table-scroll">
+        <table className="corr">
+          <thead>
+            <tr>
+              <th />
+              {c.columns.map((n) => (
+                <th key={n} scope="col" title={n}>
+                  <span className="corr-head">{n}</span>
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {c.columns.map((row, i) => (
+              <tr key={row}>
+                <th scope="row">{row}</th>
+                {c.matrix[i]!.map((v, j) => (
+                  <td
+                    key={j}
+                    className={v === null || !Number.isFinite(v) ? 'corr-na' : `${v >= 0 ? 'corr-pos' : 'corr-neg'}${Math.abs(v) > 0.55 ? ' corr-strong' : ''}`}
+                    style={v === null || !Number.isFinite(v) ? undefined : { ['--a' as string]: Math.abs(v).toFixed(2) }}
+                    title={`${row} × ${c.columns[j]}: ${v === null || !Number.isFinite(v) ? 'not defined' : v.toFixed(2)}`}
+                  >
+                    {v === null || !Number.isFinite(v) ? '' : v.toFixed(2)}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
   );
 }
 

@@ -10,6 +10,7 @@ export type ColumnProfileView =
       max: number | null;
       mean: number | null;
       std: number | null;
+      quantiles?: { p01: number | null; p05: number | null; p25: number | null; p50: number | null; p75: number | null; p95: number | null; p99: number | null };
       histogram: { edges: number[]; counts: number[] };
     }
   | { kind: 'category'; count: number; missing: number; distinct: number; top: { value: string; count: number }[] }
@@ -22,10 +23,12 @@ export type ColumnProfileView =
       last: number;
       medianIntervalMs: number;
       gaps: number;
+      largestGaps?: { start: number; end: number; durationMs: number }[];
       histogram: { edges: number[]; counts: number[] };
     };
 
 export interface DatasetProfileView {
   rows: number;
   columns: { name: string; type: ColumnType; unit: string | null; profile: ColumnProfileView }[];
+  correlations?: { columns: string[]; matrix: (number | null)[][] };
 }
