@@ -26,12 +26,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import crypto from 'node:crypto';
-import type { ColumnData, ReadSettings } from '../shared/datasets';
-import { readDelimited, sniffFile, type ReadResult } from '../electron/services/datasets/import/csv-reader';
-import { finish } from '../electron/services/datasets/import/pipeline';
-import { recordVersion } from '../electron/services/datasets/versions';
-import { Workspace } from '../electron/services/workspace/workspace';
+import type { ColumnData } from '../shared/datasets';
 
 const ROWS = envInt('BENCH_ROWS', 1_000_000, 1000, 50_000_000);
 const RUNS = envInt('BENCH_RUNS', 3, 1, 20);
@@ -147,8 +142,10 @@ interface ChildResult {
   seconds: number;
   sniffSeconds: number;
   readSeconds: number;
-  /** Seconds of writing the dataset version, once the lead's hook is filled in; null until then. */
-  writeSeconds: number | null;
+  /** Seconds of saving the dataset version: column blobs, profile, version row. */
+  writeSeconds: number;
+  /** True when the compiled build was measured (as the app runs), false for the TypeScript sources. */
+  compiled: boolean;
   rows: number;
   columns: number;
   problems: string[];
@@ -172,42 +169,38 @@ function vmHwmBytes(): number {
   }
 }
 
+type PipelineModule = typeof import('../electron/services/datasets/import/pipeline');
+type SniffModule = typeof import('../electron/services/datasets/import/csv-reader');
+type VersionsModule = typeof import('../electron/services/datasets/versions');
+type WorkspaceModule = typeof import('../electron/services/workspace/workspace');
+
 /**
- * Writes the table as a dataset version in a fresh workspace, as the import job
- * does after reading: fingerprint of the source, column blobs, profile, and the
- * version row. Returns the seconds it took, so the benchmark times "file to saved version".
+ * The code the app runs: the compiled build (dist/, made by npm install) when
+ * it exists, so worker threads start from JavaScript as they do in the app;
+ * the TypeScript sources otherwise.
  */
-async function writeVersionHook(table: ReadResult, file: string, settings: ReadSettings): Promise<number> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-bench-ws-'));
-  const t0 = performance.now();
-  const ws = Workspace.open(dir, { who: 'bench', appVersion: 'bench' });
-  try {
-    const hash = crypto.createHash('sha256');
-    let size = 0;
-    for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 << 20 })) {
-      hash.update(chunk as Buffer);
-      size += (chunk as Buffer).length;
-    }
-    const staged = {
-      schema: table.schema,
-      columns: table.columns,
-      rowCount: table.rowCount,
-      problems: table.problems,
-      problemRows: table.problemRows,
-      sources: [{ fileName: path.basename(file), sha256: hash.digest('hex'), size }],
-      settings,
-      blankLines: table.blankLines,
-    };
-    const { missing: _missing, ...version } = await finish(staged, { workspaceDir: dir, name: 'bench', choices: {} }, {});
-    recordVersion(ws, { ...version, datasetName: 'bench' });
-    return (performance.now() - t0) / 1000;
-  } finally {
-    ws.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+function productModules(): { pipeline: PipelineModule; sniff: SniffModule; versions: VersionsModule; workspace: WorkspaceModule; compiled: boolean } {
+  const dist = path.join(__dirname, '..', 'dist', 'electron', 'services');
+  const compiled = fs.existsSync(path.join(dist, 'datasets', 'import', 'pipeline.js'));
+  const base = compiled ? dist : path.join(__dirname, '..', 'electron', 'services');
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return {
+    pipeline: require(path.join(base, 'datasets', 'import', 'pipeline')) as PipelineModule,
+    sniff: require(path.join(base, 'datasets', 'import', 'csv-reader')) as SniffModule,
+    versions: require(path.join(base, 'datasets', 'versions')) as VersionsModule,
+    workspace: require(path.join(base, 'workspace', 'workspace')) as WorkspaceModule,
+    compiled,
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
 }
 
+/**
+ * One import as the import job runs it, in a fresh workspace: sniff, read (the
+ * source's fingerprint is taken on the other core meanwhile), then save the
+ * version (column blobs, profile on the other core, the version row).
+ */
 async function child(file: string): Promise<void> {
+  const m = productModules();
   if (global.gc) global.gc();
   const baseline = process.memoryUsage().rss;
   let peak = baseline;
@@ -217,28 +210,38 @@ async function child(file: string): Promise<void> {
   const sample = () => {
     peak = Math.max(peak, process.memoryUsage().rss);
   };
-  const t0 = performance.now();
-  const sniffed = await sniffFile(file);
-  const t1 = performance.now();
-  const table = await readDelimited(file, sniffed.settings, sniffed.schema, { onProgress: sample });
-  const t2 = performance.now();
-  const writeSeconds = await writeVersionHook(table, file, sniffed.settings);
-  clearInterval(timer);
-  sample();
-  peak = Math.max(peak, vmHwmBytes());
-  const result: ChildResult = {
-    seconds: (t2 - t0) / 1000 + (writeSeconds ?? 0),
-    sniffSeconds: (t1 - t0) / 1000,
-    readSeconds: (t2 - t1) / 1000,
-    writeSeconds,
-    rows: table.rowCount,
-    columns: table.columns.length,
-    problems: table.problems.map((p) => `${p.kind}:${p.count}`),
-    baselineRssMB: baseline / 2 ** 20,
-    peakRssMB: peak / 2 ** 20,
-    typedColumnsMB: typedBytes(table.columns) / 2 ** 20,
-  };
-  process.stdout.write(JSON.stringify(result) + '\n');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-bench-ws-'));
+  const ws = m.workspace.Workspace.open(dir, { who: 'bench', appVersion: 'bench' });
+  try {
+    const t0 = performance.now();
+    const sniffed = await m.sniff.sniffFile(file);
+    const t1 = performance.now();
+    const staged = await m.pipeline.readFiles({ paths: [file], settings: sniffed.settings }, { onProgress: sample });
+    const t2 = performance.now();
+    const { missing: _missing, ...version } = await m.pipeline.finish(staged, { workspaceDir: dir, name: 'bench', choices: {} }, { onProgress: sample });
+    m.versions.recordVersion(ws, { ...version, datasetName: 'bench' });
+    const t3 = performance.now();
+    clearInterval(timer);
+    sample();
+    peak = Math.max(peak, vmHwmBytes());
+    const result: ChildResult = {
+      seconds: (t3 - t0) / 1000,
+      sniffSeconds: (t1 - t0) / 1000,
+      readSeconds: (t2 - t1) / 1000,
+      writeSeconds: (t3 - t2) / 1000,
+      rows: staged.rowCount,
+      columns: staged.columns.length,
+      problems: staged.problems.map((p) => `${p.kind}:${p.count}`),
+      baselineRssMB: baseline / 2 ** 20,
+      peakRssMB: peak / 2 ** 20,
+      typedColumnsMB: typedBytes(staged.columns) / 2 ** 20,
+      compiled: m.compiled,
+    };
+    process.stdout.write(JSON.stringify(result) + '\n');
+  } finally {
+    ws.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function runChild(file: string): Promise<ChildResult> {

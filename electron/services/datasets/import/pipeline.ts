@@ -226,9 +226,10 @@ export function readStaging(workspaceDir: string, id: string): Staged {
     columns: { type: ColumnType; dictionary?: string[] }[];
     problemRows: ProblemKind[];
   };
+  // Shared memory, as the reader makes it, so saving can profile on the other core without a copy.
   const load = (file: string) => {
     const buf = fs.readFileSync(path.join(dir, file));
-    const copy = new Uint8Array(buf.byteLength);
+    const copy = new Uint8Array(new SharedArrayBuffer(buf.byteLength));
     copy.set(buf);
     return copy.buffer;
   };
