@@ -840,15 +840,15 @@ class Reader {
     if (prev !== prev) return;
     if (t === prev) {
       const name = this.cols[this.timeIndex]!.name;
-      this.log('duplicate_time').add(row, line, name, () => isoText(t), () => `Line ${line} has the same time as the row before (${isoText(t)}).`);
+      this.log('duplicate_time').add(row, line, name, () => localText(t, this.timeZone), () => `Line ${line} has the same time as the row before (${localText(t, this.timeZone)}).`);
     } else if (t < prev) {
       const name = this.cols[this.timeIndex]!.name;
       this.log('out_of_order').add(
         row,
         line,
         name,
-        () => isoText(t),
-        () => `Line ${line} (${isoText(t)}) is earlier than the row before (${isoText(prev)}); rows are sorted by time when saved.`,
+        () => localText(t, this.timeZone),
+        () => `Line ${line} (${localText(t, this.timeZone)}) is earlier than the row before (${localText(prev, this.timeZone)}); rows are sorted by time when saved.`,
       );
     }
   }
@@ -890,7 +890,7 @@ class Reader {
         continue;
       }
       const line = this.lines[i]!;
-      log.add(i, line, name, () => isoText(t), () => `Line ${line} has the same time as an earlier row (${isoText(t)}).`);
+      log.add(i, line, name, () => localText(t, this.timeZone), () => `Line ${line} has the same time as an earlier row (${localText(t, this.timeZone)}).`);
     }
     if (log.count) this.logs.set('duplicate_time', log);
     else this.logs.delete('duplicate_time');
@@ -970,8 +970,17 @@ function isAllMissing(col: ColumnData, n: number): boolean {
   return true;
 }
 
-function isoText(t: number): string {
-  return new Date(t).toISOString().replace('T', ' ').replace('.000Z', 'Z');
+const localFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** A time as the file most likely wrote it: wall-clock time in the import's zone ("2014-01-07 02:00:00"). */
+function localText(t: number, timeZone: string): string {
+  let f = localFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+    localFormats.set(timeZone, f);
+  }
+  const ms = ((t % 1000) + 1000) % 1000;
+  return f.format(t) + (ms ? `.${String(ms).padStart(3, '0')}` : '');
 }
 
 /**
