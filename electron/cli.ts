@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import type { JobInfo, MethodName, Output } from '../shared/api';
-import { PROBLEM_KINDS } from '../shared/datasets';
+import type { ProblemKind } from '../shared/datasets';
 import { AppError, USER_ERROR_CODES, isErrorCode, toErrorInfo, type ErrorCode } from '../shared/errors';
 import { formatDuration, formatPercent, textTable } from '../shared/format';
 import { appRoot, appVersion } from './services/app/app-root';
@@ -163,7 +163,8 @@ const COMMANDS: Record<string, CommandSpec> = {
       const settings = { ...inspected.settings };
       if (timeColumn !== undefined) settings.timeColumn = inspected.schema.find((c) => c.header === timeColumn || c.name === timeColumn)!.header;
       const name = stringFlag(args, 'name') ?? path.basename(files[0]!).replace(/\.[^.]+$/, '');
-      const choices = onBad ? Object.fromEntries(PROBLEM_KINDS.map((k) => [k, onBad])) : undefined;
+      // The flag is about values that could not be read; repeated or unordered times are valid readings and keep their defaults.
+      const choices = onBad ? Object.fromEntries(BAD_VALUE_KINDS.map((k) => [k, onBad])) : undefined;
       const job = await ctx.call('imports.analyze', { paths: files, settings, save: { name, ...(choices ? { choices } : {}) } });
       const final = await runJobHere(ctx, job, true);
       const summary = final.result as { dataset: string; version: number; created: boolean; rows: number; rejectedRows: number; columns: { name: string; type: string; unit: string | null; missing: number }[]; problems: { kind: string; title: string; count: number; choice: string }[] };
@@ -266,6 +267,8 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
 };
+
+const BAD_VALUE_KINDS: ProblemKind[] = ['not_a_number', 'bad_timestamp', 'bad_boolean', 'ragged_row'];
 
 function fmt(n: number | null | undefined): string {
   return typeof n === 'number' && Number.isFinite(n) ? String(Number(n.toPrecision(6))) : '';

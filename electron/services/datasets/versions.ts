@@ -183,10 +183,17 @@ export function recordVersion(ws: Workspace, v: NewVersion): { record: VersionRe
  * when none is given. Throws not_found with the names a person can use.
  */
 export function findVersion(db: ReadableDb, ref: string, version?: number): VersionRecord {
+  const byName = (n: string) => db.prepare('SELECT id, name FROM datasets WHERE name = ? OR id = ?').get(n, n) as { id: string; name: string } | undefined;
+  // A whole name wins, so "line3@2" (from line3@2.csv) is found as itself before "line3", version 2.
+  let ds = byName(ref);
+  let name = ref;
+  let wanted = version;
   const m = /^(.*)@(\d+)$/.exec(ref);
-  const name = m ? m[1]! : ref;
-  const wanted = version ?? (m ? Number(m[2]) : undefined);
-  const ds = db.prepare('SELECT id, name FROM datasets WHERE name = ? OR id = ?').get(name, name) as { id: string; name: string } | undefined;
+  if (!ds && m) {
+    name = m[1]!;
+    wanted = version ?? Number(m[2]);
+    ds = byName(name);
+  }
   if (!ds) throw new AppError('not_found', `There is no dataset called "${name}". Run "millwright datasets" to see the names.`, 'dataset');
   const row = (
     wanted === undefined

@@ -14,6 +14,8 @@ import { fingerprintInWorker, profileInWorker } from '../side-work';
 import { appendTables, keepIndex, takeRows, timeOrder } from '../table-ops';
 import type { NewVersion, SourceRef } from '../versions';
 import { readDelimited, sniffFile } from './csv-reader';
+import { isExcelFile, readExcel, sniffExcel } from './excel';
+import { pivotLong } from './long-format';
 import type { ParsedTable, ReadControl } from './table';
 
 export type Choice = 'missing' | 'skip' | 'keep';
@@ -60,9 +62,18 @@ export async function readFiles(params: AnalyzeParams, control: ReadControl): Pr
     // The source's fingerprint is computed on the other core while this one parses.
     const print = fingerprintInWorker(file);
     print.catch(() => undefined);
-    const sniffed = await sniffFile(file, params.settings);
-    const schema = sniffed.schema.map((c) => ({ ...c, type: params.types?.[c.header] ?? params.types?.[c.name] ?? c.type }));
-    const table = await readDelimited(file, params.settings, schema, sub);
+    const typed = (schema: ColumnSchema[]) => schema.map((c) => ({ ...c, type: params.types?.[c.header] ?? params.types?.[c.name] ?? c.type }));
+    let table: ParsedTable & { blankLines?: number };
+    if (isExcelFile(file)) {
+      // Without type changes the reader detects the schema itself: one parse of the workbook instead of two.
+      const schema = params.types && Object.keys(params.types).length ? typed((await sniffExcel(file, params.settings)).schema) : null;
+      table = await readExcel(file, params.settings, schema, sub);
+    } else {
+      const sniffed = await sniffFile(file, params.settings);
+      table = await readDelimited(file, params.settings, typed(sniffed.schema), sub);
+    }
+    const longFormat = params.settings.longFormat;
+    if (longFormat) table = { ...pivotLong(table, { ...params.settings, longFormat }, sub), blankLines: table.blankLines ?? 0 };
     control.onProgress?.((i + 0.95) / n, `Fingerprinting ${path.basename(file)}…`);
     sources.push(await print);
     parts.push({ ...table, file: path.basename(file) });
@@ -81,15 +92,82 @@ export async function readFiles(params: AnalyzeParams, control: ReadControl): Pr
     };
   }
   const columns = appendTables(parts.map((p) => ({ file: p.file, schema: p.schema, columns: p.columns })));
+  const merged = mergeProblems(parts);
+  const timeIdx = params.settings.timeColumn === null ? -1 : parts[0]!.schema.findIndex((c) => c.header === params.settings.timeColumn);
+  const timeCol = timeIdx >= 0 ? columns[timeIdx] : undefined;
+  if (timeCol?.type === 'timestamp') {
+    const lines = concatLines(parts);
+    repeatsAcrossFiles(merged, timeCol.values, lines, parts, parts[0]!.schema[timeIdx]!.name, params.settings.timeZone);
+  }
   return {
     schema: parts[0]!.schema,
     columns,
     rowCount: parts.reduce((s, p) => s + p.rowCount, 0),
-    ...mergeProblems(parts),
+    ...merged,
     sources,
     settings: params.settings,
     blankLines: parts.reduce((s, p) => s + (p.blankLines ?? 0), 0),
   };
+}
+
+function concatLines(parts: ParsedTable[]): Uint32Array {
+  const out = new Uint32Array(parts.reduce((n, p) => n + p.rowCount, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p.lines.subarray(0, p.rowCount), o);
+    o += p.rowCount;
+  }
+  return out;
+}
+
+/**
+ * Files checked one by one miss what happens at their seams: monthly exports
+ * often repeat the last reading of one month as the first of the next. Times
+ * that repeat across files are added to duplicate_time (the first occurrence
+ * stays), so "skip" can drop them.
+ */
+function repeatsAcrossFiles(
+  merged: Pick<Staged, 'problems' | 'problemRows'>,
+  times: Float64Array,
+  lines: Uint32Array,
+  parts: { rowCount: number; file: string }[],
+  column: string,
+  timeZone: string,
+): void {
+  const fileOf = new Uint32Array(times.length);
+  let o = 0;
+  parts.forEach((p, i) => {
+    fileOf.fill(i, o, o + p.rowCount);
+    o += p.rowCount;
+  });
+  const firstFile = new Map<number, number>();
+  const already = new Set(merged.problemRows.duplicate_time ?? []);
+  const extra: number[] = [];
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i]!;
+    if (t !== t) continue;
+    const f = firstFile.get(t);
+    if (f === undefined) firstFile.set(t, fileOf[i]!);
+    else if (f !== fileOf[i] && !already.has(i)) extra.push(i);
+  }
+  if (!extra.length) return;
+  const fmt = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+  let p = merged.problems.find((x) => x.kind === 'duplicate_time');
+  if (!p) {
+    p = { kind: 'duplicate_time', title: 'Rows with the same time as another row', count: 0, examples: [], choices: ['keep', 'skip'], defaultChoice: 'keep' };
+    merged.problems.push(p);
+  }
+  p.count += extra.length;
+  for (const i of extra) {
+    if (p.examples.length >= MAX_EXAMPLES) break;
+    const text = fmt.format(times[i]!);
+    p.examples.push({ line: lines[i]!, column, raw: text, reason: `${parts[fileOf[i]!]!.file}: line ${lines[i]} repeats a time already in ${parts[firstFile.get(times[i]!)!]!.file} (${text}).` });
+  }
+  const before = merged.problemRows.duplicate_time ?? new Uint32Array(0);
+  const all = new Uint32Array(before.length + extra.length);
+  all.set(before);
+  all.set(extra, before.length);
+  merged.problemRows.duplicate_time = all;
 }
 
 /** One report over several files: counts add up, examples name their file, row indexes shift. */
@@ -126,13 +204,17 @@ function mergeProblems(parts: (ParsedTable & { file: string })[]): Pick<Staged, 
   return { problems: [...byKind.values()], problemRows };
 }
 
+function effectiveChoice(p: Problem, chosen: Choice | undefined): Choice {
+  return chosen !== undefined && p.choices.includes(chosen) ? chosen : p.defaultChoice;
+}
+
 /** Applies the choices, sorts by time, stores the columns and the profile. Returns what the main thread records. */
 export async function finish(
   staged: Staged,
   opts: { workspaceDir: string; name: string; description?: string; choices: Partial<Record<ProblemKind, Choice>> },
   control: ReadControl,
 ): Promise<Omit<NewVersion, 'datasetName' | 'description'> & { schema: StoredColumn[]; missing: number[] }> {
-  const skipKinds = staged.problems.filter((p) => (opts.choices[p.kind] ?? p.defaultChoice) === 'skip' && p.choices.includes('skip')).map((p) => p.kind);
+  const skipKinds = staged.problems.filter((p) => effectiveChoice(p, opts.choices[p.kind]) === 'skip').map((p) => p.kind);
   const drop = skipKinds.map((k) => staged.problemRows[k]).filter((r): r is Uint32Array => r !== undefined);
   let columns = staged.columns;
   let rowCount = staged.rowCount;
@@ -184,7 +266,8 @@ export async function finish(
     report: {
       problems,
       rejectedRows: staged.rowCount - rowCount,
-      choices: Object.fromEntries(staged.problems.map((p) => [p.kind, opts.choices[p.kind] ?? p.defaultChoice])),
+      // Only a choice the problem offers is recorded; anything else falls back to its default.
+      choices: Object.fromEntries(staged.problems.map((p) => [p.kind, effectiveChoice(p, opts.choices[p.kind])])),
     },
     profileBlob,
     timeColumn: timeIdx >= 0 ? staged.schema[timeIdx]!.name : null,

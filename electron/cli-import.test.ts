@@ -1,0 +1,401 @@
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatasetSummary, VersionSummary } from '../shared/api';
+
+const ROOT = path.resolve(__dirname, '..');
+const DATA = '/work/shared/data';
+const AI4I = path.join(DATA, 'ai4i2020', 'ai4i2020.csv');
+const CMAPSS = path.join(DATA, 'cmapss-fd001', 'train_FD001.txt');
+
+let root: string;
+let build: string;
+let n = 0;
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface ImportJson {
+  dataset: string;
+  version: number;
+  created: boolean;
+  rows: number;
+  columns: { name: string; type: string; unit: string | null; missing: number }[];
+  problems: { kind: string; title: string; count: number; choice: string; examples: unknown[] }[];
+  rejectedRows: number;
+}
+
+interface ProfileJson {
+  rows: number;
+  columns: { name: string; type: string; unit: string | null; profile: { kind: string; count: number; missing: number; min?: number; max?: number; mean?: number; first?: number; last?: number } }[];
+}
+
+function freshDir(): string {
+  return path.join(root, `ws-${++n}`);
+}
+
+function run(args: string[]): Run {
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: path.join(root, 'home'), XDG_DATA_HOME: path.join(root, 'xdg') };
+  delete env.MILLWRIGHT_HOME;
+  const r = spawnSync(process.execPath, [path.join(build, 'bin', 'millwright.cjs'), ...args], { cwd: root, env, encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function ok(r: Run): void {
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stderr).not.toMatch(/^\s+at /m);
+}
+
+function importJson(file: string, ws: string, ...flags: string[]): ImportJson {
+  const r = run(['import', file, '--json', '--workspace', ws, ...flags]);
+  ok(r);
+  return JSON.parse(r.stdout) as ImportJson;
+}
+
+function profileJson(ref: string, ws: string): ProfileJson {
+  const r = run(['profile', ref, '--json', '--workspace', ws]);
+  ok(r);
+  return JSON.parse(r.stdout) as ProfileJson;
+}
+
+/** A user error: exit 2, exactly one "millwright:" line on stderr, no stack, nothing on stdout. */
+function expectUserError(r: Run, ...patterns: RegExp[]): void {
+  expect(r.status, r.stderr).toBe(2);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^millwright: /);
+  for (const p of patterns) expect(lines[0]).toMatch(p);
+  expect(r.stderr).not.toMatch(/^\s+at /m);
+}
+
+/** What a failed import must not change: dataset rows, version rows, source files and stored blobs. */
+function snapshot(ws: string): { datasets: number; versions: number; sources: number; blobs: string[] } {
+  const db = new Database(path.join(ws, 'millwright.db'), { readonly: true });
+  try {
+    const count = (t: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+    return {
+      datasets: count('datasets'),
+      versions: count('dataset_versions'),
+      sources: count('source_files'),
+      blobs: fs.readdirSync(path.join(ws, 'blobs')).sort(),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+function write(name: string, content: string | Buffer): string {
+  const file = path.join(root, name);
+  fs.writeFileSync(file, content);
+  return file;
+}
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-cli-import-'));
+  // The CLI runs compiled code. Compile the current sources into a private copy of
+  // the app, so this file never reads dist/ while another test file rewrites it.
+  build = path.join(root, 'app');
+  const tsc = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', path.join(build, 'dist'), '--sourceMap', 'false'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  // Type errors are the typecheck's to report; tsc still emits, and these tests check behaviour.
+  if (!fs.existsSync(path.join(build, 'dist', 'electron', 'cli.js'))) throw new Error(`tsc emitted no CLI:\n${tsc.stdout}${tsc.stderr}`);
+  if (tsc.status !== 0) console.warn(`tsc reported type errors; testing the emitted code anyway:\n${tsc.stdout.slice(0, 2000)}`);
+  fs.mkdirSync(path.join(build, 'bin'));
+  fs.copyFileSync(path.join(ROOT, 'bin', 'millwright.cjs'), path.join(build, 'bin', 'millwright.cjs'));
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(build, 'package.json'));
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(build, 'node_modules'), 'junction');
+}, 120_000);
+
+afterAll(() => {
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('millwright import: the AI4I sample', () => {
+  let ws: string;
+
+  beforeAll(() => {
+    ws = freshDir();
+  });
+
+  it('imports ai4i2020.csv as version 1 with 10,000 rows and 14 described columns', () => {
+    const r = importJson(AI4I, ws);
+    expect(r.dataset).toBe('ai4i2020');
+    expect(r.version).toBe(1);
+    expect(r.created).toBe(true);
+    expect(r.rows).toBe(10_000);
+    expect(r.rejectedRows).toBe(0);
+    expect(r.problems).toEqual([]);
+    expect(r.columns).toHaveLength(14);
+    for (const c of r.columns) {
+      expect(Object.keys(c).sort()).toEqual(['missing', 'name', 'type', 'unit']);
+      expect(c.missing).toBe(0);
+    }
+    expect(r.columns.slice(0, 7)).toEqual([
+      { name: 'UDI', type: 'integer', unit: null, missing: 0 },
+      { name: 'Product ID', type: 'text', unit: null, missing: 0 },
+      { name: 'Type', type: 'category', unit: null, missing: 0 },
+      { name: 'Air temperature', type: 'number', unit: 'K', missing: 0 },
+      { name: 'Process temperature', type: 'number', unit: 'K', missing: 0 },
+      { name: 'Rotational speed', type: 'integer', unit: 'rpm', missing: 0 },
+      { name: 'Torque', type: 'number', unit: 'Nm', missing: 0 },
+    ]);
+  });
+
+  it('answers the same file again with version 1, created false, and stores nothing new', () => {
+    const before = snapshot(ws);
+    const r = importJson(AI4I, ws);
+    expect([r.version, r.created, r.rows]).toEqual([1, false, 10_000]);
+    expect(snapshot(ws)).toEqual(before);
+  });
+
+  it('imports a changed copy under the same name as version 2, and datasets show lists both', () => {
+    const lines = fs.readFileSync(AI4I, 'utf8').split('\n');
+    // Drop 500 rows from the middle.
+    const changed = write('ai4i-changed.csv', [...lines.slice(0, 2001), ...lines.slice(2501)].join('\n'));
+    const r = importJson(changed, ws, '--name', 'ai4i2020');
+    expect([r.dataset, r.version, r.created, r.rows]).toEqual(['ai4i2020', 2, true, 9_500]);
+
+    const show = run(['datasets', 'show', 'ai4i2020', '--json', '--workspace', ws]);
+    ok(show);
+    const d = JSON.parse(show.stdout) as { dataset: DatasetSummary; versions: VersionSummary[] };
+    expect(d.dataset.name).toBe('ai4i2020');
+    expect(d.dataset.version).toBe(2);
+    expect(d.dataset.rows).toBe(9_500);
+    expect(d.versions.map((v) => [v.version, v.rows])).toEqual([
+      [2, 9_500],
+      [1, 10_000],
+    ]);
+    expect(d.versions[0]!.sources.map((s) => s.fileName)).toEqual(['ai4i-changed.csv']);
+    expect(d.versions[1]!.sources[0]).toEqual({ fileName: 'ai4i2020.csv', sha256: crypto.createHash('sha256').update(fs.readFileSync(AI4I)).digest('hex'), size: fs.statSync(AI4I).size });
+    expect(d.versions[0]!.changes).toMatchObject({ previousVersion: 1, rowsBefore: 10_000, rowsAfter: 9_500, columnsAdded: [], columnsRemoved: [], columnsRetyped: [] });
+
+    const text = run(['datasets', '--workspace', ws]);
+    ok(text);
+    expect(text.stdout).toMatch(/^ai4i2020 +2 +9500 +14 /m);
+  });
+
+  it('profiles a given version as JSON and the latest as a text table', () => {
+    const p = profileJson('ai4i2020@1', ws);
+    expect(p.rows).toBe(10_000);
+    expect(p.columns).toHaveLength(14);
+    const air = p.columns.find((c) => c.name === 'Air temperature')!;
+    expect(air).toMatchObject({ type: 'number', unit: 'K', profile: { kind: 'numeric', count: 10_000, missing: 0, min: 295.3, max: 304.5 } });
+    expect(p.columns.find((c) => c.name === 'Type')!.profile).toMatchObject({ kind: 'category', count: 10_000, missing: 0 });
+
+    const latest = profileJson('ai4i2020', ws);
+    expect(latest.rows).toBe(9_500);
+
+    const r = run(['profile', 'ai4i2020', '--workspace', ws]);
+    ok(r);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^COLUMN +TYPE +UNIT +MISSING +MIN +MEAN +MAX$/);
+    expect(lines[1]).toMatch(/^-+( +-+){6}$/);
+    expect(lines).toHaveLength(2 + 14);
+    expect(r.stdout).toMatch(/^Torque +number +Nm +0 +3\.8 +[\d.]+ +76\.6$/m);
+    expect(r.stdout).toMatch(/^Product ID +text +0$/m);
+  });
+
+  it('refuses a profile of an unknown dataset or version with exit 2', () => {
+    expectUserError(run(['profile', 'nope', '--workspace', ws]), /"nope"/);
+    expectUserError(run(['profile', 'ai4i2020@9', '--workspace', ws]), /no version 9/);
+  });
+});
+
+describe('millwright import: other dialects', () => {
+  it('imports C-MAPSS (space separated, no header) as 20,631 rows × 26 columns', () => {
+    const ws = freshDir();
+    const r = importJson(CMAPSS, ws);
+    expect(r.rows).toBe(20_631);
+    expect(r.columns).toHaveLength(26);
+    expect(r.columns.map((c) => c.name)).toEqual(Array.from({ length: 26 }, (_, i) => `Column ${i + 1}`));
+    expect(r.columns.slice(0, 2).map((c) => c.type)).toEqual(['integer', 'integer']);
+    expect(r.columns.every((c) => c.missing === 0)).toBe(true);
+    expect(r.rejectedRows).toBe(0);
+    const p = profileJson('train_FD001', ws);
+    // Unit numbers 1–100, cycles 1–362.
+    expect(p.columns[0]!.profile).toMatchObject({ min: 1, max: 100 });
+    expect(p.columns[1]!.profile).toMatchObject({ min: 1, max: 362 });
+  });
+
+  it('imports a German historian export: preamble, semicolons, decimal commas, dd.mm.yyyy HH:MM in a time zone', () => {
+    const rows = ['Exportiert von Historian X', 'Anlage: Linie 3', 'Zeitraum: Januar 2024', 'Zeitstempel;Temperatur [°C];Druck [bar];Status'];
+    // Every 8 hours from 1 to 16 January: days past the 12th show that dd.mm (not mm.dd) was read.
+    for (let i = 0; i < 48; i++) {
+      const t = `${String(1 + Math.floor(i / 3)).padStart(2, '0')}.01.2024 ${String((i % 3) * 8).padStart(2, '0')}:15`;
+      rows.push(`${t};${(20 + i * 0.25).toFixed(2).replace('.', ',')};${(1 + i / 100).toFixed(3).replace('.', ',')};${i % 3 ? 'an' : 'aus'}`);
+    }
+    const file = write('linie3.csv', rows.join('\r\n') + '\r\n');
+    const ws = freshDir();
+    const r = importJson(file, ws, '--time-zone', 'Europe/Berlin');
+    expect(r.rows).toBe(48);
+    expect(r.columns).toEqual([
+      { name: 'Zeitstempel', type: 'timestamp', unit: null, missing: 0 },
+      { name: 'Temperatur', type: 'number', unit: '°C', missing: 0 },
+      { name: 'Druck', type: 'number', unit: 'bar', missing: 0 },
+      { name: 'Status', type: 'category', unit: null, missing: 0 },
+    ]);
+    expect(r.problems).toEqual([]);
+
+    const p = profileJson('linie3', ws);
+    // 01.01.2024 00:15 in Berlin (UTC+1) is 23:15 UTC the day before; the last row is 16.01.2024 16:15.
+    expect(p.columns[0]!.profile).toMatchObject({ kind: 'time', count: 48, missing: 0, first: Date.UTC(2023, 11, 31, 23, 15), last: Date.UTC(2024, 0, 16, 15, 15), medianIntervalMs: 8 * 3_600_000 });
+    expect(p.columns[1]!.profile).toMatchObject({ min: 20, max: 31.75 });
+    expect(p.columns[1]!.profile.mean).toBeCloseTo(25.875, 9);
+    expect(p.columns[2]!.profile).toMatchObject({ min: 1, max: 1.47 });
+
+    // The zone matters: the same file read as UTC is an hour later.
+    importJson(file, ws, '--time-zone', 'UTC', '--name', 'linie3-utc');
+    expect(profileJson('linie3-utc', ws).columns[0]!.profile).toMatchObject({ first: Date.UTC(2024, 0, 1, 0, 15), last: Date.UTC(2024, 0, 16, 16, 15) });
+  });
+});
+
+describe('millwright import --on-bad-row', () => {
+  let file: string;
+  let ws: string;
+
+  beforeAll(() => {
+    // 200 readings; rows 17, 50, 51 and 120 have text in "flow", row 120 in "level" too.
+    const lines = ['time,flow [m3/h],level'];
+    for (let i = 0; i < 200; i++) {
+      const bad = [17, 50, 51, 120].includes(i);
+      lines.push(`2024-03-01 ${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00,${bad ? 'err' : (10 + i * 0.5).toFixed(1)},${i === 120 ? 'n/a?' : i % 7}`);
+    }
+    file = write('flows.csv', lines.join('\n') + '\n');
+    ws = freshDir();
+  });
+
+  it('skip drops each row with a bad cell once', () => {
+    const r = importJson(file, ws, '--on-bad-row', 'skip', '--name', 'flows-skip');
+    const nan = r.problems.find((p) => p.kind === 'not_a_number')!;
+    expect(nan).toMatchObject({ count: 5, choice: 'skip' });
+    expect(r.rejectedRows).toBe(4);
+    expect(r.rows).toBe(200 - r.rejectedRows);
+    expect(r.columns.map((c) => c.missing)).toEqual([0, 0, 0]);
+  });
+
+  it('missing keeps every row and leaves the bad cells empty', () => {
+    const r = importJson(file, ws, '--on-bad-row', 'missing', '--name', 'flows-missing');
+    expect(r.rows).toBe(200);
+    expect(r.rejectedRows).toBe(0);
+    expect(r.problems.find((p) => p.kind === 'not_a_number')).toMatchObject({ count: 5, choice: 'missing' });
+    expect(r.columns.map((c) => [c.name, c.missing])).toEqual([
+      ['time', 0],
+      ['flow', 4],
+      ['level', 1],
+    ]);
+  });
+
+  it('prints a summary line and the problems as text without --json', () => {
+    const r = run(['import', file, '--on-bad-row', 'skip', '--name', 'flows-text', '--workspace', ws]);
+    ok(r);
+    expect(r.stdout).toContain('Imported flows-text version 1: 196 rows, 3 columns.');
+    expect(r.stdout).toContain('4 rows were skipped because of problems.');
+    expect(r.stdout).toMatch(/: 5 \(rows skipped\)$/m);
+  });
+  // problem kind, including ones that do not offer that choice. Out-of-order and duplicate timestamps
+  // offer only keep/skip, so "--on-bad-row missing" records and prints "treated as missing" for rows
+  // that were kept unchanged (and "--on-bad-row skip" drops them although they are valid readings).
+  it('records only choices a problem offers (out-of-order rows with --on-bad-row missing)', () => {
+    const ooo = write('ooo.csv', 'time,v\n2024-01-01 00:00:00,1\n2024-01-01 00:02:00,2\n2024-01-01 00:01:00,3\n2024-01-01 00:03:00,4\n');
+    const r = importJson(ooo, ws, '--on-bad-row', 'missing', '--name', 'ooo');
+    expect(r.rows).toBe(4);
+    const p = r.problems.find((x) => x.kind === 'out_of_order');
+    expect(p).toBeDefined();
+    expect(['keep', 'skip']).toContain(p!.choice);
+  });
+});
+
+describe('millwright import: bad input', () => {
+  let ws: string;
+
+  beforeAll(() => {
+    ws = freshDir();
+    // A workspace that already holds a dataset, so "nothing changed" means something.
+    const seed = write('seed.csv', 'time,v\n2024-01-01 00:00:00,1\n2024-01-01 00:01:00,2\n');
+    importJson(seed, ws);
+  });
+
+  /** Runs a failing import and checks it left the workspace's datasets and blobs alone. */
+  function failingImport(args: string[], ...patterns: RegExp[]): void {
+    const before = snapshot(ws);
+    expect(before.versions).toBe(1);
+    expectUserError(run(['import', ...args, '--workspace', ws]), ...patterns);
+    expect(snapshot(ws)).toEqual(before);
+  }
+
+  it('a path that does not exist', () => {
+    failingImport([path.join(root, 'no-such-file.csv')], /no-such-file\.csv/, /does not exist/);
+  });
+
+  it('an empty file', () => {
+    failingImport([write('empty.csv', '')], /empty\.csv/, /empty/);
+  });
+
+  it('a file with a header but no rows', () => {
+    failingImport([write('header-only.csv', 'time,flow,level\n')], /header-only\.csv/, /no data rows/);
+  });
+
+  it('a binary file', () => {
+    const bytes = crypto.randomBytes(4096);
+    for (let i = 0; i < bytes.length; i += 64) bytes[i] = 0;
+    failingImport([write('random.bin', bytes)], /random\.bin/, /not a text file/);
+  });
+
+  it('a folder', () => {
+    const folder = path.join(root, 'exports');
+    fs.mkdirSync(folder, { recursive: true });
+    failingImport([folder], /exports/, /folder/);
+  });
+
+  it('--on-bad-row with a value other than skip or missing', () => {
+    failingImport([AI4I, '--on-bad-row', 'maybe'], /--on-bad-row/, /"maybe"/);
+  });
+
+  it('--time-column naming a column the file does not have', () => {
+    failingImport([AI4I, '--time-column', 'NoSuchColumn'], /ai4i2020\.csv/, /"NoSuchColumn"/);
+  });
+
+  it('--encoding with an encoding Millwright does not read', () => {
+    failingImport([AI4I, '--encoding', 'latin9'], /latin9/, /windows-1252/);
+  });
+
+  it('no file at all', () => {
+    failingImport([], /Which file\?/);
+  });
+
+  it('gives the reason as JSON on stdout with --json', () => {
+    const before = snapshot(ws);
+    const r = run(['import', path.join(root, 'empty.csv'), '--json', '--workspace', ws]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'bad_input', message: expect.stringContaining('empty.csv') as string } });
+    expect(snapshot(ws)).toEqual(before);
+  });
+
+  it('two files with different columns: exit 2 naming both, nothing stored', () => {
+    const a = write('jan.csv', 'time,flow\n2024-01-01 00:00:00,1\n2024-01-01 00:01:00,2\n');
+    const b = write('feb.csv', 'time,pressure\n2024-02-01 00:00:00,1\n2024-02-01 00:01:00,2\n');
+    const before = snapshot(ws);
+    const r = run(['import', a, b, '--workspace', ws]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    // This one fails inside the import task, after its progress lines; the reason is the one "millwright:" line, last.
+    const reasons = r.stderr.trimEnd().split('\n').filter((l) => l.startsWith('millwright:'));
+    expect(reasons).toHaveLength(1);
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(reasons[0]);
+    expect(reasons[0]).toMatch(/jan\.csv/);
+    expect(reasons[0]).toMatch(/feb\.csv/);
+    expect(snapshot(ws)).toEqual(before);
+  });
+});
