@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import type { JobInfo, MethodName, Output } from '../shared/api';
-import type { ProblemKind } from '../shared/datasets';
+import { DELIMITERS, TEXT_ENCODINGS, type ProblemKind } from '../shared/datasets';
 import { AppError, USER_ERROR_CODES, isErrorCode, toErrorInfo, type ErrorCode } from '../shared/errors';
 import { formatDuration, formatPercent, textTable } from '../shared/format';
 import { appRoot, appVersion } from './services/app/app-root';
@@ -146,6 +146,15 @@ const COMMANDS: Record<string, CommandSpec> = {
       const encoding = stringFlag(args, 'encoding');
       if (encoding !== undefined) {
         overrides.encoding = ({ utf8: 'utf-8', 'utf-8-sig': 'utf-8', latin1: 'windows-1252', cp1252: 'windows-1252', 'iso-8859-1': 'windows-1252', utf16le: 'utf-16le', utf16be: 'utf-16be' } as Record<string, string>)[encoding.toLowerCase()] ?? encoding.toLowerCase();
+      }
+      if (overrides.encoding !== undefined && !(TEXT_ENCODINGS as readonly unknown[]).includes(overrides.encoding)) {
+        throw new AppError('bad_input', `--encoding must be utf-8, utf-16le, utf-16be or windows-1252 (also: latin1, cp1252) (got "${encoding}").`, 'encoding');
+      }
+      if (overrides.delimiter !== undefined && !(DELIMITERS as readonly unknown[]).includes(overrides.delimiter)) {
+        throw new AppError('bad_input', `--delimiter must be one of , ; tab | space (got "${delimiter}").`, 'delimiter');
+      }
+      if (overrides.decimal !== undefined && overrides.decimal !== '.' && overrides.decimal !== ',') {
+        throw new AppError('bad_input', `--decimal must be "." or "," (got "${decimal}").`, 'decimal');
       }
       const timeColumn = stringFlag(args, 'time-column');
       if (timeColumn !== undefined) overrides.timeColumn = timeColumn;
