@@ -96,7 +96,7 @@ function ChooseFiles() {
         onDrop={onDrop}
       >
         <Icon name="upload" size={32} />
-        <p className="strong">Drop CSV, TSV or TXT files here</p>
+        <p className="strong">Drop CSV, TSV, TXT or Excel (.xlsx) files here</p>
         <p className="muted small">Several files with the same columns (one per month, say) are joined into one dataset.</p>
         <button className="button primary" onClick={() => input.current?.click()} disabled={Boolean(uploading) || inspecting}>
           Choose files…
@@ -105,7 +105,7 @@ function ChooseFiles() {
           ref={input}
           type="file"
           multiple
-          accept=".csv,.tsv,.txt,.dat,text/csv,text/plain"
+          accept=".csv,.tsv,.txt,.dat,.xlsx,text/csv,text/plain"
           hidden
           aria-label="Files to import"
           onChange={(e) => {
@@ -151,9 +151,23 @@ function HowWeReadIt() {
   const s = inspect.settings;
   const ex = inspect.explanations;
   const set = (p: Partial<ReadSettings>) => void change(p);
+  const excel = inspect.sheets !== undefined;
   return (
     <div className="step read-step">
       <div className="settings-grid">
+        {excel && (
+          <Field label="Sheet" hint={ex.sheet}>
+            <select value={s.sheet ?? ''} onChange={(e) => set({ sheet: e.target.value })}>
+              {inspect.sheets!.map((name) => (
+                <option key={name} value={name}>
+                  {name}
+                </option>
+              ))}
+            </select>
+          </Field>
+        )}
+        {!excel && (
+          <>
         <Field label="Values are separated by" hint={ex.delimiter}>
           <select value={s.delimiter} onChange={(e) => set({ delimiter: e.target.value as ReadSettings['delimiter'] })}>
             {DELIMITERS.map((d) => (
@@ -190,6 +204,8 @@ function HowWeReadIt() {
         <Field label="Lines to skip before the header" hint={ex.skipLines}>
           <input type="number" min={0} max={1000} value={s.skipLines} onChange={(e) => set({ skipLines: Math.max(0, Number(e.target.value) || 0) })} />
         </Field>
+          </>
+        )}
         <Field label="First row holds column names" hint={ex.hasHeader}>
           <select value={s.hasHeader ? 'yes' : 'no'} onChange={(e) => set({ hasHeader: e.target.value === 'yes' })}>
             <option value="yes">Yes</option>
@@ -215,8 +231,76 @@ function HowWeReadIt() {
           </datalist>
         </Field>
       </div>
+      <LongFormat />
       <Preview />
     </div>
+  );
+}
+
+/** Historian exports in long form (time, tag, value[, quality]) become one column per tag on a regular time grid. */
+function LongFormat() {
+  const inspect = useStore((st) => st.imp.inspect)!;
+  const change = useStore((st) => st.importChange);
+  const lf = inspect.settings.longFormat ?? null;
+  const suggested = inspect.explanations.longFormat;
+  if (!lf && !suggested) return null;
+  const headers = inspect.schema.map((c) => c.header);
+  const set = (p: Partial<NonNullable<ReadSettings['longFormat']>> | null) =>
+    void change({ longFormat: p === null ? null : { ...(lf as NonNullable<ReadSettings['longFormat']>), ...p } });
+  return (
+    <fieldset className="long-format card">
+      <legend>Historian long format</legend>
+      {suggested && <p className="muted small">{suggested}</p>}
+      {lf ? (
+        <div className="settings-grid">
+          <Field label="Tag (sensor name) column">
+            <select value={lf.tagColumn} onChange={(e) => set({ tagColumn: e.target.value })}>
+              {headers.map((h) => (
+                <option key={h}>{h}</option>
+              ))}
+            </select>
+          </Field>
+          <Field label="Value column">
+            <select value={lf.valueColumn} onChange={(e) => set({ valueColumn: e.target.value })}>
+              {headers.map((h) => (
+                <option key={h}>{h}</option>
+              ))}
+            </select>
+          </Field>
+          <Field label="Quality column" hint="Values marked Bad or Uncertain become missing.">
+            <select value={lf.qualityColumn ?? ''} onChange={(e) => set({ qualityColumn: e.target.value || null })}>
+              <option value="">None</option>
+              {headers.map((h) => (
+                <option key={h}>{h}</option>
+              ))}
+            </select>
+          </Field>
+          <Field label="Time grid (seconds)" hint="Empty: the usual sampling interval of the tags.">
+            <input
+              type="number"
+              min={0}
+              value={lf.intervalMs === null ? '' : lf.intervalMs / 1000}
+              onChange={(e) => set({ intervalMs: e.target.value === '' || Number(e.target.value) <= 0 ? null : Number(e.target.value) * 1000 })}
+            />
+          </Field>
+          <Field label="Several values in one step">
+            <select value={lf.aggregate} onChange={(e) => set({ aggregate: e.target.value as 'mean' | 'last' })}>
+              <option value="mean">Average them</option>
+              <option value="last">Keep the last</option>
+            </select>
+          </Field>
+        </div>
+      ) : null}
+      {lf ? (
+        <button className="link-button" onClick={() => set(null)}>
+          Read the file as it is instead (no pivot)
+        </button>
+      ) : (
+        <button className="button small" onClick={() => void change({ longFormat: undefined })}>
+          Pivot to one column per tag
+        </button>
+      )}
+    </fieldset>
   );
 }
 
