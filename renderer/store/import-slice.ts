@@ -112,8 +112,11 @@ export const createImportSlice: StateCreator<State, [], [], ImportSlice> = (set,
       }
       const stem = refs[0]?.fileName.replace(/\.[^.]+$/, '') ?? '';
       patch({ files: refs, uploading: null, overrides: {}, types: {}, analysis: null, analyzeJob: null, choices: {}, totals: null, name: get().imp.name || stem });
+      patch({ inspect: null });
       await inspect();
+      // A file that cannot be read leaves nothing behind to confuse the next try.
       if (get().imp.inspect) patch({ step: 1 });
+      else patch({ files: [] });
     },
     async importChange(overrides) {
       patch({ overrides: { ...get().imp.overrides, ...overrides } });
