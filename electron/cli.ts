@@ -116,10 +116,10 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   import: {
-    summary: 'Import CSV/TSV/TXT files as a new dataset version.',
+    summary: 'Import CSV/TSV/TXT or Excel files as a new dataset version.',
     usage:
       'millwright import FILE... [--name NAME] [--time-column COL] [--delimiter C] [--decimal C] [--encoding E]\n' +
-      '                  [--time-zone ZONE] [--no-header] [--on-bad-row skip|missing] [--json]',
+      '                  [--sheet NAME] [--long-format] [--time-zone ZONE] [--no-header] [--on-bad-row skip|missing] [--json]',
     flags: {
       name: 'value',
       'time-column': 'value',
@@ -135,9 +135,6 @@ const COMMANDS: Record<string, CommandSpec> = {
     async run(ctx, args) {
       const files = args.positional.map((f) => path.resolve(f));
       if (!files.length) throw new AppError('bad_input', 'Which file? Usage: millwright import FILE... [--name NAME]');
-      if (args.flags.has('sheet') || args.flags.has('long-format')) {
-        throw new AppError('bad_input', 'Excel sheets and historian long format are not supported by this version yet; export the data as CSV.');
-      }
       const overrides: Record<string, unknown> = {};
       const delimiter = stringFlag(args, 'delimiter');
       if (delimiter !== undefined) overrides.delimiter = ({ tab: '\t', '\\t': '\t', comma: ',', semicolon: ';', pipe: '|', space: ' ', spaces: ' ', whitespace: ' ' } as Record<string, string>)[delimiter.toLowerCase()] ?? delimiter;
@@ -158,6 +155,8 @@ const COMMANDS: Record<string, CommandSpec> = {
       }
       const timeColumn = stringFlag(args, 'time-column');
       if (timeColumn !== undefined) overrides.timeColumn = timeColumn;
+      const sheet = stringFlag(args, 'sheet');
+      if (sheet !== undefined) overrides.sheet = sheet;
       const zone = stringFlag(args, 'time-zone');
       if (zone !== undefined) overrides.timeZone = zone;
       if (args.flags.get('no-header') === true) overrides.hasHeader = false;
@@ -170,6 +169,14 @@ const COMMANDS: Record<string, CommandSpec> = {
         throw new AppError('bad_input', `${path.basename(files[0]!)} has no column "${timeColumn}". Its columns: ${inspected.schema.map((c) => c.header).join(', ')}.`, 'time-column');
       }
       const settings = { ...inspected.settings };
+      // Long format is pivoted whenever it is recognised, as in the wizard; the flag insists on it.
+      if (args.flags.get('long-format') === true && !settings.longFormat) {
+        throw new AppError(
+          'bad_input',
+          `${path.basename(files[0]!)} does not look like a historian long export (time, tag, value[, quality]); its columns: ${inspected.schema.map((c) => c.header).join(', ')}.`,
+          'long-format',
+        );
+      }
       if (timeColumn !== undefined) settings.timeColumn = inspected.schema.find((c) => c.header === timeColumn || c.name === timeColumn)!.header;
       const name = stringFlag(args, 'name') ?? path.basename(files[0]!).replace(/\.[^.]+$/, '');
       // The flag is about values that could not be read; repeated or unordered times are valid readings and keep their defaults.

@@ -165,6 +165,8 @@ export const InspectResultSchema = z.object({
   /** The first rows as the import will read them: numbers, epoch ms for timestamps, text, or null for missing. */
   preview: z.array(z.array(z.union([z.string(), z.number(), z.boolean(), z.null()]))),
   timeExplanation: z.string().nullable(),
+  /** Excel: the workbook's sheet names, for the sheet picker (settings.sheet is the one read). */
+  sheets: z.array(z.string()).optional(),
 });
 export type InspectResult = z.infer<typeof InspectResultSchema>;
 

@@ -93,6 +93,7 @@ export const PROBLEM_KINDS = [
   'dst_gap',
   'empty_column',
   'duplicate_column',
+  'bad_quality',
 ] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];
 

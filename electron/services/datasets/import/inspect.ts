@@ -4,7 +4,12 @@ import type { InspectResult } from '../../../../shared/api';
 import type { ColumnType, ReadSettings } from '../../../../shared/datasets';
 import { AppError } from '../../../../shared/errors';
 import { cellValue } from '../column-store';
-import { readDelimited, sniffFile } from './csv-reader';
+import { readDelimited } from './csv-reader';
+import { inspectExcelInWorker, isExcelFile, LONG_PREVIEW_ROWS } from './excel';
+import { describeLongFormat, pivotLong } from './long-format';
+import type { SniffResult } from './sniff';
+import { sniffAny } from './sniff-any';
+import type { ParsedTable } from './table';
 
 const PREVIEW_ROWS = 50;
 
@@ -24,17 +29,47 @@ export async function inspectFiles(paths: string[], overrides: Partial<ReadSetti
     if (st.isDirectory()) throw new AppError('bad_input', `${p} is a folder. Choose the files inside it.`, 'paths');
     return { path: p, fileName: path.basename(p), sizeBytes: st.size };
   });
-  const sniffed = await sniffFile(paths[0]!, overrides);
-  const schema = sniffed.schema.map((c) => ({ ...c, type: types[c.header] ?? c.type }));
-  const table = await readDelimited(paths[0]!, sniffed.settings, schema, { maxRows: PREVIEW_ROWS });
+  const first = paths[0]!;
+  let sniffed: SniffResult;
+  let table: ParsedTable;
+  let sheets: string[] | undefined;
+  if (isExcelFile(first)) {
+    // Workbooks are parsed in a worker thread, never on this one.
+    const r = await inspectExcelInWorker(first, overrides, types);
+    sniffed = r.sniff;
+    table = r.previewTable;
+    sheets = r.previewTable.sheets;
+  } else {
+    sniffed = await sniffAny(first, overrides);
+    const schema = sniffed.schema.map((c) => ({ ...c, type: types[c.header] ?? c.type }));
+    // A long file needs many rows for a few pivoted ones.
+    table = await readDelimited(first, sniffed.settings, schema, { maxRows: sniffed.settings.longFormat ? LONG_PREVIEW_ROWS : PREVIEW_ROWS });
+  }
+  let settings = sniffed.settings;
+  const explanations = { ...sniffed.explanations } as Record<string, string>;
+  const longFormat = settings.longFormat;
+  if (longFormat) {
+    try {
+      const pivoted = pivotLong(table, { ...settings, longFormat });
+      table = pivoted;
+      const sentence = describeLongFormat(longFormat, sniffed.schema, sniffed.preview, pivoted.intervalMs);
+      explanations.longFormat = overrides.longFormat ? `You chose to read the file as historian long format. ${sentence}` : sentence;
+    } catch (err) {
+      // A guess that does not work out is dropped; a choice the person made is theirs to fix.
+      if (overrides.longFormat) throw err;
+      settings = { ...settings, longFormat: null };
+      explanations.longFormat = `The file looks like a historian long format, but it is read as it is: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
   const preview: (string | number | boolean | null)[][] = [];
-  for (let r = 0; r < table.rowCount; r++) preview.push(table.columns.map((c) => cellValue(c, r)));
+  for (let r = 0; r < Math.min(table.rowCount, PREVIEW_ROWS); r++) preview.push(table.columns.map((c) => cellValue(c, r)));
   return {
     files,
-    settings: sniffed.settings,
-    explanations: sniffed.explanations as Record<string, string>,
+    settings,
+    explanations,
     schema: table.schema,
     preview,
     timeExplanation: sniffed.timeGuess?.explanation ?? null,
+    ...(sheets ? { sheets } : {}),
   };
 }

@@ -75,7 +75,7 @@ const DELIMITER_NAMES: Record<ImportDelimiter, [string, string]> = {
   '|': ['Vertical bars (|)', 'vertical bar'],
   ' ': ['Spaces', 'space'],
 };
-const TIME_NAME = /time|date|zeit|datum|timestamp|^ts$|uhrzeit|datetime|fecha|heure/i;
+export const TIME_NAME = /time|date|zeit|datum|timestamp|^ts$|uhrzeit|datetime|fecha|heure/i;
 
 // ---------------------------------------------------------------------------
 // Records
@@ -350,7 +350,7 @@ function nonBlankFrom(recs: TextRecord[], start: number, max: number): TextRecor
 // Header
 // ---------------------------------------------------------------------------
 
-function detectHeader(first: string[], data: string[][], width: number): { hasHeader: boolean; reason: string } {
+export function detectHeader(first: string[], data: string[][], width: number): { hasHeader: boolean; reason: string } {
   if (data.length === 0) {
     const allText = first.every((f) => f.trim() !== '' && !looksLikeData(f));
     return allText

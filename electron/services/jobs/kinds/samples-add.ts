@@ -1,6 +1,6 @@
 import { samplePath } from '../../samples/catalog';
 import { appRoot } from '../../app/app-root';
-import { sniffFile } from '../../datasets/import/csv-reader';
+import { sniffAny } from '../../datasets/import/sniff-any';
 import { importsAnalyze, type AnalyzeJobParams } from './imports';
 import type { JobKindDef } from '../job-kind';
 
@@ -13,7 +13,7 @@ export const samplesAdd: JobKindDef<{ id: string }, AnalyzeResult> = {
   async run(ctx, { id }) {
     const { path: file, entry } = samplePath(ctx.appRoot, id);
     ctx.progress(0, `Reading ${entry.fileName}…`);
-    const sniffed = await sniffFile(file);
+    const sniffed = await sniffAny(file);
     const params: AnalyzeJobParams = { paths: [file], settings: sniffed.settings, save: { name: entry.title, description: entry.description } };
     return importsAnalyze.run(ctx, params);
   },
