@@ -94,8 +94,43 @@ export const PROBLEM_KINDS = [
   'empty_column',
   'duplicate_column',
   'bad_quality',
+  'missing_tag',
 ] as const;
 export type ProblemKind = (typeof PROBLEM_KINDS)[number];
+
+/** The sentence each kind of problem is reported under. */
+export const PROBLEM_TITLES: Record<ProblemKind, string> = {
+  not_a_number: 'Values that are not numbers',
+  bad_timestamp: 'Dates and times that cannot be read',
+  bad_boolean: 'Values that are not yes/no',
+  ragged_row: 'Rows with too few or too many values',
+  missing_time: 'Rows without a time',
+  duplicate_time: 'Rows with the same time as another row',
+  out_of_order: 'Rows with an earlier time than the row before',
+  dst_repeated: 'Times in the hour that repeats when clocks go back',
+  dst_gap: 'Times in the hour that is skipped when clocks go forward',
+  empty_column: 'Columns without any values',
+  duplicate_column: 'Columns with the same name',
+  bad_quality: 'Values the historian marked as bad quality',
+  missing_tag: 'Rows without a tag name',
+};
+
+/** What a person may choose for each kind of problem, and what happens unless they do. */
+export const PROBLEM_CHOICES: Record<ProblemKind, Pick<Problem, 'choices' | 'defaultChoice'>> = {
+  not_a_number: { choices: ['missing', 'skip'], defaultChoice: 'missing' },
+  bad_timestamp: { choices: ['missing', 'skip'], defaultChoice: 'missing' },
+  bad_boolean: { choices: ['missing', 'skip'], defaultChoice: 'missing' },
+  ragged_row: { choices: ['missing', 'skip'], defaultChoice: 'missing' },
+  missing_time: { choices: ['skip', 'keep'], defaultChoice: 'skip' },
+  duplicate_time: { choices: ['keep', 'skip'], defaultChoice: 'keep' },
+  out_of_order: { choices: ['keep', 'skip'], defaultChoice: 'keep' },
+  dst_repeated: { choices: ['keep', 'skip'], defaultChoice: 'keep' },
+  dst_gap: { choices: ['keep', 'skip'], defaultChoice: 'keep' },
+  empty_column: { choices: ['keep'], defaultChoice: 'keep' },
+  duplicate_column: { choices: ['keep'], defaultChoice: 'keep' },
+  bad_quality: { choices: ['missing'], defaultChoice: 'missing' },
+  missing_tag: { choices: ['skip'], defaultChoice: 'skip' },
+};
 
 export interface ProblemExample {
   /** 1-based line number in the source file (as a text editor shows it). */

@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ColumnData, ColumnSchema, Problem, ProblemKind, ReadSettings, TextEncoding } from '../../../../shared/datasets';
+import { PROBLEM_CHOICES, PROBLEM_TITLES, type ColumnData, type ColumnSchema, type Problem, type ProblemKind, type ReadSettings, type TextEncoding } from '../../../../shared/datasets';
 import { AppError } from '../../../../shared/errors';
 import { decodeWindows1252, detectEncoding, Utf16ToUtf8 } from './decode';
 import { parseBoolean } from './infer';
@@ -58,36 +58,6 @@ const K_NUMBER = 0;
 const K_TIME = 1;
 const K_CODES = 2;
 const K_BOOL = 3;
-
-const TITLES: Record<ProblemKind, string> = {
-  not_a_number: 'Values that are not numbers',
-  bad_timestamp: 'Dates and times that cannot be read',
-  bad_boolean: 'Values that are not yes/no',
-  ragged_row: 'Rows with too few or too many values',
-  missing_time: 'Rows without a time',
-  duplicate_time: 'Rows with the same time as another row',
-  out_of_order: 'Rows with an earlier time than the row before',
-  dst_repeated: 'Times in the hour that repeats when clocks go back',
-  dst_gap: 'Times in the hour that is skipped when clocks go forward',
-  empty_column: 'Columns without any values',
-  duplicate_column: 'Columns with the same name',
-  bad_quality: 'Values the historian marked as bad quality',
-};
-
-const CHOICES: Record<ProblemKind, Pick<Problem, 'choices' | 'defaultChoice'>> = {
-  not_a_number: { choices: ['missing', 'skip'], defaultChoice: 'missing' },
-  bad_timestamp: { choices: ['missing', 'skip'], defaultChoice: 'missing' },
-  bad_boolean: { choices: ['missing', 'skip'], defaultChoice: 'missing' },
-  ragged_row: { choices: ['missing', 'skip'], defaultChoice: 'missing' },
-  missing_time: { choices: ['skip', 'keep'], defaultChoice: 'skip' },
-  duplicate_time: { choices: ['keep', 'skip'], defaultChoice: 'keep' },
-  out_of_order: { choices: ['keep', 'skip'], defaultChoice: 'keep' },
-  dst_repeated: { choices: ['keep', 'skip'], defaultChoice: 'keep' },
-  dst_gap: { choices: ['keep', 'skip'], defaultChoice: 'keep' },
-  empty_column: { choices: ['keep'], defaultChoice: 'keep' },
-  duplicate_column: { choices: ['keep'], defaultChoice: 'keep' },
-  bad_quality: { choices: ['missing'], defaultChoice: 'missing' },
-};
 
 /**
  * The problem logs touched while parsing the current record. A record cut off
@@ -935,12 +905,12 @@ class Reader {
 
     const problems: Problem[] = [];
     const problemRows: Partial<Record<ProblemKind, Uint32Array>> = {};
-    for (const kind of Object.keys(TITLES) as ProblemKind[]) {
+    for (const kind of Object.keys(PROBLEM_TITLES) as ProblemKind[]) {
       const l = this.logs.get(kind);
       if (!l || l.count === 0) continue;
-      const choice = { ...CHOICES[kind] };
+      const choice = { ...PROBLEM_CHOICES[kind] };
       if (kind === 'bad_timestamp' && this.badTimeInTimeColumn) choice.defaultChoice = 'skip';
-      problems.push({ kind, title: TITLES[kind], count: l.count, examples: l.examples, ...choice });
+      problems.push({ kind, title: PROBLEM_TITLES[kind], count: l.count, examples: l.examples, ...choice });
       if (l.rowCount) problemRows[kind] = l.rows.slice(0, l.rowCount);
     }
     return { schema, columns, rowCount: n, lines: trim(this.lines), problems, problemRows, blankLines: this.blankLines };

@@ -28,6 +28,8 @@ import {
   type ProblemKind,
   type ReadSettings,
   type TimeFormat,
+  PROBLEM_CHOICES,
+  PROBLEM_TITLES,
 } from '../../../../shared/datasets';
 import { AppError, isErrorCode } from '../../../../shared/errors';
 import { spawnModuleWorker } from '../../jobs/spawn-worker';
@@ -81,36 +83,6 @@ const ERROR_TEXT: Record<number, string> = {
   0x24: '#NUM!',
   0x2a: '#N/A',
   0x2b: '#GETTING_DATA',
-};
-
-const TITLES: Record<ProblemKind, string> = {
-  not_a_number: 'Values that are not numbers',
-  bad_timestamp: 'Dates and times that cannot be read',
-  bad_boolean: 'Values that are not yes/no',
-  ragged_row: 'Rows with too few or too many values',
-  missing_time: 'Rows without a time',
-  duplicate_time: 'Rows with the same time as another row',
-  out_of_order: 'Rows with an earlier time than the row before',
-  dst_repeated: 'Times in the hour that repeats when clocks go back',
-  dst_gap: 'Times in the hour that is skipped when clocks go forward',
-  empty_column: 'Columns without any values',
-  duplicate_column: 'Columns with the same name',
-  bad_quality: 'Values the historian marked as bad quality',
-};
-
-const CHOICES: Record<ProblemKind, Pick<Problem, 'choices' | 'defaultChoice'>> = {
-  not_a_number: { choices: ['missing', 'skip'], defaultChoice: 'missing' },
-  bad_timestamp: { choices: ['missing', 'skip'], defaultChoice: 'missing' },
-  bad_boolean: { choices: ['missing', 'skip'], defaultChoice: 'missing' },
-  ragged_row: { choices: ['missing', 'skip'], defaultChoice: 'missing' },
-  missing_time: { choices: ['skip', 'keep'], defaultChoice: 'skip' },
-  duplicate_time: { choices: ['keep', 'skip'], defaultChoice: 'keep' },
-  out_of_order: { choices: ['keep', 'skip'], defaultChoice: 'keep' },
-  dst_repeated: { choices: ['keep', 'skip'], defaultChoice: 'keep' },
-  dst_gap: { choices: ['keep', 'skip'], defaultChoice: 'keep' },
-  empty_column: { choices: ['keep'], defaultChoice: 'keep' },
-  duplicate_column: { choices: ['keep'], defaultChoice: 'keep' },
-  bad_quality: { choices: ['missing'], defaultChoice: 'missing' },
 };
 
 // ---------------------------------------------------------------------------
@@ -567,7 +539,7 @@ function sniffSheet(view: SheetView, fileName: string, sheetCount: number, overr
     units.push(unit);
   });
   const problems: Problem[] = duplicates.length
-    ? [{ kind: 'duplicate_column', title: TITLES.duplicate_column, count: duplicates.length, examples: duplicates.slice(0, MAX_EXAMPLES), ...CHOICES.duplicate_column }]
+    ? [{ kind: 'duplicate_column', title: PROBLEM_TITLES.duplicate_column, count: duplicates.length, examples: duplicates.slice(0, MAX_EXAMPLES), ...PROBLEM_CHOICES.duplicate_column }]
     : [];
 
   // Per column: the cells' texts, and how many are Excel dates.
@@ -1030,9 +1002,9 @@ class SheetReader {
     for (const kind of PROBLEM_KINDS) {
       const l = this.logs.get(kind);
       if (!l || l.count === 0) continue;
-      const choice = { ...CHOICES[kind] };
+      const choice = { ...PROBLEM_CHOICES[kind] };
       if (kind === 'bad_timestamp' && this.badTimeInTimeColumn) choice.defaultChoice = 'skip';
-      problems.push({ kind, title: TITLES[kind], count: l.count, examples: l.examples, ...choice });
+      problems.push({ kind, title: PROBLEM_TITLES[kind], count: l.count, examples: l.examples, ...choice });
       if (l.rowCount) problemRows[kind] = l.rows.slice(0, l.rowCount);
     }
     return { schema: this.schema, columns, rowCount: n, lines: this.lines, problems, problemRows };

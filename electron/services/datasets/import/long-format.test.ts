@@ -198,6 +198,16 @@ describe('pivotLong', () => {
     expect(col(p, 'FIC101.PV')[3]).toBeNaN(); // 180..235 s: the gap
   });
 
+  it('counts rows without a tag name instead of dropping them silently', async () => {
+    const file = write('untagged.csv', ['Time,Tag,Value,Quality', `${iso(T0)},TI100.PV,1,Good`, `${iso(T0 + S)},,2,Good`, `${iso(T0 + S)},TI100.PV,3,Good`, `${iso(T0 + 2 * S)},TI100.PV,4,Good`]);
+    const table = await readDelimited(file, settings, (await sniffAny(file, { timeZone: 'UTC' })).schema);
+    const p = pivotLong(table, settings);
+    const untagged = p.problems.find((x) => x.kind === 'missing_tag');
+    expect(untagged).toMatchObject({ count: 1, title: 'Rows without a tag name', choices: ['skip'], defaultChoice: 'skip' });
+    expect(untagged!.examples[0]).toMatchObject({ line: 3, column: 'Tag' });
+    expect(col(p, 'TI100.PV')).toEqual([1, 3, 4]);
+  });
+
   it('reports bad quality per tag, and keeps the reader’s problems on grid rows', () => {
     const p = pivotLong(long, settings);
     const kinds = Object.fromEntries(p.problems.map((x) => [x.kind, x]));

@@ -7,7 +7,7 @@
  * arrays (no per-row objects), so a million long rows take a few tens of
  * milliseconds.
  */
-import { PROBLEM_KINDS, type ColumnData, type ColumnSchema, type LongFormatSettings, type Problem, type ProblemKind, type ReadSettings } from '../../../../shared/datasets';
+import { PROBLEM_CHOICES, PROBLEM_KINDS, PROBLEM_TITLES, type ColumnData, type ProblemExample, type ColumnSchema, type LongFormatSettings, type Problem, type ProblemKind, type ReadSettings } from '../../../../shared/datasets';
 import { AppError } from '../../../../shared/errors';
 import { isMissingToken, parseNumberText } from './numbers';
 import type { SniffResult } from './sniff';
@@ -611,6 +611,20 @@ export function pivotLong(
     const rows = new Uint32Array(m);
     for (let c = 0, o = 0; c < G; c++) if (badCells[c]) rows[o++] = c;
     problemRows.bad_quality = rows;
+  }
+  // Rows without a tag belong to no column; they are left out, but counted like every other row.
+  const untagged: ProblemExample[] = [];
+  let untaggedCount = 0;
+  for (let i = 0; i < n; i++) {
+    if (tagOf[i]! >= 0) continue;
+    untaggedCount++;
+    if (untagged.length < MAX_EXAMPLES) {
+      const line = table.lines[i]!;
+      untagged.push({ line, column: lf.tagColumn, raw: '', reason: `Line ${line} has no tag name, so its value belongs to no column.` });
+    }
+  }
+  if (untaggedCount > 0) {
+    problems.push({ kind: 'missing_tag', title: PROBLEM_TITLES.missing_tag, count: untaggedCount, examples: untagged, ...PROBLEM_CHOICES.missing_tag });
   }
   problems.sort((a, b) => PROBLEM_KINDS.indexOf(a.kind) - PROBLEM_KINDS.indexOf(b.kind));
   return { schema: outSchema, columns: outColumns, rowCount: G, lines: gridLines, problems, problemRows, intervalMs: interval };
