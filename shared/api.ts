@@ -18,7 +18,7 @@ export const JobStateSchema = z.enum(JOB_STATES);
 export type JobState = z.infer<typeof JobStateSchema>;
 export const ACTIVE_JOB_STATES: readonly JobState[] = ['queued', 'running'];
 
-export const JOB_KINDS = ['system.check', 'samples.add', 'imports.analyze', 'imports.save'] as const;
+export const JOB_KINDS = ['system.check', 'samples.add', 'imports.analyze', 'imports.save', 'datasets.profile'] as const;
 export const JobKindSchema = z.enum(JOB_KINDS);
 export type JobKind = z.infer<typeof JobKindSchema>;
 

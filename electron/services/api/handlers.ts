@@ -6,6 +6,7 @@ import { stagedTotals } from '../datasets/import/pipeline';
 import type { DatasetReader } from '../datasets/reader';
 import type { JobManager } from '../jobs/job-manager';
 import { listSamples, samplePath } from '../samples/catalog';
+import { AppError } from '../../../shared/errors';
 import { AuditLog } from '../workspace/audit';
 import type { Workspace } from '../workspace/workspace';
 
@@ -43,9 +44,16 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     },
     'datasets.list': () => listDatasets(ws.db),
     'datasets.get': (a) => getDataset(ws.db, a.dataset),
-    'datasets.profile': (a) => {
-      const v = reader.version(a.dataset, a.version);
-      return v.profileBlob ? (JSON.parse(ws.blobs.read(v.profileBlob).toString('utf8')) as unknown) : null;
+    'datasets.profile': async (a) => {
+      let v = reader.version(a.dataset, a.version);
+      if (!v.profileBlob) {
+        // First look at this version: work the profile out in a worker, then keep it.
+        const job = jobs.start('datasets.profile', { versionId: v.id, dataset: v.datasetName, version: v.version, rowCount: v.rowCount, schema: v.schema });
+        const done = await jobs.wait(job.id);
+        if (done.state !== 'done') throw new AppError(done.state === 'cancelled' ? 'cancelled' : 'job_failed', done.error?.message ?? 'The statistics could not be worked out.');
+        v = reader.version(a.dataset, v.version);
+      }
+      return JSON.parse(ws.blobs.read(v.profileBlob!).toString('utf8')) as unknown;
     },
     'datasets.rows': (a) => reader.rows(a.dataset, a.version, a.offset, a.limit),
     'datasets.series': (a) => reader.series(a.dataset, a.version, a.columns, a.buckets, a.from, a.to),

@@ -48,7 +48,7 @@ export function fingerprintInWorker(file: string): Promise<{ fileName: string; s
   return run({ task: 'fingerprint', file });
 }
 
-/** The profile of columns, computed on another thread from a copy of them. */
+/** The profile of columns, computed on another thread (shared-memory columns are not copied). */
 export function profileInWorker(schema: ColumnSchema[], columns: ColumnData[]): Promise<DatasetProfile> {
   return run({ task: 'profile', schema, columns });
 }

@@ -255,6 +255,28 @@ describe('JobManager: samples.add', () => {
     expect(fs.readdirSync(path.join(dir, 'tmp')).filter((n) => n.endsWith('.part'))).toEqual([]);
   });
 
+  it('works out a version\'s profile on first view, in a job, and keeps it', async () => {
+    const jm = manager();
+    const added = await jm.wait(jm.start('samples.add', { id: 'ai4i2020' }).id);
+    const name = (added.result as ImportSummary).dataset;
+    expect(ws.db.prepare('SELECT profile_blob FROM dataset_versions').get()).toEqual({ profile_blob: null });
+    const handlers = createHandlers({ ws, jobs: jm, appRoot: ROOT, appVersion: 'test', electronVersion: null, reader: new DatasetReader(ws) });
+    const first = await dispatch(handlers, 'datasets.profile', { dataset: name }, ws.logDir);
+    expect(first.ok).toBe(true);
+    const profile = (first as { value: { rows: number; columns: { name: string; profile: { kind: string; mean?: number } }[] } }).value;
+    expect(profile.rows).toBe(10_000);
+    expect(profile.columns).toHaveLength(14);
+    expect(profile.columns.find((c) => c.name === 'Torque')!.profile).toMatchObject({ kind: 'numeric' });
+    expect(profile.columns.find((c) => c.name === 'Torque')!.profile.mean).toBeCloseTo(39.98691, 4);
+    const stored = ws.db.prepare('SELECT profile_blob FROM dataset_versions').get() as { profile_blob: string };
+    expect(ws.blobs.has(stored.profile_blob)).toBe(true);
+    const jobsBefore = jm.list({ limit: 50 }).filter((j) => j.kind === 'datasets.profile').length;
+    expect(jobsBefore).toBe(1);
+    const second = await dispatch(handlers, 'datasets.profile', { dataset: name }, ws.logDir);
+    expect(second).toEqual(first);
+    expect(jm.list({ limit: 50 }).filter((j) => j.kind === 'datasets.profile')).toHaveLength(1);
+  });
+
   it('fails the job with not_found for a sample that does not exist', async () => {
     const jm = manager();
     const final = await jm.wait(jm.start('samples.add', { id: 'no-such-sample' }).id);

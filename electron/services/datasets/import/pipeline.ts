@@ -1,7 +1,7 @@
 /**
  * The import pipeline that jobs run in a worker thread: read files into typed
  * columns and a problem report (analyze), then apply the person's choices,
- * sort by time, store the columns as blobs and profile them (save).
+ * sort by time and store the columns as blobs (save).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -10,7 +10,7 @@ import type { ColumnData, ColumnSchema, ColumnType, Problem, ProblemKind, ReadSe
 import { AppError } from '../../../../shared/errors';
 import { BlobStore } from '../../workspace/blobs';
 import { storeColumns, type StoredColumn } from '../column-store';
-import { fingerprintInWorker, profileInWorker } from '../side-work';
+import { fingerprintInWorker } from '../side-work';
 import { appendTables, keepIndex, takeRows, timeOrder } from '../table-ops';
 import type { NewVersion, SourceRef } from '../versions';
 import { readDelimited, sniffFile } from './csv-reader';
@@ -208,7 +208,19 @@ function effectiveChoice(p: Problem, chosen: Choice | undefined): Choice {
   return chosen !== undefined && p.choices.includes(chosen) ? chosen : p.defaultChoice;
 }
 
-/** Applies the choices, sorts by time, stores the columns and the profile. Returns what the main thread records. */
+function missingCount(c: ColumnData): number {
+  let n = 0;
+  if ('codes' in c) {
+    for (let i = 0; i < c.codes.length; i++) if (c.codes[i]! < 0) n++;
+  } else if (c.type === 'boolean') {
+    for (let i = 0; i < c.values.length; i++) if (c.values[i] === 255) n++;
+  } else {
+    for (let i = 0; i < c.values.length; i++) if (c.values[i] !== c.values[i]) n++;
+  }
+  return n;
+}
+
+/** Applies the choices, sorts by time and stores the columns. Returns what the main thread records. */
 export async function finish(
   staged: Staged,
   opts: { workspaceDir: string; name: string; description?: string; choices: Partial<Record<ProblemKind, Choice>> },
@@ -236,14 +248,11 @@ export async function finish(
   }
   control.checkCancelled?.();
   control.onProgress?.(0.3, 'Saving columns…');
-  // Profiling runs on the other core while this one hashes and writes the columns.
-  const profiling = profileInWorker(staged.schema, columns);
-  profiling.catch(() => undefined);
   const blobs = new BlobStore(path.join(opts.workspaceDir, 'blobs'), path.join(opts.workspaceDir, 'tmp'));
   const { stored, contentHash } = storeColumns(blobs, staged.schema, columns, rowCount);
-  control.onProgress?.(0.7, 'Profiling columns…');
-  const profile = await profiling;
-  const profileBlob = blobs.put(JSON.stringify(profile));
+  // The profile (statistics, histograms, correlations) is derived from the stored
+  // columns and made the first time someone looks (datasets.profile), so an import
+  // ends as soon as its data is safe.
   const times = timeCol && timeCol.type === 'timestamp' ? (columns[timeIdx] as Extract<ColumnData, { values: Float64Array }>).values : null;
   let timeStart: number | null = null;
   let timeEnd: number | null = null;
@@ -269,11 +278,11 @@ export async function finish(
       // Only a choice the problem offers is recorded; anything else falls back to its default.
       choices: Object.fromEntries(staged.problems.map((p) => [p.kind, effectiveChoice(p, opts.choices[p.kind])])),
     },
-    profileBlob,
+    profileBlob: null,
     timeColumn: timeIdx >= 0 ? staged.schema[timeIdx]!.name : null,
     timeStart,
     timeEnd,
-    missing: profile.columns.map((c) => c.profile.missing),
+    missing: columns.map(missingCount),
   };
 }
 

@@ -2,6 +2,7 @@ import type { JobKind } from '../../../../shared/api';
 import type { JobKindDef } from '../job-kind';
 import { importsAnalyze, importsSave } from './imports';
 import { samplesAdd } from './samples-add';
+import { datasetsProfile } from './profile';
 import { systemCheck } from './system-check';
 
 /** Every job kind, by name. Workers and the JobManager both read this table. */
@@ -10,4 +11,5 @@ export const JOB_KIND_DEFS: Record<JobKind, JobKindDef<never, unknown>> = {
   'samples.add': samplesAdd as JobKindDef<never, unknown>,
   'imports.analyze': importsAnalyze as JobKindDef<never, unknown>,
   'imports.save': importsSave as JobKindDef<never, unknown>,
+  'datasets.profile': datasetsProfile as JobKindDef<never, unknown>,
 };
