@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { SCREENSHOTS, startServerMode, type ServerMode } from './server-mode';
+import { SCREENSHOTS, shoot, startServerMode, type ServerMode } from './server-mode';
 
 let server: ServerMode;
 
@@ -12,17 +11,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await server?.stop();
 });
-
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const [w, h] of [
-    [1400, 900],
-    [1024, 700],
-  ] as const) {
-    await page.setViewportSize({ width: w, height: h });
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${w}x${h}.png`) });
-  }
-  await page.setViewportSize({ width: 1400, height: 900 });
-}
 
 async function openApp(page: Page): Promise<void> {
   await page.goto(server.openUrl);

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
-import { ROOT, SCREENSHOTS, startServerMode, type ServerMode } from './server-mode';
+import { expect, test } from '@playwright/test';
+import { ROOT, SCREENSHOTS, shoot, startServerMode, type ServerMode } from './server-mode';
 
 let server: ServerMode;
 const SAMPLE = path.join(ROOT, 'resources', 'samples', 'machine_temperature_system_failure.csv');
@@ -15,17 +15,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await server?.stop();
 });
-
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const [w, h] of [
-    [1400, 900],
-    [1024, 700],
-  ] as const) {
-    await page.setViewportSize({ width: w, height: h });
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${w}x${h}.png`) });
-  }
-  await page.setViewportSize({ width: 1400, height: 900 });
-}
 
 test('the import wizard reads a sensor export, reports its problems, saves it and draws its trend', async ({ page }) => {
   await page.goto(server.openUrl);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import type { Page } from '@playwright/test';
 
 export interface ServerMode {
   url: string;
@@ -44,4 +45,16 @@ export async function startServerMode(): Promise<ServerMode> {
       fs.rmSync(workspace, { recursive: true, force: true });
     },
   };
+}
+
+/** Saves a screenshot of the page at both sizes UX.md asks every screen to be checked at. */
+export async function shoot(page: Page, name: string): Promise<void> {
+  for (const [w, h] of [
+    [1400, 900],
+    [1024, 700],
+  ] as const) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${w}x${h}.png`) });
+  }
+  await page.setViewportSize({ width: 1400, height: 900 });
 }
