@@ -18,7 +18,7 @@ import { parseBoolean } from './infer';
 import { decimalByte, isMissingToken, parseNumberBytes, scanNumber, thousandsByte } from './numbers';
 import { bomLength, fileError, WHITESPACE_DELIMITER } from './sniff';
 import type { ParsedTable, ReadControl } from './table';
-import { createTimeParser, DstFlag, zonedToUtc, type TimeParser } from './timestamps';
+import { createTimeParser, daysFromCivil, daysInMonth, DstFlag, localText, zonedToUtc, type TimeParser } from './timestamps';
 
 export { sniffFile, type SniffResult } from './sniff';
 
@@ -182,20 +182,7 @@ let isoFlag: DstFlag = FLAG_NONE;
 let cachedMonthKey = -1;
 let cachedMonthDays = 0;
 
-function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const mp = m > 2 ? m - 3 : m + 9;
-  const doy = (((153 * mp + 2) / 5) | 0) + d - 1;
-  const doe = yoe * 365 + ((yoe / 4) | 0) - ((yoe / 100) | 0) + doy;
-  return era * 146097 + doe - 719468;
-}
 
-function daysInMonth(y: number, m: number): number {
-  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
-  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
-}
 
 function d2(buf: Uint8Array, p: number): number {
   const a = buf[p]! - 48;
@@ -940,18 +927,6 @@ function isAllMissing(col: ColumnData, n: number): boolean {
   return true;
 }
 
-const localFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** A time as the file most likely wrote it: wall-clock time in the import's zone ("2014-01-07 02:00:00"). */
-function localText(t: number, timeZone: string): string {
-  let f = localFormats.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
-    localFormats.set(timeZone, f);
-  }
-  const ms = ((t % 1000) + 1000) % 1000;
-  return f.format(t) + (ms ? `.${String(ms).padStart(3, '0')}` : '');
-}
 
 /**
  * End of the last complete line in buf[0, filled): just past its LF (or, in

@@ -38,7 +38,7 @@ import { proposeLongFormat } from './long-format';
 import { isMissingToken, parseNumberText } from './numbers';
 import { detectHeader, fileError, splitUnit, TIME_NAME, type SniffResult } from './sniff';
 import type { ParsedTable, ReadControl } from './table';
-import { createTimeParser, DstFlag, guessTimeFormat, zonedToUtc, type TimeFormatGuess, type TimeParser } from './timestamps';
+import { createTimeParser, DstFlag, guessTimeFormat, zonedToUtc, type TimeFormatGuess, type TimeParser, localText } from './timestamps';
 
 export interface SheetInfo {
   name: string;
@@ -721,19 +721,6 @@ interface Col {
   dictionary: string[] | null;
 }
 
-const localFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** A time as the file most likely wrote it: wall-clock time in the import's zone ("2024-03-31 03:30:00"), as the CSV reader shows it. */
-function zonedText(t: number, timeZone: string): string {
-  let f = localFormats.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
-    localFormats.set(timeZone, f);
-  }
-  const ms = ((t % 1000) + 1000) % 1000;
-  return f.format(t) + (ms ? `.${String(ms).padStart(3, '0')}` : '');
-}
-
 class SheetReader {
   readonly logs = new Map<ProblemKind, ProblemLog>();
   readonly cols: Col[];
@@ -927,14 +914,14 @@ class SheetReader {
     if (prev !== prev) return;
     const name = this.cols[this.timeIndex]!.name;
     if (t === prev) {
-      this.log('duplicate_time').add(row, line, name, () => zonedText(t, this.timeZone), () => `Row ${line} has the same time as the row before (${zonedText(t, this.timeZone)}).`);
+      this.log('duplicate_time').add(row, line, name, () => localText(t, this.timeZone), () => `Row ${line} has the same time as the row before (${localText(t, this.timeZone)}).`);
     } else if (t < prev) {
       this.log('out_of_order').add(
         row,
         line,
         name,
-        () => zonedText(t, this.timeZone),
-        () => `Row ${line} (${zonedText(t, this.timeZone)}) is earlier than the row before (${zonedText(prev, this.timeZone)}); rows are sorted by time when saved.`,
+        () => localText(t, this.timeZone),
+        () => `Row ${line} (${localText(t, this.timeZone)}) is earlier than the row before (${localText(prev, this.timeZone)}); rows are sorted by time when saved.`,
       );
     }
   }
@@ -969,7 +956,7 @@ class SheetReader {
         continue;
       }
       const line = this.lines[i]!;
-      log.add(i, line, name, () => zonedText(t, this.timeZone), () => `Row ${line} has the same time as an earlier row (${zonedText(t, this.timeZone)}).`);
+      log.add(i, line, name, () => localText(t, this.timeZone), () => `Row ${line} has the same time as an earlier row (${localText(t, this.timeZone)}).`);
     }
     if (log.count) this.logs.set('duplicate_time', log);
     else this.logs.delete('duplicate_time');

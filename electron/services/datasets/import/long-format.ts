@@ -12,6 +12,7 @@ import { AppError } from '../../../../shared/errors';
 import { isMissingToken, parseNumberText } from './numbers';
 import type { SniffResult } from './sniff';
 import type { ParsedTable, ReadControl } from './table';
+import { localText } from './timestamps';
 
 /** Headers that name the tag (sensor) of a row. Matched against the name without unit. */
 const TAG_NAME =
@@ -307,19 +308,6 @@ function accumulate(a: Accumulation): number {
     }
   }
   return badCount;
-}
-
-const localFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** A time as the file most likely wrote it: wall-clock time in the import's zone ("2024-03-31 03:30:00"), as the CSV reader shows it. */
-function localText(t: number, timeZone: string): string {
-  let f = localFormats.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
-    localFormats.set(timeZone, f);
-  }
-  const ms = ((t % 1000) + 1000) % 1000;
-  return f.format(t) + (ms ? `.${String(ms).padStart(3, '0')}` : '');
 }
 
 /** Tag index per row (-1 without a tag) and the tag names, sorted naturally (TI2 before TI10). */

@@ -17,6 +17,7 @@ import { readDelimited, sniffFile } from './csv-reader';
 import { isExcelFile, readExcel, sniffExcel } from './excel';
 import { pivotLong } from './long-format';
 import type { ParsedTable, ReadControl } from './table';
+import { localText } from './timestamps';
 
 export type Choice = 'missing' | 'skip' | 'keep';
 
@@ -151,7 +152,6 @@ function repeatsAcrossFiles(
     else if (f !== fileOf[i] && !already.has(i)) extra.push(i);
   }
   if (!extra.length) return;
-  const fmt = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
   let p = merged.problems.find((x) => x.kind === 'duplicate_time');
   if (!p) {
     p = { kind: 'duplicate_time', title: 'Rows with the same time as another row', count: 0, examples: [], choices: ['keep', 'skip'], defaultChoice: 'keep' };
@@ -160,7 +160,7 @@ function repeatsAcrossFiles(
   p.count += extra.length;
   for (const i of extra) {
     if (p.examples.length >= MAX_EXAMPLES) break;
-    const text = fmt.format(times[i]!);
+    const text = localText(times[i]!, timeZone);
     p.examples.push({ line: lines[i]!, column, raw: text, reason: `${parts[fileOf[i]!]!.file}: line ${lines[i]} repeats a time already in ${parts[firstFile.get(times[i]!)!]!.file} (${text}).` });
   }
   const before = merged.problemRows.duplicate_time ?? new Uint32Array(0);

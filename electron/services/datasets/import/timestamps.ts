@@ -70,7 +70,7 @@ const POW10 = [1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
  * days_from_civil). Pure integer arithmetic: several times cheaper than
  * Date.UTC and has no two-digit-year quirk.
  */
-function daysFromCivil(y: number, m: number, d: number): number {
+export function daysFromCivil(y: number, m: number, d: number): number {
   const yy = m <= 2 ? y - 1 : y;
   const era = Math.floor(yy / 400);
   const yoe = yy - era * 400;
@@ -80,7 +80,7 @@ function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + doe - 719468;
 }
 
-function daysInMonth(y: number, m: number): number {
+export function daysInMonth(y: number, m: number): number {
   if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
   return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
 }
@@ -771,4 +771,17 @@ export function guessTimeFormat(samples: string[], opts?: { allowNumeric?: boole
     }
   }
   return null;
+}
+
+const localFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** A time as a plant export writes it: wall-clock time in the zone ("2014-01-07 02:00:00", milliseconds when there are any). */
+export function localText(t: number, timeZone: string): string {
+  let f = localFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+    localFormats.set(timeZone, f);
+  }
+  const ms = ((t % 1000) + 1000) % 1000;
+  return f.format(t) + (ms ? `.${String(ms).padStart(3, '0')}` : '');
 }
