@@ -18,6 +18,7 @@ import { parseBoolean } from './infer';
 import { decimalByte, isMissingToken, parseNumberBytes, scanNumber, thousandsByte } from './numbers';
 import { bomLength, fileError, WHITESPACE_DELIMITER } from './sniff';
 import type { ParsedTable, ReadControl } from './table';
+import { clip, Journal, ProblemLog } from './problem-log';
 import { createTimeParser, daysFromCivil, daysInMonth, DstFlag, localText, zonedToUtc, type TimeParser } from './timestamps';
 
 export { sniffFile, type SniffResult } from './sniff';
@@ -45,7 +46,6 @@ export interface ReadOptions extends ReadControl {
 const DEFAULT_CHUNK = 8 << 20;
 /** A single record longer than this is a quote that never closes, not data. */
 const MAX_RECORD_BYTES = 64 << 20;
-const MAX_EXAMPLES = 100;
 const PROGRESS_MS = 200;
 
 const LF = 10;
@@ -58,73 +58,6 @@ const K_NUMBER = 0;
 const K_TIME = 1;
 const K_CODES = 2;
 const K_BOOL = 3;
-
-/**
- * The problem logs touched while parsing the current record. A record cut off
- * by the end of a chunk is parsed again with the next chunk, so what it logged
- * is undone.
- */
-class Journal {
-  active = false;
-  readonly touched: ProblemLog[] = [];
-
-  undo(): void {
-    for (const l of this.touched) l.undo();
-    this.touched.length = 0;
-  }
-
-  keep(): void {
-    for (const l of this.touched) l.keep();
-    this.touched.length = 0;
-  }
-}
-
-/** Counts one kind of problem, keeps the first examples and the rows it affects. */
-class ProblemLog {
-  count = 0;
-  readonly examples: Problem['examples'] = [];
-  rows = new Uint32Array(64);
-  rowCount = 0;
-  private lastRow = -1;
-  private saved: [number, number, number, number] | null = null;
-
-  constructor(private readonly journal: Journal | null = null) {}
-
-  add(row: number, line: number, column: string | null, raw: () => string, reason: () => string): void {
-    if (this.journal?.active && this.saved === null) {
-      this.saved = [this.count, this.examples.length, this.rowCount, this.lastRow];
-      this.journal.touched.push(this);
-    }
-    this.count++;
-    if (this.examples.length < MAX_EXAMPLES) this.examples.push({ line, column, raw: clip(raw()), reason: reason() });
-    this.addRow(row);
-  }
-
-  undo(): void {
-    if (!this.saved) return;
-    [this.count, this.examples.length, this.rowCount, this.lastRow] = this.saved;
-    this.saved = null;
-  }
-
-  keep(): void {
-    this.saved = null;
-  }
-
-  private addRow(row: number): void {
-    if (row < 0 || row === this.lastRow) return;
-    if (this.rowCount === this.rows.length) {
-      const bigger = new Uint32Array(this.rows.length * 2);
-      bigger.set(this.rows);
-      this.rows = bigger;
-    }
-    this.rows[this.rowCount++] = row;
-    this.lastRow = row;
-  }
-}
-
-function clip(s: string): string {
-  return s.length > 200 ? `${s.slice(0, 199)}…` : s;
-}
 
 /** Where the bytes come from: the file itself, or UTF-16 turned into UTF-8 piece by piece. */
 class ByteSource {

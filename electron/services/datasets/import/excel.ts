@@ -35,6 +35,7 @@ import { AppError, isErrorCode } from '../../../../shared/errors';
 import { spawnModuleWorker } from '../../jobs/spawn-worker';
 import { inferColumnType, parseBoolean, type Inference } from './infer';
 import { proposeLongFormat } from './long-format';
+import { ProblemLog, MAX_EXAMPLES } from './problem-log';
 import { isMissingToken, parseNumberText } from './numbers';
 import { detectHeader, fileError, splitUnit, TIME_NAME, type SniffResult } from './sniff';
 import type { ParsedTable, ReadControl } from './table';
@@ -67,7 +68,6 @@ const PREVIEW_ROWS = 50;
 export const LONG_PREVIEW_ROWS = 20_000;
 /** Sheet rows loaded for sniffing, beyond skipped rows. */
 const SNIFF_SHEET_ROWS = 400;
-const MAX_EXAMPLES = 100;
 const DAY_MS = 86_400_000;
 /** Excel serial of 1970-01-01 (the 1900 date system counts days from 1899-12-30). */
 const EXCEL_UNIX_EPOCH = 25569;
@@ -681,30 +681,6 @@ function firstText(view: SheetView, from: number, to: number): string {
 // ---------------------------------------------------------------------------
 // Reading
 // ---------------------------------------------------------------------------
-
-class ProblemLog {
-  count = 0;
-  readonly examples: Problem['examples'] = [];
-  rows = new Uint32Array(16);
-  rowCount = 0;
-  private lastRow = -1;
-
-  add(row: number, line: number, column: string | null, raw: () => string, reason: () => string): void {
-    this.count++;
-    if (this.examples.length < MAX_EXAMPLES) {
-      const r = raw();
-      this.examples.push({ line, column, raw: r.length > 200 ? `${r.slice(0, 199)}…` : r, reason: reason() });
-    }
-    if (row < 0 || row === this.lastRow) return;
-    if (this.rowCount === this.rows.length) {
-      const bigger = new Uint32Array(this.rows.length * 2);
-      bigger.set(this.rows);
-      this.rows = bigger;
-    }
-    this.rows[this.rowCount++] = row;
-    this.lastRow = row;
-  }
-}
 
 const K_NUMBER = 0;
 const K_TIME = 1;

@@ -12,6 +12,7 @@ import { AppError } from '../../../../shared/errors';
 import { isMissingToken, parseNumberText } from './numbers';
 import type { SniffResult } from './sniff';
 import type { ParsedTable, ReadControl } from './table';
+import { MAX_EXAMPLES } from './problem-log';
 import { localText } from './timestamps';
 
 /** Headers that name the tag (sensor) of a row. Matched against the name without unit. */
@@ -31,7 +32,6 @@ const BAD_WORDS = new Set(['bad', 'b', 'uncertain', 'u', 'invalid', 'schlecht', 
 /** Largest grid the pivot builds (rows, and rows × tags), so a tiny interval fails with a sentence instead of running out of memory. */
 const MAX_GRID_ROWS = 20_000_000;
 const MAX_GRID_CELLS = 50_000_000;
-const MAX_EXAMPLES = 100;
 
 const BAD_QUALITY: Pick<Problem, 'kind' | 'title' | 'choices' | 'defaultChoice'> = {
   kind: 'bad_quality',

@@ -17,6 +17,7 @@ import { readDelimited, sniffFile } from './csv-reader';
 import { isExcelFile, readExcel, sniffExcel } from './excel';
 import { pivotLong } from './long-format';
 import type { ParsedTable, ReadControl } from './table';
+import { MAX_EXAMPLES } from './problem-log';
 import { localText } from './timestamps';
 
 export type Choice = 'missing' | 'skip' | 'keep';
@@ -47,7 +48,6 @@ interface Staged {
   blankLines: number;
 }
 
-const MAX_EXAMPLES = 100;
 
 /** Reads every file with the same settings and appends them, checking that they share one schema. */
 export async function readFiles(params: AnalyzeParams, control: ReadControl): Promise<Staged> {
