@@ -10,6 +10,7 @@ import type { JobInfo, MethodName, Output } from '../shared/api';
 import { DELIMITERS, TEXT_ENCODINGS, type ProblemKind } from '../shared/datasets';
 import { AppError, USER_ERROR_CODES, isErrorCode, toErrorInfo, type ErrorCode } from '../shared/errors';
 import { formatDuration, formatPercent, textTable } from '../shared/format';
+import type { TrainingReport } from '../shared/training';
 import { appRoot, appVersion } from './services/app/app-root';
 import { createCore, type Core } from './services/compose';
 import { resolveWorkspaceDir } from './services/workspace/location';
@@ -256,6 +257,128 @@ const COMMANDS: Record<string, CommandSpec> = {
         );
       }
       return profile;
+    },
+  },
+  train: {
+    summary: 'Train models on a dataset version and keep the best as a new model version.',
+    usage: [
+      'millwright train DATASET[@VERSION] (--target COL [--task classification|regression] | --anomaly [--columns A,B] [--label COL])',
+      '       [--model NAME] [--inputs A,B] [--time-column C] [--window MINUTES] [--lags 1,2] [--time-budget S] [--seed N]',
+      '       [--holdout FRACTION] [--algorithms hgb,forest,...] [--json]',
+    ].join('\n'),
+    flags: {
+      target: 'value', task: 'value', anomaly: 'switch', columns: 'value', inputs: 'value', label: 'value', model: 'value', 'time-column': 'value',
+      window: 'value', lags: 'value', 'time-budget': 'value', seed: 'value', holdout: 'value', algorithms: 'value',
+    },
+    async run(ctx, args) {
+      const ref = args.positional[0];
+      if (!ref) throw new AppError('bad_input', 'Which dataset? Usage: millwright train DATASET[@VERSION] --target COL');
+      const anomaly = args.flags.get('anomaly') === true;
+      const target = stringFlag(args, 'target');
+      if (anomaly && target) throw new AppError('bad_input', 'Use either --target COL (predict a column) or --anomaly (detect unusual behaviour), not both.', 'target');
+      if (!anomaly && !target) throw new AppError('bad_input', 'Give --target COL to predict a column, or --anomaly to detect unusual behaviour.', 'target');
+      const list = (name: string) => stringFlag(args, name)?.split(',').map((x) => x.trim()).filter(Boolean);
+      const input: Record<string, unknown> = { dataset: ref };
+      const taskFlag = stringFlag(args, 'task');
+      if (anomaly) {
+        input.task = 'anomaly';
+        const label = stringFlag(args, 'label');
+        if (label) input.labelColumn = label;
+      } else {
+        input.target = target;
+        if (taskFlag !== undefined && taskFlag !== 'classification' && taskFlag !== 'regression') {
+          throw new AppError('bad_input', `--task must be "classification" or "regression" (got "${taskFlag}").`, 'task');
+        }
+        let task = taskFlag;
+        if (!task) {
+          // A column with a few distinct values (or text, or yes/no) is a category to predict; other numbers are values.
+          const s = await ctx.call('training.suggest', { dataset: ref, goal: 'predict_category', target });
+          task = s.targets.some((t) => t.name === target) ? 'classification' : 'regression';
+        }
+        input.task = task === 'classification' ? 'binary' : 'regression';
+      }
+      const inputs = list('inputs') ?? list('columns');
+      if (inputs) input.inputs = inputs;
+      const model = stringFlag(args, 'model');
+      if (model) input.model = model;
+      const timeColumn = stringFlag(args, 'time-column');
+      if (timeColumn !== undefined) input.timeColumn = timeColumn === 'none' ? null : timeColumn;
+      const window = numberFlag(args, 'window');
+      if (window !== undefined) input.windowMinutes = window;
+      const lags = list('lags');
+      if (lags) input.lags = lags.map((l) => Number(l));
+      const budget = numberFlag(args, 'time-budget');
+      if (budget !== undefined) input.timeBudgetSeconds = budget;
+      const seed = intFlag(args, 'seed', 0, 2 ** 31 - 1);
+      if (seed !== undefined) input.seed = seed;
+      const holdout = numberFlag(args, 'holdout');
+      if (holdout !== undefined) input.holdoutFraction = holdout;
+      const algorithms = list('algorithms');
+      if (algorithms) input.algorithms = algorithms;
+      const job = await ctx.call('training.start', input);
+      const final = await runJobHere(ctx, job, true);
+      const r = final.result as { model: string; version: number; run: string; modelHash: string; report: TrainingReport };
+      const rep = r.report;
+      const summary = {
+        run: r.run,
+        model: r.model,
+        version: r.version,
+        task: rep.task,
+        metric: rep.metric.key,
+        leaderboard: rep.leaderboard.map((e) => ({ algorithm: e.algorithm, title: e.title, params: e.params, metrics: e.metrics, fitSeconds: e.fitSeconds, status: e.status })),
+        metrics: rep.metrics,
+        modelHash: r.modelHash,
+        holdout: rep.holdout,
+        warnings: rep.warnings,
+      };
+      if (!ctx.json) {
+        ctx.out(`Trained ${r.model} version ${r.version} (${rep.leaderboard[rep.bestIndex]!.title}).`);
+        ctx.out(rep.sentences[rep.bestIndex]!);
+        ctx.out('');
+        ctx.out(
+          textTable(
+            ['', 'ALGORITHM', rep.metric.label.toUpperCase(), 'FIT'],
+            rep.leaderboard.map((e, i) => [i === rep.bestIndex ? '*' : '', e.title, e.status === 'done' ? fmt(e.metrics[rep.metric.key]) : e.status.replace(/_/g, ' '), e.status === 'done' ? `${e.fitSeconds.toFixed(1)} s` : '']),
+          ),
+        );
+        for (const w of rep.warnings) ctx.out(`Note: ${w}`);
+      }
+      return summary;
+    },
+  },
+  models: {
+    summary: 'List models, or show one with its versions.',
+    usage: 'millwright models [list]\n       millwright models show NAME[@VERSION]',
+    flags: {},
+    async run(ctx, args) {
+      const [sub, name] = args.positional;
+      if (sub === 'show') {
+        if (!name) throw new AppError('bad_input', 'Which model? Usage: millwright models show NAME[@VERSION]');
+        const m = await ctx.call('models.get', { model: name });
+        if (!ctx.json) {
+          ctx.out(`${m.model.name}: ${m.versions.length} version${m.versions.length === 1 ? '' : 's'}`);
+          ctx.out(
+            textTable(
+              ['VERSION', 'ALGORITHM', 'METRIC', 'DATASET', 'TRAINED', 'BY'],
+              m.versions.map((v) => [String(v.version), v.algorithmTitle, `${v.metric.label} ${fmt(v.metrics[v.metric.key])}`, `${v.dataset}@${v.datasetVersion}`, v.createdAt.replace('T', ' ').slice(0, 19), v.createdBy]),
+            ),
+          );
+        }
+        return m;
+      }
+      if (sub !== undefined && sub !== 'list') throw new AppError('bad_input', `Unknown models command "${sub}". Use list or show.`);
+      const list = await ctx.call('models.list', {});
+      if (!ctx.json) {
+        ctx.out(
+          list.length
+            ? textTable(
+                ['NAME', 'VERSION', 'ALGORITHM', 'METRIC', 'DATASET', 'TRAINED'],
+                list.map((m) => [m.name, String(m.latest.version), m.latest.algorithmTitle, `${m.latest.metric.label} ${fmt(m.latest.metrics[m.latest.metric.key])}`, `${m.latest.dataset}@${m.latest.datasetVersion}`, m.latest.createdAt.replace('T', ' ').slice(0, 19)]),
+              )
+            : 'No models yet. Train one with: millwright train DATASET --target COLUMN',
+        );
+      }
+      return list;
     },
   },
   audit: {

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { AppError, type ErrorInfo } from './errors';
 import { COLUMN_TYPES, DELIMITERS, PROBLEM_KINDS, TEXT_ENCODINGS, TIME_FORMATS } from './datasets';
+import { ALGORITHMS, GOALS, TASKS, TIME_BUDGET } from './training';
 
 const id = z.string().min(1).max(100);
 const isoTime = z.string();
@@ -18,7 +19,7 @@ export const JobStateSchema = z.enum(JOB_STATES);
 export type JobState = z.infer<typeof JobStateSchema>;
 export const ACTIVE_JOB_STATES: readonly JobState[] = ['queued', 'running'];
 
-export const JOB_KINDS = ['system.check', 'samples.add', 'imports.analyze', 'imports.save', 'datasets.profile'] as const;
+export const JOB_KINDS = ['system.check', 'samples.add', 'imports.analyze', 'imports.save', 'datasets.profile', 'models.train'] as const;
 export const JobKindSchema = z.enum(JOB_KINDS);
 export type JobKind = z.infer<typeof JobKindSchema>;
 
@@ -212,6 +213,80 @@ export const SeriesResultSchema = z.object({
 });
 export type SeriesResult = z.infer<typeof SeriesResultSchema>;
 
+export const TrainInputSchema = z
+  .object({
+    dataset: z.string().min(1).max(300),
+    version: z.number().int().positive().optional(),
+    /** Name of the model; a new version is added when it exists. Defaults to "<target> model" or "<dataset> anomalies". */
+    model: z.string().trim().min(1).max(200).optional(),
+    task: z.enum(TASKS),
+    target: z.string().min(1).max(500).nullable().default(null),
+    labelColumn: z.string().min(1).max(500).nullable().default(null),
+    /** Defaults to the suggested inputs (IDs, leaks and the target left out). */
+    inputs: z.array(z.string().min(1).max(500)).min(1).max(2000).optional(),
+    /** Defaults to the dataset's time column; null trains without time order. */
+    timeColumn: z.string().min(1).max(500).nullable().optional(),
+    windowMinutes: z.number().positive().max(7 * 24 * 60).nullable().default(null),
+    lags: z.array(z.number().int().min(1).max(1000)).max(10).default([]),
+    holdoutFraction: z.number().min(0.05).max(0.5).default(0.2),
+    timeBudgetSeconds: z.number().min(TIME_BUDGET.min).max(TIME_BUDGET.max).default(TIME_BUDGET.default),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    algorithms: z.array(z.enum(ALGORITHMS)).max(ALGORITHMS.length).default([]),
+  })
+  .strict();
+export type TrainInput = z.input<typeof TrainInputSchema>;
+
+const MetricInfoSchema = z.object({ key: z.string(), label: z.string(), higherIsBetter: z.boolean() });
+
+export const SuggestionSchema = z.object({
+  dataset: z.string(),
+  version: z.number().int(),
+  rows: z.number().int(),
+  task: z.enum(TASKS).nullable(),
+  targets: z.array(z.object({ name: z.string(), type: z.string(), recommended: z.boolean(), reason: z.string(), classes: z.number().int().nullable() })),
+  inputs: z.array(z.object({ name: z.string(), type: z.string(), unit: z.string().nullable(), selected: z.boolean(), reason: z.string().nullable(), leak: z.boolean() })),
+  timeColumn: z.string().nullable(),
+  /** Median spacing of the time column, for the window control. */
+  intervalMs: z.number().nullable(),
+  modelName: z.string(),
+  /** Problems that stop training, in plain words (e.g. "The target has only one value"). */
+  blockers: z.array(z.string()),
+});
+export type Suggestion = z.infer<typeof SuggestionSchema>;
+
+export const ModelVersionSchema = z.object({
+  model: z.string(),
+  version: z.number().int(),
+  task: z.enum(TASKS),
+  algorithm: z.string(),
+  algorithmTitle: z.string(),
+  createdAt: isoTime,
+  createdBy: z.string(),
+  dataset: z.string(),
+  datasetVersion: z.number().int(),
+  target: z.string().nullable(),
+  inputs: z.array(z.string()),
+  metric: MetricInfoSchema,
+  metrics: z.record(z.string(), z.number()),
+  runId: z.string(),
+  durationSeconds: z.number(),
+  modelHash: z.string(),
+  sentence: z.string(),
+});
+export type ModelVersionInfo = z.infer<typeof ModelVersionSchema>;
+
+export const ModelSummarySchema = z.object({
+  id,
+  name: z.string(),
+  task: z.enum(TASKS),
+  createdAt: isoTime,
+  createdBy: z.string(),
+  latest: ModelVersionSchema,
+  versions: z.number().int(),
+});
+export type ModelSummary = z.infer<typeof ModelSummarySchema>;
+
+const modelRef = z.string().min(1).max(300);
 
 function method<I extends z.ZodType, O extends z.ZodType>(summary: string, input: I, output: O) {
   return { summary, input, output };
@@ -335,6 +410,25 @@ export const API = {
       })
       .strict(),
     JobInfoSchema,
+  ),
+  'training.suggest': method(
+    'For a goal, the columns worth predicting and the inputs to use, with IDs and leaks left out and the reason shown.',
+    z
+      .object({ dataset: datasetRef, version: z.number().int().positive().optional(), goal: z.enum(GOALS), target: z.string().min(1).max(500).optional() })
+      .strict(),
+    SuggestionSchema,
+  ),
+  'training.start': method('Starts a job that trains models within the time budget and keeps the best as a new model version.', TrainInputSchema, JobInfoSchema),
+  'models.list': method('Models in the workspace, most recently trained first.', empty, z.array(ModelSummarySchema)),
+  'models.get': method(
+    'One model (by name) with all its versions, newest first.',
+    z.object({ model: modelRef }).strict(),
+    z.object({ model: ModelSummarySchema, versions: z.array(ModelVersionSchema) }),
+  ),
+  'models.report': method(
+    'The training report of a model version (latest when none is given): leaderboard, curves, importance.',
+    z.object({ model: modelRef, version: z.number().int().positive().optional() }).strict(),
+    z.unknown(),
   ),
 } as const;
 

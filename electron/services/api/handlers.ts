@@ -8,6 +8,8 @@ import type { JobManager } from '../jobs/job-manager';
 import { listSamples, samplePath } from '../samples/catalog';
 import { AppError } from '../../../shared/errors';
 import { AuditLog } from '../workspace/audit';
+import { findModelVersion, getModel, listModels } from '../training/models';
+import { prepareTraining, suggestTraining } from '../training/service';
 import type { Workspace } from '../workspace/workspace';
 
 export interface HandlerDeps {
@@ -61,5 +63,13 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'imports.analyze': (a) => jobs.start('imports.analyze', a),
     'imports.totals': (a) => stagedTotals(ws.dir, a.stagingId, a.choices ?? {}),
     'imports.save': (a) => jobs.start('imports.save', a),
+    'training.suggest': (a) => suggestTraining(reader, a),
+    'training.start': (a) => jobs.start('models.train', prepareTraining(reader, a, appVersion)),
+    'models.list': () => listModels(ws.db),
+    'models.get': (a) => getModel(ws.db, a.model),
+    'models.report': (a) => {
+      const v = findModelVersion(ws.db, a.model, a.version);
+      return JSON.parse(ws.blobs.read(v.reportBlob).toString('utf8')) as unknown;
+    },
   };
 }

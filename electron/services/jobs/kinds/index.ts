@@ -4,6 +4,7 @@ import { importsAnalyze, importsSave } from './imports';
 import { samplesAdd } from './samples-add';
 import { datasetsProfile } from './profile';
 import { systemCheck } from './system-check';
+import { modelsTrain } from './train';
 
 /** Every job kind, by name. Workers and the JobManager both read this table. */
 export const JOB_KIND_DEFS: Record<JobKind, JobKindDef<never, unknown>> = {
@@ -12,4 +13,5 @@ export const JOB_KIND_DEFS: Record<JobKind, JobKindDef<never, unknown>> = {
   'imports.analyze': importsAnalyze as JobKindDef<never, unknown>,
   'imports.save': importsSave as JobKindDef<never, unknown>,
   'datasets.profile': datasetsProfile as JobKindDef<never, unknown>,
+  'models.train': modelsTrain as JobKindDef<never, unknown>,
 };

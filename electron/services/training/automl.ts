@@ -1,0 +1,321 @@
+import { AppError } from '../../../shared/errors';
+import { ALGORITHM_TITLES, ANOMALY_LABELLED_METRIC, RANKING_METRIC, type Algorithm, type LeaderboardEntry, type MetricInfo, type Task, type TrainSettings } from '../../../shared/training';
+import { ksDistance, quantile, scoreMetrics, type Truth } from './evaluate';
+import { applyScaling, buildFeatures, fitScaling, planFeatures, selectRows, type Scaling } from './features';
+import { medianInterval, numericValues, type Frame } from './frame';
+import { fitForest } from './learners/forest';
+import { fitHgb } from './learners/hgb';
+import { fitIForest } from './learners/iforest';
+import { fitLinear, fitLogistic } from './learners/linear';
+import { fitPca } from './learners/pca';
+import { fitTree } from './learners/tree';
+import type { Features } from './learners/types';
+import { PREP, pcaScore, predictFeatures, learnerOutput, type FittedPipeline, type Learner, type Prediction } from './pipeline';
+import { randomSplit, tailSplit, timeSplit, type Split } from './split';
+import { encodeTarget, type Target } from './target';
+
+export type Params = Record<string, number | string | boolean | null>;
+export interface Candidate {
+  algorithm: Algorithm;
+  params: Params;
+}
+
+/** Thrown inside a fit when the time budget is spent. */
+class OutOfTime extends Error {}
+
+/**
+ * The learners tried for a goal, best bets first, each with a small search of
+ * its settings. Under a short budget only the first few run.
+ */
+export function candidatesFor(task: Task, rareShare: number | null, only: Algorithm[]): Candidate[] {
+  const list: Candidate[] = [];
+  const add = (algorithm: Algorithm, params: Params) => { if (!only.length || only.includes(algorithm)) list.push({ algorithm, params }); };
+  if (task === 'anomaly') {
+    add('pca', { varianceToExplain: 0.9, alpha: 0.99 });
+    add('iforest', { trees: 200, sampleSize: 256 });
+    add('iforest', { trees: 200, sampleSize: 1024 });
+    add('pca', { varianceToExplain: 0.95, alpha: 0.995 });
+    return list;
+  }
+  const cls = task !== 'regression';
+  add('hgb', { maxIter: 100, learningRate: 0.1, maxLeafNodes: 31, minSamplesLeaf: 20, l2: 0, balanced: false });
+  if (cls) add('logistic', { C: 1 });
+  else add('linear', { alpha: 1 });
+  add('forest', { trees: 100, maxDepth: null, minSamplesLeaf: 1 });
+  if (cls && rareShare !== null && rareShare < 0.2) add('hgb', { maxIter: 100, learningRate: 0.1, maxLeafNodes: 31, minSamplesLeaf: 20, l2: 0, balanced: true });
+  add('hgb', { maxIter: 300, learningRate: 0.05, maxLeafNodes: 63, minSamplesLeaf: 20, l2: 1, balanced: false });
+  add('tree', { maxDepth: 8, minSamplesLeaf: 20 });
+  add('hgb', { maxIter: 200, learningRate: 0.1, maxLeafNodes: 15, minSamplesLeaf: 50, l2: 1, balanced: false });
+  if (!cls) add('linear', { alpha: 0 });
+  if (cls) add('logistic', { C: 0.1 });
+  return list;
+}
+
+export interface TrainHooks {
+  progress(fraction: number, message: string): void;
+  throwIfCancelled(): void;
+  now(): number;
+}
+
+export interface TrainOutcome {
+  pipeline: FittedPipeline;
+  leaderboard: LeaderboardEntry[];
+  bestIndex: number;
+  metric: MetricInfo;
+  metrics: Record<string, number>;
+  /** Everything the report needs about the holdout. */
+  x: Features;
+  split: Split;
+  target: Target | null;
+  truth: Truth;
+  holdoutPred: Prediction;
+  warnings: string[];
+  trainFlagRate: number | null;
+}
+
+interface Fitted {
+  learner: Learner;
+  scaling: Scaling | null;
+  threshold: number | null;
+  extra: Record<string, number>;
+}
+
+const MIN_TRAIN_ROWS = 20;
+const MIN_HOLDOUT_ROWS = 5;
+
+export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks): TrainOutcome {
+  const warnings: string[] = [];
+  if (frame.droppedNoTime) warnings.push(`${frame.droppedNoTime} rows have no time and were left out.`);
+  const target = s.task === 'anomaly' ? null : encodeTarget(frame.columns.get(s.target!)!, s.target!, s.task);
+  let label: Uint8Array | null = null;
+  if (s.task === 'anomaly' && s.labelColumn) {
+    const v = numericValues(frame.columns.get(s.labelColumn)!);
+    label = new Uint8Array(v.length);
+    for (let i = 0; i < v.length; i++) label[i] = v[i]! > 0 ? 1 : 0;
+  }
+  const usable = target ? target.usable : Int32Array.from({ length: frame.rows }, (_, i) => i);
+  if (target && usable.length < frame.rows) warnings.push(`${frame.rows - usable.length} rows have no value for "${s.target}" and were left out.`);
+  const split = frame.time && s.timeColumn
+    ? timeSplit(frame.time, usable, s.holdoutFraction)
+    : randomSplit(usable, s.holdoutFraction, s.seed, target?.kind === 'classes' && s.task !== 'regression' ? target.y : undefined);
+  if (split.train.length < MIN_TRAIN_ROWS || split.holdout.length < MIN_HOLDOUT_ROWS) {
+    throw new AppError('bad_input', `Too few rows to train and check a model: ${split.train.length} for training and ${split.holdout.length} for checking (at least ${MIN_TRAIN_ROWS} and ${MIN_HOLDOUT_ROWS} are needed).`, 'dataset');
+  }
+  if (target?.kind === 'classes') {
+    const seen = (rows: Int32Array) => new Set(Array.from(rows, (i) => target.y[i]!));
+    const inTrain = seen(split.train), inHold = seen(split.holdout);
+    if (inTrain.size < 2) throw new AppError('bad_input', `The training part holds only one value of "${s.target}", so there is nothing to learn.`, 'target');
+    for (let c = 0; c < target.classes.length; c++) {
+      if (!inHold.has(c)) warnings.push(`The holdout has no rows where "${s.target}" is ${target.classes[c]}; figures about that value cannot be checked.`);
+      if (!inTrain.has(c)) warnings.push(`No training row has "${s.target}" = ${target.classes[c]}; the model cannot predict it.`);
+    }
+    if (s.task === 'binary' && !inHold.has(1)) {
+      throw new AppError('bad_input', `The holdout (${split.kind === 'time' ? 'the last part of the time range' : 'the rows kept aside'}) has no rows where "${s.target}" is ${target.classes[1]}, so the model cannot be judged. Use a larger holdout.`, 'holdoutFraction');
+    }
+  }
+
+  hooks.progress(0.02, 'Working out features…');
+  const intervalMs = medianInterval(frame.time);
+  const plan = planFeatures(frame, s.inputs, split.train, { windowMinutes: s.windowMinutes, lags: s.lags, intervalMs });
+  if (s.windowMinutes && !plan.windowRows) warnings.push('Window features need a time column; they were left out.');
+  const x = buildFeatures(plan, frame);
+
+  const rareShare = target?.kind === 'classes' ? Math.min(...target.counts) / usable.length : null;
+  const candidates = candidatesFor(s.task, rareShare, s.algorithms);
+  if (!candidates.length) throw new AppError('bad_input', `None of the chosen algorithms fits the goal "${s.task}".`, 'algorithms');
+  const metric: MetricInfo = s.task === 'anomaly' && label ? ANOMALY_LABELLED_METRIC : RANKING_METRIC[s.task];
+
+  const hold = split.holdout;
+  const xHold = selectRows(x, hold);
+  const truth: Truth = target?.kind === 'classes'
+    ? { kind: 'classes', y: Int32Array.from(hold, (i) => target.y[i]!), classCount: target.classes.length }
+    : target
+      ? { kind: 'values', y: Float64Array.from(hold, (i) => target.y[i]!) }
+      : { kind: 'label', y: label ? Uint8Array.from(hold, (i) => label[i]!) : null };
+
+  // Rows the learners fit on. Time-ordered data keeps the last 10% of training
+  // for early stopping (boosting) and for the stability check (anomaly).
+  const tail = tailSplit(split.train, 0.1);
+  const anomalyFitRows = s.task === 'anomaly' ? (label ? tail.fit.filter((i) => !label[i]) : tail.fit) : null;
+
+  const start = hooks.now();
+  const deadline = start + s.timeBudgetSeconds * 1000;
+  const entries: LeaderboardEntry[] = [];
+  let best: { index: number; pipeline: FittedPipeline; pred: Prediction; value: number; trainFlagRate: number | null } | null = null;
+  const better = (a: number, b: number) => (metric.higherIsBetter ? a > b : a < b);
+
+  for (let c = 0; c < candidates.length; c++) {
+    const cand = candidates[c]!;
+    const title = ALGORITHM_TITLES[cand.algorithm] + variantLabel(cand, candidates);
+    hooks.throwIfCancelled();
+    if (best && hooks.now() > deadline) {
+      entries.push({ algorithm: cand.algorithm, title, params: cand.params, metrics: {}, fitSeconds: 0, predictSeconds: 0, status: 'out_of_time', note: null });
+      continue;
+    }
+    hooks.progress(0.05 + (0.85 * c) / candidates.length, `Trying ${title} (${c + 1} of ${candidates.length})…`);
+    const t0 = hooks.now();
+    const fitHooks = {
+      progress: (f: number) => hooks.progress(0.05 + (0.85 * (c + Math.min(1, f))) / candidates.length, `Trying ${title} (${c + 1} of ${candidates.length})…`),
+      checkCancelled: () => {
+        hooks.throwIfCancelled();
+        if (best && hooks.now() > deadline) throw new OutOfTime();
+      },
+    };
+    let fitted: Fitted;
+    try {
+      fitted = fitCandidate(cand, x, split, tail, anomalyFitRows, target, s, fitHooks);
+    } catch (e) {
+      if (e instanceof OutOfTime) {
+        entries.push({ algorithm: cand.algorithm, title, params: cand.params, metrics: {}, fitSeconds: (hooks.now() - t0) / 1000, predictSeconds: 0, status: 'out_of_time', note: 'stopped when the time budget ran out' });
+        continue;
+      }
+      if (e instanceof AppError && e.code === 'cancelled') throw e;
+      if ((e as Error)?.name === 'CancelledError' || (e as { code?: string })?.code === 'cancelled') throw e;
+      entries.push({ algorithm: cand.algorithm, title, params: cand.params, metrics: {}, fitSeconds: (hooks.now() - t0) / 1000, predictSeconds: 0, status: 'failed', note: e instanceof Error ? e.message : String(e) });
+      continue;
+    }
+    const fitSeconds = (hooks.now() - t0) / 1000;
+    const pipeline: FittedPipeline = {
+      format: 1,
+      task: s.task,
+      algorithm: cand.algorithm,
+      params: cand.params,
+      target: target ? { name: s.target!, classes: target.kind === 'classes' ? target.classes : null } : null,
+      timeColumn: plan.windowRows || plan.lags.length ? frame.timeColumn : null,
+      plan,
+      prep: PREP[cand.algorithm],
+      scaling: fitted.scaling,
+      learner: fitted.learner,
+      threshold: fitted.threshold,
+    };
+    const t1 = hooks.now();
+    const pred = predictFeatures(pipeline, xHold);
+    const predictSeconds = (hooks.now() - t1) / 1000;
+    const metrics = { ...scoreMetrics(s.task, truth, pred), ...fitted.extra };
+    const value = metrics[metric.key] ?? NaN;
+    entries.push({ algorithm: cand.algorithm, title, params: cand.params, metrics, fitSeconds, predictSeconds, status: 'done', note: null });
+    hooks.progress(0.05 + (0.85 * (c + 1)) / candidates.length, `Done: ${title} — ${metric.label} ${formatMetric(value)}`);
+    if (!best || (Number.isFinite(value) && (!Number.isFinite(best.value) || better(value, best.value)))) {
+      best = { index: entries.length - 1, pipeline, pred, value, trainFlagRate: fitted.extra.train_flag_rate ?? null };
+    }
+  }
+  if (!best) {
+    const reasons = entries.filter((e) => e.note).map((e) => `${e.title}: ${e.note}`);
+    throw new AppError('job_failed', `No model could be trained. ${reasons.join(' ')}`);
+  }
+  return {
+    pipeline: best.pipeline,
+    leaderboard: entries,
+    bestIndex: best.index,
+    metric,
+    metrics: entries[best.index]!.metrics,
+    x,
+    split,
+    target,
+    truth,
+    holdoutPred: best.pred,
+    warnings,
+    trainFlagRate: best.trainFlagRate,
+  };
+}
+
+function variantLabel(c: Candidate, all: Candidate[]): string {
+  const same = all.filter((o) => o.algorithm === c.algorithm);
+  if (same.length < 2) return '';
+  if (c.params.balanced === true) return ' (rare classes weighted up)';
+  const i = same.indexOf(c);
+  return i === 0 ? '' : ` (variant ${i + 1})`;
+}
+
+export function formatMetric(v: number): string {
+  return Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(4)) : '–';
+}
+
+function fitCandidate(
+  cand: Candidate,
+  x: Features,
+  split: Split,
+  tail: { fit: Int32Array; valid: Int32Array },
+  anomalyFitRows: Int32Array | null,
+  target: Target | null,
+  s: TrainSettings,
+  hooks: { progress(f: number): void; checkCancelled(): void },
+): Fitted {
+  const p = cand.params;
+  const num = (k: string) => p[k] as number;
+  if (cand.algorithm === 'iforest' || cand.algorithm === 'pca') {
+    const fitRows = anomalyFitRows!;
+    const scaling = fitScaling(x, fitRows);
+    const xFit = applyScaling(x, scaling, false, fitRows);
+    const xValid = applyScaling(x, scaling, false, tail.valid);
+    let learner: Learner;
+    let scoreOf: (f: Features) => Float64Array;
+    if (cand.algorithm === 'iforest') {
+      learner = fitIForest(xFit, { trees: num('trees'), sampleSize: num('sampleSize'), seed: s.seed }, hooks);
+      scoreOf = (f) => learnerOutput(learner, f) as Float64Array;
+    } else {
+      const pca = fitPca(xFit, { varianceToExplain: num('varianceToExplain'), alpha: num('alpha') });
+      learner = pca;
+      scoreOf = (f) => pcaScore(pca, learnerOutput(pca, f) as { t2: Float64Array; spe: Float64Array });
+    }
+    const fitScores = scoreOf(xFit);
+    const validScores = scoreOf(xValid);
+    const threshold = cand.algorithm === 'pca' ? 1 : quantile(fitScores, 0.995);
+    let flagged = 0;
+    for (const v of fitScores) if (v > threshold) flagged++;
+    return {
+      learner,
+      scaling,
+      threshold,
+      extra: { stability: 1 - ksDistance(fitScores, validScores), train_flag_rate: flagged / fitScores.length },
+    };
+  }
+  const timeOrdered = split.kind === 'time';
+  const trainRows = split.train;
+  if (cand.algorithm === 'linear' || cand.algorithm === 'logistic') {
+    const scaling = fitScaling(x, trainRows);
+    const xs = applyScaling(x, scaling, true, trainRows);
+    if (cand.algorithm === 'linear') {
+      const y = Float64Array.from(trainRows, (i) => (target as Extract<Target, { kind: 'regression' }>).y[i]!);
+      return { learner: fitLinear(xs, y, { alpha: num('alpha') }), scaling, threshold: null, extra: {} };
+    }
+    const t = target as Extract<Target, { kind: 'classes' }>;
+    const y = Int32Array.from(trainRows, (i) => t.y[i]!);
+    return { learner: fitLogistic(xs, y, { C: num('C'), maxIter: 500 }, { classCount: t.classes.length, hooks }), scaling, threshold: s.task === 'binary' ? 0.5 : null, extra: {} };
+  }
+  const cls = target!.kind === 'classes';
+  const classCount = cls ? (target as Extract<Target, { kind: 'classes' }>).classes.length : 1;
+  const yOf = (rows: Int32Array) => (cls ? Int32Array.from(rows, (i) => (target as Extract<Target, { kind: 'classes' }>).y[i]!) : Float64Array.from(rows, (i) => target!.y[i]!));
+  const weightsOf = (rows: Int32Array): Float64Array | undefined => {
+    if (!cls || p.balanced !== true) return undefined;
+    const y = (target as Extract<Target, { kind: 'classes' }>).y;
+    const counts = new Array<number>(classCount).fill(0);
+    for (const i of rows) counts[y[i]!]!++;
+    return Float64Array.from(rows, (i) => rows.length / (classCount * counts[y[i]!]!));
+  };
+  const threshold = s.task === 'binary' ? 0.5 : null;
+  if (cand.algorithm === 'hgb') {
+    const hgbTask = s.task === 'regression' ? 'regression' : s.task === 'binary' ? 'binary' : 'multiclass';
+    const params = { maxIter: num('maxIter'), learningRate: num('learningRate'), maxLeafNodes: num('maxLeafNodes'), minSamplesLeaf: num('minSamplesLeaf'), l2: num('l2'), seed: s.seed };
+    if (timeOrdered) {
+      // Early stopping on the most recent training rows, never on a shuffle.
+      const sw = weightsOf(tail.fit);
+      const learner = fitHgb(selectRows(x, tail.fit), yOf(tail.fit), hgbTask, { ...params, earlyStopping: true }, {
+        valid: { x: selectRows(x, tail.valid), y: yOf(tail.valid) },
+        classCount,
+        hooks,
+        ...(sw ? { sampleWeight: sw } : {}),
+      });
+      return { learner, scaling: null, threshold, extra: {} };
+    }
+    const sw = weightsOf(trainRows);
+    return { learner: fitHgb(selectRows(x, trainRows), yOf(trainRows), hgbTask, { ...params, earlyStopping: 'auto' }, { classCount, hooks, ...(sw ? { sampleWeight: sw } : {}) }), scaling: null, threshold, extra: {} };
+  }
+  const treeTask = cls ? 'classification' : 'regression';
+  if (cand.algorithm === 'forest') {
+    const learner = fitForest(selectRows(x, trainRows), yOf(trainRows), treeTask, { trees: num('trees'), maxDepth: p.maxDepth as number | null, minSamplesLeaf: num('minSamplesLeaf'), seed: s.seed }, { classCount, hooks });
+    return { learner, scaling: null, threshold, extra: {} };
+  }
+  const learner = fitTree(selectRows(x, trainRows), yOf(trainRows), treeTask, { maxDepth: num('maxDepth'), minSamplesLeaf: num('minSamplesLeaf') }, { classCount, seed: s.seed });
+  return { learner, scaling: null, threshold, extra: {} };
+}
