@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -6,14 +5,13 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatasetSummary, VersionSummary } from '../shared/api';
+import { privateCliBuild } from './test-support/cli-build';
 
-const ROOT = path.resolve(__dirname, '..');
 const DATA = '/work/shared/data';
 const AI4I = path.join(DATA, 'ai4i2020', 'ai4i2020.csv');
 const CMAPSS = path.join(DATA, 'cmapss-fd001', 'train_FD001.txt');
 
 let root: string;
-let build: string;
 let n = 0;
 
 interface Run {
@@ -41,11 +39,10 @@ function freshDir(): string {
   return path.join(root, `ws-${++n}`);
 }
 
+let cli: ReturnType<typeof privateCliBuild>;
+
 function run(args: string[]): Run {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: path.join(root, 'home'), XDG_DATA_HOME: path.join(root, 'xdg') };
-  delete env.MILLWRIGHT_HOME;
-  const r = spawnSync(process.execPath, [path.join(build, 'bin', 'millwright.cjs'), ...args], { cwd: root, env, encoding: 'utf8', timeout: 30_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return cli(args);
 }
 
 function ok(r: Run): void {
@@ -100,20 +97,7 @@ function write(name: string, content: string | Buffer): string {
 
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-cli-import-'));
-  // The CLI runs compiled code. Compile the current sources into a private copy of
-  // the app, so this file never reads dist/ while another test file rewrites it.
-  build = path.join(root, 'app');
-  const tsc = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', path.join(build, 'dist'), '--sourceMap', 'false'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-  // Type errors are the typecheck's to report; tsc still emits, and these tests check behaviour.
-  if (!fs.existsSync(path.join(build, 'dist', 'electron', 'cli.js'))) throw new Error(`tsc emitted no CLI:\n${tsc.stdout}${tsc.stderr}`);
-  if (tsc.status !== 0) console.warn(`tsc reported type errors; testing the emitted code anyway:\n${tsc.stdout.slice(0, 2000)}`);
-  fs.mkdirSync(path.join(build, 'bin'));
-  fs.copyFileSync(path.join(ROOT, 'bin', 'millwright.cjs'), path.join(build, 'bin', 'millwright.cjs'));
-  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(build, 'package.json'));
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(build, 'node_modules'), 'junction');
+  cli = privateCliBuild(root);
 }, 120_000);
 
 afterAll(() => {

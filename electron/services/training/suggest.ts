@@ -60,9 +60,9 @@ function factsOf(src: SuggestSource, c: StoredColumn, idx: Int32Array): ColumnFa
 function notAnInput(f: ColumnFacts, n: number): string | null {
   if (f.type === 'timestamp') return 'A time column: time order is used for validation, not as an input.';
   if (f.distinct <= 1) return f.missing === n ? 'Empty in every row.' : 'The same value in every row, so it carries no information.';
-  if (f.type === 'text') return 'Free text, which the learners cannot use.';
-  const idLike = (f.type === 'category' || f.type === 'integer') && f.distinct >= 0.9 * (n - f.missing) && f.distinct > 50;
+  const idLike = (f.type === 'category' || f.type === 'text' || f.type === 'integer') && f.distinct >= 0.9 * (n - f.missing) && f.distinct > 50;
   if (idLike) return 'Looks like an ID or a row number: almost every row has its own value, so it cannot generalise.';
+  if (f.type === 'text') return 'Free text, which the learners cannot use.';
   return null;
 }
 

@@ -1,0 +1,67 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/**
+ * Compiles the current sources into a private copy of the app under `dir`, so
+ * a CLI test never reads dist/ while another test file rewrites it. Returns a
+ * function that runs `millwright ARGS` there with a private HOME.
+ */
+export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function privateCliBuild(dir: string): (args: string[], opts?: { timeoutMs?: number }) => CliRun {
+  const cli = compileCli(dir);
+  return (args, opts = {}) => {
+    const r = spawnSync(process.execPath, [cli.bin, ...args], { cwd: dir, env: cli.env, encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+}
+
+/**
+ * Like privateCliBuild, but runs the CLI without blocking the test process
+ * (long commands such as training would otherwise starve vitest's worker RPC).
+ */
+export function privateCliBuildAsync(dir: string): (args: string[], opts?: { timeoutMs?: number }) => Promise<CliRun> {
+  const cli = compileCli(dir);
+  return (args, opts = {}) =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [cli.bin, ...args], { cwd: dir, env: cli.env, timeout: opts.timeoutMs ?? 30_000 });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+}
+
+function compileCli(dir: string): { bin: string; env: NodeJS.ProcessEnv } {
+  const build = path.join(dir, 'app');
+  const tsc = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', path.join(build, 'dist'), '--sourceMap', 'false'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  // Type errors are the typecheck's to report; tsc still emits, and these tests check behaviour.
+  if (!fs.existsSync(path.join(build, 'dist', 'electron', 'cli.js'))) throw new Error(`tsc emitted no CLI:\n${tsc.stdout}${tsc.stderr}`);
+  if (tsc.status !== 0) console.warn(`tsc reported type errors; testing the emitted code anyway:\n${tsc.stdout.slice(0, 2000)}`);
+  fs.mkdirSync(path.join(build, 'bin'));
+  fs.copyFileSync(path.join(ROOT, 'bin', 'millwright.cjs'), path.join(build, 'bin', 'millwright.cjs'));
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(build, 'package.json'));
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(build, 'node_modules'), 'junction');
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: path.join(dir, 'home'), XDG_DATA_HOME: path.join(dir, 'xdg') };
+  delete env.MILLWRIGHT_HOME;
+  return { bin: path.join(build, 'bin', 'millwright.cjs'), env };
+}
+
+/** A user error: exit 2, exactly one "millwright:" line on stderr, no stack, nothing on stdout. */
+export function userErrorLine(r: CliRun): string | null {
+  if (r.status !== 2 || r.stdout !== '') return null;
+  const lines = r.stderr.trimEnd().split('\n');
+  if (lines.length !== 1 || !lines[0]!.startsWith('millwright: ') || /^\s+at /m.test(r.stderr)) return null;
+  return lines[0]!;
+}
