@@ -62,6 +62,16 @@ beforeAll(async () => {
     const b = ((i * 37) % 101) / 10;
     rows.push([new Date(t0 + i * 60_000).toISOString(), a.toFixed(4), b.toFixed(4), (2 * a - 3 * b + 1).toFixed(4), 'same', `row${i}`]);
   }
+  // Three related sensors with two upsets late in the record, and a column marking them.
+  const sensors: (string | number)[][] = [];
+  for (let i = 0; i < 4000; i++) {
+    const load = 50 + 10 * Math.sin(i / 50) + ((i * 7919) % 13) / 13;
+    const upset = (i >= 3400 && i < 3430) || (i >= 3700 && i < 3720);
+    const temp = 20 + 0.5 * load + (upset ? 15 : 0) + ((i * 104729) % 7) / 14;
+    const current = 2 * load + ((i * 1299709) % 11) / 11;
+    sensors.push([new Date(t0 + i * 60_000).toISOString(), load.toFixed(3), temp.toFixed(3), current.toFixed(3), upset ? 1 : 0, ['A', 'B', 'C'][Math.floor(load / 7) % 3]!]);
+  }
+  await importFile(writeCsv('motor.csv', ['Time', 'Load', 'Winding temp', 'Current', 'Known problem', 'Grade'], sensors), 'motor');
   await importFile(writeCsv('plant.csv', ['Time', 'Flow', 'Pressure', 'Yield', 'Constant', 'Note'], rows), 'plant');
 }, 120_000);
 
@@ -170,6 +180,38 @@ describe('regression and time order', () => {
     const { result } = await train({ dataset: 'plant', task: 'regression', target: 'Yield', inputs: ['Flow', 'Pressure'], windowMinutes: 10, algorithms: ['linear'], timeBudgetSeconds: 60, model: 'windowed' });
     expect(result.report.features).toContain('Flow mean 10 min');
     expect(result.report.features).toContain('Pressure slope 10 min');
+  }, 60_000);
+});
+
+describe('anomaly detection and categories', () => {
+  it('learns normal behaviour without labels and judges it by known problems when a label column is given', async () => {
+    const { result } = await train({ dataset: 'motor', task: 'anomaly', labelColumn: 'Known problem', inputs: ['Load', 'Winding temp', 'Current'], timeBudgetSeconds: 60, model: 'motor watch' });
+    const r = result.report;
+    expect(r.metric.key).toBe('event_f1');
+    expect(r.leaderboard.filter((e) => e.status === 'done').map((e) => e.algorithm)).toEqual(expect.arrayContaining(['pca', 'iforest']));
+    expect(r.metrics.events).toBe(2);
+    expect(r.metrics.events_caught).toBe(2);
+    expect(r.metrics.event_f1!).toBeGreaterThan(0.6);
+    expect(r.series!.score!.length).toBeGreaterThan(100);
+    expect(r.importance[0]!.input).toBe('Winding temp');
+    expect(r.sentences[r.bestIndex]).toMatch(/caught 2 of 2 known problems/);
+  }, 120_000);
+
+  it('without labels ranks by the stability of the score on normal data', async () => {
+    const { result } = await train({ dataset: 'motor', task: 'anomaly', inputs: ['Load', 'Winding temp', 'Current'], algorithms: ['pca'], timeBudgetSeconds: 60, model: 'motor watch unlabelled' });
+    expect(result.report.metric.key).toBe('stability');
+    expect(result.report.metrics.stability!).toBeGreaterThan(0.5);
+    expect(result.report.metrics.stability!).toBeLessThanOrEqual(1);
+  }, 60_000);
+
+  it('predicts one of three grades and ranks by macro F1', async () => {
+    const { result } = await train({ dataset: 'motor', task: 'multiclass', target: 'Grade', inputs: ['Load', 'Current'], algorithms: ['tree', 'logistic'], timeBudgetSeconds: 60, timeColumn: null });
+    const r = result.report;
+    expect(r.task).toBe('multiclass');
+    expect(r.metric.key).toBe('f1');
+    expect(r.classes).toEqual(['A', 'B', 'C']);
+    expect(r.confusion).toHaveLength(3);
+    expect(r.metrics.f1!).toBeGreaterThan(0.9);
   }, 60_000);
 });
 
