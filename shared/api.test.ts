@@ -42,6 +42,10 @@ describe('API table', () => {
     'imports.analyze': { paths: ['/a.csv'], settings: SETTINGS },
     'imports.totals': { stagingId: 'stg_1' },
     'imports.save': { stagingId: 'stg_1', name: 'n' },
+    'training.suggest': { dataset: 'd', goal: 'predict_value' },
+    'training.start': { dataset: 'd', task: 'anomaly' },
+    'models.get': { model: 'm' },
+    'models.report': { model: 'm' },
   };
   it('has a minimal valid argument for each method tested here', () => {
     for (const [name, arg] of Object.entries(MINIMAL)) expect(parseCall(name, arg).name).toBe(name);

@@ -96,6 +96,8 @@ export interface TrainingReport {
   /** Class counted as "positive" in binary goals (the larger label, as scikit-learn does). */
   positiveClass: string | null;
   trainRows: number;
+  /** Rows the kept model learned from: after judging, the winner is retrained on every usable row, holdout included. */
+  finalRows: number;
   holdout: { kind: 'time'; rows: number; from: number; to: number } | { kind: 'random'; rows: number; fraction: number };
   leaderboard: LeaderboardEntry[];
   bestIndex: number;

@@ -1,7 +1,7 @@
 import { AppError } from '../../../shared/errors';
 import { ALGORITHM_TITLES, ANOMALY_LABELLED_METRIC, RANKING_METRIC, type Algorithm, type LeaderboardEntry, type MetricInfo, type Task, type TrainSettings } from '../../../shared/training';
 import { ksDistance, quantile, scoreMetrics, type Truth } from './evaluate';
-import { applyScaling, buildFeatures, fitScaling, planFeatures, selectRows, type Scaling } from './features';
+import { applyScaling, buildFeatures, fitScaling, planFeatures, selectRows, withDerived, type FeaturePlan, type Scaling } from './features';
 import { medianInterval, numericValues, type Frame } from './frame';
 import { fitForest } from './learners/forest';
 import { fitHgb } from './learners/hgb';
@@ -9,6 +9,7 @@ import { fitIForest } from './learners/iforest';
 import { fitLinear, fitLogistic } from './learners/linear';
 import { fitPca } from './learners/pca';
 import { fitTree } from './learners/tree';
+import { createRng, permutation } from './learners/rng';
 import type { Features } from './learners/types';
 import { PREP, pcaScore, predictFeatures, learnerOutput, type FittedPipeline, type Learner, type Prediction } from './pipeline';
 import { randomSplit, tailSplit, timeSplit, type Split } from './split';
@@ -42,8 +43,10 @@ export function candidatesFor(task: Task, rareShare: number | null, only: Algori
   if (cls) add('logistic', { C: 1 });
   else add('linear', { alpha: 1 });
   add('forest', { trees: 100, maxDepth: null, minSamplesLeaf: 1 });
+  add('hgb', { maxIter: 100, learningRate: 0.1, maxLeafNodes: 31, minSamplesLeaf: 20, l2: 0, balanced: false, derived: true });
   if (cls && rareShare !== null && rareShare < 0.2) add('hgb', { maxIter: 100, learningRate: 0.1, maxLeafNodes: 31, minSamplesLeaf: 20, l2: 0, balanced: true });
   add('hgb', { maxIter: 300, learningRate: 0.05, maxLeafNodes: 63, minSamplesLeaf: 20, l2: 1, balanced: false });
+  add('hgb', { maxIter: 300, learningRate: 0.05, maxLeafNodes: 63, minSamplesLeaf: 20, l2: 1, balanced: false, derived: true });
   add('tree', { maxDepth: 8, minSamplesLeaf: 20 });
   add('hgb', { maxIter: 200, learningRate: 0.1, maxLeafNodes: 15, minSamplesLeaf: 50, l2: 1, balanced: false });
   if (!cls) add('linear', { alpha: 0 });
@@ -58,7 +61,9 @@ export interface TrainHooks {
 }
 
 export interface TrainOutcome {
+  /** The kept model: the winner retrained on all usable rows (anomaly models: on the rows it was judged from). */
   pipeline: FittedPipeline;
+  finalRows: number;
   leaderboard: LeaderboardEntry[];
   bestIndex: number;
   metric: MetricInfo;
@@ -81,6 +86,28 @@ interface Fitted {
 }
 
 const MIN_TRAIN_ROWS = 20;
+const CV_MAX_ROWS = 30_000;
+const CV_FOLDS = 5;
+
+/** Training rows dealt into k folds, each class spread evenly (seeded). */
+function stratifiedFolds(rows: Int32Array, k: number, seed: number, target: Target | null): Int32Array[] {
+  const rng = createRng(seed + 1);
+  const groups = new Map<number, number[]>();
+  for (const i of rows) {
+    const g = target?.kind === 'classes' ? target.y[i]! : 0;
+    let list = groups.get(g);
+    if (!list) groups.set(g, (list = []));
+    list.push(i);
+  }
+  const out: number[][] = Array.from({ length: k }, () => []);
+  let next = 0;
+  for (const g of [...groups.keys()].sort((a, b) => a - b)) {
+    const list = groups.get(g)!;
+    const p = permutation(list.length, rng);
+    for (let j = 0; j < list.length; j++) out[next++ % k]!.push(list[p[j]!]!);
+  }
+  return out.map((f) => Int32Array.from(f).sort());
+}
 const MIN_HOLDOUT_ROWS = 5;
 
 export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks): TrainOutcome {
@@ -127,11 +154,28 @@ export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks): 
 
   const hold = split.holdout;
   const xHold = selectRows(x, hold);
-  const truth: Truth = target?.kind === 'classes'
-    ? { kind: 'classes', y: Int32Array.from(hold, (i) => target.y[i]!), classCount: target.classes.length }
-    : target
-      ? { kind: 'values', y: Float64Array.from(hold, (i) => target.y[i]!) }
-      : { kind: 'label', y: label ? Uint8Array.from(hold, (i) => label[i]!) : null };
+  const featureSets = new Map<boolean, { plan: FeaturePlan; x: Features; xHold: Features }>([[false, { plan, x, xHold }]]);
+  const featuresFor = (cand: Candidate) => {
+    const derived = cand.params.derived === true;
+    let f = featureSets.get(derived);
+    if (!f) {
+      const p2 = withDerived(plan);
+      const x2 = buildFeatures(p2, frame);
+      featureSets.set(derived, (f = { plan: p2, x: x2, xHold: selectRows(x2, hold) }));
+    }
+    return f;
+  };
+  const truthOf = (rows: Int32Array): Truth =>
+    target?.kind === 'classes'
+      ? { kind: 'classes', y: Int32Array.from(rows, (i) => target.y[i]!), classCount: target.classes.length }
+      : target
+        ? { kind: 'values', y: Float64Array.from(rows, (i) => target.y[i]!) }
+        : { kind: 'label', y: label ? Uint8Array.from(rows, (i) => label[i]!) : null };
+  const truth = truthOf(hold);
+  // Small tables without time order: candidates are ranked by cross-validation
+  // on the training rows, so the holdout stays untouched for the report and one
+  // lucky split does not pick the winner.
+  const folds = split.kind === 'random' && s.task !== 'anomaly' && usable.length <= CV_MAX_ROWS ? stratifiedFolds(split.train, CV_FOLDS, s.seed, target) : null;
 
   // Rows the learners fit on. Time-ordered data keeps the last 10% of training
   // for early stopping (boosting) and for the stability check (anomaly).
@@ -141,7 +185,20 @@ export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks): 
   const start = hooks.now();
   const deadline = start + s.timeBudgetSeconds * 1000;
   const entries: LeaderboardEntry[] = [];
-  let best: { index: number; pipeline: FittedPipeline; pred: Prediction; value: number; trainFlagRate: number | null } | null = null;
+  let best: { index: number; cand: Candidate; pipeline: FittedPipeline; pred: Prediction; value: number; trainFlagRate: number | null } | null = null;
+  const pipelineOf = (cand: Candidate, fitted: Fitted): FittedPipeline => ({
+    format: 1,
+    task: s.task,
+    algorithm: cand.algorithm,
+    params: cand.params,
+    target: target ? { name: s.target!, classes: target.kind === 'classes' ? target.classes : null } : null,
+    timeColumn: plan.windowRows || plan.lags.length ? frame.timeColumn : null,
+    plan: featuresFor(cand).plan,
+    prep: PREP[cand.algorithm],
+    scaling: fitted.scaling,
+    learner: fitted.learner,
+    threshold: fitted.threshold,
+  });
   const better = (a: number, b: number) => (metric.higherIsBetter ? a > b : a < b);
 
   for (let c = 0; c < candidates.length; c++) {
@@ -162,8 +219,21 @@ export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks): 
       },
     };
     let fitted: Fitted;
+    let cvValue: number | null = null;
     try {
-      fitted = fitCandidate(cand, x, split, tail, anomalyFitRows, target, s, fitHooks);
+      const fs = featuresFor(cand);
+      fitted = fitCandidate(cand, fs.x, split, tail, anomalyFitRows, target, s, fitHooks);
+      if (folds) {
+        let sum = 0;
+        for (let f = 0; f < folds.length; f++) {
+          const valid = folds[f]!;
+          const fitRows = Int32Array.from(folds.filter((_, g) => g !== f).flatMap((r) => Array.from(r))).sort();
+          const foldFit = fitCandidate(cand, fs.x, { kind: 'random', train: fitRows, holdout: valid }, tailSplit(fitRows, 0.1), null, target, s, fitHooks);
+          const foldPred = predictFeatures(pipelineOf(cand, foldFit), selectRows(fs.x, valid));
+          sum += scoreMetrics(s.task, truthOf(valid), foldPred)[metric.key] ?? NaN;
+        }
+        cvValue = sum / folds.length;
+      }
     } catch (e) {
       if (e instanceof OutOfTime) {
         entries.push({ algorithm: cand.algorithm, title, params: cand.params, metrics: {}, fitSeconds: (hooks.now() - t0) / 1000, predictSeconds: 0, status: 'out_of_time', note: 'stopped when the time budget ran out' });
@@ -175,41 +245,46 @@ export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks): 
       continue;
     }
     const fitSeconds = (hooks.now() - t0) / 1000;
-    const pipeline: FittedPipeline = {
-      format: 1,
-      task: s.task,
-      algorithm: cand.algorithm,
-      params: cand.params,
-      target: target ? { name: s.target!, classes: target.kind === 'classes' ? target.classes : null } : null,
-      timeColumn: plan.windowRows || plan.lags.length ? frame.timeColumn : null,
-      plan,
-      prep: PREP[cand.algorithm],
-      scaling: fitted.scaling,
-      learner: fitted.learner,
-      threshold: fitted.threshold,
-    };
+    const pipeline = pipelineOf(cand, fitted);
     const t1 = hooks.now();
-    const pred = predictFeatures(pipeline, xHold);
+    const pred = predictFeatures(pipeline, featuresFor(cand).xHold);
     const predictSeconds = (hooks.now() - t1) / 1000;
-    const metrics = { ...scoreMetrics(s.task, truth, pred), ...fitted.extra };
-    const value = metrics[metric.key] ?? NaN;
+    const metrics: Record<string, number> = { ...scoreMetrics(s.task, truth, pred), ...fitted.extra };
+    if (cvValue !== null) metrics[`cv_${metric.key}`] = cvValue;
+    const value = cvValue ?? metrics[metric.key] ?? NaN;
     entries.push({ algorithm: cand.algorithm, title, params: cand.params, metrics, fitSeconds, predictSeconds, status: 'done', note: null });
     hooks.progress(0.05 + (0.85 * (c + 1)) / candidates.length, `Done: ${title} — ${metric.label} ${formatMetric(value)}`);
     if (!best || (Number.isFinite(value) && (!Number.isFinite(best.value) || better(value, best.value)))) {
-      best = { index: entries.length - 1, pipeline, pred, value, trainFlagRate: fitted.extra.train_flag_rate ?? null };
+      best = { index: entries.length - 1, cand, pipeline, pred, value, trainFlagRate: fitted.extra.train_flag_rate ?? null };
     }
   }
   if (!best) {
     const reasons = entries.filter((e) => e.note).map((e) => `${e.title}: ${e.note}`);
     throw new AppError('job_failed', `No model could be trained. ${reasons.join(' ')}`);
   }
+  // The winner is judged on the holdout, then retrained on every usable row
+  // (holdout included) so the kept model has seen the most recent data.
+  let finalRows = s.task === 'anomaly' ? (anomalyFitRows?.length ?? 0) : split.train.length;
+  let pipeline = best.pipeline;
+  if (s.task !== 'anomaly') {
+    const all = Int32Array.from([...split.train, ...split.holdout]);
+    if (split.kind === 'random') all.sort();
+    hooks.progress(0.9, `Retraining ${entries[best.index]!.title} on all ${all.length.toLocaleString('en-US')} rows…`);
+    const refit = fitCandidate(best.cand, featuresFor(best.cand).x, { kind: split.kind, train: all, holdout: new Int32Array(0) }, tailSplit(all, 0.1), null, target, s, {
+      progress: () => undefined,
+      checkCancelled: () => hooks.throwIfCancelled(),
+    });
+    pipeline = pipelineOf(best.cand, refit);
+    finalRows = all.length;
+  }
   return {
-    pipeline: best.pipeline,
+    finalRows,
+    pipeline,
     leaderboard: entries,
     bestIndex: best.index,
     metric,
     metrics: entries[best.index]!.metrics,
-    x,
+    x: featuresFor(best.cand).x,
     split,
     target,
     truth,
@@ -223,6 +298,7 @@ function variantLabel(c: Candidate, all: Candidate[]): string {
   const same = all.filter((o) => o.algorithm === c.algorithm);
   if (same.length < 2) return '';
   if (c.params.balanced === true) return ' (rare classes weighted up)';
+  if (c.params.derived === true) return ' (with differences and products of inputs)';
   const i = same.indexOf(c);
   return i === 0 ? '' : ` (variant ${i + 1})`;
 }

@@ -28,9 +28,33 @@ export interface InputSpec {
 export interface FeatureSpec {
   name: string;
   input: string;
-  op: 'value' | 'onehot' | WindowOp | 'lag';
+  op: 'value' | 'onehot' | WindowOp | 'lag' | 'diff' | 'product';
   level?: string;
   lag?: number;
+  /** diff and product: the second input (`input` − `other`, `input` × `other`). */
+  other?: string;
+}
+
+/** Derived features are only made for up to this many numeric inputs (pairs grow quadratically). */
+export const MAX_DERIVED_INPUTS = 12;
+
+/**
+ * Adds the physics a process engineer would compute: the difference of every
+ * two inputs measured in the same unit (a temperature rise, a pressure drop)
+ * and the product of every two numeric inputs (power = torque × speed).
+ */
+export function withDerived(plan: FeaturePlan): FeaturePlan {
+  const nums = plan.inputs.filter((i) => i.kind === 'number');
+  if (nums.length < 2 || nums.length > MAX_DERIVED_INPUTS) return plan;
+  const extra: FeatureSpec[] = [];
+  for (let a = 0; a < nums.length; a++) {
+    for (let b = a + 1; b < nums.length; b++) {
+      const A = nums[a]!, B = nums[b]!;
+      if (A.unit && A.unit === B.unit) extra.push({ name: `${A.name} − ${B.name}`, input: A.name, other: B.name, op: 'diff' });
+      extra.push({ name: `${A.name} × ${B.name}`, input: A.name, other: B.name, op: 'product' });
+    }
+  }
+  return { ...plan, features: [...plan.features, ...extra], derived: true };
 }
 
 export interface FeaturePlan {
@@ -41,6 +65,8 @@ export interface FeaturePlan {
   windowRows: number | null;
   intervalMs: number | null;
   lags: number[];
+  /** True when differences and products of inputs were added (see withDerived). */
+  derived?: boolean;
 }
 
 /**
@@ -105,6 +131,14 @@ export function buildFeatures(plan: FeaturePlan, frame: Frame): Features {
         const code = c.dictionary.indexOf(f.level!);
         const out = new Float64Array(n);
         if (code >= 0) for (let i = 0; i < n; i++) out[i] = c.codes[i] === code ? 1 : 0;
+        return out;
+      }
+      case 'diff':
+      case 'product': {
+        const a = numericValues(col);
+        const b = numericValues(frame.columns.get(f.other!)!);
+        const out = new Float64Array(n);
+        for (let i = 0; i < n; i++) out[i] = f.op === 'diff' ? a[i]! - b[i]! : a[i]! * b[i]!;
         return out;
       }
       case 'lag': {

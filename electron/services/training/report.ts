@@ -28,6 +28,7 @@ export function buildReport(o: TrainOutcome, frame: Frame, seed: number): Traini
     classes,
     positiveClass: p.task === 'binary' ? classes![1]! : null,
     trainRows: o.split.train.length,
+    finalRows: o.finalRows,
     holdout,
     leaderboard: o.leaderboard,
     bestIndex: o.bestIndex,
@@ -152,7 +153,7 @@ function permutationImportance(o: TrainOutcome, seed: number): { input: string; 
   const perm = permutation(rows.length, rng);
   const out: { input: string; drop: number }[] = [];
   for (const input of p.plan.inputs) {
-    const cols = p.plan.features.map((f, j) => (f.input === input.name ? j : -1)).filter((j) => j >= 0);
+    const cols = p.plan.features.map((f, j) => (f.input === input.name || f.other === input.name ? j : -1)).filter((j) => j >= 0);
     const shuffled: Features = { ...x, columns: x.columns.map((c, j) => (cols.includes(j) ? Float64Array.from(perm, (k) => c[k]!) : c)) };
     const pr = predictFeatures(p, shuffled);
     let drop: number;

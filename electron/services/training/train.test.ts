@@ -124,9 +124,13 @@ describe('training a failure classifier on AI4I', () => {
     expect(report.metric.key).toBe('roc_auc');
     expect(report.holdout).toEqual({ kind: 'random', rows: 2000, fraction: 0.2 });
     const done = report.leaderboard.filter((e) => e.status === 'done');
-    expect(done.map((e) => e.algorithm).sort()).toEqual(['hgb', 'hgb', 'hgb', 'hgb', 'logistic', 'logistic']);
+    expect(new Set(done.map((e) => e.algorithm))).toEqual(new Set(['hgb', 'logistic']));
+    expect(done.length).toBe(report.leaderboard.length);
+    // Small tables are ranked by 5-fold cross-validation on the training rows; the holdout only reports.
+    for (const e of done) expect(e.metrics.cv_roc_auc).toBeGreaterThan(0.8);
+    expect(report.finalRows).toBe(10_000);
     const best = report.leaderboard[report.bestIndex]!;
-    for (const e of done) expect(best.metrics.roc_auc!).toBeGreaterThanOrEqual(e.metrics.roc_auc!);
+    for (const e of done) expect(best.metrics.cv_roc_auc!).toBeGreaterThanOrEqual(e.metrics.cv_roc_auc!);
     expect(best.algorithm).toBe('hgb');
     expect(best.metrics.roc_auc!).toBeGreaterThan(0.95);
     expect(report.sentences[report.bestIndex]).toMatch(/^Gradient boosting.*: right \d+ times out of 100 on a random 20% of the rows kept aside/);
@@ -151,7 +155,8 @@ describe('training a failure classifier on AI4I', () => {
     expect(again.version).toBe(2);
     expect(again.modelHash).toBe(first.modelHash);
     const other = (await train({ dataset: 'ai4i', task: 'binary', target: 'Machine failure', algorithms: ['hgb'], seed: 5, timeBudgetSeconds: 60, model: 'failures' })).result;
-    expect(other.modelHash).not.toBe(first.modelHash);
+    // Another seed deals another holdout, so the judged figures differ.
+    expect(other.report.confusion).not.toEqual(first.report.confusion);
     const list = (await call('models.list', {})) as ModelSummary[];
     const m = list.find((x) => x.name === 'failures')!;
     expect(m.versions).toBe(3);
