@@ -38,6 +38,7 @@ export interface CommandDef {
 export const COMMANDS: readonly CommandDef[] = [
   { id: 'data.import', label: 'Import Data…', accelerator: 'CmdOrCtrl+O', menu: 'file' },
   { id: 'samples.try', label: 'Try Sample Data', menu: 'file' },
+  { id: 'models.train', label: 'Train a Model…', menu: 'file' },
   { id: 'view.toggleTheme', label: 'Toggle Dark Theme', accelerator: 'CmdOrCtrl+Shift+L', menu: 'view' },
   { id: 'view.toggleJobs', label: 'Show Background Tasks', accelerator: 'CmdOrCtrl+J', menu: 'view' },
   ...PAGES.map((p): CommandDef => ({ id: `go.${p.id}`, label: p.label, accelerator: `CmdOrCtrl+${p.key}`, menu: 'go' })),

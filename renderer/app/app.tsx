@@ -1,19 +1,22 @@
-import { useEffect } from 'react';
+import { useEffect, type ReactNode } from 'react';
 import { PAGES } from '../../shared/commands';
 import { api } from '../api/api';
 import { Icon } from '../components/icons';
 import { ActivityPage } from '../pages/activity-page';
 import { DataPage } from '../pages/data-page';
 import { HomePage } from '../pages/home-page';
-import { DeploymentsPage, InboxPage, ModelsPage, MonitoringPage } from '../pages/later-pages';
+import { DeploymentsPage, InboxPage, MonitoringPage } from '../pages/later-pages';
+import { ModelsPage } from '../pages/models/models-page';
 import { SettingsPage } from '../pages/settings-page';
 import { useStore } from '../store/store';
+import type { RouteId } from '../store/ui-slice';
+import { TrainPage } from '../wizards/train/train-wizard';
 import { bindShortcuts, runCommand } from './commands';
 import { JobTray } from './job-tray';
 import { Sidebar } from './sidebar';
 import { Toasts } from './toasts';
 
-const PAGE_VIEWS = {
+const PAGE_VIEWS: Record<RouteId, () => ReactNode> = {
   home: HomePage,
   data: DataPage,
   models: ModelsPage,
@@ -22,6 +25,12 @@ const PAGE_VIEWS = {
   inbox: InboxPage,
   activity: ActivityPage,
   settings: SettingsPage,
+  train: TrainPage,
+};
+
+/** Title and line for routes that are not in the navigation. */
+const SUB_ROUTE_HEADS: Partial<Record<RouteId, { label: string; blurb: string }>> = {
+  train: { label: 'Train a model', blurb: 'Say what the model should do; Millwright tries several algorithms and keeps the best.' },
 };
 
 function useTheme() {
@@ -48,6 +57,7 @@ function useCoreEvents() {
       const st = useStore.getState();
       const before = st.jobs[job.id];
       st.upsertJob(job);
+      if (job.kind === 'models.train') st.trainNoteJob(job);
       if (job.kind === 'imports.analyze' && before?.state !== job.state && (job.state === 'done' || job.state === 'failed' || job.state === 'cancelled')) {
         st.importAnalysisDone(job);
       }
@@ -87,8 +97,9 @@ export function App() {
   useTheme();
   useCoreEvents();
   const page = useStore((s) => s.page);
-  const def = PAGES.find((p) => p.id === page)!;
-  const View = PAGE_VIEWS[page];
+  const route = useStore((s) => s.route);
+  const def = SUB_ROUTE_HEADS[route] ?? PAGES.find((p) => p.id === page)!;
+  const View = PAGE_VIEWS[route];
   useEffect(() => {
     document.title = `${def.label} · Millwright`;
     document.getElementById('main')?.focus({ preventScroll: true });

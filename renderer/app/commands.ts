@@ -1,4 +1,5 @@
 import { COMMANDS, matchesChord, parseAccelerator, type PageId } from '../../shared/commands';
+import { lastTrainDataset } from '../store/models-slice';
 import { useStore } from '../store/store';
 
 /** What each command does in the renderer; the menu, shortcuts and buttons all land here. */
@@ -8,6 +9,11 @@ export function runCommand(id: string): void {
   switch (id) {
     case 'data.import':
       return s.go('data', 'import');
+    case 'models.train': {
+      // The dataset on screen, else the last one trained on.
+      const here = s.route === 'data' && s.pageParam && s.pageParam !== 'import' ? s.pageParam : null;
+      return s.go('train', here ?? s.tr.dataset ?? lastTrainDataset());
+    }
     case 'samples.try': {
       const first = s.samples[0];
       if (first) void s.addSample(first.id);

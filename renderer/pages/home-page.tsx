@@ -1,14 +1,16 @@
 import { useEffect } from 'react';
 import { Icon, type IconName } from '../components/icons';
 import { useStore } from '../store/store';
-import type { PageId } from '../../shared/commands';
+import type { RouteId } from '../store/ui-slice';
+import { lastTrainDataset } from '../store/models-slice';
 import { SampleButton } from './sample-button';
 
 interface Step {
   n: number;
   title: string;
   text: string;
-  page: PageId;
+  page: RouteId;
+  param?: string | null;
   icon: IconName;
   done: boolean;
 }
@@ -17,12 +19,26 @@ export function HomePage() {
   const datasets = useStore((s) => s.datasets);
   const go = useStore((s) => s.go);
   const loadDatasets = useStore((s) => s.loadDatasets);
+  const hasModels = useStore((s) => (s.models?.length ?? 0) > 0);
+  const loadModels = useStore((s) => s.loadModels);
   useEffect(() => void loadDatasets(), [loadDatasets]);
+  useEffect(() => void loadModels(), [loadModels]);
 
   const hasData = (datasets?.length ?? 0) > 0;
+  const last = lastTrainDataset();
+  const trainOn = datasets?.some((d) => d.name === last) ? last : (datasets?.[0]?.name ?? null);
   const steps: Step[] = [
     { n: 1, title: 'Bring in data', text: 'CSV, Excel or historian exports from your sensors.', page: 'data', icon: 'data', done: hasData },
-    { n: 2, title: 'Train a model', text: 'Say what you want to predict; Millwright finds a good model.', page: 'models', icon: 'models', done: false },
+    {
+      n: 2,
+      title: 'Train a model',
+      text: 'Say what you want to predict; Millwright finds a good model.',
+      // With data and no model yet, the step opens the Train wizard itself.
+      page: hasData && !hasModels ? 'train' : 'models',
+      param: hasData && !hasModels ? trainOn : null,
+      icon: 'models',
+      done: hasModels,
+    },
     { n: 3, title: 'Deploy it', text: 'Hand a signed bundle to operations, or run it on this PC.', page: 'deployments', icon: 'deployments', done: false },
     { n: 4, title: 'Keep watch', text: 'Millwright monitors the model and asks you about unusual episodes.', page: 'monitoring', icon: 'monitoring', done: false },
   ];
@@ -47,7 +63,7 @@ export function HomePage() {
         <ol className="loop" aria-label="The four steps">
           {steps.map((s) => (
             <li key={s.n} className={`loop-step ${s.done ? 'done' : ''} ${s === next ? 'next' : ''}`}>
-              <button className="loop-button" onClick={() => go(s.page)}>
+              <button className="loop-button" onClick={() => go(s.page, s.param)}>
                 <span className="loop-n" aria-hidden>
                   {s.done ? <Icon name="check" size={16} /> : s.n}
                 </span>

@@ -3,27 +3,6 @@ import { Icon } from '../components/icons';
 import { useStore } from '../store/store';
 
 /** Pages whose content arrives with later steps of the loop: each says what belongs here and what fills it. */
-export function ModelsPage() {
-  const go = useStore((s) => s.go);
-  const hasData = useStore((s) => (s.datasets?.length ?? 0) > 0);
-  return (
-    <div className="page">
-      <EmptyState
-        icon="models"
-        title="No models yet"
-        actions={
-          <button className="button primary" onClick={() => go('data')}>
-            <Icon name="data" /> {hasData ? 'Choose a dataset to train on' : 'Bring in data first'}
-          </button>
-        }
-      >
-        A model learns from a dataset to predict a value, spot a failure or flag unusual behaviour. Each training run becomes a model
-        version you can compare, approve and deploy.
-      </EmptyState>
-    </div>
-  );
-}
-
 export function DeploymentsPage() {
   const go = useStore((s) => s.go);
   return (

@@ -1,11 +1,12 @@
 import { create } from 'zustand';
 import { createDataSlice, type DataSlice } from './data-slice';
 import { createJobsSlice, type JobsSlice } from './jobs-slice';
-import { createUiSlice, pageFromHash, paramFromHash, type UiSlice } from './ui-slice';
+import { createUiSlice, pageOfRoute, paramFromHash, routeFromHash, type UiSlice } from './ui-slice';
 import { createImportSlice, type ImportSlice } from './import-slice';
+import { createModelsSlice, type ModelsSlice } from './models-slice';
 import { setErrorSink } from './report-error';
 
-export type State = UiSlice & JobsSlice & DataSlice & ImportSlice;
+export type State = UiSlice & JobsSlice & DataSlice & ImportSlice & ModelsSlice;
 
 /** One store, one slice per feature. Components select only what they render. */
 export const useStore = create<State>()((...a) => ({
@@ -13,6 +14,7 @@ export const useStore = create<State>()((...a) => ({
   ...createJobsSlice(...a),
   ...createDataSlice(...a),
   ...createImportSlice(...a),
+  ...createModelsSlice(...a),
 }));
 
 setErrorSink((message) => useStore.getState().toast('error', message));
@@ -20,10 +22,10 @@ setErrorSink((message) => useStore.getState().toast('error', message));
 // Back, Forward and typed or linked addresses change the hash; follow them from the first moment,
 // not only once React has mounted.
 const followHash = () => {
-  const page = pageFromHash(location.hash);
+  const route = routeFromHash(location.hash);
   const pageParam = paramFromHash(location.hash);
   const s = useStore.getState();
-  if (s.page !== page || s.pageParam !== pageParam) useStore.setState({ page, pageParam });
+  if (s.route !== route || s.pageParam !== pageParam) useStore.setState({ page: pageOfRoute(route), route, pageParam });
 };
 window.addEventListener('popstate', followHash);
 window.addEventListener('hashchange', followHash);

@@ -11,14 +11,21 @@ export interface Toast {
   message: string;
 }
 
+/** Addresses beyond the navigation: each belongs to a page of the sidebar ("#/train/Mill" is part of Models). */
+export const SUB_ROUTES = { train: 'models' } as const satisfies Record<string, PageId>;
+export type RouteId = PageId | keyof typeof SUB_ROUTES;
+
 export interface UiSlice {
+  /** The sidebar page (a sub-route's parent, so navigation shows where the person is). */
   page: PageId;
+  /** What the content area shows: a page, or a sub-route such as the Train wizard. */
+  route: RouteId;
   /** The item a page shows, e.g. a dataset id: "#/data/ds_1" → "ds_1". */
   pageParam: string | null;
   theme: ThemeChoice;
   trayOpen: boolean;
   toasts: Toast[];
-  go(page: PageId, param?: string | null): void;
+  go(route: RouteId, param?: string | null): void;
   setTheme(theme: ThemeChoice): void;
   setTrayOpen(open: boolean): void;
   toast(level: Toast['level'], message: string): void;
@@ -29,9 +36,19 @@ const THEME_KEY = 'millwright.theme';
 const PAGE_KEY = 'millwright.page';
 let nextToast = 1;
 
-export function pageFromHash(hash: string): PageId {
-  const id = hash.replace(/^#\/?/, '').split('/')[0];
+export function routeFromHash(hash: string): RouteId {
+  const id = hash.replace(/^#\/?/, '').split('/')[0] ?? '';
+  if (Object.prototype.hasOwnProperty.call(SUB_ROUTES, id)) return id as keyof typeof SUB_ROUTES;
   return (PAGES.find((p) => p.id === id)?.id ?? 'home') as PageId;
+}
+
+/** The sidebar page a route belongs to. */
+export function pageOfRoute(route: RouteId): PageId {
+  return route in SUB_ROUTES ? SUB_ROUTES[route as keyof typeof SUB_ROUTES] : (route as PageId);
+}
+
+export function pageFromHash(hash: string): PageId {
+  return pageOfRoute(routeFromHash(hash));
 }
 
 export function paramFromHash(hash: string): string | null {
@@ -39,7 +56,7 @@ export function paramFromHash(hash: string): string | null {
   return parts[1] ? decodeURIComponent(parts[1]) : null;
 }
 
-export function hashFor(page: PageId, param?: string | null): string {
+export function hashFor(page: RouteId, param?: string | null): string {
   return `#/${page}${param ? `/${encodeURIComponent(param)}` : ''}`;
 }
 
@@ -51,15 +68,16 @@ function storedTheme(): ThemeChoice {
 export const createUiSlice: StateCreator<State, [], [], UiSlice> = (set, get) => ({
   // A fresh start (Electron loads the file without a hash) returns to the last page.
   page: location.hash ? pageFromHash(location.hash) : pageFromHash(localStorage.getItem(PAGE_KEY) ?? ''),
+  route: location.hash ? routeFromHash(location.hash) : routeFromHash(localStorage.getItem(PAGE_KEY) ?? ''),
   pageParam: location.hash ? paramFromHash(location.hash) : paramFromHash(localStorage.getItem(PAGE_KEY) ?? ''),
   theme: storedTheme(),
   trayOpen: false,
   toasts: [],
-  go(page, param = null) {
-    const hash = hashFor(page, param);
+  go(route, param = null) {
+    const hash = hashFor(route, param);
     if (location.hash !== hash) history.pushState(null, '', hash);
     localStorage.setItem(PAGE_KEY, hash);
-    set({ page, pageParam: param });
+    set({ page: pageOfRoute(route), route, pageParam: param });
   },
   setTheme(theme) {
     localStorage.setItem(THEME_KEY, theme);

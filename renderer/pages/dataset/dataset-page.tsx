@@ -3,6 +3,7 @@ import type { DatasetSummary, SeriesResult, VersionSummary } from '../../../shar
 import { formatBytes, formatDuration } from '../../../shared/format';
 import { call } from '../../api/api';
 import { formatCell, formatTimestamp, TYPE_LABELS } from '../../components/format-cell';
+import { Icon } from '../../components/icons';
 import { reportError } from '../../store/report-error';
 import { useStore } from '../../store/store';
 import { TimeSeriesChart } from '../../charts/time-series-chart';
@@ -75,6 +76,9 @@ export function DatasetPage({ name }: { name: string }) {
             ))}
           </select>
         </label>
+        <button className="button primary" onClick={() => go('train', data.dataset.name)}>
+          <Icon name="models" size={16} /> Train a model
+        </button>
       </div>
       <div className="facts-row">
         <Fact label="Rows" value={v.rows.toLocaleString()} />

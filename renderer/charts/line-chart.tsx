@@ -1,0 +1,230 @@
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import type { KeyboardEvent as ReactKeyboardEvent, PointerEvent as ReactPointerEvent } from 'react';
+import { formatZonedTime, niceNumberTicks, niceTimeTicks, timeZoneLabel } from '../../shared/downsample';
+import { formatNumber, formatTick, paddedDomain, safeTimeZone, valueAxis } from './chart-math';
+import { extentOf, linePath, nearestIndex } from './line-math';
+import './result-charts.css';
+
+export interface LineSeries {
+  name: string;
+  values: readonly number[];
+  /** Look of the pen: the measured value in dark grey, the model's in the accent, others from the series palette. */
+  look: 'actual' | 'model' | 'neutral';
+}
+
+export interface LineChartProps {
+  /** Epoch ms when xIsTime, else row numbers; ascending. */
+  x: readonly number[];
+  xIsTime: boolean;
+  series: LineSeries[];
+  /** Unit of the values (shown on the axis and in the readout). */
+  unit: string | null;
+  /** A horizontal limit, e.g. the alarm level of an unusual-behaviour score. */
+  threshold?: { value: number; label: string } | null;
+  /** A horizontal reference at zero (residuals). */
+  zeroLine?: boolean;
+  /** Shaded stretches, e.g. known problems or real failures. */
+  bands?: readonly { from: number; to: number }[];
+  bandLabel?: string;
+  height?: number;
+  ariaLabel: string;
+  timeZone?: string;
+}
+
+const M = { left: 60, right: 14, top: 10, bottom: 24 };
+
+/**
+ * Lines on one shared value axis over time (or row number), in SVG: for a model's
+ * predictions against the measured values, residuals, and scores against their alarm level.
+ * Hover or the arrow keys (when focused) read the values at one point.
+ */
+export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands = [], bandLabel, height = 240, ariaLabel, timeZone }: LineChartProps) {
+  const wrapRef = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(0);
+  const [active, setActive] = useState<number | null>(null);
+  const zone = useMemo(() => safeTimeZone(timeZone), [timeZone]);
+  const clipId = `lc-clip-${useId().replace(/[^a-zA-Z0-9_-]/g, '')}`;
+
+  useEffect(() => {
+    const wrap = wrapRef.current;
+    if (!wrap) return;
+    const ro = new ResizeObserver(() => setWidth(wrap.clientWidth));
+    ro.observe(wrap);
+    setWidth(wrap.clientWidth);
+    return () => ro.disconnect();
+  }, []);
+
+  const model = useMemo(() => {
+    const xr = extentOf([x]);
+    const extra = [...(threshold ? [threshold.value] : []), ...(zeroLine ? [0] : [])];
+    const yr = extentOf(
+      series.map((s) => s.values),
+      extra,
+    );
+    const domain = yr ? paddedDomain(yr[0], yr[1]) : null;
+    if (!xr || !domain) return null;
+    const x0 = xr[0];
+    const x1 = xr[1] > xr[0] ? xr[1] : xr[0] + 1;
+    return { x0, x1, y0: domain[0], y1: domain[1] };
+  }, [x, series, threshold, zeroLine]);
+
+  const legend = (
+    <div className="lc-legend" aria-hidden="true">
+      {series.map((s) => (
+        <span key={s.name}>
+          <i className={`lc-key lc-${s.look}`} /> {s.name}
+        </span>
+      ))}
+      {threshold && (
+        <span>
+          <i className="lc-key lc-threshold-key" /> {threshold.label}
+        </span>
+      )}
+      {bands.length > 0 && bandLabel && (
+        <span>
+          <i className="lc-key lc-band-key" /> {bandLabel}
+        </span>
+      )}
+    </div>
+  );
+
+  if (!model) {
+    return (
+      <div className="lc" ref={wrapRef} role="img" aria-label={`${ariaLabel}: no values`}>
+        <p className="muted small">No values to show.</p>
+      </div>
+    );
+  }
+
+  const plotW = Math.max(1, width - M.left - M.right);
+  const plotH = Math.max(1, height - M.top - M.bottom);
+  const sx = (v: number) => M.left + ((v - model.x0) / (model.x1 - model.x0)) * plotW;
+  const sy = (v: number) => M.top + (1 - (v - model.y0) / (model.y1 - model.y0)) * plotH;
+  const yAxis = valueAxis(model.y0, model.y1, Math.max(2, Math.floor(plotH / 36)));
+  const maxXTicks = Math.max(2, Math.floor(plotW / 110));
+  const xTicks = xIsTime
+    ? niceTimeTicks(model.x0, model.x1, maxXTicks, zone)
+    : niceNumberTicks(model.x0, model.x1, maxXTicks).map((t) => ({ t, label: formatNumber(t, 0) }));
+  const valueText = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? `${formatTick(v, yAxis.step / 10)}${unit ? ` ${unit}` : ''}` : 'no value');
+  const xText = (v: number) => (xIsTime ? formatZonedTime(v, zone, model.x1 - model.x0 < 2 * 3600_000) : `Row ${formatNumber(v, 0)}`);
+
+  const pickAt = (e: ReactPointerEvent<SVGSVGElement>) => {
+    const rect = e.currentTarget.getBoundingClientRect();
+    const v = model.x0 + ((e.clientX - rect.left - M.left) / plotW) * (model.x1 - model.x0);
+    const i = nearestIndex(x, v);
+    setActive(i >= 0 ? i : null);
+  };
+
+  const onKeyDown = (e: ReactKeyboardEvent<SVGSVGElement>) => {
+    const n = x.length;
+    const step = e.shiftKey ? Math.max(1, Math.round(n / 10)) : 1;
+    let next: number | null | undefined;
+    if (e.key === 'ArrowRight') next = active === null ? 0 : Math.min(n - 1, active + step);
+    else if (e.key === 'ArrowLeft') next = active === null ? n - 1 : Math.max(0, active - step);
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = n - 1;
+    else if (e.key === 'Escape') next = null;
+    if (next === undefined) return;
+    e.preventDefault();
+    setActive(next);
+  };
+
+  let readout: { left: number; flip: boolean; lines: string[] } | null = null;
+  if (active !== null && active < x.length) {
+    const at = x[active]!;
+    const lines = [xText(at), ...series.map((s) => `${s.name}: ${valueText(s.values[active])}`)];
+    if (threshold) {
+      const v = series[0]?.values[active];
+      if (typeof v === 'number' && Number.isFinite(v)) lines.push(v >= threshold.value ? 'Above the alarm level' : 'Below the alarm level');
+    }
+    if (bandLabel && bands.some((b) => at >= b.from && at <= b.to)) lines.push(bandLabel);
+    const left = sx(at);
+    readout = { left, flip: left > width - 220, lines };
+  }
+
+  const zoneText = xIsTime ? timeZoneLabel(model.x0, zone, model.x1) : null;
+
+  return (
+    <div className="lc" ref={wrapRef}>
+      {legend}
+      {width > 0 && (
+        <svg
+          className="lc-svg"
+          width={width}
+          height={height}
+          role="img"
+          aria-label={`${ariaLabel}. Arrow keys read the values.`}
+          tabIndex={0}
+          onPointerMove={pickAt}
+          onPointerLeave={() => setActive(null)}
+          onBlur={() => setActive(null)}
+          onKeyDown={onKeyDown}
+        >
+          <defs>
+            <clipPath id={clipId}>
+              <rect x={M.left} y={M.top} width={plotW} height={plotH} />
+            </clipPath>
+          </defs>
+          {bands.map((b, i) => {
+            const a = Math.max(M.left, sx(b.from));
+            const z = Math.min(M.left + plotW, sx(b.to));
+            return z > a ? <rect key={i} className="lc-band" x={a} y={M.top} width={Math.max(1.5, z - a)} height={plotH} /> : null;
+          })}
+          {yAxis.ticks.map((v) => (
+            <g key={v}>
+              <line className="lc-grid" x1={M.left} x2={M.left + plotW} y1={Math.round(sy(v)) + 0.5} y2={Math.round(sy(v)) + 0.5} />
+              <text className="lc-label" x={M.left - 6} y={sy(v)} dy="0.32em" textAnchor="end">
+                {formatTick(v, yAxis.step)}
+              </text>
+            </g>
+          ))}
+          {unit && (
+            <text className="lc-label lc-unit" x={4} y={M.top + 4} dy="0.7em">
+              {unit}
+            </text>
+          )}
+          {xTicks.map((t) => (
+            <g key={t.t}>
+              <line className="lc-grid" x1={Math.round(sx(t.t)) + 0.5} x2={Math.round(sx(t.t)) + 0.5} y1={M.top} y2={M.top + plotH} />
+              <text className="lc-label" x={Math.min(width - 30, Math.max(M.left + 20, sx(t.t)))} y={M.top + plotH + 16} textAnchor="middle">
+                {t.label}
+              </text>
+            </g>
+          ))}
+          <line className="lc-axis" x1={M.left} x2={M.left + plotW} y1={M.top + plotH + 0.5} y2={M.top + plotH + 0.5} />
+          {zeroLine && model.y0 < 0 && model.y1 > 0 && <line className="lc-zero" x1={M.left} x2={M.left + plotW} y1={sy(0)} y2={sy(0)} />}
+          <g clipPath={`url(#${clipId})`}>
+            {series.map((s) => (
+              <path key={s.name} className={`lc-line lc-${s.look}`} d={linePath(x, s.values, sx, sy)} />
+            ))}
+          </g>
+          {threshold && (
+            <g>
+              <line className="lc-threshold" x1={M.left} x2={M.left + plotW} y1={sy(threshold.value)} y2={sy(threshold.value)} />
+            </g>
+          )}
+          {readout && <line className="lc-cursor" x1={readout.left} x2={readout.left} y1={M.top} y2={M.top + plotH} />}
+          {readout &&
+            active !== null &&
+            series.map((s) => {
+              const v = s.values[active];
+              return typeof v === 'number' && Number.isFinite(v) ? <circle key={s.name} className={`lc-dot lc-${s.look}`} cx={readout!.left} cy={sy(v)} r={3.5} /> : null;
+            })}
+        </svg>
+      )}
+      {readout && (
+        <div className={`lc-readout${readout.flip ? ' flip' : ''}`} style={{ left: readout.flip ? readout.left - 12 : readout.left + 12 }} aria-hidden="true">
+          {readout.lines.map((l, i) => (
+            <div key={i} className={i === 0 ? 'strong' : undefined}>
+              {l}
+            </div>
+          ))}
+        </div>
+      )}
+      {zoneText && <div className="lc-foot small muted">Times in {zoneText}</div>}
+      <p className="sr-only" aria-live="polite">
+        {readout ? readout.lines.join('. ') : ''}
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,145 @@
+import { useEffect } from 'react';
+import { EmptyState } from '../../components/empty-state';
+import { Icon } from '../../components/icons';
+import { lastTrainDataset } from '../../store/models-slice';
+import { useStore } from '../../store/store';
+import { formatWhen, timeZoneLabel } from '../when';
+import { ModelPage } from './model-page';
+import { formatMetric, taskWords } from './report-logic';
+
+/** "#/models" lists the models; "#/models/NAME" opens one. */
+export function ModelsPage() {
+  const param = useStore((s) => s.pageParam);
+  if (param) return <ModelPage key={param} name={param} />;
+  return <ModelList />;
+}
+
+/** The dataset the Train button opens: the last one trained on when it still exists, else the newest. */
+function useTrainDataset(): string | null {
+  const datasets = useStore((s) => s.datasets);
+  const last = lastTrainDataset();
+  if (last && datasets?.some((d) => d.name === last)) return last;
+  return datasets?.[0]?.name ?? null;
+}
+
+function ModelList() {
+  const models = useStore((s) => s.models);
+  const loadModels = useStore((s) => s.loadModels);
+  const hasData = useStore((s) => (s.datasets?.length ?? 0) > 0);
+  const go = useStore((s) => s.go);
+  const dataset = useTrainDataset();
+  useEffect(() => void loadModels(), [loadModels]);
+
+  const trainButton = (
+    <button className="button primary" onClick={() => go('train', dataset)}>
+      <Icon name="models" /> Train a model
+    </button>
+  );
+
+  if (models === null) return <div className="page"><p className="muted">Loading the models…</p></div>;
+  if (models.length === 0) {
+    return (
+      <div className="page">
+        <EmptyState
+          icon="models"
+          title="No models yet"
+          actions={
+            hasData ? (
+              <>
+                {trainButton}
+                <button className="button" onClick={() => go('data')}>
+                  <Icon name="data" /> See your data
+                </button>
+              </>
+            ) : (
+              <button className="button primary" onClick={() => go('data')}>
+                <Icon name="data" /> Bring in data first
+              </button>
+            )
+          }
+        >
+          A model learns from a dataset to predict a value, spot a failure or flag unusual behaviour. Each training run becomes a model version you can
+          compare, approve and deploy.
+        </EmptyState>
+      </div>
+    );
+  }
+
+  return (
+    <div className="page wide">
+      <div className="toolbar">
+        <span className="muted">
+          {models.length} {models.length === 1 ? 'model' : 'models'} · times in {timeZoneLabel()}
+        </span>
+        <div className="toolbar-actions">{hasData && trainButton}</div>
+      </div>
+      <div className="card table-card">
+        <table className="table" data-testid="models-table">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Goal</th>
+              <th scope="col">Best algorithm</th>
+              <th scope="col" className="num">
+                Score
+              </th>
+              <th scope="col">Trained on</th>
+              <th scope="col">Trained</th>
+            </tr>
+          </thead>
+          <tbody>
+            {models.map((m) => {
+              const v = m.latest;
+              return (
+                <tr key={m.id}>
+                  <td>
+                    <a
+                      className="strong row-link"
+                      href={`#/models/${encodeURIComponent(m.name)}`}
+                      onClick={(e) => {
+                        e.preventDefault();
+                        go('models', m.name);
+                      }}
+                    >
+                      {m.name}
+                    </a>
+                    <div className="muted small">
+                      Version {v.version}
+                      {m.versions > 1 ? ` of ${m.versions}` : ''}
+                    </div>
+                  </td>
+                  <td>
+                    {taskWords(m.task)}
+                    {v.target && <div className="muted small">{v.target}</div>}
+                  </td>
+                  <td>{v.algorithmTitle}</td>
+                  <td className="num">
+                    {formatMetric(v.metrics[v.metric.key], v.metric)}
+                    <div className="muted small">{v.metric.label}</div>
+                  </td>
+                  <td className="small">
+                    <a
+                      className="row-link"
+                      href={`#/data/${encodeURIComponent(v.dataset)}`}
+                      onClick={(e) => {
+                        e.preventDefault();
+                        go('data', v.dataset);
+                      }}
+                    >
+                      {v.dataset}
+                    </a>
+                    <div className="muted">version {v.datasetVersion}</div>
+                  </td>
+                  <td className="small nowrap">
+                    {formatWhen(v.createdAt)}
+                    <div className="muted">by {v.createdBy}</div>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
