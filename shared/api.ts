@@ -414,7 +414,14 @@ export const API = {
   'training.suggest': method(
     'For a goal, the columns worth predicting and the inputs to use, with IDs and leaks left out and the reason shown.',
     z
-      .object({ dataset: datasetRef, version: z.number().int().positive().optional(), goal: z.enum(GOALS), target: z.string().min(1).max(500).optional() })
+      .object({
+        dataset: datasetRef,
+        version: z.number().int().positive().optional(),
+        goal: z.enum(GOALS),
+        target: z.string().min(1).max(500).optional(),
+        /** Unusual behaviour: the column marking known problems, so columns that give it away are flagged too. */
+        labelColumn: z.string().min(1).max(500).optional(),
+      })
       .strict(),
     SuggestionSchema,
   ),

@@ -117,6 +117,8 @@ export interface TrainingReport {
   importance: { input: string; drop: number }[];
   /** Training-time figures the anomaly page compares with (share of rows flagged on training data). */
   trainFlagRate: number | null;
+  /** The settings of the run, as chosen (and completed with defaults). */
+  settings: TrainSettings;
 }
 
 export interface TargetSuggestion {
@@ -187,13 +189,22 @@ function formatNumber(x: number): string {
   return a >= 100 ? x.toFixed(0) : a >= 1 ? x.toFixed(2) : x.toPrecision(2);
 }
 
-/** "catches 9 of 10 failures, about 1 false alarm per week" for one threshold point. */
-export function describeThreshold(p: ThresholdPoint, holdoutMs: number | null): string {
+/**
+ * "catches 9 of 10 failures, about 1 false alarm per week" for one threshold
+ * point. `noun` names what is caught (singular, plural): failures for a
+ * classifier, problems for an unusual-behaviour model.
+ */
+export function describeThreshold(p: ThresholdPoint, holdoutMs: number | null, noun: [string, string] = ['failure', 'failures']): string {
   const positives = p.tp + p.fn;
-  const caught = `catches ${p.tp} of ${positives} ${positives === 1 ? 'failure' : 'failures'}`;
+  const caught = `catches ${p.tp} of ${positives} ${positives === 1 ? noun[0] : noun[1]}`;
+  if (p.fp === 0) return `${caught}, with no false alarms`;
   if (holdoutMs !== null && holdoutMs > 0) {
     const perWeek = (p.fp / holdoutMs) * 7 * 24 * 3600_000;
-    const rate = perWeek >= 7 ? `about ${Math.round(perWeek / 7)} false alarms per day` : `about ${perWeek < 1 ? perWeek.toFixed(1) : Math.round(perWeek)} false alarm${Math.round(perWeek) === 1 ? '' : 's'} per week`;
+    let rate: string;
+    if (perWeek >= 14) rate = `about ${Math.round(perWeek / 7)} false alarms per day`;
+    else if (perWeek >= 1.5) rate = `about ${Math.round(perWeek)} false alarms per week`;
+    else if (perWeek >= 0.75) rate = 'about 1 false alarm per week';
+    else rate = `about 1 false alarm every ${Math.round(1 / perWeek)} weeks`;
     return `${caught}, ${rate}`;
   }
   return `${caught}, ${p.fp} false alarm${p.fp === 1 ? '' : 's'} in ${p.fp + p.tn + p.tp + p.fn} rows`;

@@ -48,6 +48,8 @@ export interface ModelsSlice {
   trainChooseDataset(dataset: string): void;
   trainChooseGoal(goal: Goal): Promise<void>;
   trainChooseTarget(target: string): Promise<void>;
+  /** Unusual behaviour: the column of known problems; inputs that give it away are unticked again. */
+  trainChooseLabel(label: string | null): Promise<void>;
   trainStart(): Promise<void>;
   /** Takes in any update of a training job: the live leaderboard, and what happens when it ends. */
   trainNoteJob(job: JobInfo): void;
@@ -90,7 +92,8 @@ export const createModelsSlice: StateCreator<State, [], [], ModelsSlice> = (set,
     const mine = ++request;
     patch({ suggesting: true });
     try {
-      const s = await call('training.suggest', { dataset, goal, ...(target ? { target } : {}) });
+      const label = goal === 'detect_unusual' ? get().tr.labelColumn : null;
+      const s = await call('training.suggest', { dataset, goal, ...(target ? { target } : {}), ...(label ? { labelColumn: label } : {}) });
       if (mine !== request) return null;
       patch({ suggestion: s, suggesting: false });
       return s;
@@ -136,7 +139,8 @@ export const createModelsSlice: StateCreator<State, [], [], ModelsSlice> = (set,
       const last = lastTrainDataset();
       // Preset: the dataset asked for, else the one in the draft, else the last one trained on, else the newest.
       let wanted = dataset ?? tr.dataset ?? (last && (!known || known.includes(last)) ? last : null) ?? known?.[0] ?? null;
-      if (!dataset && known && wanted && !known.includes(wanted)) wanted = known[0] ?? null;
+      // A name that is not (or no longer) in the workspace falls back to the newest dataset.
+      if (known && wanted && !known.includes(wanted)) wanted = known[0] ?? null;
       if (wanted && wanted !== tr.dataset) get().trainChooseDataset(wanted);
     },
 
@@ -186,6 +190,12 @@ export const createModelsSlice: StateCreator<State, [], [], ModelsSlice> = (set,
       if (!goal) return;
       patch({ target });
       const s = await suggest(goal, target);
+      if (s) adopt(s);
+    },
+
+    async trainChooseLabel(label) {
+      patch({ labelColumn: label });
+      const s = await suggest('detect_unusual', null);
       if (s) adopt(s);
     },
 

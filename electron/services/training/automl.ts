@@ -336,7 +336,11 @@ function fitCandidate(
     }
     const fitScores = scoreOf(xFit);
     const validScores = scoreOf(xValid);
-    const threshold = cand.algorithm === 'pca' ? 1 : quantile(fitScores, 0.995);
+    // The alarm level: 0.5% of the rows learned from lie above it. For PCA it is
+    // never below the textbook control limits (score 1), only above them when
+    // the data are less Gaussian than the limits assume (window features are).
+    const q = quantile(fitScores, 0.995);
+    const threshold = cand.algorithm === 'pca' ? Math.max(1, q) : q;
     let flagged = 0;
     for (const v of fitScores) if (v > threshold) flagged++;
     return {

@@ -1,4 +1,4 @@
-import { describeEntry, type ThresholdPoint, type TrainingReport } from '../../../shared/training';
+import { describeEntry, type ThresholdPoint, type TrainingReport, type TrainSettings } from '../../../shared/training';
 import type { TrainOutcome } from './automl';
 import { scoreMetrics } from './evaluate';
 import { selectRows } from './features';
@@ -13,7 +13,8 @@ const MAX_SERIES_POINTS = 2000;
 const IMPORTANCE_ROWS = 5000;
 
 /** Everything the results page and the CLI show, worked out once when the model is trained. */
-export function buildReport(o: TrainOutcome, frame: Frame, seed: number): TrainingReport {
+export function buildReport(o: TrainOutcome, frame: Frame, settings: TrainSettings): TrainingReport {
+  const seed = settings.seed;
   const p = o.pipeline;
   const classes = p.target?.classes ?? null;
   const hold = o.split.holdout;
@@ -44,6 +45,7 @@ export function buildReport(o: TrainOutcome, frame: Frame, seed: number): Traini
     series: null,
     importance: [],
     trainFlagRate: o.trainFlagRate,
+    settings,
   };
   const pred = o.holdoutPred;
   if (o.truth.kind === 'classes') {

@@ -24,7 +24,8 @@ function suggestSource(reader: DatasetReader, v: VersionRecord) {
 export function suggestTraining(reader: DatasetReader, a: ParsedInput<'training.suggest'>): Suggestion {
   const v = reader.version(a.dataset, a.version);
   if (a.target && !v.schema.some((c) => c.name === a.target)) throw unknownColumn(v, a.target, 'target');
-  return suggest(suggestSource(reader, v), a.goal, a.target);
+  if (a.labelColumn && !v.schema.some((c) => c.name === a.labelColumn)) throw unknownColumn(v, a.labelColumn, 'labelColumn');
+  return suggest(suggestSource(reader, v), a.goal, a.target, a.labelColumn);
 }
 
 function unknownColumn(v: VersionRecord, name: string, field: string): AppError {
@@ -62,7 +63,7 @@ export function prepareTraining(reader: DatasetReader, a: ParsedInput<'training.
   let inputs = a.inputs;
   let modelName = a.model;
   if (!inputs || !modelName) {
-    const s = suggest(suggestSource(reader, v), goal, a.target ?? undefined);
+    const s = suggest(suggestSource(reader, v), goal, a.target ?? undefined, a.labelColumn ?? undefined);
     inputs ??= s.inputs.filter((i) => i.selected && i.name !== a.labelColumn).map((i) => i.name);
     modelName ??= s.modelName;
   }

@@ -144,7 +144,7 @@ export function leakReason(f: ColumnFacts, target: ColumnFacts, task: Task): str
   return null;
 }
 
-export function suggest(src: SuggestSource, goal: Goal, chosenTarget?: string): Suggestion {
+export function suggest(src: SuggestSource, goal: Goal, chosenTarget?: string, labelColumn?: string): Suggestion {
   const idx = sampleIndex(src.rows);
   const n = idx.length;
   const facts = src.schema.map((c) => factsOf(src, c, idx));
@@ -193,13 +193,15 @@ export function suggest(src: SuggestSource, goal: Goal, chosenTarget?: string): 
     }
   }
 
+  const label = labelColumn ? facts.find((f) => f.name === labelColumn) : undefined;
   const inputs: InputSuggestion[] = [];
   for (const f of facts) {
-    if (f.name === targetName || f.name === src.timeColumn) continue;
+    if (f.name === targetName || f.name === src.timeColumn || f.name === labelColumn) continue;
     let reason = notAnInput(f, n);
     let leak = false;
-    if (!reason && target && task) {
-      const l = leakReason(f, target, task);
+    const judge = target && task ? { facts: target, task } : label ? { facts: label, task: 'binary' as const } : null;
+    if (!reason && judge) {
+      const l = leakReason(f, judge.facts, judge.task);
       if (l) { reason = l; leak = true; }
     }
     if (!reason && task === 'anomaly' && f.type === 'category') reason = 'A category, not a sensor reading; unusual behaviour is learned from measurements.';

@@ -261,7 +261,7 @@ function Importance({ report, unit }: { report: TrainingReport; unit: string | n
 
 /** The settings are kept with the run; the report may carry them (older reports do not). */
 function SettingsUsed({ report, version }: { report: TrainingReport; version: ModelVersionInfo }) {
-  const settings = (report as TrainingReport & { settings?: Partial<TrainSettings> }).settings;
+  const settings = report.settings as Partial<TrainSettings> | undefined;
   return (
     <details className="card settings-used">
       <summary>Settings used</summary>

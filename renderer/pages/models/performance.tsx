@@ -100,6 +100,7 @@ function ThresholdSlider({
   probability,
 }: ReturnType<typeof useThreshold> & { report: TrainingReport; probability: boolean }) {
   const ms = holdoutMs(report);
+  const noun: [string, string] = report.task === 'anomaly' ? ['known problem', 'known problems'] : ['failure', 'failures'];
   const level = (t: number) => (probability ? `${Math.round(t * 100)} % sure` : `a score of ${formatMetric(t)}`);
   if (!point) return null;
   return (
@@ -120,7 +121,7 @@ function ThresholdSlider({
               max={points.length - 1}
               step={1}
               value={index}
-              aria-valuetext={`${level(point.threshold)}: ${describeThreshold(point, ms)}`}
+              aria-valuetext={`${level(point.threshold)}: ${describeThreshold(point, ms, noun)}`}
               onChange={(e) => setIndex(Number(e.target.value))}
             />
             <span className="muted small">Fewer alarms</span>
@@ -128,7 +129,7 @@ function ThresholdSlider({
         </>
       )}
       <p className="threshold-says" aria-live="polite">
-        At this level the model {describeThreshold(point, ms)}
+        At this level the model {describeThreshold(point, ms, noun)}
         {ms === null ? '' : ' (on the checked period)'}.
       </p>
       {points.length > 1 && (

@@ -275,7 +275,8 @@ export function stepProblem(step: number, c: TrainChoices, s: Suggestion | null,
     if (!c.dataset) return 'Choose the data to learn from.';
     if (!c.goal) return 'Choose what the model should do.';
   }
-  if (busy || !s) return 'Looking at the data…';
+  if (busy) return 'Looking at the data…';
+  if (!s) return 'Millwright could not look at this data. Choose another dataset, or try again.';
   if (blockersApply(step, c.goal) && s.blockers.length > 0) return s.blockers[0]!;
   if (step === STEP.goal) {
     if (c.goal !== 'detect_unusual' && s.targets.length === 0) return 'No column in this data can be predicted for this goal.';

@@ -371,19 +371,14 @@ function TargetList({ suggestion, onNext, canNext }: { suggestion: Suggestion | 
 
 function KnownProblems() {
   const tr = useStore((s) => s.tr);
-  const set = useStore((s) => s.trainSet);
   const s = tr.suggestion;
   if (!s) return <p className="muted">Looking at the data…</p>;
   const labelTargets = tr.goalTargets.length ? tr.goalTargets : s.targets;
   const suggested = labelTargets.map((t) => t.name);
   const others = s.inputs.map((i) => i.name).filter((n) => !suggested.includes(n));
   const reason = labelTargets.find((t) => t.name === tr.labelColumn)?.reason;
-  const choose = (name: string | null) => {
-    // The label column judges the model; it is never one of its inputs.
-    const inputs = name ? tr.inputs.filter((n) => n !== name) : tr.inputs;
-    const back = tr.labelColumn && s.inputs.find((i) => i.name === tr.labelColumn && i.selected) ? [tr.labelColumn] : [];
-    set({ labelColumn: name, inputs: [...inputs.filter((n) => !back.includes(n)), ...back.filter((n) => n !== name)] });
-  };
+  // The label column judges the model; it is never one of its inputs, and columns that give it away are unticked.
+  const choose = (name: string | null) => void useStore.getState().trainChooseLabel(name);
   return (
     <div className="step known-step">
       <p>

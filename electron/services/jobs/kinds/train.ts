@@ -61,7 +61,7 @@ export const modelsTrain: JobKindDef<TrainParams, TrainRunResult> = {
       now: () => performance.now(),
     });
     ctx.progress(0.95, 'Writing the report…');
-    const report = buildReport(outcome, frame, s.seed);
+    const report = buildReport(outcome, frame, s);
     const modelJson = JSON.stringify(outcome.pipeline);
     const ended = Date.now();
     return {

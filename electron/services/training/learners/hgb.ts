@@ -106,7 +106,7 @@ const FEATURE_STRIDE = 768;
 /** Rows that bin edges are found on (sklearn's subsample). */
 const BIN_SAMPLE_ROWS = 200_000;
 /** Nodes with at least this many rows build their histogram in two lanes (halves). */
-const LANE_MIN_ROWS = 8192;
+const LANE_MIN_ROWS = 2048;
 /** Cells (rows × features) from which a worker thread pays for its start-up. */
 const PARALLEL_MIN_CELLS = 2_000_000;
 
@@ -184,28 +184,16 @@ export function fitHgb(
 
   const baseline = computeBaseline(task, yTrain, wTrain, totalWeight, classCount);
 
-  // Validation data for early stopping; its raw scores are kept up to date tree by tree.
-  let val: { x: Features; y: Float64Array | Int32Array; w: Float64Array | null; raw: Float64Array } | null = null;
-  if (early) {
-    if (opts.valid) {
-      const v = opts.valid;
-      checkFeatures(v.x, 'valid.x');
-      if (v.x.columns.length !== nf) throw new Error('fitHgb: valid.x has a different feature count');
-      if (v.y.length !== v.x.rows) throw new Error('fitHgb: valid.y does not match valid.x');
-      if (!classification) checkFinite(v.y, 'valid.y');
-      val = { x: v.x, y: v.y, w: null, raw: new Float64Array(v.x.rows * T) };
-    } else if (valRows) {
-      const rows = valRows;
-      const nv = rows.length;
-      val = {
-        x: { rows: nv, columns: x.columns.map((c) => gather(new Float64Array(nv), c, rows)), names: x.names.slice() },
-        y: gatherLabels(y, rows),
-        w: weight ? gather(new Float64Array(nv), weight, rows) : null,
-        raw: new Float64Array(nv * T),
-      };
-    }
-    if (val) for (let i = 0; i < val.raw.length; i++) val.raw[i] = baseline[i % T]!;
+  if (early && opts.valid) {
+    const v = opts.valid;
+    checkFeatures(v.x, 'valid.x');
+    if (v.x.columns.length !== nf) throw new Error('fitHgb: valid.x has a different feature count');
+    if (v.y.length !== v.x.rows) throw new Error('fitHgb: valid.y does not match valid.x');
+    if (!classification) checkFinite(v.y, 'valid.y');
   }
+  // Validation rows for early stopping (the given ones, or the held-out part).
+  const validX = early ? opts.valid?.x ?? null : null;
+  const nv = !early ? 0 : validX ? validX.rows : valRows ? valRows.length : 0;
 
   // Training state, shared with the worker when there is one.
   const shared = (bytes: number): ArrayBuffer | SharedArrayBuffer => newBuffer(bytes, parallel);
@@ -215,6 +203,24 @@ export function fitHgb(
   yShared.set(yTrain);
   const wShared = new Float64Array(shared(wTrain ? nTrain * 8 : 0));
   if (wTrain) wShared.set(wTrain);
+  // Validation features as float32 (what the trees compare), column-major; labels, weights, raw scores.
+  const vcols = new Float32Array(shared(nv * nf * 4));
+  const vy = new Float64Array(shared(nv * 8));
+  const vw = new Float64Array(shared(weight && !validX ? nv * 8 : 0));
+  const vraw = new Float64Array(shared(nv * T * 8));
+  if (nv > 0) {
+    for (let j = 0; j < nf; j++) {
+      const col = validX ? validX.columns[j]! : x.columns[j]!;
+      const out = vcols.subarray(j * nv, (j + 1) * nv);
+      if (validX) out.set(col);
+      else for (let i = 0; i < nv; i++) out[i] = col[valRows![i]!]!;
+    }
+    if (validX) vy.set(opts.valid!.y);
+    else for (let i = 0; i < nv; i++) vy[i] = y[valRows![i]!]!;
+    if (vw.length > 0) for (let i = 0; i < nv; i++) vw[i] = weight![valRows![i]!]!;
+    for (let i = 0; i < vraw.length; i++) vraw[i] = baseline[i % T]!;
+  }
+  const treeCap = 2 * p.maxLeafNodes + 1;
   const state: Shared = {
     ctrl: new Int32Array(shared(CTRL.size * 4)),
     layout: CTRL,
@@ -232,13 +238,22 @@ export function fitHgb(
     y: yShared,
     w: wShared,
     leaves: new Float64Array(shared((p.maxLeafNodes + 1) * 3 * 8)),
+    vn: nv,
+    vcols,
+    vraw,
+    vy,
+    vw,
+    tree: new Float64Array(shared(treeCap * 6 * 8)),
+    treeCap,
+    sums: new Float64Array(shared(4 * 8)),
+    hmax: new Float64Array(shared(2 * T * 8)),
   };
   const lanes = new Lanes(state, parallel);
   try {
     const grower = new TreeGrower(bins, state, lanes, p);
     const trees: TreeNodes[] = [];
     const scores: number[] = [];
-    if (val) scores.push(-meanLoss(task, val.y, val.w, val.raw, T));
+    if (nv > 0) scores.push(-lanes.validationLoss());
     const hooks = opts.hooks;
     let iterations = 0;
     for (let it = 0; it < p.maxIter; it++) {
@@ -247,12 +262,12 @@ export function fitHgb(
       for (let k = 0; k < T; k++) {
         const tree = grower.grow(k);
         trees.push(tree);
-        if (val) addTreeRaw(tree, val.x.columns, val.x.rows, val.raw, T, k);
+        if (nv > 0) lanes.validate(tree, k);
       }
       iterations = it + 1;
       let stop = false;
-      if (val) {
-        scores.push(-meanLoss(task, val.y, val.w, val.raw, T));
+      if (nv > 0) {
+        scores.push(-lanes.validationLoss());
         stop = shouldStop(scores, p.nIterNoChange, p.tol);
       }
       hooks?.progress?.(stop ? 1 : iterations / p.maxIter);
@@ -437,26 +452,55 @@ function sampleRows(n: number, seed: number): Int32Array | null {
   return all.slice(0, BIN_SAMPLE_ROWS).sort();
 }
 
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+/** A uint32 that orders float32 values as numbers do (no -0: callers add +0). */
+function orderKey(v: number): number {
+  f32Scratch[0] = v;
+  const u = u32Scratch[0]!;
+  return (u ^ ((u >> 31) | 0x80000000)) >>> 0;
+}
+
 /**
  * Bin codes of col[rows[i]] (col[i] when rows is null), exactly as binning.ts's applyBins
- * codes them (bin b holds edges[b-1] < fround(x) <= edges[b]; NaN gets MISSING_BIN), by a
- * branch-free binary search. Returns whether a value was missing.
+ * codes them: the number of edges below fround(x) (bin b holds edges[b-1] < fround(x) <=
+ * edges[b]), MISSING_BIN for NaN. The order keys between the first and the last edge are cut
+ * into at most 65,536 buckets, and a table gives the edges below each bucket, so a value is
+ * compared with the few edges in its own bucket only. Returns whether a value was missing.
  */
 function codeColumn(col: Float64Array, rows: Int32Array | null, edges: Float64Array, out: Uint8Array): boolean {
   const ne = edges.length;
-  // Padded to a power of two with +Infinity, so the search takes a fixed number of steps.
-  let size = 1;
-  while (size < ne + 1) size <<= 1;
-  const e = new Float64Array(size).fill(Infinity);
-  e.set(edges);
+  const e = edges.map((v) => v + 0);
+  const kmin = ne > 0 ? orderKey(e[0]!) : 0;
+  const kmax = ne > 0 ? orderKey(e[ne - 1]!) : 0;
+  let shift = 0;
+  while ((kmax - kmin) / 2 ** shift >= 65535) shift++;
+  const buckets = Math.floor((kmax - kmin) / 2 ** shift) + 1;
+  // below[b]: the number of edges in buckets before b.
+  const below = new Uint8Array(buckets + 1);
+  for (let j = 0; j < ne; j++) below[((orderKey(e[j]!) - kmin) >>> shift) + 1]!++;
+  for (let b = 1; b <= buckets; b++) below[b]! += below[b - 1]!;
   let missing = false;
   for (let i = 0; i < out.length; i++) {
     const raw = col[rows ? rows[i]! : i]!;
     if (raw !== raw) { out[i] = MISSING_BIN; missing = true; continue; }
-    const v = Math.fround(raw);
-    // The number of edges < v, i.e. the index of the first edge >= v.
-    let lo = 0;
-    for (let step = size >> 1; step > 0; step >>= 1) lo += e[lo + step - 1]! < v ? step : 0;
+    const v = Math.fround(raw) + 0;
+    f32Scratch[0] = v;
+    const u = u32Scratch[0]!;
+    const key = (u ^ ((u >> 31) | 0x80000000)) >>> 0;
+    if (key < kmin || ne === 0) { out[i] = 0; continue; }
+    if (key > kmax) { out[i] = ne; continue; }
+    const bucket = (key - kmin) >>> shift;
+    let lo = below[bucket]!, hi = below[bucket + 1]!;
+    if (hi - lo <= 8) {
+      while (lo < hi && e[lo]! < v) lo++;
+    } else {
+      while (lo < hi) {
+        const m = (lo + hi) >>> 1;
+        if (e[m]! < v) lo = m + 1; else hi = m;
+      }
+    }
     out[i] = lo;
   }
   return missing;
@@ -485,33 +529,6 @@ function computeBaseline(task: HgbTask, y: ArrayLike<number>, w: Float64Array | 
   }
   meanLog /= classCount;
   return logs.map((l) => l - meanLog);
-}
-
-/** The (weighted) mean of sklearn's half losses at raw scores `raw` (n × T row-major). */
-function meanLoss(task: HgbTask, y: ArrayLike<number>, w: Float64Array | null, raw: Float64Array, T: number): number {
-  const n = y.length;
-  let s = 0, sw = 0;
-  for (let i = 0; i < n; i++) {
-    let l: number;
-    if (task === 'regression') {
-      const d = raw[i]! - y[i]!;
-      l = 0.5 * d * d;
-    } else if (task === 'binary') {
-      const r = raw[i]!;
-      l = (r > 0 ? r + Math.log1p(Math.exp(-r)) : Math.log1p(Math.exp(r))) - y[i]! * r;
-    } else {
-      const o = i * T;
-      let mx = -Infinity;
-      for (let k = 0; k < T; k++) mx = Math.max(mx, raw[o + k]!);
-      let e = 0;
-      for (let k = 0; k < T; k++) e += Math.exp(raw[o + k]! - mx);
-      l = mx + Math.log(e) - raw[o + y[i]!]!;
-    }
-    const wi = w ? w[i]! : 1;
-    s += wi * l;
-    sw += wi;
-  }
-  return sw > 0 ? s / sw : 0;
 }
 
 /** sklearn's _should_stop: none of the last n scores beats the one before them by more than tol. */
@@ -548,7 +565,10 @@ class TreeGrower {
   private readonly missLeft: Uint8Array;
   private readonly gl: Float64Array;
   private readonly hl: Float64Array;
+  /** Rows going left, or -1 when not counted (the partition counts them). */
   private readonly nl: Int32Array;
+  /** 1 when the count slots of the node's histogram hold its counts. */
+  private readonly counted: Uint8Array;
   private readonly pool: Float64Array[] = [];
   private readonly free: number[] = [];
   private readonly splittable: number[] = [];
@@ -558,6 +578,8 @@ class TreeGrower {
   private ghOff = 0;
   /** The root's counts per bin (the same for every tree), once known. */
   private rootCounts: Float64Array | null = null;
+  /** The largest hessian of a row for the current tree: bounds counts from below (count ≥ H / hMax). */
+  private hMax = 0;
 
   constructor(
     private readonly bins: TrainingBins,
@@ -582,45 +604,49 @@ class TreeGrower {
     this.gl = new Float64Array(cap);
     this.hl = new Float64Array(cap);
     this.nl = new Int32Array(cap);
+    this.counted = new Uint8Array(cap);
   }
 
   /** Grows the tree of class k on the current gradients, adds it to the raw scores and returns it. */
   grow(k: number): TreeNodes {
     const { p, s } = this;
-    const { n, gh, idx } = s;
+    const { n, idx } = s;
     this.ghOff = 2 * n * k;
     for (let i = 0; i < n; i++) idx[i] = i;
     this.nodeCount = 0;
     this.leafCount = 0;
     this.splittable.length = 0;
+    this.hMax = this.lanes.maxHessian(k);
+    const root = this.newNode(0, n, 0, 0, 0);
+    const b = this.allocHist();
+    this.hist[root] = b;
+    const hist = this.pool[b]!;
+    this.rootHistogram(hist);
+    this.counted[root] = 1;
+    // The root's sums: those of feature 0's bins.
     let G = 0, H = 0;
-    for (let i = 0, q = this.ghOff; i < n; i++, q += 2) { G += gh[q]!; H += gh[q + 1]!; }
-    const root = this.newNode(0, n, 0, G, H);
-    if (n < 2 * p.minSamplesLeaf || H < MIN_HESSIAN) {
-      this.makeLeaf(root);
-    } else {
-      const b = this.allocHist();
-      this.hist[root] = b;
-      this.rootHistogram(this.pool[b]!);
-      this.findSplit(root);
-    }
+    for (let o = 0; o < FEATURE_STRIDE; o += 3) { G += hist[o]!; H += hist[o + 1]!; }
+    this.sumG[root] = G;
+    this.sumH[root] = H;
+    if (n < 2 * p.minSamplesLeaf || H < MIN_HESSIAN) this.makeLeaf(root);
+    else this.findSplit(root);
     while (this.splittable.length > 0) this.splitNext();
     return this.finish(k);
   }
 
-  /** The root's histogram; its counts are the same for every tree, so they are summed once. */
+  /** The root's histogram; its counts are the same for every tree, so they are counted once. */
   private rootHistogram(hist: Float64Array): void {
-    const counts = this.rootCounts;
+    this.lanes.rootHistogram(hist, this.ghOff);
+    let counts = this.rootCounts;
     if (counts === null) {
       // idx is the identity here.
-      this.lanes.histogram(hist, this.ghOff, 0, this.s.n);
-      const c = new Float64Array(hist.length / 3);
-      for (let i = 0; i < c.length; i++) c[i] = hist[3 * i + 2]!;
-      this.rootCounts = c;
-    } else {
-      this.lanes.rootHistogram(hist, this.ghOff);
-      for (let i = 0; i < counts.length; i++) hist[3 * i + 2] = counts[i]!;
+      const c = new Float64Array(hist.length);
+      countKernel(c, this.s.rm32, this.bins.words, this.s.idx, 0, this.s.n);
+      counts = new Float64Array(hist.length / 3);
+      for (let i = 0; i < counts.length; i++) counts[i] = c[3 * i + 2]!;
+      this.rootCounts = counts;
     }
+    for (let i = 0; i < counts.length; i++) hist[3 * i + 2] = counts[i]!;
   }
 
   private newNode(start: number, end: number, depth: number, G: number, H: number): number {
@@ -636,6 +662,8 @@ class TreeGrower {
     this.right[i] = -1;
     this.gain[i] = 0;
     this.feat[i] = -1;
+    this.nl[i] = -1;
+    this.counted[i] = 0;
     return i;
   }
 
@@ -656,13 +684,40 @@ class TreeGrower {
     this.releaseHist(node);
   }
 
-  /** Finds the node's best split; queues the node if the split gains, else makes it a leaf. */
+  /**
+   * Finds the node's best split (sklearn's: the first candidate with the largest gain, scanning
+   * features in order, each left to right with missing values right, then right to left with
+   * missing values left; both sides need minSamplesLeaf rows and MIN_HESSIAN hessian) and
+   * queues the node, or makes it a leaf when no split gains.
+   *
+   * Histograms below the root carry no counts (a third of the work of building them). The
+   * scan then skips the count checks, and the winner's counts are checked afterwards: from
+   * below by its hessians (count ≥ H / hMax), else by counting its rows. If the winner passes,
+   * it is also the best of the splits that pass, since those are among the ones scanned; if
+   * not, the node's counts are taken and the scan is run again with them.
+   */
   private findSplit(node: number): void {
+    const counted = this.counted[node] === 1;
+    if (!this.scan(node, counted)) { this.makeLeaf(node); return; }
+    if (!counted && !this.winnerHasRows(node)) {
+      const hist = this.pool[this.hist[node]!]!;
+      countKernel(hist, this.s.rm32, this.bins.words, this.s.idx, this.start[node]!, this.end[node]!);
+      this.counted[node] = 1;
+      if (!this.scan(node, true)) { this.makeLeaf(node); return; }
+    }
+    this.splittable.push(node);
+  }
+
+  /** The scan of findSplit, with or without the count checks; false when no split gains. */
+  private scan(node: number, withCounts: boolean): boolean {
     const hist = this.pool[this.hist[node]!]!;
     const { binCounts, hasMissing, featureCount } = this.bins;
     const l2 = this.p.l2;
-    const msl = this.p.minSamplesLeaf;
-    const count = this.end[node]! - this.start[node]!;
+    // Without counts the count checks below pass: every count is taken as 0 (the count slots of
+    // a histogram built by subtraction hold the parent's), and so are msl and the node's count.
+    const cw = withCounts ? 1 : 0;
+    const msl = withCounts ? this.p.minSamplesLeaf : 0;
+    const count = withCounts ? this.end[node]! - this.start[node]! : 0;
     const G = this.sumG[node]!, H = this.sumH[node]!;
     const parent = (G * G) / (H + l2);
     let best = 0, bestF = -1, bestB = 0, bestML = 0, bestGL = 0, bestHL = 0, bestNL = 0;
@@ -676,7 +731,7 @@ class TreeGrower {
       let sgl = 0, shl = 0, snl = 0;
       for (let b = 0; b < stop; b++) {
         const o = base + b * 3;
-        sgl += hist[o]!; shl += hist[o + 1]!; snl += hist[o + 2]!;
+        sgl += hist[o]!; shl += hist[o + 1]!; snl += cw * hist[o + 2]!;
         if (snl < msl) continue;
         if (count - snl < msl) break;
         if (shl < MIN_HESSIAN) continue;
@@ -691,7 +746,7 @@ class TreeGrower {
         let sgr = 0, shr = 0, snr = 0;
         for (let b = nb - 2; b >= 0; b--) {
           const o = base + (b + 1) * 3;
-          sgr += hist[o]!; shr += hist[o + 1]!; snr += hist[o + 2]!;
+          sgr += hist[o]!; shr += hist[o + 1]!; snr += cw * hist[o + 2]!;
           if (snr < msl) continue;
           if (count - snr < msl) break;
           if (shr < MIN_HESSIAN) continue;
@@ -703,15 +758,29 @@ class TreeGrower {
         }
       }
     }
-    if (bestF < 0) { this.makeLeaf(node); return; }
+    if (bestF < 0) return false;
     this.gain[node] = best;
     this.feat[node] = bestF;
     this.bin[node] = bestB;
     this.missLeft[node] = bestML;
     this.gl[node] = bestGL;
     this.hl[node] = bestHL;
-    this.nl[node] = bestNL;
-    this.splittable.push(node);
+    this.nl[node] = withCounts ? bestNL : -1;
+    return true;
+  }
+
+  /** Whether both sides of the node's (uncounted) winning split have minSamplesLeaf rows. */
+  private winnerHasRows(node: number): boolean {
+    const msl = this.p.minSamplesLeaf;
+    const H = this.sumH[node]!, hl = this.hl[node]!, hr = H - hl;
+    // count ≥ H / hMax for either side; the margin covers rounding in the sums.
+    const need = (msl - 0.5) * this.hMax + 1e-9 * H;
+    if (hl >= need && hr >= need) return true;
+    const s = this.start[node]!, e = this.end[node]!;
+    const f = this.feat[node]!;
+    const nl = countLeftKernel(this.bins.codes, f * this.s.n, this.bin[node]!, this.missLeft[node]!, this.s.idx, s, e);
+    this.nl[node] = nl;
+    return nl >= msl && e - s - nl >= msl;
   }
 
   /** Splits the queued node with the largest gain (the earliest node on ties). */
@@ -729,7 +798,7 @@ class TreeGrower {
     const s = this.start[node]!, e = this.end[node]!;
     const nl = this.lanes.partition(f, this.bin[node]!, this.missLeft[node]!, s, e);
     const nr = e - s - nl;
-    if (nl !== this.nl[node]) throw new Error('hgb: partition does not match the histogram');
+    if (this.nl[node]! >= 0 && nl !== this.nl[node]) throw new Error('hgb: partition does not match the histogram');
     const depth = this.depth[node]! + 1;
     const G = this.sumG[node]!, H = this.sumH[node]!;
     const L = this.newNode(s, s + nl, depth, this.gl[node]!, this.hl[node]!);
@@ -766,6 +835,7 @@ class TreeGrower {
     subtractInto(this.pool[parentBuf]!, smallHist);
     this.hist[small] = sb;
     this.hist[large] = parentBuf;
+    // Neither child's count slots hold its counts (the smaller one's are zero, the larger one's parent − 0).
     if (leafL) this.makeLeaf(L); else this.findSplit(L);
     if (leafR) this.makeLeaf(R); else this.findSplit(R);
   }
@@ -821,53 +891,68 @@ function subtractInto(parent: Float64Array, child: Float64Array): void {
 // runs their source text.
 
 /**
- * Sums (gradient, hessian, count) per feature and bin over the rows idx[lo..hi) into `hist`,
- * slot feature · 768 + bin · 3. rm32 holds `words` Uint32 words per row, four codes to a word;
- * gh holds (gradient, hessian) pairs from ghOff. Two rows at a time, so that the cache misses
+ * Sums (gradient, hessian) per feature and bin over the rows idx[lo..hi) into `hist`, slots
+ * feature · 768 + bin · 3 and the one after (the count slot, + 2, is left at zero). rm32 holds `words` Uint32 words per row, four codes to a word;
+ * gh holds (gradient, hessian) pairs from ghOff. Four rows at a time, so that the cache misses
  * of scattered rows overlap.
  */
 function histKernel(hist: Float64Array, rm32: Uint32Array, words: number, gh: Float32Array, ghOff: number, idx: Int32Array, lo: number, hi: number): void {
   hist.fill(0);
   let k = lo;
-  for (; k + 1 < hi; k += 2) {
-    const r1 = idx[k]!, r2 = idx[k + 1]!;
-    const q1 = ghOff + 2 * r1, q2 = ghOff + 2 * r2;
+  for (; k + 3 < hi; k += 4) {
+    const r1 = idx[k]!, r2 = idx[k + 1]!, r3 = idx[k + 2]!, r4 = idx[k + 3]!;
+    const q1 = ghOff + 2 * r1, q2 = ghOff + 2 * r2, q3 = ghOff + 2 * r3, q4 = ghOff + 2 * r4;
     const g1 = gh[q1]!, h1 = gh[q1 + 1]!, g2 = gh[q2]!, h2 = gh[q2 + 1]!;
-    let row1 = r1 * words, row2 = r2 * words;
-    for (let base = 0, w = 0; w < words; w++, row1++, row2++, base += 3072) {
-      const w1 = rm32[row1]!, w2 = rm32[row2]!;
-      let o = base + (w1 & 255) * 3;
-      hist[o]! += g1; hist[o + 1]! += h1; hist[o + 2]! += 1;
+    const g3 = gh[q3]!, h3 = gh[q3 + 1]!, g4 = gh[q4]!, h4 = gh[q4 + 1]!;
+    let row1 = r1 * words, row2 = r2 * words, row3 = r3 * words, row4 = r4 * words;
+    for (let base = 0, w = 0; w < words; w++, row1++, row2++, row3++, row4++, base += 3072) {
+      const w1 = rm32[row1]!, w2 = rm32[row2]!, w3 = rm32[row3]!, w4 = rm32[row4]!;
+      let o: number;
+      o = base + (w1 & 255) * 3;
+      hist[o]! += g1; hist[o + 1]! += h1;
       o = base + 768 + ((w1 >>> 8) & 255) * 3;
-      hist[o]! += g1; hist[o + 1]! += h1; hist[o + 2]! += 1;
+      hist[o]! += g1; hist[o + 1]! += h1;
       o = base + 1536 + ((w1 >>> 16) & 255) * 3;
-      hist[o]! += g1; hist[o + 1]! += h1; hist[o + 2]! += 1;
+      hist[o]! += g1; hist[o + 1]! += h1;
       o = base + 2304 + (w1 >>> 24) * 3;
-      hist[o]! += g1; hist[o + 1]! += h1; hist[o + 2]! += 1;
+      hist[o]! += g1; hist[o + 1]! += h1;
       o = base + (w2 & 255) * 3;
-      hist[o]! += g2; hist[o + 1]! += h2; hist[o + 2]! += 1;
+      hist[o]! += g2; hist[o + 1]! += h2;
       o = base + 768 + ((w2 >>> 8) & 255) * 3;
-      hist[o]! += g2; hist[o + 1]! += h2; hist[o + 2]! += 1;
+      hist[o]! += g2; hist[o + 1]! += h2;
       o = base + 1536 + ((w2 >>> 16) & 255) * 3;
-      hist[o]! += g2; hist[o + 1]! += h2; hist[o + 2]! += 1;
+      hist[o]! += g2; hist[o + 1]! += h2;
       o = base + 2304 + (w2 >>> 24) * 3;
-      hist[o]! += g2; hist[o + 1]! += h2; hist[o + 2]! += 1;
+      hist[o]! += g2; hist[o + 1]! += h2;
+      o = base + (w3 & 255) * 3;
+      hist[o]! += g3; hist[o + 1]! += h3;
+      o = base + 768 + ((w3 >>> 8) & 255) * 3;
+      hist[o]! += g3; hist[o + 1]! += h3;
+      o = base + 1536 + ((w3 >>> 16) & 255) * 3;
+      hist[o]! += g3; hist[o + 1]! += h3;
+      o = base + 2304 + (w3 >>> 24) * 3;
+      hist[o]! += g3; hist[o + 1]! += h3;
+      o = base + (w4 & 255) * 3;
+      hist[o]! += g4; hist[o + 1]! += h4;
+      o = base + 768 + ((w4 >>> 8) & 255) * 3;
+      hist[o]! += g4; hist[o + 1]! += h4;
+      o = base + 1536 + ((w4 >>> 16) & 255) * 3;
+      hist[o]! += g4; hist[o + 1]! += h4;
+      o = base + 2304 + (w4 >>> 24) * 3;
+      hist[o]! += g4; hist[o + 1]! += h4;
     }
   }
-  if (k < hi) {
+  for (; k < hi; k++) {
     const r = idx[k]!;
     const g = gh[ghOff + 2 * r]!, h = gh[ghOff + 2 * r + 1]!;
     for (let f = 0, row = r * words; f < 4 * words; f++) {
-      const o = (f >> 2) * 3072 + (f & 3) * 768 + ((rm32[row + (f >> 2)]! >>> (8 * (f & 3))) & 255) * 3;
-      hist[o]! += g; hist[o + 1]! += h; hist[o + 2]! += 1;
+      const o = f * 768 + ((rm32[row + (f >> 2)]! >>> (8 * (f & 3))) & 255) * 3;
+      hist[o]! += g; hist[o + 1]! += h;
     }
   }
 }
 
-/**
- * histKernel for the root of a later tree: rows lo..hi in order, and no counts (the root's
- * counts never change). Leaves the count slots at zero.
- */
+/** histKernel for the root: rows lo..hi in order. */
 function rootKernel(hist: Float64Array, rm32: Uint32Array, words: number, gh: Float32Array, ghOff: number, lo: number, hi: number): void {
   hist.fill(0);
   let k = lo;
@@ -898,10 +983,28 @@ function rootKernel(hist: Float64Array, rm32: Uint32Array, words: number, gh: Fl
   if (k < hi) {
     const g = gh[ghOff + 2 * k]!, h = gh[ghOff + 2 * k + 1]!;
     for (let f = 0, row = k * words; f < 4 * words; f++) {
-      const o = (f >> 2) * 3072 + (f & 3) * 768 + ((rm32[row + (f >> 2)]! >>> (8 * (f & 3))) & 255) * 3;
+      const o = f * 768 + ((rm32[row + (f >> 2)]! >>> (8 * (f & 3))) & 255) * 3;
       hist[o]! += g; hist[o + 1]! += h;
     }
   }
+}
+
+/** Counts rows idx[lo..hi) per feature and bin into the count slots of `hist` (slot + 2). */
+function countKernel(hist: Float64Array, rm32: Uint32Array, words: number, idx: Int32Array, lo: number, hi: number): void {
+  for (let o = 2; o < hist.length; o += 3) hist[o] = 0;
+  for (let k = lo; k < hi; k++) {
+    for (let f = 0, row = idx[k]! * words; f < 4 * words; f++) {
+      hist[f * 768 + ((rm32[row + (f >> 2)]! >>> (8 * (f & 3))) & 255) * 3 + 2]! += 1;
+    }
+  }
+}
+
+/** The rows of idx[lo..hi) that a split on one feature's codes (codes[off + row]) sends left. */
+function countLeftKernel(codes: Uint8Array, off: number, bin: number, missingLeft: number, idx: Int32Array, lo: number, hi: number): number {
+  const t = bin + missingLeft;
+  let nl = 0;
+  for (let k = lo; k < hi; k++) nl += ((t - ((codes[off + idx[k]!]! + missingLeft) & 255)) >>> 31) ^ 1;
+  return nl;
 }
 
 /**
@@ -909,22 +1012,29 @@ function rootKernel(hist: Float64Array, rm32: Uint32Array, words: number, gh: Fl
  * at raw scores raw[i · T + k], times the weights (none when w is empty), for rows lo..hi,
  * into gh[2 (k n + i)] and gh[2 (k n + i) + 1].
  */
-function gradKernel(loss: number, y: Float64Array, w: Float64Array, raw: Float64Array, gh: Float32Array, n: number, T: number, lo: number, hi: number): void {
+function gradKernel(loss: number, y: Float64Array, w: Float64Array, raw: Float64Array, gh: Float32Array, n: number, T: number, lo: number, hi: number, hmax: Float64Array, hoff: number): void {
   const weighted = w.length > 0;
   if (loss === 0) {
+    let mx = 0;
     for (let i = lo; i < hi; i++) {
       const wi = weighted ? w[i]! : 1;
       gh[2 * i] = wi * (raw[i]! - y[i]!);
       gh[2 * i + 1] = wi;
+      if (gh[2 * i + 1]! > mx) mx = gh[2 * i + 1]!;
     }
+    hmax[hoff] = mx;
   } else if (loss === 1) {
+    let mx = 0;
     for (let i = lo; i < hi; i++) {
       const pr = 1 / (1 + Math.exp(-raw[i]!));
       const wi = weighted ? w[i]! : 1;
       gh[2 * i] = wi * (pr - y[i]!);
       gh[2 * i + 1] = wi * pr * (1 - pr);
+      if (gh[2 * i + 1]! > mx) mx = gh[2 * i + 1]!;
     }
+    hmax[hoff] = mx;
   } else {
+    for (let k = 0; k < T; k++) hmax[hoff + k] = 0;
     const e = new Float64Array(T);
     for (let i = lo; i < hi; i++) {
       const o = i * T;
@@ -939,6 +1049,7 @@ function gradKernel(loss: number, y: Float64Array, w: Float64Array, raw: Float64
         const q = 2 * (k * n + i);
         gh[q] = wi * (pk - (yi === k ? 1 : 0));
         gh[q + 1] = wi * pk * (1 - pk);
+        if (gh[q + 1]! > hmax[hoff + k]!) hmax[hoff + k] = gh[q + 1]!;
       }
     }
   }
@@ -972,6 +1083,56 @@ function rawKernel(raw: Float64Array, idx: Int32Array, leaves: Float64Array, lea
   }
 }
 
+/**
+ * Adds a tree's leaf values (tree: feature, threshold, missingLeft, left, right, value, each
+ * `cap` long) to raw[i · T + k] for validation rows lo..hi; cols holds their float32 values
+ * column-major (vn rows).
+ */
+function valTreeKernel(cols: Float32Array, vn: number, tree: Float64Array, cap: number, raw: Float64Array, T: number, k: number, lo: number, hi: number): void {
+  const thr = cap, miss = 2 * cap, lft = 3 * cap, rgt = 4 * cap, val = 5 * cap;
+  for (let i = lo; i < hi; i++) {
+    let node = 0;
+    let f = tree[0]!;
+    while (f >= 0) {
+      const v = cols[f * vn + i]!;
+      node = (v !== v ? tree[miss + node] === 1 : v <= tree[thr + node]!) ? tree[lft + node]! : tree[rgt + node]!;
+      f = tree[node]!;
+    }
+    raw[i * T + k]! += tree[val + node]!;
+  }
+}
+
+/**
+ * Sums sklearn's half losses (0 squared error, 1 binary, 2 multinomial) at raw scores
+ * raw[i · T + k], and the weights, for rows lo..hi into sums[off] and sums[off + 1].
+ */
+function valLossKernel(loss: number, y: Float64Array, w: Float64Array, raw: Float64Array, T: number, lo: number, hi: number, sums: Float64Array, off: number): void {
+  const weighted = w.length > 0;
+  let s = 0, sw = 0;
+  for (let i = lo; i < hi; i++) {
+    let l: number;
+    if (loss === 0) {
+      const d = raw[i]! - y[i]!;
+      l = 0.5 * d * d;
+    } else if (loss === 1) {
+      const r = raw[i]!;
+      l = (r > 0 ? r + Math.log1p(Math.exp(-r)) : Math.log1p(Math.exp(r))) - y[i]! * r;
+    } else {
+      const o = i * T;
+      let mx = -Infinity;
+      for (let k = 0; k < T; k++) mx = Math.max(mx, raw[o + k]!);
+      let e = 0;
+      for (let k = 0; k < T; k++) e += Math.exp(raw[o + k]! - mx);
+      l = mx + Math.log(e) - raw[o + y[i]!]!;
+    }
+    const wi = weighted ? w[i]! : 1;
+    s += wi * l;
+    sw += wi;
+  }
+  sums[off] = s;
+  sums[off + 1] = sw;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Lanes: every pass over rows is split in two fixed halves; a worker thread, when there is
 // one, takes the second while the main thread does the first, and the main thread takes it
@@ -982,7 +1143,7 @@ const CTRL = {
   seq: 0, // bumped for every task
   lane: 1, // the second lane: 0 open, 1 taken, 2 done, 3 failed in the worker
   quit: 2,
-  task: 3, // 1 histogram, 2 gradients, 3 partition, 4 leaf values, 5 root histogram
+  task: 3, // 1 histogram, 2 gradients, 3 partition, 4 leaf values, 5 root histogram, 6 validation tree, 7 validation loss
   lo: 4,
   hi: 5,
   a: 6,
@@ -1015,6 +1176,19 @@ interface Shared {
   w: Float64Array;
   /** Leaves of the last tree: (start, end, value) triples. */
   leaves: Float64Array;
+  /** Validation rows (0 without early stopping), their float32 features column-major, raw scores, labels, weights. */
+  vn: number;
+  vcols: Float32Array;
+  vraw: Float64Array;
+  vy: Float64Array;
+  vw: Float64Array;
+  /** The last tree, as valTreeKernel reads it. */
+  tree: Float64Array;
+  treeCap: number;
+  /** Validation loss sums of the lanes. */
+  sums: Float64Array;
+  /** The largest hessian per class, of the first lane (T slots) and the second (T more). */
+  hmax: Float64Array;
 }
 
 interface Kernels {
@@ -1023,9 +1197,11 @@ interface Kernels {
   grad: typeof gradKernel;
   part: typeof partKernel;
   raw: typeof rawKernel;
+  valTree: typeof valTreeKernel;
+  valLoss: typeof valLossKernel;
 }
 
-const KERNELS: Kernels = { hist: histKernel, root: rootKernel, grad: gradKernel, part: partKernel, raw: rawKernel };
+const KERNELS: Kernels = { hist: histKernel, root: rootKernel, grad: gradKernel, part: partKernel, raw: rawKernel, valTree: valTreeKernel, valLoss: valLossKernel };
 
 /**
  * Runs lane 0 (first half), 1 (second half) or 2 (all) of the task in the control block.
@@ -1040,9 +1216,11 @@ function runLane(s: Shared, k: Kernels, lane: number, out: Float64Array): void {
   const task = c[L.task];
   if (task === 1) k.hist(out, s.rm32, s.words, s.gh, c[L.a]!, s.idx, lo, hi);
   else if (task === 5) k.root(out, s.rm32, s.words, s.gh, c[L.a]!, lo, hi);
-  else if (task === 2) k.grad(s.loss, s.y, s.w, s.raw, s.gh, s.n, s.T, lo, hi);
+  else if (task === 2) k.grad(s.loss, s.y, s.w, s.raw, s.gh, s.n, s.T, lo, hi, s.hmax, lane === 1 ? s.T : 0);
   else if (task === 3) c[lane === 1 ? L.r1 : L.r0] = k.part(s.idx, s.tmp, s.codes, c[L.a]! * s.n, c[L.b]!, c[L.c]!, lo, hi);
   else if (task === 4) k.raw(s.raw, s.idx, s.leaves, c[L.a]!, s.T, c[L.b]!, lo, hi);
+  else if (task === 6) k.valTree(s.vcols, s.vn, s.tree, s.treeCap, s.vraw, s.T, c[L.a]!, lo, hi);
+  else if (task === 7) k.valLoss(s.loss, s.vy, s.vw, s.vraw, s.T, lo, hi, s.sums, lane === 1 ? 2 : 0);
 }
 
 /** The worker: waits for a task, takes the second lane unless the main thread already has. */
@@ -1050,9 +1228,13 @@ function workerLoop(s: Shared, k: Kernels, run: typeof runLane): void {
   const c = s.ctrl, L = s.layout;
   let seen = 0;
   for (;;) {
-    Atomics.wait(c, L.seq, seen);
-    const seq = Atomics.load(c, L.seq);
-    if (seq === seen) continue;
+    // Tasks come in bursts (a tree's nodes, then the next tree's): spin for up to ~2 ms before sleeping.
+    let seq = Atomics.load(c, L.seq);
+    for (let i = 0; seq === seen && i < 200_000; i++) seq = Atomics.load(c, L.seq);
+    if (seq === seen) {
+      Atomics.wait(c, L.seq, seen);
+      continue;
+    }
     seen = seq;
     if (Atomics.load(c, L.quit) !== 0) return;
     if (Atomics.compareExchange(c, L.lane, 0, 1) !== 0) continue;
@@ -1074,7 +1256,9 @@ class Lanes {
     if (!parallel) return;
     const source = [
       "'use strict';",
-      `const KERNELS = { hist: ${histKernel.toString()}, root: ${rootKernel.toString()}, grad: ${gradKernel.toString()}, part: ${partKernel.toString()}, raw: ${rawKernel.toString()} };`,
+      'const KERNELS = {',
+      ...Object.entries(KERNELS).map(([name, fn]) => `  ${name}: ${fn.toString()},`),
+      '};',
       `const runLane = ${runLane.toString()};`,
       `const workerLoop = ${workerLoop.toString()};`,
       "workerLoop(require('node:worker_threads').workerData, KERNELS, runLane);",
@@ -1119,6 +1303,7 @@ class Lanes {
       runLane(s, KERNELS, 1, s.scratch);
     } else {
       let state = Atomics.load(c, L.lane);
+      for (let i = 0; state === 1 && i < 20_000; i++) state = Atomics.load(c, L.lane);
       while (state === 1) {
         Atomics.wait(c, L.lane, 1, 50);
         state = Atomics.load(c, L.lane);
@@ -1145,7 +1330,13 @@ class Lanes {
 
   /** Gradients and hessians of every class at the current raw scores. */
   gradients(): void {
+    this.s.hmax.fill(0);
     this.run(2, 0, this.s.n, 0, 0, 0, this.s.scratch);
+  }
+
+  /** The largest hessian of a row for class k, from the last gradients. */
+  maxHessian(k: number): number {
+    return Math.max(this.s.hmax[k]!, this.s.hmax[this.s.T + k]!);
   }
 
   /** Stable partition of idx[lo..hi) on feature f (code <= bin left); returns the left count. */
@@ -1170,6 +1361,30 @@ class Lanes {
   /** Adds the values of the first leafCount leaves in s.leaves to the raw scores of class k. */
   addLeaves(leafCount: number, k: number): void {
     this.run(4, 0, this.s.n, leafCount, k, 0, this.s.scratch);
+  }
+
+  /** Adds a tree (of class k) to the validation rows' raw scores. */
+  validate(tree: TreeNodes, k: number): void {
+    const { tree: buf, treeCap: cap } = this.s;
+    const nodes = tree.feature.length;
+    for (let i = 0; i < nodes; i++) {
+      buf[i] = tree.feature[i]!;
+      buf[cap + i] = tree.threshold[i]!;
+      buf[2 * cap + i] = tree.missingLeft[i]!;
+      buf[3 * cap + i] = tree.left[i]!;
+      buf[4 * cap + i] = tree.right[i]!;
+      buf[5 * cap + i] = tree.value[i]!;
+    }
+    this.run(6, 0, this.s.vn, k, 0, 0, this.s.scratch);
+  }
+
+  /** The (weighted) mean loss of the validation rows. */
+  validationLoss(): number {
+    const sums = this.s.sums;
+    const two = this.run(7, 0, this.s.vn, 0, 0, 0, this.s.scratch);
+    const s = two ? sums[0]! + sums[2]! : sums[0]!;
+    const w = two ? sums[1]! + sums[3]! : sums[1]!;
+    return w > 0 ? s / w : 0;
   }
 
   close(): void {
