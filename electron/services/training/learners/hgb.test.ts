@@ -251,6 +251,28 @@ describe('fitHgb', () => {
     for (const tree of shallow.trees) expect(depthOf(tree)).toBeLessThanOrEqual(2);
   });
 
+  it('keeps minSamplesLeaf rows in every leaf, even when a smaller group would gain most', () => {
+    // 12 positives at the top of feature 0: the best split cuts them off, which 20 rows forbid.
+    const n = 2000;
+    const rng = createRng(16);
+    const a = Float64Array.from({ length: n }, (_, i) => i / n);
+    const b = Float64Array.from({ length: n }, () => rng.next());
+    const y = Int32Array.from({ length: n }, (_, i) => (i >= n - 12 || rng.next() < 0.02 ? 1 : 0));
+    const x = features([a, b]);
+    const leafRows = (model: HgbModel): number => {
+      let smallest = Infinity;
+      for (const tree of model.trees) {
+        const counts = new Map<number, number>();
+        for (let i = 0; i < n; i++) { const leaf = predictTree(tree, x, i); counts.set(leaf, (counts.get(leaf) ?? 0) + 1); }
+        smallest = Math.min(smallest, ...counts.values());
+      }
+      return smallest;
+    };
+    expect(leafRows(fitHgb(x, y, 'binary', { maxIter: 10, minSamplesLeaf: 1 }))).toBeLessThan(20);
+    expect(leafRows(fitHgb(x, y, 'binary', { maxIter: 10, minSamplesLeaf: 20 }))).toBeGreaterThanOrEqual(20);
+    expect(leafRows(fitHgb(x, y, 'binary', { maxIter: 10, minSamplesLeaf: 150 }))).toBeGreaterThanOrEqual(150);
+  });
+
   it('assigns training rows by thresholds exactly as it binned them', () => {
     // One deep tree at learning rate 1 on values with ties, values on bin edges and NaN: each
     // leaf's value must be the mean residual of the training rows that the thresholds send there.

@@ -4,9 +4,11 @@
  *
  * - Losses: half squared error (regression), binary log-loss, multinomial log-loss; second
  *   order (leaf value = -G / (H + l2), times the learning rate).
- * - Features are binned once on the training rows (binning.ts: up to 255 value bins plus a
- *   missing bin). Trees grow best-first on per-node histograms of (gradient, hessian, count),
- *   building only the smaller child's histogram and getting its sibling by subtraction.
+ * - Features are binned once on the training rows (binning.ts's edges: up to 255 value bins
+ *   plus a missing bin). Trees grow best-first (leaf-wise) on per-node histograms of gradient
+ *   and hessian sums, building only the smaller child's histogram and getting its sibling by
+ *   subtraction; sklearn's split rules (min_samples_leaf, min_hessian_to_split = 1e-3, gain
+ *   G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ) > 0, ties to the first feature and bin).
  * - Missing values are native: every split tries missing-left and missing-right; a feature
  *   with no missing value in training sends missing values to the child with more samples.
  * - Early stopping on the validation loss (sklearn's rule: patience nIterNoChange, tol).
@@ -19,11 +21,17 @@
  * Speed. Histograms take most of the time. The bin codes are kept twice: row-major, four codes
  * to a Uint32 word (a pass over a node's rows reads each row's gradient pair once and one
  * cache line of codes), and column-major for partitioning. Rows of a node stay in increasing
- * order (stable partition), so memory is walked forwards. A node's histogram is the sum of two
- * fixed halves ("lanes") of its rows; when a worker thread is available it builds the second
- * half in parallel over SharedArrayBuffers, and otherwise the main thread builds both. The
- * lanes are fixed by the node alone, so the fitted model is byte-identical with or without the
- * worker, on any machine.
+ * order (stable partition), so memory is walked forwards. Only the root's histogram counts
+ * rows per bin (once per fit); below it the count checks are settled for the winning split
+ * alone (see findSplit), which saves a third of the histogram work and changes no split.
+ *
+ * Every pass over the rows (histograms, partitions, gradients, leaf values, validation
+ * scores) is cut into two fixed halves ("lanes"); when a worker thread is available it runs
+ * the second half in parallel over SharedArrayBuffers, and otherwise the main thread runs
+ * both (while binning, the worker codes one feature as the main thread finds the next one's
+ * edges). The lanes depend on the data alone, so the fitted model is byte-identical with or
+ * without the worker, on any machine. The kernels are self-contained functions whose source
+ * text the worker runs (no file to find, in Node, Electron or vitest alike).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -91,8 +99,9 @@ export interface HgbFitOptions {
   /** Class count for classification; defaults to the largest label + 1 (2 for binary). */
   classCount?: number;
   /**
-   * Build histograms on a worker thread too. Default: when the machine has two or more cores
-   * and the training part has at least 2,000,000 cells. The model is the same either way.
+   * Share the passes over rows with a worker thread. Default: when the machine has two or
+   * more cores and the training part has at least 2,000,000 cells (rows × features). The
+   * model is byte-identical either way.
    */
   parallel?: boolean;
 }
@@ -110,9 +119,9 @@ const LANE_MIN_ROWS = 2048;
 /** Cells (rows × features) from which a worker thread pays for its start-up. */
 const PARALLEL_MIN_CELLS = 2_000_000;
 
-// partition() maps the missing code to 0 with `(code + 1) & 255`; histKernel() hard-codes
-// FEATURE_STRIDE because it also runs, as source text, in the worker.
-// The row-major codes are read as little-endian Uint32 words.
+// partKernel() maps the missing code to 0 with `(code + 1) & 255`; the kernels hard-code
+// FEATURE_STRIDE because they also run, as source text, in the worker. The row-major codes
+// are read as little-endian Uint32 words.
 if (MISSING_BIN !== 255 || FEATURE_STRIDE !== 768 || new Uint8Array(Uint32Array.of(1).buffer)[0] !== 1) {
   throw new Error('hgb.ts: unexpected bin layout or byte order');
 }
@@ -171,18 +180,6 @@ export function fitHgb(
   const nTrain = trainRows ? trainRows.length : n;
 
   const parallel = (opts.parallel ?? nTrain * nf >= PARALLEL_MIN_CELLS) && cpuCount() >= 2 && typeof SharedArrayBuffer === 'function';
-  const bins = binTrainingRows(x, trainRows, nTrain, p, parallel);
-
-  const yTrain = trainRows ? gatherLabels(y, trainRows) : y;
-  const wTrain = weight ? (trainRows ? gather(new Float64Array(nTrain), weight, trainRows) : weight) : null;
-  let totalWeight = nTrain;
-  if (wTrain) {
-    totalWeight = 0;
-    for (let i = 0; i < nTrain; i++) totalWeight += wTrain[i]!;
-    if (!(totalWeight > 0)) throw new Error('fitHgb: the training sample weights sum to zero');
-  }
-
-  const baseline = computeBaseline(task, yTrain, wTrain, totalWeight, classCount);
 
   if (early && opts.valid) {
     const v = opts.valid;
@@ -195,61 +192,76 @@ export function fitHgb(
   const validX = early ? opts.valid?.x ?? null : null;
   const nv = !early ? 0 : validX ? validX.rows : valRows ? valRows.length : 0;
 
-  // Training state, shared with the worker when there is one.
+  // Training state, shared with the worker when there is one: allocated first, so that the
+  // worker (started with it) can help from the binning on.
   const shared = (bytes: number): ArrayBuffer | SharedArrayBuffer => newBuffer(bytes, parallel);
-  const raw = new Float64Array(shared(nTrain * T * 8));
-  for (let i = 0; i < raw.length; i++) raw[i] = baseline[i % T]!;
-  const yShared = new Float64Array(shared(nTrain * 8));
-  yShared.set(yTrain);
-  const wShared = new Float64Array(shared(wTrain ? nTrain * 8 : 0));
-  if (wTrain) wShared.set(wTrain);
-  // Validation features as float32 (what the trees compare), column-major; labels, weights, raw scores.
-  const vcols = new Float32Array(shared(nv * nf * 4));
-  const vy = new Float64Array(shared(nv * 8));
-  const vw = new Float64Array(shared(weight && !validX ? nv * 8 : 0));
-  const vraw = new Float64Array(shared(nv * T * 8));
-  if (nv > 0) {
-    for (let j = 0; j < nf; j++) {
-      const col = validX ? validX.columns[j]! : x.columns[j]!;
-      const out = vcols.subarray(j * nv, (j + 1) * nv);
-      if (validX) out.set(col);
-      else for (let i = 0; i < nv; i++) out[i] = col[valRows![i]!]!;
-    }
-    if (validX) vy.set(opts.valid!.y);
-    else for (let i = 0; i < nv; i++) vy[i] = y[valRows![i]!]!;
-    if (vw.length > 0) for (let i = 0; i < nv; i++) vw[i] = weight![valRows![i]!]!;
-    for (let i = 0; i < vraw.length; i++) vraw[i] = baseline[i % T]!;
-  }
+  const words = (nf + 3) >> 2;
+  const rm32 = new Uint32Array(shared(nTrain * words * 4));
   const treeCap = 2 * p.maxLeafNodes + 1;
   const state: Shared = {
     ctrl: new Int32Array(shared(CTRL.size * 4)),
     layout: CTRL,
     n: nTrain,
     T,
-    words: bins.words,
+    words,
     loss: task === 'regression' ? 0 : task === 'binary' ? 1 : 2,
-    rm32: bins.rm32,
-    codes: bins.codes,
+    rm32,
+    rm8: new Uint8Array(rm32.buffer),
+    codes: new Uint8Array(shared(nTrain * nf)),
+    stage: new Float64Array(shared(2 * nTrain * 8)),
+    edges: new Float64Array(shared(2 * 256 * 8)),
+    missing: new Uint8Array(shared(nf)),
     gh: new Float32Array(shared(nTrain * T * 2 * 4)),
     idx: new Int32Array(shared(nTrain * 4)),
     tmp: new Int32Array(shared(nTrain * 4)),
-    scratch: new Float64Array(shared(bins.words * 4 * FEATURE_STRIDE * 8)),
-    raw,
-    y: yShared,
-    w: wShared,
+    scratch: new Float64Array(shared(words * 4 * FEATURE_STRIDE * 8)),
+    raw: new Float64Array(shared(nTrain * T * 8)),
+    y: new Float64Array(shared(nTrain * 8)),
+    w: new Float64Array(shared(weight ? nTrain * 8 : 0)),
     leaves: new Float64Array(shared((p.maxLeafNodes + 1) * 3 * 8)),
     vn: nv,
-    vcols,
-    vraw,
-    vy,
-    vw,
-    tree: new Float64Array(shared(treeCap * 6 * 8)),
+    vcols: new Float32Array(shared(nv * nf * 4)),
+    vraw: new Float64Array(shared(nv * T * 8)),
+    vy: new Float64Array(shared(nv * 8)),
+    vw: new Float64Array(shared(weight && !validX ? nv * 8 : 0)),
+    treeI: new Int32Array(shared(treeCap * 3 * 4)),
+    treeF: new Float64Array(shared(treeCap * 2 * 8)),
     treeCap,
     sums: new Float64Array(shared(4 * 8)),
     hmax: new Float64Array(shared(2 * T * 8)),
   };
   const lanes = new Lanes(state, parallel);
   try {
+    const bins = binTrainingRows(x, trainRows, p, state, lanes);
+
+    const yTrain = trainRows ? gatherLabels(y, trainRows) : y;
+    const wTrain = weight ? (trainRows ? gather(new Float64Array(nTrain), weight, trainRows) : weight) : null;
+    let totalWeight = nTrain;
+    if (wTrain) {
+      totalWeight = 0;
+      for (let i = 0; i < nTrain; i++) totalWeight += wTrain[i]!;
+      if (!(totalWeight > 0)) throw new Error('fitHgb: the training sample weights sum to zero');
+    }
+    const baseline = computeBaseline(task, yTrain, wTrain, totalWeight, classCount);
+
+    const { raw, vcols, vy, vw, vraw } = state;
+    for (let i = 0; i < raw.length; i++) raw[i] = baseline[i % T]!;
+    state.y.set(yTrain);
+    if (wTrain) state.w.set(wTrain);
+    // Validation features as float32 (what the trees compare), column-major; labels, weights, raw scores.
+    if (nv > 0) {
+      for (let j = 0; j < nf; j++) {
+        const col = validX ? validX.columns[j]! : x.columns[j]!;
+        const out = vcols.subarray(j * nv, (j + 1) * nv);
+        if (validX) out.set(col);
+        else for (let i = 0; i < nv; i++) out[i] = col[valRows![i]!]!;
+      }
+      if (validX) vy.set(opts.valid!.y);
+      else for (let i = 0; i < nv; i++) vy[i] = y[valRows![i]!]!;
+      if (vw.length > 0) for (let i = 0; i < nv; i++) vw[i] = weight![valRows![i]!]!;
+      for (let i = 0; i < vraw.length; i++) vraw[i] = baseline[i % T]!;
+    }
+
     const grower = new TreeGrower(bins, state, lanes, p);
     const trees: TreeNodes[] = [];
     const scores: number[] = [];
@@ -406,37 +418,43 @@ interface TrainingBins {
   hasMissing: Uint8Array;
 }
 
-function binTrainingRows(x: Features, trainRows: Int32Array | null, nTrain: number, p: HgbParams, shared: boolean): TrainingBins {
+/**
+ * Bins the training rows into s.codes and s.rm32. Edges come from binning.ts's findEdges on at
+ * most BIN_SAMPLE_ROWS training rows, the same rows for every feature (as sklearn does), so
+ * findEdges is handed the sample and need not draw one per feature. The main thread finds a
+ * feature's edges while the worker codes the previous feature (codeKernel).
+ */
+function binTrainingRows(x: Features, trainRows: Int32Array | null, p: HgbParams, s: Shared, lanes: Lanes): TrainingBins {
   const nf = x.columns.length;
-  const words = (nf + 3) >> 2;
-  const stride = words * 4;
-  const rm8 = new Uint8Array(newBuffer(nTrain * stride, shared));
-  const codes = new Uint8Array(newBuffer(nTrain * nf, shared));
+  const n = s.n;
   const thresholds: Float64Array[] = [];
   const binCounts = new Int32Array(nf);
   const hasMissing = new Uint8Array(nf);
-  // Edges from at most BIN_SAMPLE_ROWS training rows, the same rows for every feature (as sklearn
-  // does); findEdges is given the sample itself, so it need not draw one per feature.
-  const sample = sampleRows(nTrain, p.seed);
+  const sample = sampleRows(n, p.seed);
   const sampleValues = new Float64Array(sample ? sample.length : 0);
   for (let j = 0; j < nf; j++) {
     const col = x.columns[j]!;
+    // The training rows of feature j, staged where the worker can read them.
+    const slot = j & 1;
+    const stage = s.stage.subarray(slot * n, (slot + 1) * n);
+    if (trainRows) gather(stage, col, trainRows);
+    else stage.set(col);
     let edges: Float64Array;
     if (sample) {
-      for (let i = 0; i < sample.length; i++) sampleValues[i] = col[trainRows ? trainRows[sample[i]!]! : sample[i]!]!;
+      for (let i = 0; i < sample.length; i++) sampleValues[i] = stage[sample[i]!]!;
       edges = findEdges(sampleValues, { maxBins: p.maxBins, sampleRows: BIN_SAMPLE_ROWS });
     } else {
-      edges = findEdges(trainRows ? gather(new Float64Array(nTrain), col, trainRows) : col, { maxBins: p.maxBins, sampleRows: BIN_SAMPLE_ROWS });
+      edges = findEdges(stage, { maxBins: p.maxBins, sampleRows: BIN_SAMPLE_ROWS });
     }
-    const column = codes.subarray(j * nTrain, (j + 1) * nTrain);
-    const missing = codeColumn(col, trainRows, edges, column);
-    // Feature j is byte j of the row: byte j & 3 (bits 8 (j & 3) and up, little-endian) of word j >> 2.
-    for (let i = 0, o = j; i < nTrain; i++, o += stride) rm8[o] = column[i]!;
+    s.edges.set(edges, slot * 256);
     thresholds.push(edges);
     binCounts[j] = edges.length + 1;
-    hasMissing[j] = missing ? 1 : 0;
+    if (j > 0) lanes.joinCoding();
+    lanes.postCoding(j, slot, edges.length);
   }
-  return { featureCount: nf, words, rm32: new Uint32Array(rm8.buffer), codes, thresholds, binCounts, hasMissing };
+  if (nf > 0) lanes.joinCoding();
+  for (let j = 0; j < nf; j++) hasMissing[j] = s.missing[j]!;
+  return { featureCount: nf, words: s.words, rm32: s.rm32, codes: s.codes, thresholds, binCounts, hasMissing };
 }
 
 /** Rows to find bin edges on (sklearn's subsample = 200,000), or null for all. Sorted. */
@@ -450,60 +468,6 @@ function sampleRows(n: number, seed: number): Int32Array | null {
     const t = all[i]!; all[i] = all[j]!; all[j] = t;
   }
   return all.slice(0, BIN_SAMPLE_ROWS).sort();
-}
-
-const f32Scratch = new Float32Array(1);
-const u32Scratch = new Uint32Array(f32Scratch.buffer);
-
-/** A uint32 that orders float32 values as numbers do (no -0: callers add +0). */
-function orderKey(v: number): number {
-  f32Scratch[0] = v;
-  const u = u32Scratch[0]!;
-  return (u ^ ((u >> 31) | 0x80000000)) >>> 0;
-}
-
-/**
- * Bin codes of col[rows[i]] (col[i] when rows is null), exactly as binning.ts's applyBins
- * codes them: the number of edges below fround(x) (bin b holds edges[b-1] < fround(x) <=
- * edges[b]), MISSING_BIN for NaN. The order keys between the first and the last edge are cut
- * into at most 65,536 buckets, and a table gives the edges below each bucket, so a value is
- * compared with the few edges in its own bucket only. Returns whether a value was missing.
- */
-function codeColumn(col: Float64Array, rows: Int32Array | null, edges: Float64Array, out: Uint8Array): boolean {
-  const ne = edges.length;
-  const e = edges.map((v) => v + 0);
-  const kmin = ne > 0 ? orderKey(e[0]!) : 0;
-  const kmax = ne > 0 ? orderKey(e[ne - 1]!) : 0;
-  let shift = 0;
-  while ((kmax - kmin) / 2 ** shift >= 65535) shift++;
-  const buckets = Math.floor((kmax - kmin) / 2 ** shift) + 1;
-  // below[b]: the number of edges in buckets before b.
-  const below = new Uint8Array(buckets + 1);
-  for (let j = 0; j < ne; j++) below[((orderKey(e[j]!) - kmin) >>> shift) + 1]!++;
-  for (let b = 1; b <= buckets; b++) below[b]! += below[b - 1]!;
-  let missing = false;
-  for (let i = 0; i < out.length; i++) {
-    const raw = col[rows ? rows[i]! : i]!;
-    if (raw !== raw) { out[i] = MISSING_BIN; missing = true; continue; }
-    const v = Math.fround(raw) + 0;
-    f32Scratch[0] = v;
-    const u = u32Scratch[0]!;
-    const key = (u ^ ((u >> 31) | 0x80000000)) >>> 0;
-    if (key < kmin || ne === 0) { out[i] = 0; continue; }
-    if (key > kmax) { out[i] = ne; continue; }
-    const bucket = (key - kmin) >>> shift;
-    let lo = below[bucket]!, hi = below[bucket + 1]!;
-    if (hi - lo <= 8) {
-      while (lo < hi && e[lo]! < v) lo++;
-    } else {
-      while (lo < hi) {
-        const m = (lo + hi) >>> 1;
-        if (e[m]! < v) lo = m + 1; else hi = m;
-      }
-    }
-    out[i] = lo;
-  }
-  return missing;
 }
 
 /** sklearn's fit_intercept_only: mean, log-odds, or centred log-priors. */
@@ -892,9 +856,9 @@ function subtractInto(parent: Float64Array, child: Float64Array): void {
 
 /**
  * Sums (gradient, hessian) per feature and bin over the rows idx[lo..hi) into `hist`, slots
- * feature · 768 + bin · 3 and the one after (the count slot, + 2, is left at zero). rm32 holds `words` Uint32 words per row, four codes to a word;
- * gh holds (gradient, hessian) pairs from ghOff. Four rows at a time, so that the cache misses
- * of scattered rows overlap.
+ * feature · 768 + bin · 3 and the next one (the count slot after them is left at zero). rm32
+ * holds `words` Uint32 words per row, four codes to a word; gh holds (gradient, hessian) pairs
+ * from ghOff. Four rows at a time, so that the cache misses of scattered rows overlap.
  */
 function histKernel(hist: Float64Array, rm32: Uint32Array, words: number, gh: Float32Array, ghOff: number, idx: Int32Array, lo: number, hi: number): void {
   hist.fill(0);
@@ -1084,21 +1048,101 @@ function rawKernel(raw: Float64Array, idx: Int32Array, leaves: Float64Array, lea
 }
 
 /**
- * Adds a tree's leaf values (tree: feature, threshold, missingLeft, left, right, value, each
- * `cap` long) to raw[i · T + k] for validation rows lo..hi; cols holds their float32 values
- * column-major (vn rows).
+ * Codes the training values of feature f (col[colOff ..], n rows) as binning.ts's applyBins
+ * does: the number of edges below fround(x) (bin b holds edges[b-1] < fround(x) <= edges[b]),
+ * 255 for NaN; into codes[f · n + i] and rm8[i · stride + f]. Returns 1 when a value was
+ * missing. The order keys (uint32s that sort float32 values as numbers; -0 counts as +0)
+ * between the first and the last edge are cut into at most 65,536 buckets, and a table gives
+ * the edges below each bucket, so a value is compared with the few edges in its own bucket.
  */
-function valTreeKernel(cols: Float32Array, vn: number, tree: Float64Array, cap: number, raw: Float64Array, T: number, k: number, lo: number, hi: number): void {
-  const thr = cap, miss = 2 * cap, lft = 3 * cap, rgt = 4 * cap, val = 5 * cap;
+function codeKernel(col: Float64Array, colOff: number, n: number, edgeBuf: Float64Array, edgeOff: number, ne: number, codes: Uint8Array, rm8: Uint8Array, stride: number, f: number): number {
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
+  const key = (v: number): number => {
+    f32[0] = v;
+    const u = u32[0]!;
+    return (u ^ ((u >> 31) | 0x80000000)) >>> 0;
+  };
+  const e = new Float64Array(ne);
+  for (let j = 0; j < ne; j++) e[j] = edgeBuf[edgeOff + j]! + 0;
+  const kmin = ne > 0 ? key(e[0]!) : 0;
+  const kmax = ne > 0 ? key(e[ne - 1]!) : 0;
+  let shift = 0;
+  while ((kmax - kmin) / 2 ** shift >= 65535) shift++;
+  const buckets = Math.floor((kmax - kmin) / 2 ** shift) + 1;
+  // below[b]: the number of edges in buckets before b.
+  const below = new Uint8Array(buckets + 1);
+  for (let j = 0; j < ne; j++) below[((key(e[j]!) - kmin) >>> shift) + 1]!++;
+  for (let b = 1; b <= buckets; b++) below[b]! += below[b - 1]!;
+  let missing = 0;
+  const out = f * n;
+  for (let i = 0; i < n; i++) {
+    const raw = col[colOff + i]!;
+    let code: number;
+    if (raw !== raw) {
+      code = 255;
+      missing = 1;
+    } else {
+      const v = Math.fround(raw) + 0;
+      f32[0] = v;
+      const u = u32[0]!;
+      const k = (u ^ ((u >> 31) | 0x80000000)) >>> 0;
+      if (k < kmin || ne === 0) {
+        code = 0;
+      } else if (k > kmax) {
+        code = ne;
+      } else {
+        const bucket = (k - kmin) >>> shift;
+        let lo = below[bucket]!, hi = below[bucket + 1]!;
+        if (hi - lo <= 8) {
+          while (lo < hi && e[lo]! < v) lo++;
+        } else {
+          while (lo < hi) {
+            const m = (lo + hi) >>> 1;
+            if (e[m]! < v) lo = m + 1; else hi = m;
+          }
+        }
+        code = lo;
+      }
+    }
+    codes[out + i] = code;
+    rm8[i * stride + f] = code;
+  }
+  return missing;
+}
+
+/**
+ * Adds a tree's leaf values to raw[i · T + k] for rows lo..hi. cols holds the rows' float32
+ * values column-major; the tree is in preorder (a node's left child is the next node), as
+ * ti = [column offset in cols (feature · rows, -1 at leaves) | right child | missingLeft] and
+ * tf = [threshold | value], each part `cap` long. `x <= threshold` goes left, NaN follows
+ * missingLeft. Used for the validation rows during the fit and for prediction.
+ */
+function treeKernel(cols: Float32Array, ti: Int32Array, tf: Float64Array, cap: number, raw: Float64Array, T: number, k: number, lo: number, hi: number): void {
+  const rgt = cap, miss = 2 * cap, val = cap;
   for (let i = lo; i < hi; i++) {
     let node = 0;
-    let f = tree[0]!;
-    while (f >= 0) {
-      const v = cols[f * vn + i]!;
-      node = (v !== v ? tree[miss + node] === 1 : v <= tree[thr + node]!) ? tree[lft + node]! : tree[rgt + node]!;
-      f = tree[node]!;
+    let off = ti[0]!;
+    while (off >= 0) {
+      const v = cols[off + i]!;
+      node = v <= tf[node]! || (v !== v && ti[miss + node] === 1) ? node + 1 : ti[rgt + node]!;
+      off = ti[node]!;
     }
-    raw[i * T + k]! += tree[val + node]!;
+    raw[i * T + k]! += tf[val + node]!;
+  }
+}
+
+/** Packs a tree for treeKernel, its features at column offsets feature · stride. */
+function packTree(tree: TreeNodes, stride: number, ti: Int32Array, tf: Float64Array, cap: number): void {
+  const nodes = tree.feature.length;
+  for (let i = 0; i < nodes; i++) {
+    const f = tree.feature[i]!;
+    ti[i] = f < 0 ? -1 : f * stride;
+    ti[cap + i] = tree.right[i]!;
+    ti[2 * cap + i] = tree.missingLeft[i]!;
+    tf[i] = tree.threshold[i]!;
+    tf[cap + i] = tree.value[i]!;
+    if (f >= 0 && tree.left[i] !== i + 1) throw new Error('hgb: a tree is not in preorder');
   }
 }
 
@@ -1143,7 +1187,7 @@ const CTRL = {
   seq: 0, // bumped for every task
   lane: 1, // the second lane: 0 open, 1 taken, 2 done, 3 failed in the worker
   quit: 2,
-  task: 3, // 1 histogram, 2 gradients, 3 partition, 4 leaf values, 5 root histogram, 6 validation tree, 7 validation loss
+  task: 3, // 1 histogram, 2 gradients, 3 partition, 4 leaf values, 5 root histogram, 6 validation tree, 7 validation loss, 8 binning
   lo: 4,
   hi: 5,
   a: 6,
@@ -1164,7 +1208,14 @@ interface Shared {
   /** 0 half squared error, 1 binary log-loss, 2 multinomial log-loss. */
   loss: number;
   rm32: Uint32Array;
+  /** rm32's bytes: the code of feature f for row r is rm8[r · 4 · words + f]. */
+  rm8: Uint8Array;
+  /** codes[f · n + r]: the code of feature f for row r (column-major). */
   codes: Uint8Array;
+  /** Two staging slots of n values (a feature's training values while it is binned), their edges (256 apart), missing flags per feature. */
+  stage: Float64Array;
+  edges: Float64Array;
+  missing: Uint8Array;
   gh: Float32Array;
   idx: Int32Array;
   tmp: Int32Array;
@@ -1182,8 +1233,9 @@ interface Shared {
   vraw: Float64Array;
   vy: Float64Array;
   vw: Float64Array;
-  /** The last tree, as valTreeKernel reads it. */
-  tree: Float64Array;
+  /** The last tree, as treeKernel reads it. */
+  treeI: Int32Array;
+  treeF: Float64Array;
   treeCap: number;
   /** Validation loss sums of the lanes. */
   sums: Float64Array;
@@ -1197,11 +1249,12 @@ interface Kernels {
   grad: typeof gradKernel;
   part: typeof partKernel;
   raw: typeof rawKernel;
-  valTree: typeof valTreeKernel;
+  tree: typeof treeKernel;
   valLoss: typeof valLossKernel;
+  code: typeof codeKernel;
 }
 
-const KERNELS: Kernels = { hist: histKernel, root: rootKernel, grad: gradKernel, part: partKernel, raw: rawKernel, valTree: valTreeKernel, valLoss: valLossKernel };
+const KERNELS: Kernels = { hist: histKernel, root: rootKernel, grad: gradKernel, part: partKernel, raw: rawKernel, tree: treeKernel, valLoss: valLossKernel, code: codeKernel };
 
 /**
  * Runs lane 0 (first half), 1 (second half) or 2 (all) of the task in the control block.
@@ -1219,8 +1272,13 @@ function runLane(s: Shared, k: Kernels, lane: number, out: Float64Array): void {
   else if (task === 2) k.grad(s.loss, s.y, s.w, s.raw, s.gh, s.n, s.T, lo, hi, s.hmax, lane === 1 ? s.T : 0);
   else if (task === 3) c[lane === 1 ? L.r1 : L.r0] = k.part(s.idx, s.tmp, s.codes, c[L.a]! * s.n, c[L.b]!, c[L.c]!, lo, hi);
   else if (task === 4) k.raw(s.raw, s.idx, s.leaves, c[L.a]!, s.T, c[L.b]!, lo, hi);
-  else if (task === 6) k.valTree(s.vcols, s.vn, s.tree, s.treeCap, s.vraw, s.T, c[L.a]!, lo, hi);
+  else if (task === 6) k.tree(s.vcols, s.treeI, s.treeF, s.treeCap, s.vraw, s.T, c[L.a]!, lo, hi);
   else if (task === 7) k.valLoss(s.loss, s.vy, s.vw, s.vraw, s.T, lo, hi, s.sums, lane === 1 ? 2 : 0);
+  else if (task === 8 && lane !== 0) {
+    // Feature a from staging slot b (c edges), whole, in lane 1 (the worker's).
+    const f = c[L.a]!, slot = c[L.b]!;
+    s.missing[f] = k.code(s.stage, slot * s.n, s.n, s.edges, slot * 256, c[L.c]!, s.codes, s.rm8, 4 * s.words, f);
+  }
 }
 
 /** The worker: waits for a task, takes the second lane unless the main thread already has. */
@@ -1238,6 +1296,8 @@ function workerLoop(s: Shared, k: Kernels, run: typeof runLane): void {
     seen = seq;
     if (Atomics.load(c, L.quit) !== 0) return;
     if (Atomics.compareExchange(c, L.lane, 0, 1) !== 0) continue;
+    // The kernels do not throw short of a bug or an allocation failure; then the main thread
+    // runs the lane again itself (state 3).
     let state = 2;
     try {
       run(s, k, 1, s.scratch);
@@ -1291,6 +1351,15 @@ class Lanes {
       runLane(s, KERNELS, 2, out);
       return false;
     }
+    this.post();
+    runLane(s, KERNELS, 0, out);
+    this.join();
+    return true;
+  }
+
+  /** Offers lane 1 of the task in the control block to the worker. */
+  private post(): void {
+    const { ctrl: c, layout: L } = this.s;
     if (this.worker) {
       Atomics.store(c, L.lane, 0);
       Atomics.add(c, L.seq, 1);
@@ -1298,19 +1367,40 @@ class Lanes {
     } else {
       c[L.lane] = 0;
     }
-    runLane(s, KERNELS, 0, out);
+  }
+
+  /** Runs lane 1 here unless the worker took it, then waits until it is done. */
+  private join(): void {
+    const { s } = this;
+    const c = s.ctrl, L = s.layout;
     if (Atomics.compareExchange(c, L.lane, 0, 1) === 0) {
       runLane(s, KERNELS, 1, s.scratch);
-    } else {
-      let state = Atomics.load(c, L.lane);
-      for (let i = 0; state === 1 && i < 20_000; i++) state = Atomics.load(c, L.lane);
-      while (state === 1) {
-        Atomics.wait(c, L.lane, 1, 50);
-        state = Atomics.load(c, L.lane);
-      }
-      if (state !== 2) runLane(s, KERNELS, 1, s.scratch);
+      return;
     }
-    return true;
+    let state = Atomics.load(c, L.lane);
+    for (let i = 0; state === 1 && i < 20_000; i++) state = Atomics.load(c, L.lane);
+    while (state === 1) {
+      Atomics.wait(c, L.lane, 1, 50);
+      state = Atomics.load(c, L.lane);
+    }
+    if (state !== 2) runLane(s, KERNELS, 1, s.scratch);
+  }
+
+  /**
+   * Starts coding feature f from staging slot `slot` (ne edges in s.edges); nothing else may
+   * run on the lanes until joinCoding().
+   */
+  postCoding(f: number, slot: number, ne: number): void {
+    const { ctrl: c, layout: L } = this.s;
+    c[L.task] = 8;
+    c[L.a] = f;
+    c[L.b] = slot;
+    c[L.c] = ne;
+    this.post();
+  }
+
+  joinCoding(): void {
+    this.join();
   }
 
   /** The histogram of rows idx[lo..hi) into `hist`. */
@@ -1365,17 +1455,9 @@ class Lanes {
 
   /** Adds a tree (of class k) to the validation rows' raw scores. */
   validate(tree: TreeNodes, k: number): void {
-    const { tree: buf, treeCap: cap } = this.s;
-    const nodes = tree.feature.length;
-    for (let i = 0; i < nodes; i++) {
-      buf[i] = tree.feature[i]!;
-      buf[cap + i] = tree.threshold[i]!;
-      buf[2 * cap + i] = tree.missingLeft[i]!;
-      buf[3 * cap + i] = tree.left[i]!;
-      buf[4 * cap + i] = tree.right[i]!;
-      buf[5 * cap + i] = tree.value[i]!;
-    }
-    this.run(6, 0, this.s.vn, k, 0, 0, this.s.scratch);
+    const { s } = this;
+    packTree(tree, s.vn, s.treeI, s.treeF, s.treeCap);
+    this.run(6, 0, s.vn, k, 0, 0, s.scratch);
   }
 
   /** The (weighted) mean loss of the validation rows. */
@@ -1419,39 +1501,33 @@ export function predictTree(tree: TreeNodes, x: Features, row: number): number {
   }
 }
 
-/** Adds the tree's single-output leaf values to out[i * T + k] for every row. */
-function addTreeRaw(tree: TreeNodes, columns: Float64Array[], n: number, out: Float64Array, T: number, k: number): void {
-  const feature = Int32Array.from(tree.feature);
-  const threshold = Float64Array.from(tree.threshold);
-  const missingLeft = Uint8Array.from(tree.missingLeft);
-  const left = Int32Array.from(tree.left);
-  const right = Int32Array.from(tree.right);
-  const value = Float64Array.from(tree.value);
-  if (feature[0]! < 0) {
-    for (let i = 0; i < n; i++) out[i * T + k]! += value[0]!;
-    return;
-  }
-  for (let i = 0; i < n; i++) {
-    let node = 0;
-    let f = feature[0]!;
-    do {
-      const v = Math.fround(columns[f]![i]!);
-      node = (v !== v ? missingLeft[node] === 1 : v <= threshold[node]!) ? left[node]! : right[node]!;
-      f = feature[node]!;
-    } while (f >= 0);
-    out[i * T + k]! += value[node]!;
-  }
-}
+/** Rows predicted at a time: their float32 features stay in cache across the trees. */
+const PREDICT_BLOCK = 4096;
 
 /** n × treesPerIteration raw scores, row-major. Uses only the model's TreeNodes. */
 export function predictHgbRaw(model: HgbModel, x: Features): Float64Array {
-  if (x.columns.length !== model.featureCount) throw new Error(`predictHgb: ${x.columns.length} features, the model has ${model.featureCount}`);
+  const nf = model.featureCount;
+  if (x.columns.length !== nf) throw new Error(`predictHgb: ${x.columns.length} features, the model has ${nf}`);
   checkFeatures(x, 'x');
   const n = x.rows;
   const T = model.treesPerIteration;
   const out = new Float64Array(n * T);
   for (let i = 0; i < n; i++) for (let k = 0; k < T; k++) out[i * T + k] = model.baseline[k]!;
-  for (let t = 0; t < model.trees.length; t++) addTreeRaw(model.trees[t]!, x.columns, n, out, T, t % T);
+  const B = PREDICT_BLOCK;
+  const trees = model.trees.map((tree) => {
+    const cap = tree.feature.length;
+    const ti = new Int32Array(3 * cap), tf = new Float64Array(2 * cap);
+    packTree(tree, B, ti, tf, cap);
+    return { ti, tf, cap };
+  });
+  // Float32 values (what the trees compare; Float32Array rounds as Math.fround), column-major, B apart.
+  const cols = new Float32Array(nf * B);
+  for (let lo = 0; lo < n; lo += B) {
+    const m = Math.min(B, n - lo);
+    for (let j = 0; j < nf; j++) cols.set(x.columns[j]!.subarray(lo, lo + m), j * B);
+    const raw = out.subarray(lo * T, (lo + m) * T);
+    for (let t = 0; t < trees.length; t++) treeKernel(cols, trees[t]!.ti, trees[t]!.tf, trees[t]!.cap, raw, T, t % T, 0, m);
+  }
   return out;
 }
 
