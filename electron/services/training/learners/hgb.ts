@@ -110,8 +110,8 @@ export interface HgbFitOptions {
 const MAX_FLOAT32 = 3.4028234663852886e38;
 /** sklearn's min_hessian_to_split. */
 const MIN_HESSIAN = 1e-3;
-/** Histogram slots per feature: 256 bins × (sum of gradients, sum of hessians, count). */
-const FEATURE_STRIDE = 768;
+/** Histogram slots per feature: 256 bins × (sum of gradients, sum of hessians). */
+const FEATURE_STRIDE = 512;
 /** Rows that bin edges are found on (sklearn's subsample). */
 const BIN_SAMPLE_ROWS = 200_000;
 /** Nodes with at least this many rows build their histogram in two lanes (halves). */
@@ -122,7 +122,7 @@ const PARALLEL_MIN_CELLS = 2_000_000;
 // partKernel() maps the missing code to 0 with `(code + 1) & 255`; the kernels hard-code
 // FEATURE_STRIDE because they also run, as source text, in the worker. The row-major codes
 // are read as little-endian Uint32 words.
-if (MISSING_BIN !== 255 || FEATURE_STRIDE !== 768 || new Uint8Array(Uint32Array.of(1).buffer)[0] !== 1) {
+if (MISSING_BIN !== 255 || FEATURE_STRIDE !== 512 || new Uint8Array(Uint32Array.of(1).buffer)[0] !== 1) {
   throw new Error('hgb.ts: unexpected bin layout or byte order');
 }
 
@@ -531,8 +531,6 @@ class TreeGrower {
   private readonly hl: Float64Array;
   /** Rows going left, or -1 when not counted (the partition counts them). */
   private readonly nl: Int32Array;
-  /** 1 when the count slots of the node's histogram hold its counts. */
-  private readonly counted: Uint8Array;
   private readonly pool: Float64Array[] = [];
   private readonly free: number[] = [];
   private readonly splittable: number[] = [];
@@ -540,8 +538,12 @@ class TreeGrower {
   private leafCount = 0;
   /** Offset of the current class's (gradient, hessian) pairs in gh. */
   private ghOff = 0;
-  /** The root's counts per bin (the same for every tree), once known. */
+  /** Rows per feature and bin (feature · 256 + bin) of the root (the same for every tree), once known. */
   private rootCounts: Float64Array | null = null;
+  /** Rows per feature and bin of a node below the root, when its winning split needs them. */
+  private readonly counts: Float64Array;
+  /** Zero counts, for a scan without them. */
+  private readonly noCounts: Float64Array;
   /** The largest hessian of a row for the current tree: bounds counts from below (count ≥ H / hMax). */
   private hMax = 0;
 
@@ -568,7 +570,8 @@ class TreeGrower {
     this.gl = new Float64Array(cap);
     this.hl = new Float64Array(cap);
     this.nl = new Int32Array(cap);
-    this.counted = new Uint8Array(cap);
+    this.counts = new Float64Array(bins.words * 4 * 256);
+    this.noCounts = new Float64Array(bins.words * 4 * 256);
   }
 
   /** Grows the tree of class k on the current gradients, adds it to the raw scores and returns it. */
@@ -585,32 +588,21 @@ class TreeGrower {
     const b = this.allocHist();
     this.hist[root] = b;
     const hist = this.pool[b]!;
-    this.rootHistogram(hist);
-    this.counted[root] = 1;
+    this.lanes.rootHistogram(hist, this.ghOff);
+    if (this.rootCounts === null) {
+      // idx is the identity here.
+      this.rootCounts = new Float64Array(this.bins.words * 4 * 256);
+      countKernel(this.rootCounts, this.s.rm32, this.bins.words, idx, 0, n);
+    }
     // The root's sums: those of feature 0's bins.
     let G = 0, H = 0;
-    for (let o = 0; o < FEATURE_STRIDE; o += 3) { G += hist[o]!; H += hist[o + 1]!; }
+    for (let o = 0; o < FEATURE_STRIDE; o += 2) { G += hist[o]!; H += hist[o + 1]!; }
     this.sumG[root] = G;
     this.sumH[root] = H;
     if (n < 2 * p.minSamplesLeaf || H < MIN_HESSIAN) this.makeLeaf(root);
     else this.findSplit(root);
     while (this.splittable.length > 0) this.splitNext();
     return this.finish(k);
-  }
-
-  /** The root's histogram; its counts are the same for every tree, so they are counted once. */
-  private rootHistogram(hist: Float64Array): void {
-    this.lanes.rootHistogram(hist, this.ghOff);
-    let counts = this.rootCounts;
-    if (counts === null) {
-      // idx is the identity here.
-      const c = new Float64Array(hist.length);
-      countKernel(c, this.s.rm32, this.bins.words, this.s.idx, 0, this.s.n);
-      counts = new Float64Array(hist.length / 3);
-      for (let i = 0; i < counts.length; i++) counts[i] = c[3 * i + 2]!;
-      this.rootCounts = counts;
-    }
-    for (let i = 0; i < counts.length; i++) hist[3 * i + 2] = counts[i]!;
   }
 
   private newNode(start: number, end: number, depth: number, G: number, H: number): number {
@@ -627,7 +619,6 @@ class TreeGrower {
     this.gain[i] = 0;
     this.feat[i] = -1;
     this.nl[i] = -1;
-    this.counted[i] = 0;
     return i;
   }
 
@@ -661,32 +652,34 @@ class TreeGrower {
    * not, the node's counts are taken and the scan is run again with them.
    */
   private findSplit(node: number): void {
-    const counted = this.counted[node] === 1;
-    if (!this.scan(node, counted)) { this.makeLeaf(node); return; }
-    if (!counted && !this.winnerHasRows(node)) {
-      const hist = this.pool[this.hist[node]!]!;
-      countKernel(hist, this.s.rm32, this.bins.words, this.s.idx, this.start[node]!, this.end[node]!);
-      this.counted[node] = 1;
-      if (!this.scan(node, true)) { this.makeLeaf(node); return; }
+    // The root (node 0) has its counts; the other nodes are scanned without, then checked.
+    const rootCounts = node === 0 ? this.rootCounts : null;
+    if (!this.scan(node, rootCounts)) { this.makeLeaf(node); return; }
+    if (!rootCounts && !this.winnerHasRows(node)) {
+      countKernel(this.counts, this.s.rm32, this.bins.words, this.s.idx, this.start[node]!, this.end[node]!);
+      if (!this.scan(node, this.counts)) { this.makeLeaf(node); return; }
     }
     this.splittable.push(node);
   }
 
-  /** The scan of findSplit, with or without the count checks; false when no split gains. */
-  private scan(node: number, withCounts: boolean): boolean {
+  /**
+   * The scan of findSplit, with the node's counts per feature and bin (feature · 256 + bin) or
+   * without (null: the count checks pass); false when no split gains.
+   */
+  private scan(node: number, counts: Float64Array | null): boolean {
     const hist = this.pool[this.hist[node]!]!;
     const { binCounts, hasMissing, featureCount } = this.bins;
     const l2 = this.p.l2;
-    // Without counts the count checks below pass: every count is taken as 0 (the count slots of
-    // a histogram built by subtraction hold the parent's), and so are msl and the node's count.
-    const cw = withCounts ? 1 : 0;
-    const msl = withCounts ? this.p.minSamplesLeaf : 0;
-    const count = withCounts ? this.end[node]! - this.start[node]! : 0;
+    // Without counts, every count is 0, and so are msl and the node's count: the checks pass.
+    const cnt = counts ?? this.noCounts;
+    const msl = counts ? this.p.minSamplesLeaf : 0;
+    const count = counts ? this.end[node]! - this.start[node]! : 0;
     const G = this.sumG[node]!, H = this.sumH[node]!;
     const parent = (G * G) / (H + l2);
     let best = 0, bestF = -1, bestB = 0, bestML = 0, bestGL = 0, bestHL = 0, bestNL = 0;
     for (let f = 0; f < featureCount; f++) {
       const base = f * FEATURE_STRIDE;
+      const cb = f * 256;
       const nb = binCounts[f]!;
       const hm = hasMissing[f]!;
       // Left to right, missing values going right. With missing values, the last candidate
@@ -694,8 +687,8 @@ class TreeGrower {
       const stop = nb - 1 + hm;
       let sgl = 0, shl = 0, snl = 0;
       for (let b = 0; b < stop; b++) {
-        const o = base + b * 3;
-        sgl += hist[o]!; shl += hist[o + 1]!; snl += cw * hist[o + 2]!;
+        const o = base + b * 2;
+        sgl += hist[o]!; shl += hist[o + 1]!; snl += cnt[cb + b]!;
         if (snl < msl) continue;
         if (count - snl < msl) break;
         if (shl < MIN_HESSIAN) continue;
@@ -709,8 +702,8 @@ class TreeGrower {
         // Right to left, missing values going left.
         let sgr = 0, shr = 0, snr = 0;
         for (let b = nb - 2; b >= 0; b--) {
-          const o = base + (b + 1) * 3;
-          sgr += hist[o]!; shr += hist[o + 1]!; snr += cw * hist[o + 2]!;
+          const o = base + (b + 1) * 2;
+          sgr += hist[o]!; shr += hist[o + 1]!; snr += cnt[cb + b + 1]!;
           if (snr < msl) continue;
           if (count - snr < msl) break;
           if (shr < MIN_HESSIAN) continue;
@@ -729,7 +722,7 @@ class TreeGrower {
     this.missLeft[node] = bestML;
     this.gl[node] = bestGL;
     this.hl[node] = bestHL;
-    this.nl[node] = withCounts ? bestNL : -1;
+    this.nl[node] = counts ? bestNL : -1;
     return true;
   }
 
@@ -799,7 +792,6 @@ class TreeGrower {
     subtractInto(this.pool[parentBuf]!, smallHist);
     this.hist[small] = sb;
     this.hist[large] = parentBuf;
-    // Neither child's count slots hold its counts (the smaller one's are zero, the larger one's parent − 0).
     if (leafL) this.makeLeaf(L); else this.findSplit(L);
     if (leafR) this.makeLeaf(R); else this.findSplit(R);
   }
@@ -856,7 +848,7 @@ function subtractInto(parent: Float64Array, child: Float64Array): void {
 
 /**
  * Sums (gradient, hessian) per feature and bin over the rows idx[lo..hi) into `hist`, slots
- * feature · 768 + bin · 3 and the next one (the count slot after them is left at zero). rm32
+ * feature · 512 + bin · 2 and the next one. rm32
  * holds `words` Uint32 words per row, four codes to a word; gh holds (gradient, hessian) pairs
  * from ghOff. Four rows at a time, so that the cache misses of scattered rows overlap.
  */
@@ -869,40 +861,40 @@ function histKernel(hist: Float64Array, rm32: Uint32Array, words: number, gh: Fl
     const g1 = gh[q1]!, h1 = gh[q1 + 1]!, g2 = gh[q2]!, h2 = gh[q2 + 1]!;
     const g3 = gh[q3]!, h3 = gh[q3 + 1]!, g4 = gh[q4]!, h4 = gh[q4 + 1]!;
     let row1 = r1 * words, row2 = r2 * words, row3 = r3 * words, row4 = r4 * words;
-    for (let base = 0, w = 0; w < words; w++, row1++, row2++, row3++, row4++, base += 3072) {
+    for (let base = 0, w = 0; w < words; w++, row1++, row2++, row3++, row4++, base += 2048) {
       const w1 = rm32[row1]!, w2 = rm32[row2]!, w3 = rm32[row3]!, w4 = rm32[row4]!;
       let o: number;
-      o = base + (w1 & 255) * 3;
+      o = base + (w1 & 255) * 2;
       hist[o]! += g1; hist[o + 1]! += h1;
-      o = base + 768 + ((w1 >>> 8) & 255) * 3;
+      o = base + 512 + ((w1 >>> 8) & 255) * 2;
       hist[o]! += g1; hist[o + 1]! += h1;
-      o = base + 1536 + ((w1 >>> 16) & 255) * 3;
+      o = base + 1024 + ((w1 >>> 16) & 255) * 2;
       hist[o]! += g1; hist[o + 1]! += h1;
-      o = base + 2304 + (w1 >>> 24) * 3;
+      o = base + 1536 + (w1 >>> 24) * 2;
       hist[o]! += g1; hist[o + 1]! += h1;
-      o = base + (w2 & 255) * 3;
+      o = base + (w2 & 255) * 2;
       hist[o]! += g2; hist[o + 1]! += h2;
-      o = base + 768 + ((w2 >>> 8) & 255) * 3;
+      o = base + 512 + ((w2 >>> 8) & 255) * 2;
       hist[o]! += g2; hist[o + 1]! += h2;
-      o = base + 1536 + ((w2 >>> 16) & 255) * 3;
+      o = base + 1024 + ((w2 >>> 16) & 255) * 2;
       hist[o]! += g2; hist[o + 1]! += h2;
-      o = base + 2304 + (w2 >>> 24) * 3;
+      o = base + 1536 + (w2 >>> 24) * 2;
       hist[o]! += g2; hist[o + 1]! += h2;
-      o = base + (w3 & 255) * 3;
+      o = base + (w3 & 255) * 2;
       hist[o]! += g3; hist[o + 1]! += h3;
-      o = base + 768 + ((w3 >>> 8) & 255) * 3;
+      o = base + 512 + ((w3 >>> 8) & 255) * 2;
       hist[o]! += g3; hist[o + 1]! += h3;
-      o = base + 1536 + ((w3 >>> 16) & 255) * 3;
+      o = base + 1024 + ((w3 >>> 16) & 255) * 2;
       hist[o]! += g3; hist[o + 1]! += h3;
-      o = base + 2304 + (w3 >>> 24) * 3;
+      o = base + 1536 + (w3 >>> 24) * 2;
       hist[o]! += g3; hist[o + 1]! += h3;
-      o = base + (w4 & 255) * 3;
+      o = base + (w4 & 255) * 2;
       hist[o]! += g4; hist[o + 1]! += h4;
-      o = base + 768 + ((w4 >>> 8) & 255) * 3;
+      o = base + 512 + ((w4 >>> 8) & 255) * 2;
       hist[o]! += g4; hist[o + 1]! += h4;
-      o = base + 1536 + ((w4 >>> 16) & 255) * 3;
+      o = base + 1024 + ((w4 >>> 16) & 255) * 2;
       hist[o]! += g4; hist[o + 1]! += h4;
-      o = base + 2304 + (w4 >>> 24) * 3;
+      o = base + 1536 + (w4 >>> 24) * 2;
       hist[o]! += g4; hist[o + 1]! += h4;
     }
   }
@@ -910,7 +902,7 @@ function histKernel(hist: Float64Array, rm32: Uint32Array, words: number, gh: Fl
     const r = idx[k]!;
     const g = gh[ghOff + 2 * r]!, h = gh[ghOff + 2 * r + 1]!;
     for (let f = 0, row = r * words; f < 4 * words; f++) {
-      const o = f * 768 + ((rm32[row + (f >> 2)]! >>> (8 * (f & 3))) & 255) * 3;
+      const o = f * 512 + ((rm32[row + (f >> 2)]! >>> (8 * (f & 3))) & 255) * 2;
       hist[o]! += g; hist[o + 1]! += h;
     }
   }
@@ -924,41 +916,41 @@ function rootKernel(hist: Float64Array, rm32: Uint32Array, words: number, gh: Fl
     const q = ghOff + 2 * k;
     const g1 = gh[q]!, h1 = gh[q + 1]!, g2 = gh[q + 2]!, h2 = gh[q + 3]!;
     let row1 = k * words, row2 = row1 + words;
-    for (let base = 0, w = 0; w < words; w++, row1++, row2++, base += 3072) {
+    for (let base = 0, w = 0; w < words; w++, row1++, row2++, base += 2048) {
       const w1 = rm32[row1]!, w2 = rm32[row2]!;
-      let o = base + (w1 & 255) * 3;
+      let o = base + (w1 & 255) * 2;
       hist[o]! += g1; hist[o + 1]! += h1;
-      o = base + 768 + ((w1 >>> 8) & 255) * 3;
+      o = base + 512 + ((w1 >>> 8) & 255) * 2;
       hist[o]! += g1; hist[o + 1]! += h1;
-      o = base + 1536 + ((w1 >>> 16) & 255) * 3;
+      o = base + 1024 + ((w1 >>> 16) & 255) * 2;
       hist[o]! += g1; hist[o + 1]! += h1;
-      o = base + 2304 + (w1 >>> 24) * 3;
+      o = base + 1536 + (w1 >>> 24) * 2;
       hist[o]! += g1; hist[o + 1]! += h1;
-      o = base + (w2 & 255) * 3;
+      o = base + (w2 & 255) * 2;
       hist[o]! += g2; hist[o + 1]! += h2;
-      o = base + 768 + ((w2 >>> 8) & 255) * 3;
+      o = base + 512 + ((w2 >>> 8) & 255) * 2;
       hist[o]! += g2; hist[o + 1]! += h2;
-      o = base + 1536 + ((w2 >>> 16) & 255) * 3;
+      o = base + 1024 + ((w2 >>> 16) & 255) * 2;
       hist[o]! += g2; hist[o + 1]! += h2;
-      o = base + 2304 + (w2 >>> 24) * 3;
+      o = base + 1536 + (w2 >>> 24) * 2;
       hist[o]! += g2; hist[o + 1]! += h2;
     }
   }
   if (k < hi) {
     const g = gh[ghOff + 2 * k]!, h = gh[ghOff + 2 * k + 1]!;
     for (let f = 0, row = k * words; f < 4 * words; f++) {
-      const o = f * 768 + ((rm32[row + (f >> 2)]! >>> (8 * (f & 3))) & 255) * 3;
+      const o = f * 512 + ((rm32[row + (f >> 2)]! >>> (8 * (f & 3))) & 255) * 2;
       hist[o]! += g; hist[o + 1]! += h;
     }
   }
 }
 
-/** Counts rows idx[lo..hi) per feature and bin into the count slots of `hist` (slot + 2). */
-function countKernel(hist: Float64Array, rm32: Uint32Array, words: number, idx: Int32Array, lo: number, hi: number): void {
-  for (let o = 2; o < hist.length; o += 3) hist[o] = 0;
+/** Counts rows idx[lo..hi) per feature and bin into counts[feature · 256 + bin]. */
+function countKernel(counts: Float64Array, rm32: Uint32Array, words: number, idx: Int32Array, lo: number, hi: number): void {
+  counts.fill(0);
   for (let k = lo; k < hi; k++) {
     for (let f = 0, row = idx[k]! * words; f < 4 * words; f++) {
-      hist[f * 768 + ((rm32[row + (f >> 2)]! >>> (8 * (f & 3))) & 255) * 3 + 2]! += 1;
+      counts[f * 256 + ((rm32[row + (f >> 2)]! >>> (8 * (f & 3))) & 255)]! += 1;
     }
   }
 }
