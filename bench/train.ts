@@ -1,6 +1,6 @@
 /**
  * Training benchmark: how fast and how accurate are Millwright's learners
- * (plain TypeScript, one thread) next to scikit-learn and XGBoost on the same
+ * (plain TypeScript; boosting adds one worker thread on large data) next to scikit-learn and XGBoost on the same
  * train/test CSV files, in the same run, on the same machine?
  *
  * Three datasets, each an 80/20 train/test pair of CSV files that both sides read:
@@ -40,10 +40,13 @@
  * the fit alone (for logistic, with the imputation/scaling fit, as the peer's
  * pipeline has it), after the CSV is read by a small reader here (numbers, and
  * Type as category codes; not the app's import pipeline). peer.py times
- * model.fit the same way. Millwright runs on one thread; sklearn and XGBoost
- * use every core (n_jobs=-1 / OpenMP), with OMP_WAIT_POLICY=PASSIVE: on a machine
- * shared with other work, libgomp's spinning threads made the peers' fits 10-30×
- * slower, which would flatter Millwright. BENCH_PEER_THREADS sets the peers'
+ * model.fit the same way. Millwright's boosting uses the main thread and one
+ * worker; sklearn and XGBoost use every core (n_jobs=-1 / OpenMP), with
+ * OMP_WAIT_POLICY=PASSIVE: on a machine shared with other work, libgomp's
+ * spinning threads made the peers' fits 10-30× slower, which would flatter
+ * Millwright. On a quiet machine spinning threads are faster instead (sklearn
+ * HGB about 14 s instead of 18-20 s on (a)): set OMP_WAIT_POLICY=ACTIVE to
+ * compare against that. BENCH_PEER_THREADS sets the peers'
  * OMP_NUM_THREADS (e.g. 1, for a thread-for-thread comparison). Rounds interleave Millwright and the
  * peers; times are medians over BENCH_RUNS_LARGE rounds for (a) (default 1) and
  * BENCH_RUNS for (b) and (c) (default 3); metrics come from the first round
@@ -803,7 +806,7 @@ function main(): void {
   if (AUTOML_SECONDS !== 60 && datasets.ai4i) notes.push(`AutoML budget was ${AUTOML_SECONDS} s (BENCH_AUTOML_SECONDS), not 60 s.`);
   const env = peerEnv();
   notes.push(
-    `Millwright fits on one thread; the peers ran with OMP_WAIT_POLICY=${env.OMP_WAIT_POLICY}` +
+    `Millwright's gradient boosting uses the main thread plus one worker thread on large data (other learners one thread); the peers ran with OMP_WAIT_POLICY=${env.OMP_WAIT_POLICY}` +
       (env.OMP_NUM_THREADS ? ` and OMP_NUM_THREADS=${env.OMP_NUM_THREADS}.` : ', using every core (sklearn OpenMP, n_jobs=-1; XGBoost n_jobs=-1).'),
   );
   const loadEnd = os.loadavg()[0]!;
