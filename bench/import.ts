@@ -27,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ColumnData } from '../shared/datasets';
+import { generatedFiles } from './lib/generated-files';
 
 const ROWS = envInt('BENCH_ROWS', 1_000_000, 1000, 50_000_000);
 const RUNS = envInt('BENCH_RUNS', 3, 1, 20);
@@ -113,26 +114,7 @@ function generate(plain: string, comma: string): void {
 }
 
 function ensureFiles(): { plain: string; comma: string } {
-  const base = path.join(os.tmpdir(), `millwright-bench-import-v${GENERATOR_VERSION}-${ROWS}`);
-  const plain = `${base}.csv`;
-  const comma = `${base}-decimal-comma.csv`;
-  const meta = `${base}.json`;
-  const sizeOf = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : -1);
-  try {
-    const m = JSON.parse(fs.readFileSync(meta, 'utf8')) as { plain: number; comma: number };
-    if (m.plain === sizeOf(plain) && m.comma === sizeOf(comma)) {
-      log(`reusing ${plain} (${(m.plain / 1e6).toFixed(0)} MB) and ${path.basename(comma)}`);
-      return { plain, comma };
-    }
-  } catch {
-    // No usable sidecar: generate.
-  }
-  log(`generating ${ROWS} rows into ${os.tmpdir()} …`);
-  const t = performance.now();
-  generate(plain, comma);
-  fs.writeFileSync(meta, JSON.stringify({ plain: sizeOf(plain), comma: sizeOf(comma) }));
-  log(`generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  return { plain, comma };
+  return generatedFiles(`millwright-bench-import-v${GENERATOR_VERSION}-${ROWS}`, { plain: '.csv', comma: '-decimal-comma.csv' }, (f) => generate(f.plain, f.comma), log);
 }
 
 // ---------------------------------------------------------------------------

@@ -66,6 +66,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ColumnData, ColumnType } from '../shared/datasets';
+import { generatedFiles } from './lib/generated-files';
 import type { TrainSettings } from '../shared/training';
 import type { StoredColumn } from '../electron/services/datasets/column-store';
 import { trainAutoml } from '../electron/services/training/automl';
@@ -196,26 +197,7 @@ function generateSynthetic(trainFile: string, testFile: string): void {
 }
 
 function ensureSynthetic(): { train: string; test: string } {
-  const base = path.join(os.tmpdir(), `millwright-bench-train-v${GENERATOR_VERSION}-${ROWS}`);
-  const train = `${base}-train.csv`;
-  const test = `${base}-test.csv`;
-  const meta = `${base}.json`;
-  const sizeOf = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : -1);
-  try {
-    const m = JSON.parse(fs.readFileSync(meta, 'utf8')) as { train: number; test: number };
-    if (m.train === sizeOf(train) && m.test === sizeOf(test)) {
-      log(`reusing ${train} (${(m.train / 1e6).toFixed(0)} MB) and ${path.basename(test)}`);
-      return { train, test };
-    }
-  } catch {
-    // No usable sidecar: generate.
-  }
-  log(`generating ${ROWS} rows into ${os.tmpdir()} …`);
-  const t = performance.now();
-  generateSynthetic(train, test);
-  fs.writeFileSync(meta, JSON.stringify({ train: sizeOf(train), test: sizeOf(test) }));
-  log(`generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  return { train, test };
+  return generatedFiles(`millwright-bench-train-v${GENERATOR_VERSION}-${ROWS}`, { train: '-train.csv', test: '-test.csv' }, (f) => generateSynthetic(f.train, f.test), log);
 }
 
 // ---------------------------------------------------------------------------
