@@ -70,6 +70,7 @@ import { generatedFiles } from './lib/generated-files';
 import type { TrainSettings } from '../shared/training';
 import type { StoredColumn } from '../electron/services/datasets/column-store';
 import { trainAutoml } from '../electron/services/training/automl';
+import { splitUnit } from '../electron/services/datasets/import/sniff';
 import { applyScaling, buildFeatures, fitScaling, planFeatures } from '../electron/services/training/features';
 import { frameFromColumns, type Frame } from '../electron/services/training/frame';
 import { fitForest, predictForest } from '../electron/services/training/learners/forest';
@@ -305,7 +306,8 @@ function readCsv(file: string, opts: { categories?: string[]; keep?: string[] } 
 }
 
 function frameOf(t: Table): Frame {
-  const schema: StoredColumn[] = [...t.columns].map(([name, c]) => ({ name, type: c.type as ColumnType, unit: null, header: name, blob: '' }));
+  // Units as import reads them from headers such as "Torque (Nm)", so same-unit differences are tried as in the app.
+  const schema: StoredColumn[] = [...t.columns].map(([name, c]) => ({ name, type: c.type as ColumnType, unit: splitUnit(name).unit, header: name, blob: '' }));
   return frameFromColumns(t.columns, schema, t.rows, null);
 }
 

@@ -18,7 +18,10 @@ export type Task = (typeof TASKS)[number];
 export const ALGORITHMS = ['linear', 'logistic', 'tree', 'forest', 'hgb', 'iforest', 'pca'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
-export const ALGORITHM_TITLES: Record<Algorithm, string> = {
+/** What a kept model is: one learner, or a weighted blend of several (AutoML's ensemble). */
+export type ModelKind = Algorithm | 'ensemble';
+
+export const ALGORITHM_TITLES: Record<ModelKind, string> = {
   linear: 'Linear regression',
   logistic: 'Logistic regression',
   tree: 'Decision tree',
@@ -26,6 +29,7 @@ export const ALGORITHM_TITLES: Record<Algorithm, string> = {
   hgb: 'Gradient boosting',
   iforest: 'Isolation forest',
   pca: 'PCA monitoring (T² and SPE)',
+  ensemble: 'Blend of the best models',
 };
 
 export interface MetricInfo {
@@ -68,7 +72,7 @@ export interface TrainSettings {
 }
 
 export interface LeaderboardEntry {
-  algorithm: Algorithm;
+  algorithm: ModelKind;
   title: string;
   params: Record<string, number | string | boolean | null>;
   metrics: Record<string, number>;

@@ -11,7 +11,7 @@ import { fitPca } from './learners/pca';
 import { fitTree } from './learners/tree';
 import { createRng, permutation } from './learners/rng';
 import type { Features } from './learners/types';
-import { PREP, pcaScore, predictFeatures, learnerOutput, type FittedPipeline, type Learner, type Prediction } from './pipeline';
+import { PREP, finishPrediction, pcaScore, predictFeatures, learnerOutput, type EnsembleModel, type FittedPipeline, type Prediction, type SingleLearner } from './pipeline';
 import { randomSplit, tailSplit, timeSplit, type Split } from './split';
 import { encodeTarget, type Target } from './target';
 
@@ -43,6 +43,8 @@ export function candidatesFor(task: Task, rareShare: number | null, only: Algori
   if (cls) add('logistic', { C: 1 });
   else add('linear', { alpha: 1 });
   add('forest', { trees: 100, maxDepth: null, minSamplesLeaf: 1 });
+  // XGBoost's "hist" settings: depth-limited trees, more rounds, little leaf size limit.
+  add('hgb', { maxIter: 300, learningRate: 0.1, maxLeafNodes: 64, maxDepth: 6, minSamplesLeaf: 1, l2: 1, balanced: false });
   add('hgb', { maxIter: 100, learningRate: 0.1, maxLeafNodes: 31, minSamplesLeaf: 20, l2: 0, balanced: false, derived: true });
   if (cls && rareShare !== null && rareShare < 0.2) add('hgb', { maxIter: 100, learningRate: 0.1, maxLeafNodes: 31, minSamplesLeaf: 20, l2: 0, balanced: true });
   add('hgb', { maxIter: 300, learningRate: 0.05, maxLeafNodes: 63, minSamplesLeaf: 20, l2: 1, balanced: false });
@@ -79,7 +81,7 @@ export interface TrainOutcome {
 }
 
 interface Fitted {
-  learner: Learner;
+  learner: SingleLearner;
   scaling: Scaling | null;
   threshold: number | null;
   extra: Record<string, number>;
@@ -110,7 +112,7 @@ function stratifiedFolds(rows: Int32Array, k: number, seed: number, target: Targ
 }
 const MIN_HOLDOUT_ROWS = 5;
 
-export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks): TrainOutcome {
+export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks, opts: { candidates?: Candidate[] } = {}): TrainOutcome {
   const warnings: string[] = [];
   if (frame.droppedNoTime) warnings.push(`${frame.droppedNoTime} rows have no time and were left out.`);
   const target = s.task === 'anomaly' ? null : encodeTarget(frame.columns.get(s.target!)!, s.target!, s.task);
@@ -148,7 +150,7 @@ export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks): 
   const x = buildFeatures(plan, frame);
 
   const rareShare = target?.kind === 'classes' ? Math.min(...target.counts) / usable.length : null;
-  const candidates = candidatesFor(s.task, rareShare, s.algorithms);
+  const candidates = opts.candidates ?? candidatesFor(s.task, rareShare, s.algorithms);
   if (!candidates.length) throw new AppError('bad_input', `None of the chosen algorithms fits the goal "${s.task}".`, 'algorithms');
   const metric: MetricInfo = s.task === 'anomaly' && label ? ANOMALY_LABELLED_METRIC : RANKING_METRIC[s.task];
 
@@ -185,7 +187,10 @@ export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks): 
   const start = hooks.now();
   const deadline = start + s.timeBudgetSeconds * 1000;
   const entries: LeaderboardEntry[] = [];
-  let best: { index: number; cand: Candidate; pipeline: FittedPipeline; pred: Prediction; value: number; trainFlagRate: number | null } | null = null;
+  let best: { index: number; cand: Candidate; pipeline: FittedPipeline; pred: Prediction; value: number; trainFlagRate: number | null; blend: Blend | null } | null = null;
+  // Out-of-fold predictions of every finished candidate, for the blend.
+  const width = target?.kind === 'classes' ? target.classes.length : 1;
+  const done: BlendCandidate[] = [];
   const pipelineOf = (cand: Candidate, fitted: Fitted): FittedPipeline => ({
     format: 1,
     task: s.task,
@@ -220,6 +225,7 @@ export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks): 
     };
     let fitted: Fitted;
     let cvValue: number | null = null;
+    let oof: Float64Array | null = null;
     try {
       const fs = featuresFor(cand);
       fitted = fitCandidate(cand, fs.x, split, tail, anomalyFitRows, target, s, fitHooks);
@@ -231,6 +237,9 @@ export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks): 
           const foldFit = fitCandidate(cand, fs.x, { kind: 'random', train: fitRows, holdout: valid }, tailSplit(fitRows, 0.1), null, target, s, fitHooks);
           const foldPred = predictFeatures(pipelineOf(cand, foldFit), selectRows(fs.x, valid));
           sum += scoreMetrics(s.task, truthOf(valid), foldPred)[metric.key] ?? NaN;
+          const out = foldPred.proba ?? foldPred.value!;
+          oof ??= new Float64Array(frame.rows * width).fill(NaN);
+          for (let r = 0; r < valid.length; r++) for (let k = 0; k < width; k++) oof[valid[r]! * width + k] = out[r * width + k]!;
         }
         cvValue = sum / folds.length;
       }
@@ -254,8 +263,40 @@ export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks): 
     const value = cvValue ?? metrics[metric.key] ?? NaN;
     entries.push({ algorithm: cand.algorithm, title, params: cand.params, metrics, fitSeconds, predictSeconds, status: 'done', note: null });
     hooks.progress(0.05 + (0.85 * (c + 1)) / candidates.length, `Done: ${title} — ${metric.label} ${formatMetric(value)}`);
+    if (oof && Number.isFinite(value)) done.push({ cand, title, fitted, oof, value, fitSeconds });
     if (!best || (Number.isFinite(value) && (!Number.isFinite(best.value) || better(value, best.value)))) {
-      best = { index: entries.length - 1, cand, pipeline, pred, value, trainFlagRate: fitted.extra.train_flag_rate ?? null };
+      best = { index: entries.length - 1, cand, pipeline, pred, value, trainFlagRate: fitted.extra.train_flag_rate ?? null, blend: null };
+    }
+  }
+  // A weighted blend of the best candidates, chosen on their out-of-fold
+  // predictions (Caruana's greedy selection), kept when it beats the best single
+  // model. Not when the user asked for one algorithm only: the kept model is then that algorithm.
+  if (best && folds && done.length >= 2 && s.algorithms.length !== 1) {
+    hooks.progress(0.88, 'Trying a blend of the best models…');
+    const t0 = hooks.now();
+    const shape = pipelineOf(done[0]!.cand, done[0]!.fitted);
+    const scoreOn = (rows: Int32Array) => {
+      const t = truthOf(rows);
+      return (out: Float64Array) => scoreMetrics(s.task, t, finishPrediction(shape, out, rows.length))[metric.key] ?? NaN;
+    };
+    const blend = selectBlend(done, split.train, width, scoreOn(split.train), better);
+    const features = blend ? blendFeatures(blend.members.map((m) => featuresFor(m.cand))) : null;
+    if (blend) {
+      // Judged like every other candidate: the mean of its per-fold metrics.
+      let sum = 0;
+      for (const valid of folds) sum += scoreOn(valid)(blendOutput(blend, valid, width));
+      blend.value = sum / folds.length;
+    }
+    if (blend && features && better(blend.value, best.value)) {
+      const pipeline = blendPipeline(pipelineOf(done[0]!.cand, done[0]!.fitted), blend, blend.members.map((m) => m.fitted), features.plan, (c) => featuresFor(c).x.columns.length);
+      const pred = predictFeatures(pipeline, features.xHold);
+      const metrics: Record<string, number> = { ...scoreMetrics(s.task, truth, pred), [`cv_${metric.key}`]: blend.value };
+      const params: Candidate['params'] = {};
+      blend.members.forEach((m, i) => { params[m.title] = Math.round(blend.weights[i]! * 1000) / 1000; });
+      const title = `Blend of ${blend.members.length} models`;
+      entries.push({ algorithm: 'ensemble', title, params, metrics, fitSeconds: blend.members.reduce((a, m) => a + m.fitSeconds, 0) + (hooks.now() - t0) / 1000, predictSeconds: 0, status: 'done', note: null });
+      hooks.progress(0.89, `Done: ${title} — ${metric.label} ${formatMetric(blend.value)}`);
+      best = { index: entries.length - 1, cand: blend.members[0]!.cand, pipeline, pred, value: blend.value, trainFlagRate: null, blend };
     }
   }
   if (!best) {
@@ -270,11 +311,14 @@ export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks): 
     const all = Int32Array.from([...split.train, ...split.holdout]);
     if (split.kind === 'random') all.sort();
     hooks.progress(0.9, `Retraining ${entries[best.index]!.title} on all ${all.length.toLocaleString('en-US')} rows…`);
-    const refit = fitCandidate(best.cand, featuresFor(best.cand).x, { kind: split.kind, train: all, holdout: new Int32Array(0) }, tailSplit(all, 0.1), null, target, s, {
+    const refit = (cand: Candidate) => fitCandidate(cand, featuresFor(cand).x, { kind: split.kind, train: all, holdout: new Int32Array(0) }, tailSplit(all, 0.1), null, target, s, {
       progress: () => undefined,
       checkCancelled: () => hooks.throwIfCancelled(),
     });
-    pipeline = pipelineOf(best.cand, refit);
+    const blend = best.blend;
+    pipeline = blend
+      ? blendPipeline(best.pipeline, blend, blend.members.map((m) => refit(m.cand)), best.pipeline.plan, (c) => featuresFor(c).x.columns.length)
+      : pipelineOf(best.cand, refit(best.cand));
     finalRows = all.length;
   }
   return {
@@ -284,7 +328,7 @@ export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks): 
     bestIndex: best.index,
     metric,
     metrics: entries[best.index]!.metrics,
-    x: featuresFor(best.cand).x,
+    x: best.blend ? blendFeatures(best.blend.members.map((m) => featuresFor(m.cand)))!.x : featuresFor(best.cand).x,
     split,
     target,
     truth,
@@ -294,13 +338,119 @@ export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks): 
   };
 }
 
+interface BlendCandidate {
+  cand: Candidate;
+  title: string;
+  fitted: Fitted;
+  /** Out-of-fold outputs, `width` per row, indexed by row of the frame. */
+  oof: Float64Array;
+  value: number;
+  fitSeconds: number;
+}
+
+interface Blend {
+  members: BlendCandidate[];
+  weights: number[];
+  /** The blend's out-of-fold metric (pooled while selecting, then the mean over folds). */
+  value: number;
+}
+
+const BLEND_STEPS = 20;
+const BLEND_MAX_MEMBERS = 5;
+
+/**
+ * Caruana et al.'s ensemble selection (as in auto-sklearn and AutoGluon):
+ * add, with replacement, the candidate that most improves the average of
+ * out-of-fold outputs, and keep the best prefix. Null when one model alone is best.
+ */
+export function selectBlend(
+  candidates: BlendCandidate[],
+  rows: Int32Array,
+  width: number,
+  score: (out: Float64Array) => number,
+  better: (a: number, b: number) => boolean,
+): Blend | null {
+  const n = rows.length * width;
+  const oofs = candidates.map((c) => {
+    const o = new Float64Array(n);
+    for (let r = 0; r < rows.length; r++) for (let k = 0; k < width; k++) o[r * width + k] = c.oof[rows[r]! * width + k]!;
+    return o;
+  });
+  const sum = new Float64Array(n);
+  const trial = new Float64Array(n);
+  const counts = new Array<number>(candidates.length).fill(0);
+  let bestCounts: number[] | null = null;
+  let bestValue = NaN;
+  for (let step = 1; step <= BLEND_STEPS; step++) {
+    let pick = -1;
+    let pickValue = NaN;
+    const distinct = counts.filter((c) => c > 0).length;
+    for (let j = 0; j < oofs.length; j++) {
+      if (counts[j] === 0 && distinct >= BLEND_MAX_MEMBERS) continue;
+      const o = oofs[j]!;
+      for (let i = 0; i < n; i++) trial[i] = (sum[i]! + o[i]!) / step;
+      const v = score(trial);
+      if (Number.isFinite(v) && (pick < 0 || better(v, pickValue))) { pick = j; pickValue = v; }
+    }
+    if (pick < 0) break;
+    const o = oofs[pick]!;
+    for (let i = 0; i < n; i++) sum[i]! += o[i]!;
+    counts[pick]!++;
+    if (bestCounts === null || better(pickValue, bestValue)) { bestValue = pickValue; bestCounts = [...counts]; }
+  }
+  if (!bestCounts || bestCounts.filter((c) => c > 0).length < 2) return null;
+  const total = bestCounts.reduce((a, b) => a + b, 0);
+  const members: BlendCandidate[] = [];
+  const weights: number[] = [];
+  bestCounts.forEach((c, j) => { if (c > 0) { members.push(candidates[j]!); weights.push(c / total); } });
+  return { members, weights, value: bestValue };
+}
+
+/** The blend's weighted out-of-fold outputs on `rows`. */
+function blendOutput(blend: Blend, rows: Int32Array, width: number): Float64Array {
+  const out = new Float64Array(rows.length * width);
+  blend.members.forEach((m, j) => {
+    const w = blend.weights[j]!;
+    for (let r = 0; r < rows.length; r++) for (let k = 0; k < width; k++) out[r * width + k]! += w * m.oof[rows[r]! * width + k]!;
+  });
+  return out;
+}
+
+/** The feature set a blend reads: the widest of its members', when the others' columns are its leading ones. */
+function blendFeatures<F extends { x: Features; plan: FeaturePlan }>(sets: F[]): F | null {
+  const widest = sets.reduce((a, b) => (b.x.columns.length > a.x.columns.length ? b : a));
+  for (const f of sets) if (f.x.names.some((name, j) => widest.x.names[j] !== name)) return null;
+  return widest;
+}
+
+function blendPipeline(
+  base: FittedPipeline,
+  blend: Blend,
+  fitted: Fitted[],
+  plan: FeaturePlan,
+  featureCount: (c: Candidate) => number,
+): FittedPipeline {
+  const learner: EnsembleModel = {
+    kind: 'ensemble',
+    members: blend.members.map((m, i) => ({
+      algorithm: m.cand.algorithm,
+      params: m.cand.params,
+      weight: blend.weights[i]!,
+      features: featureCount(m.cand),
+      prep: PREP[m.cand.algorithm],
+      scaling: fitted[i]!.scaling,
+      learner: fitted[i]!.learner,
+    })),
+  };
+  return { ...base, algorithm: 'ensemble', params: {}, plan, prep: 'none', scaling: null, learner };
+}
+
 function variantLabel(c: Candidate, all: Candidate[]): string {
-  const same = all.filter((o) => o.algorithm === c.algorithm);
-  if (same.length < 2) return '';
-  if (c.params.balanced === true) return ' (rare classes weighted up)';
-  if (c.params.derived === true) return ' (with differences and products of inputs)';
+  const kind = (o: Candidate) => (o.params.balanced === true ? 'rare classes weighted up' : o.params.derived === true ? 'with differences and products of inputs' : '');
+  const same = all.filter((o) => o.algorithm === c.algorithm && kind(o) === kind(c));
   const i = same.indexOf(c);
-  return i === 0 ? '' : ` (variant ${i + 1})`;
+  const parts = [kind(c), i > 0 ? `variant ${i + 1}` : ''].filter(Boolean);
+  return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
 export function formatMetric(v: number): string {
@@ -324,7 +474,7 @@ function fitCandidate(
     const scaling = fitScaling(x, fitRows);
     const xFit = applyScaling(x, scaling, false, fitRows);
     const xValid = applyScaling(x, scaling, false, tail.valid);
-    let learner: Learner;
+    let learner: SingleLearner;
     let scoreOf: (f: Features) => Float64Array;
     if (cand.algorithm === 'iforest') {
       learner = fitIForest(xFit, { trees: num('trees'), sampleSize: num('sampleSize'), seed: s.seed }, hooks);
@@ -376,7 +526,7 @@ function fitCandidate(
   const threshold = s.task === 'binary' ? 0.5 : null;
   if (cand.algorithm === 'hgb') {
     const hgbTask = s.task === 'regression' ? 'regression' : s.task === 'binary' ? 'binary' : 'multiclass';
-    const params = { maxIter: num('maxIter'), learningRate: num('learningRate'), maxLeafNodes: num('maxLeafNodes'), minSamplesLeaf: num('minSamplesLeaf'), l2: num('l2'), seed: s.seed };
+    const params = { maxIter: num('maxIter'), learningRate: num('learningRate'), maxLeafNodes: num('maxLeafNodes'), maxDepth: typeof p.maxDepth === 'number' ? p.maxDepth : null, minSamplesLeaf: num('minSamplesLeaf'), l2: num('l2'), seed: s.seed };
     if (timeOrdered) {
       // Early stopping on the most recent training rows, never on a shuffle.
       const sw = weightsOf(tail.fit);

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { ModelSummary, ModelVersionInfo } from '../../../shared/api';
 import { AppError } from '../../../shared/errors';
-import { ALGORITHM_TITLES, describeEntry, type Algorithm, type LeaderboardEntry, type MetricInfo, type Task, type TrainingReport, type TrainSettings } from '../../../shared/training';
+import { ALGORITHM_TITLES, describeEntry, type ModelKind, type LeaderboardEntry, type MetricInfo, type Task, type TrainingReport, type TrainSettings } from '../../../shared/training';
 import type { ReadableDb } from '../workspace/db';
 import type { Workspace } from '../workspace/workspace';
 
@@ -23,7 +23,7 @@ export interface NewModelVersion {
   endedAt: string;
   durationSeconds: number;
   leaderboard: LeaderboardEntry[];
-  algorithm: Algorithm;
+  algorithm: ModelKind;
   metrics: Record<string, number>;
   modelBlob: string;
   modelHash: string;
@@ -36,7 +36,7 @@ interface VersionRow {
   task: Task;
   version: number;
   run_id: string;
-  algorithm: Algorithm;
+  algorithm: ModelKind;
   metrics: string;
   model_blob: string;
   model_hash: string;

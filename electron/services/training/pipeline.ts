@@ -1,4 +1,4 @@
-import type { Algorithm, Task } from '../../../shared/training';
+import type { Algorithm, ModelKind, Task } from '../../../shared/training';
 import type { FeaturePlan, Scaling } from './features';
 import { applyScaling } from './features';
 import { predictForest, type ForestModel } from './learners/forest';
@@ -9,7 +9,30 @@ import { scorePca, type PcaModel } from './learners/pca';
 import { predictTree, type TreeModel } from './learners/tree';
 import type { Features } from './learners/types';
 
-export type Learner = HgbModel | ForestModel | TreeModel | LinearModel | LogisticModel | IForestModel | PcaModel;
+export type SingleLearner = HgbModel | ForestModel | TreeModel | LinearModel | LogisticModel | IForestModel | PcaModel;
+
+/**
+ * One model of a blend, with its own preparation. It reads the first
+ * `features` columns of the pipeline's features: a plan with differences and
+ * products of inputs only appends columns, so every member shares one plan.
+ */
+export interface EnsembleMember {
+  algorithm: Algorithm;
+  params: Record<string, number | string | boolean | null>;
+  weight: number;
+  features: number;
+  prep: Prep;
+  scaling: Scaling | null;
+  learner: SingleLearner;
+}
+
+/** A weighted average of the members' outputs (probabilities, or values for regression). Weights sum to 1. */
+export interface EnsembleModel {
+  kind: 'ensemble';
+  members: EnsembleMember[];
+}
+
+export type Learner = SingleLearner | EnsembleModel;
 
 /** How a learner wants its features: as they are (NaN allowed), imputed, or imputed and standardised. */
 export type Prep = 'none' | 'impute' | 'standardise';
@@ -33,7 +56,7 @@ export const PREP: Record<Algorithm, Prep> = {
 export interface FittedPipeline {
   format: 1;
   task: Task;
-  algorithm: Algorithm;
+  algorithm: ModelKind;
   params: Record<string, number | string | boolean | null>;
   target: { name: string; classes: string[] | null } | null;
   timeColumn: string | null;
@@ -64,6 +87,7 @@ export function prepare(p: Pick<FittedPipeline, 'prep' | 'scaling'>, x: Features
 /** Raw learner output on prepared features. */
 export function learnerOutput(learner: Learner, x: Features): Float64Array | { t2: Float64Array; spe: Float64Array } {
   switch (learner.kind) {
+    case 'ensemble': return ensembleOutput(learner, x);
     case 'hgb': return predictHgb(learner, x);
     case 'forest': return predictForest(learner, x);
     case 'tree': return predictTree(learner, x);
@@ -72,6 +96,22 @@ export function learnerOutput(learner: Learner, x: Features): Float64Array | { t
     case 'iforest': return scoreIForest(learner, x);
     case 'pca': return scorePca(learner, x);
   }
+}
+
+/** The first `k` feature columns (no copy). */
+export function leadingColumns(x: Features, k: number): Features {
+  return k >= x.columns.length ? x : { rows: x.rows, columns: x.columns.slice(0, k), names: x.names.slice(0, k) };
+}
+
+function ensembleOutput(m: EnsembleModel, x: Features): Float64Array {
+  let sum: Float64Array | null = null;
+  for (const member of m.members) {
+    const out = learnerOutput(member.learner, prepare(member, leadingColumns(x, member.features)));
+    if (!(out instanceof Float64Array)) throw new Error('A blend can only hold models that give probabilities or values.');
+    if (!sum) sum = new Float64Array(out.length);
+    for (let i = 0; i < out.length; i++) sum[i]! += member.weight * out[i]!;
+  }
+  return sum!;
 }
 
 /** PCA's anomaly score: the larger of T² and SPE relative to their control limits (1 = on the limit). */
@@ -83,7 +123,15 @@ export function pcaScore(m: PcaModel, out: { t2: Float64Array; spe: Float64Array
 
 /** Predicts from already-built features (all rows of `x`). */
 export function predictFeatures(p: FittedPipeline, x: Features): Prediction {
-  const out = learnerOutput(p.learner, prepare(p, x));
+  return finishPrediction(p, learnerOutput(p.learner, prepare(p, x)), x.rows);
+}
+
+/** From a learner's raw output to the answer: anomaly flags, or labels from probabilities and the threshold. */
+export function finishPrediction(
+  p: Pick<FittedPipeline, 'task' | 'threshold' | 'target' | 'learner'>,
+  out: Float64Array | { t2: Float64Array; spe: Float64Array },
+  rows: number,
+): Prediction {
   if (p.task === 'anomaly') {
     const score = out instanceof Float64Array ? out : pcaScore(p.learner as PcaModel, out);
     const flag = new Uint8Array(score.length);
@@ -93,8 +141,8 @@ export function predictFeatures(p: FittedPipeline, x: Features): Prediction {
   const v = out as Float64Array;
   if (p.task === 'regression') return { value: v };
   const k = p.target!.classes!.length;
-  const label = new Int32Array(x.rows);
-  for (let i = 0; i < x.rows; i++) {
+  const label = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
     if (k === 2) label[i] = v[i * 2 + 1]! >= p.threshold! ? 1 : 0;
     else {
       let best = 0;

@@ -71,6 +71,17 @@ beforeAll(async () => {
     const current = 2 * load + ((i * 1299709) % 11) / 11;
     sensors.push([new Date(t0 + i * 60_000).toISOString(), load.toFixed(3), temp.toFixed(3), current.toFixed(3), upset ? 1 : 0, ['A', 'B', 'C'][Math.floor(load / 7) % 3]!]);
   }
+  // A failure that depends smoothly on two inputs (a line suits it) and
+  // abruptly on a third (a tree suits it): a blend of the two beats either.
+  const mixed: (string | number)[][] = [];
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let i = 0; i < 3000; i++) {
+    const a = rand(), b = rand(), c = rand();
+    const logit = 6 * (a + b - 1) + (c > 0.7 ? 4 : -1) + 2 * (rand() - 0.5);
+    mixed.push([a.toFixed(4), b.toFixed(4), c.toFixed(4), logit > 0 ? 'fail' : 'ok']);
+  }
+  await importFile(writeCsv('mixed.csv', ['A', 'B', 'C', 'Outcome'], mixed), 'mixed');
   await importFile(writeCsv('motor.csv', ['Time', 'Load', 'Winding temp', 'Current', 'Known problem', 'Grade'], sensors), 'motor');
   await importFile(writeCsv('plant.csv', ['Time', 'Flow', 'Pressure', 'Yield', 'Constant', 'Note'], rows), 'plant');
 }, 120_000);
@@ -218,6 +229,37 @@ describe('anomaly detection and categories', () => {
     expect(r.confusion).toHaveLength(3);
     expect(r.metrics.f1!).toBeGreaterThan(0.9);
   }, 60_000);
+});
+
+describe('blending the best models', () => {
+  it('keeps a weighted blend when it beats every single model in cross-validation, and the blend is deterministic', async () => {
+    const input = { dataset: 'mixed', task: 'binary', target: 'Outcome', algorithms: ['logistic', 'tree'], timeBudgetSeconds: 60, model: 'mixed blend' };
+    const { result } = await train(input);
+    const r = result.report;
+    const best = r.leaderboard[r.bestIndex]!;
+    expect(best.algorithm).toBe('ensemble');
+    expect(best.title).toMatch(/^Blend of [2-4] models$/);
+    const singles = r.leaderboard.filter((e) => e.status === 'done' && e.algorithm !== 'ensemble');
+    for (const e of singles) expect(best.metrics.cv_roc_auc!).toBeGreaterThan(e.metrics.cv_roc_auc!);
+    // Members and weights, named as on the leaderboard.
+    const weights = Object.entries(best.params);
+    expect(weights.length).toBeGreaterThanOrEqual(2);
+    for (const [name] of weights) expect(singles.map((e) => e.title)).toContain(name);
+    expect(weights.reduce((a, [, w]) => a + Number(w), 0)).toBeCloseTo(1, 2);
+    const row = core.ws.db.prepare("SELECT model_blob FROM model_versions mv JOIN models m ON m.id = mv.model_id WHERE m.name = 'mixed blend' AND mv.version = 1").get() as { model_blob: string };
+    const stored = JSON.parse(core.ws.blobs.read(row.model_blob).toString('utf8')) as FittedPipeline;
+    expect(stored.algorithm).toBe('ensemble');
+    expect(stored.learner.kind).toBe('ensemble');
+    if (stored.learner.kind === 'ensemble') {
+      expect(new Set(stored.learner.members.map((m) => m.algorithm))).toEqual(new Set(['logistic', 'tree']));
+      // The logistic member keeps its own standardisation inside the blend.
+      expect(stored.learner.members.find((m) => m.algorithm === 'logistic')!.prep).toBe('standardise');
+    }
+    expect(r.importance.length).toBeGreaterThan(0);
+    expect(r.sentences[r.bestIndex]).toMatch(/^Blend of \d models: right \d+ times out of 100/);
+    const again = (await train(input)).result;
+    expect(again.modelHash).toBe(result.modelHash);
+  }, 120_000);
 });
 
 describe('bad requests are refused before any work, with the reason', () => {

@@ -210,6 +210,13 @@ function Leaderboard({ report }: { report: TrainingReport }) {
                         </span>
                       </>
                     )}
+                    {e.algorithm === 'ensemble' && (
+                      <span className="block muted small" data-testid="blend-members">
+                        {Object.entries(e.params)
+                          .map(([name, w]) => `${name} ${Math.round(Number(w) * 100)}%`)
+                          .join(' · ')}
+                      </span>
+                    )}
                   </td>
                   <td className="num">{e.status === 'done' ? formatMetric(e.metrics[m.key], m) : '–'}</td>
                   <td className="num">{e.status === 'done' ? formatSeconds(e.fitSeconds) : '–'}</td>
