@@ -112,6 +112,13 @@ function stratifiedFolds(rows: Int32Array, k: number, seed: number, target: Targ
 }
 const MIN_HOLDOUT_ROWS = 5;
 
+/** Training and holdout rows: the last part of the time range for time-ordered data, else a stratified random part by seed. */
+export function splitRows(frame: Frame, s: TrainSettings, target: Target | null, usable: Int32Array): Split {
+  return frame.time && s.timeColumn
+    ? timeSplit(frame.time, usable, s.holdoutFraction)
+    : randomSplit(usable, s.holdoutFraction, s.seed, target?.kind === 'classes' && s.task !== 'regression' ? target.y : undefined);
+}
+
 export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks, opts: { candidates?: Candidate[] } = {}): TrainOutcome {
   const warnings: string[] = [];
   if (frame.droppedNoTime) warnings.push(`${frame.droppedNoTime} rows have no time and were left out.`);
@@ -124,9 +131,7 @@ export function trainAutoml(frame: Frame, s: TrainSettings, hooks: TrainHooks, o
   }
   const usable = target ? target.usable : Int32Array.from({ length: frame.rows }, (_, i) => i);
   if (target && usable.length < frame.rows) warnings.push(`${frame.rows - usable.length} rows have no value for "${s.target}" and were left out.`);
-  const split = frame.time && s.timeColumn
-    ? timeSplit(frame.time, usable, s.holdoutFraction)
-    : randomSplit(usable, s.holdoutFraction, s.seed, target?.kind === 'classes' && s.task !== 'regression' ? target.y : undefined);
+  const split = splitRows(frame, s, target, usable);
   if (split.train.length < MIN_TRAIN_ROWS || split.holdout.length < MIN_HOLDOUT_ROWS) {
     throw new AppError('bad_input', `Too few rows to train and check a model: ${split.train.length} for training and ${split.holdout.length} for checking (at least ${MIN_TRAIN_ROWS} and ${MIN_HOLDOUT_ROWS} are needed).`, 'dataset');
   }
@@ -457,6 +462,19 @@ export function formatMetric(v: number): string {
   return Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(4)) : '–';
 }
 
+/**
+ * The `q` quantile of the scores, moved up to midway between it and the next
+ * higher score, so that the same rows lie above it and none lies on it: a row
+ * on the threshold would be flagged or not by the last bit of its score, and
+ * the ONNX graph's arithmetic may differ from ours in that bit.
+ */
+export function alarmLevel(scores: Float64Array, q: number): number {
+  const level = quantile(scores, q);
+  let next = Infinity;
+  for (const v of scores) if (v > level && v < next) next = v;
+  return Number.isFinite(next) ? level + (next - level) / 2 : level + Math.max(Math.abs(level) * 1e-9, 1e-12);
+}
+
 function fitCandidate(
   cand: Candidate,
   x: Features,
@@ -489,7 +507,7 @@ function fitCandidate(
     // The alarm level: 0.5% of the rows learned from lie above it. For PCA it is
     // never below the textbook control limits (score 1), only above them when
     // the data are less Gaussian than the limits assume (window features are).
-    const q = quantile(fitScores, 0.995);
+    const q = alarmLevel(fitScores, 0.995);
     const threshold = cand.algorithm === 'pca' ? Math.max(1, q) : q;
     let flagged = 0;
     for (const v of fitScores) if (v > threshold) flagged++;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ColumnData } from '../../../shared/datasets';
-import { applyScaling, buildFeatures, fitScaling, planFeatures, windowFeatures } from './features';
+import { applyScaling, buildFeatures, fitScaling, pairwiseSum, planFeatures, windowFeatures, withDerived } from './features';
 import { frameFromColumns, type Frame } from './frame';
 import { randomSplit, timeSplit } from './split';
 
@@ -21,20 +21,46 @@ function frame(cols: Record<string, ColumnData>, rows: number, timeColumn: strin
 }
 
 describe('window features', () => {
-  it('match a direct computation over the trailing window, with gaps, over many rows (the running sums do not drift)', () => {
+  it('match a direct computation over the trailing window, with gaps, over many rows', () => {
     const n = 20_000;
     const v: number[] = [];
     for (let i = 0; i < n; i++) v.push(i % 97 === 5 ? NaN : 300 + Math.sin(i / 7) * 3 + (i % 13) * 0.01);
     const w = windowFeatures(Float64Array.from(v), 12, 0.5);
     for (const i of [0, 1, 5, 11, 12, 13, 500, 8191, 8192, 8193, 16_385, n - 1]) {
       const e = naiveWindow(v, 12, i);
-      expect(w.mean[i]).toBeCloseTo(e.mean, 9);
-      expect(w.std[i]).toBeCloseTo(e.std, 6);
+      expect(w.mean[i]).toBeCloseTo(e.mean, 11);
+      expect(w.std[i]).toBeCloseTo(e.std, 9);
       expect(w.min[i]).toBe(e.min);
       expect(w.max[i]).toBe(e.max);
       if (Number.isNaN(e.slope)) expect(w.slope[i]).toBeNaN();
-      else expect(w.slope[i]).toBeCloseTo(e.slope / 0.5, 6);
+      else expect(w.slope[i]).toBeCloseTo(e.slope / 0.5, 9);
     }
+  });
+
+  it('give exactly the hand-worked values: two-pass mean, population std, least-squares slope per minute', () => {
+    // Window of 3 rows, 2 minutes apart.
+    const w = windowFeatures(Float64Array.from([1, 3, NaN, 8, 8, 8, 2]), 3, 2);
+    const at = (i: number) => ({ mean: w.mean[i], std: w.std[i], min: w.min[i], max: w.max[i], slope: w.slope[i] });
+    // Row 0: only itself (the rows before the frame count as missing); one value has no slope.
+    expect(at(0)).toEqual({ mean: 1, std: 0, min: 1, max: 1, slope: NaN });
+    // Row 1: 1 at t=1 and 3 at t=2: mean 2, std 1, slope 2 per row = 1 per minute.
+    expect(at(1)).toEqual({ mean: 2, std: 1, min: 1, max: 3, slope: 1 });
+    // Row 2: 1, 3 and a gap: the same two values, now at t=0 and t=1.
+    expect(at(2)).toEqual({ mean: 2, std: 1, min: 1, max: 3, slope: 1 });
+    // Row 3: 3 (t=0), gap, 8 (t=2): mean 5.5, std 2.5, slope 5/2 per row = 1.25 per minute.
+    expect(at(3)).toEqual({ mean: 5.5, std: 2.5, min: 3, max: 8, slope: 1.25 });
+    // Rows 4 and 5: equal values: std and slope exactly 0.
+    expect(at(4)).toEqual({ mean: 8, std: 0, min: 8, max: 8, slope: 0 });
+    expect(at(5)).toEqual({ mean: 8, std: 0, min: 8, max: 8, slope: 0 });
+    // Row 6: 8, 8, 2: mean 6, std sqrt(24/3), Σ(t−1)(x−6) = −6 over Σ(t−1)² = 2: −3 per row = −1.5 per minute.
+    expect(at(6)).toEqual({ mean: 6, std: Math.sqrt(8), min: 2, max: 8, slope: -1.5 });
+  });
+
+  it('add a window in a fixed pairwise order, which the ONNX graph repeats', () => {
+    // Halves: (1e16 + −1e16) + (1 + 1) = 2, where adding left to right loses the first 1 (1e16 + 1 rounds to 1e16) and gives 1.
+    expect(pairwiseSum(Float64Array.from([1e16, 1, -1e16, 1]))).toBe(2);
+    expect(pairwiseSum(Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8]))).toBe(36);
+    expect(pairwiseSum(Float64Array.of(7))).toBe(7);
   });
 
   it('never look at future rows: changing later values leaves earlier features unchanged', () => {
@@ -83,6 +109,27 @@ describe('feature plan', () => {
     expect(x.columns[x.names.indexOf('on')]![3]).toBeNaN();
     expect(x.columns[x.names.indexOf('temp 1 rows before')]![0]).toBeNaN();
     expect(x.columns[x.names.indexOf('temp 1 rows before')]![4]).toBe(3);
+  });
+
+  it('rounds numbers to float32 before differences, products, lags and windows, as the ONNX graph takes them', () => {
+    const m = 6;
+    const a = Float64Array.from({ length: m }, (_, i) => 0.1 * (i + 1));
+    const b = Float64Array.from({ length: m }, (_, i) => 1 / (i + 3));
+    const g = frameFromColumns(
+      new Map<string, ColumnData>([['t', { type: 'timestamp', values: Float64Array.from({ length: m }, (_, i) => i * 60_000) }], ['a', { type: 'number', values: a }], ['b', { type: 'number', values: b }]]),
+      [{ name: 't', type: 'timestamp', unit: null, header: 't', blob: '' }, { name: 'a', type: 'number', unit: 'bar', header: 'a', blob: '' }, { name: 'b', type: 'number', unit: 'bar', header: 'b', blob: '' }],
+      m, 't');
+    const plan = withDerived(planFeatures(g, ['a', 'b'], Int32Array.from({ length: m }, (_, i) => i), { windowMinutes: 2, lags: [1], intervalMs: 60_000 }));
+    const x = buildFeatures(plan, g);
+    const col = (name: string) => x.columns[x.names.indexOf(name)]!;
+    const f = (v: number) => Math.fround(v);
+    expect(col('a')[2]).toBe(f(a[2]!));
+    expect(col('a')[2]).not.toBe(a[2]);
+    expect(col('a − b')[2]).toBe(f(a[2]!) - f(b[2]!));
+    expect(col('a × b')[2]).toBe(f(a[2]!) * f(b[2]!));
+    expect(col('a 1 rows before')[2]).toBe(f(a[1]!));
+    expect(col('a max 2 min')[2]).toBe(f(a[2]!));
+    expect(col('a mean 2 min')[2]).toBe((f(a[1]!) + f(a[2]!)) / 2);
   });
 
   it('fits imputation and scaling on training rows only', () => {

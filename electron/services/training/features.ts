@@ -117,17 +117,35 @@ function topLevels(col: Extract<ColumnData, { codes: Int32Array }>, rows: Int32A
     .sort();
 }
 
+/**
+ * The values of one input as a model sees them: numbers rounded to float32
+ * (the type the ONNX graph takes them in), booleans 0/1, NaN for missing.
+ * Differences, products, lags and windows are computed from these, so the
+ * graph, given the same float32 inputs, computes the same features.
+ */
+export function inputValues(col: ColumnData): Float64Array {
+  const v = numericValues(col);
+  const out = new Float64Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = Math.fround(v[i]!);
+  return out;
+}
+
 /** Computes every planned feature for every row of the frame (column-major). */
 export function buildFeatures(plan: FeaturePlan, frame: Frame): Features {
   const n = frame.rows;
-  const cache = new Map<string, Record<WindowOp, Float64Array>>();
+  const values = new Map<string, Float64Array>();
+  const valuesOf = (name: string) => {
+    let v = values.get(name);
+    if (!v) values.set(name, (v = inputValues(frame.columns.get(name)!)));
+    return v;
+  };
+  const windows = new Map<string, Record<WindowOp, Float64Array>>();
   const columns = plan.features.map((f): Float64Array => {
-    const col = frame.columns.get(f.input)!;
     switch (f.op) {
       case 'value':
-        return Float64Array.from(numericValues(col));
+        return Float64Array.from(valuesOf(f.input));
       case 'onehot': {
-        const c = col as Extract<ColumnData, { codes: Int32Array }>;
+        const c = frame.columns.get(f.input) as Extract<ColumnData, { codes: Int32Array }>;
         const code = c.dictionary.indexOf(f.level!);
         const out = new Float64Array(n);
         if (code >= 0) for (let i = 0; i < n; i++) out[i] = c.codes[i] === code ? 1 : 0;
@@ -135,24 +153,21 @@ export function buildFeatures(plan: FeaturePlan, frame: Frame): Features {
       }
       case 'diff':
       case 'product': {
-        const a = numericValues(col);
-        const b = numericValues(frame.columns.get(f.other!)!);
+        const a = valuesOf(f.input);
+        const b = valuesOf(f.other!);
         const out = new Float64Array(n);
         for (let i = 0; i < n; i++) out[i] = f.op === 'diff' ? a[i]! - b[i]! : a[i]! * b[i]!;
         return out;
       }
       case 'lag': {
-        const v = numericValues(col);
+        const v = valuesOf(f.input);
         const out = new Float64Array(n).fill(NaN);
         for (let i = f.lag!; i < n; i++) out[i] = v[i - f.lag!]!;
         return out;
       }
       default: {
-        let w = cache.get(f.input);
-        if (!w) {
-          w = windowFeatures(numericValues(col), plan.windowRows!, (plan.intervalMs ?? 60_000) / 60_000);
-          cache.set(f.input, w);
-        }
+        let w = windows.get(f.input);
+        if (!w) windows.set(f.input, (w = windowFeatures(valuesOf(f.input), plan.windowRows!, minutesPerRow(plan))));
         return w[f.op];
       }
     }
@@ -160,68 +175,98 @@ export function buildFeatures(plan: FeaturePlan, frame: Frame): Features {
   return { rows: n, columns, names: plan.features.map((f) => f.name) };
 }
 
+/** Minutes between rows, which turns a window's slope per row into a slope per minute. */
+export function minutesPerRow(plan: Pick<FeaturePlan, 'intervalMs'>): number {
+  return (plan.intervalMs ?? 60_000) / 60_000;
+}
+
 /**
- * Trailing-window statistics over rows i-w+1..i, skipping missing values; a
- * window with no value gives NaN (std and slope need one and two values).
- * std is the population standard deviation; slope is the least-squares
- * slope per minute (`minutesPerRow` converts rows to minutes). O(n) whatever
- * the window: running sums with the window's own origin, and monotonic
- * queues for min and max.
+ * Trailing-window statistics over rows i-w+1..i, skipping missing values
+ * (rows before the first count as missing); a window with no value gives NaN.
+ * With t the row's position in the window (0..w-1), over the window's
+ * values: mean; std = sqrt(Σ(x − mean)² / count) (population); slope =
+ * Σ(t − t̄)(x − mean) / Σ(t − t̄)² per minute (NaN with fewer than two
+ * values); min and max. A window whose values are all equal has mean = that
+ * value, std 0 and slope 0 exactly.
+ *
+ * Computed window by window (O(n·w)), not with running sums: the ONNX graph
+ * computes the same formulas on the same float32 values and must agree to
+ * the last bit, which a tree's float32 threshold can see. So every sum over a
+ * window is a pairwise sum in a fixed order (see pairwiseSum), which the
+ * graph repeats with Slice and Add; and the constant-window case is exact.
  */
 export function windowFeatures(v: Float64Array, w: number, minutesPerRow: number): Record<WindowOp, Float64Array> {
   const n = v.length;
   const mean = new Float64Array(n), std = new Float64Array(n), min = new Float64Array(n), max = new Float64Array(n), slope = new Float64Array(n);
-  // Sums over valid points in the window; t is the position inside the window (0..w-1).
-  let cnt = 0, sy = 0, syy = 0, st = 0, stt = 0, sty = 0;
-  const minQ = new Int32Array(n), maxQ = new Int32Array(n);
-  let minHead = 0, minTail = 0, maxHead = 0, maxTail = 0;
-  const recompute = (i: number) => {
-    cnt = sy = syy = st = stt = sty = 0;
-    const start = i - w + 1;
-    for (let j = Math.max(0, start); j <= i; j++) {
-      const y = v[j]!;
-      if (Number.isNaN(y)) continue;
-      const t = j - start;
-      cnt++; sy += y; syy += y * y; st += t; stt += t * t; sty += t * y;
-    }
-  };
+  // Each window is padded with missing values to a power of two; the sums'
+  // first halving step is done while the terms are computed (same bits).
+  const size = pairwiseSize(w), half = size >> 1;
+  const y = new Float64Array(size), ok = new Uint8Array(size);
+  const sy = new Float64Array(half), syy = new Float64Array(half), stt = new Float64Array(half), sty = new Float64Array(half);
+  let sttFull = NaN; // Σ(t − t̄)² of a window without gaps: the same for every such window.
   for (let i = 0; i < n; i++) {
-    if (i % 8192 === 0) recompute(i);
-    else {
-      // Shift the origin by one: every t becomes t-1.
-      stt += -2 * st + cnt;
-      st -= cnt;
-      sty -= sy;
-      const out = i - w; // now at t = -1
-      if (out >= 0) {
-        const y = v[out]!;
-        if (!Number.isNaN(y)) { cnt--; sy -= y; syy -= y * y; st += 1; stt -= 1; sty += y; }
-      }
-      const y = v[i]!;
-      if (!Number.isNaN(y)) { const t = w - 1; cnt++; sy += y; syy += y * y; st += t; stt += t * t; sty += t * y; }
+    const start = i - w + 1;
+    let cnt = 0, tsum = 0, lo = Infinity, hi = -Infinity;
+    ok.fill(0);
+    for (let j = Math.max(0, start); j <= i; j++) {
+      const val = v[j]!;
+      if (val !== val) continue;
+      const t = j - start;
+      y[t] = val; ok[t] = 1;
+      cnt++; tsum += t;
+      if (val < lo) lo = val;
+      if (val > hi) hi = val;
     }
-    const y = v[i]!;
-    if (!Number.isNaN(y)) {
-      while (minTail > minHead && v[minQ[minTail - 1]!]! >= y) minTail--;
-      minQ[minTail++] = i;
-      while (maxTail > maxHead && v[maxQ[maxTail - 1]!]! <= y) maxTail--;
-      maxQ[maxTail++] = i;
-    }
-    while (minTail > minHead && minQ[minHead]! <= i - w) minHead++;
-    while (maxTail > maxHead && maxQ[maxHead]! <= i - w) maxHead++;
     if (cnt === 0) {
       mean[i] = std[i] = min[i] = max[i] = slope[i] = NaN;
       continue;
     }
-    const m = sy / cnt;
+    min[i] = lo;
+    max[i] = hi;
+    if (lo === hi) {
+      mean[i] = lo;
+      std[i] = 0;
+      slope[i] = cnt >= 2 ? 0 : NaN;
+      continue;
+    }
+    for (let j = 0; j < half; j++) sy[j] = (ok[j] ? y[j]! : 0) + (ok[j + half] ? y[j + half]! : 0);
+    const m = pairwiseSum(sy, half) / cnt, tm = tsum / cnt;
+    const full = cnt === w;
+    for (let j = 0; j < half; j++) {
+      const a = ok[j] === 1, b = ok[j + half] === 1;
+      const dya = a ? y[j]! - m : 0, dyb = b ? y[j + half]! - m : 0;
+      const dta = a ? j - tm : 0, dtb = b ? j + half - tm : 0;
+      syy[j] = dya * dya + dyb * dyb;
+      sty[j] = dta * dya + dtb * dyb;
+      if (!full || sttFull !== sttFull) stt[j] = dta * dta + dtb * dtb;
+    }
+    const ss = pairwiseSum(syy, half);
+    let tt: number;
+    if (!full) tt = pairwiseSum(stt, half);
+    else tt = sttFull === sttFull ? sttFull : (sttFull = pairwiseSum(stt, half));
     mean[i] = m;
-    std[i] = Math.sqrt(Math.max(0, syy / cnt - m * m));
-    min[i] = v[minQ[minHead]!]!;
-    max[i] = v[maxQ[maxHead]!]!;
-    const den = cnt * stt - st * st;
-    slope[i] = cnt >= 2 && den > 0 ? (cnt * sty - st * sy) / den / minutesPerRow : NaN;
+    std[i] = Math.sqrt(ss / cnt);
+    slope[i] = tt > 0 ? pairwiseSum(sty, half) / tt / minutesPerRow : NaN;
   }
   return { mean, std, min, max, slope };
+}
+
+/** The power of two at or above `w`: the length pairwiseSum works on (the window, padded with zeros). */
+export function pairwiseSize(w: number): number {
+  let size = 1;
+  while (size < w) size *= 2;
+  return size;
+}
+
+/**
+ * Σ of the first `length` values of `a` (a power of two), halving:
+ * a[j] += a[j + half] until one value is left. Overwrites `a`. A fixed
+ * order of additions, so the ONNX graph (one Add of the two halves per step)
+ * gets the same bits.
+ */
+export function pairwiseSum(a: Float64Array, length = a.length): number {
+  for (let h = length >> 1; h >= 1; h >>= 1) for (let j = 0; j < h; j++) a[j] = a[j]! + a[j + h]!;
+  return a[0]!;
 }
 
 /** Median and spread of each feature over the training rows, for learners that need complete, scaled inputs. */

@@ -1,0 +1,539 @@
+/**
+ * One ONNX model per model version (DESIGN.md section 7): from the raw input
+ * columns to the answer, written so that ONNX Runtime gives what
+ * `predictFeatures(p, buildFeatures(p.plan, frame))` gives.
+ *
+ * How the graph keeps to the training code's numbers:
+ * - Numbers enter as float32 (training rounds them so too) and are cast to
+ *   double; differences, products, lags, windows, imputation, scaling and the
+ *   linear, logistic and PCA arithmetic run in double, as in TypeScript.
+ * - Trees compare float32, as in training: features are cast to float32 right
+ *   before each TreeEnsembleRegressor.
+ * - Window statistics use the same formulas as features.ts, and every sum
+ *   over a window adds in the same (pairwise) order, so features come out
+ *   bit for bit as in training, and a tree's float32 threshold sees the same
+ *   value.
+ * - A TreeEnsembleRegressor's output is float32, and summing hundreds of leaf
+ *   values in float32 would move probabilities, scores and so labels and
+ *   anomaly flags near their thresholds. So each tree writes the number of the
+ *   leaf a row reaches (an integer, exact in float32) to a target of its own;
+ *   the leaf values are gathered from a double table and added tree after
+ *   tree in the learners' order: the same bits, ties included.
+ * - Sigmoid and softmax are written out as the learners compute them; labels
+ *   and anomaly flags are decided in double; only the outputs are float32.
+ *
+ * Standard ai.onnx (opset 17) and ai.onnx.ml (opset 3) operators only, IR 8,
+ * no ZipMap (onnxruntime-node cannot return maps).
+ */
+import type { onnx } from 'onnx-proto';
+import { AppError } from '../../../shared/errors';
+import { ALGORITHM_TITLES, type Task } from '../../../shared/training';
+import { minutesPerRow, pairwiseSize, WINDOW_OPS, type FeaturePlan, type FeatureSpec, type InputSpec, type Scaling, type WindowOp } from '../training/features';
+import type { ForestModel } from '../training/learners/forest';
+import type { HgbModel } from '../training/learners/hgb';
+import type { IForestModel } from '../training/learners/iforest';
+import type { LinearModel, LogisticModel } from '../training/learners/linear';
+import type { PcaModel } from '../training/learners/pca';
+import type { TreeNodes } from '../training/learners/types';
+import type { FittedPipeline, Learner, Prep } from '../training/pipeline';
+import { attr, ELEM_TYPE, encodeModel, GraphBuilder, valueInfo } from './proto';
+
+/** Who the model is, written into its metadata. */
+export interface OnnxMeta {
+  modelName: string;
+  modelVersion: number;
+  appVersion: string;
+}
+
+/** One graph input: a dataset column, 1-D of length N. Numbers and booleans are float32 (NaN = missing; booleans 0/1); categories are strings ('' = missing). */
+export interface OnnxInput {
+  name: string;
+  type: 'float32' | 'string';
+  kind: 'number' | 'boolean' | 'category';
+  unit: string | null;
+  /** Categories: the levels the model knows; any other value counts as none of them. */
+  levels?: string[];
+}
+
+export interface OnnxOutput {
+  name: string;
+  type: 'float32' | 'int64' | 'string';
+  shape: (string | number)[];
+}
+
+/** What a caller needs to feed the model and read its answer; also stored in the model as `millwright.signature`. */
+export interface OnnxSignature {
+  inputs: OnnxInput[];
+  outputs: OnnxOutput[];
+  task: Task;
+  classes: string[] | null;
+  threshold: number | null;
+  target: string | null;
+  /** Rows of past history a window/lag model needs before the first row it scores; 0 otherwise. */
+  historyRows: number;
+}
+
+/**
+ * The graph's inputs and outputs. Outputs by task:
+ * - regression: `value` float32 [N];
+ * - binary and multiclass: `label` string [N] (the class name; binary: the
+ *   positive class `classes[1]` when its probability is at least `threshold`)
+ *   and `probabilities` float32 [N, k] in `classes` order;
+ * - anomaly: `score` float32 [N] (higher is more unusual) and `anomaly` int64
+ *   [N], 1 when the score is above `threshold`.
+ * A single linear or binary logistic model also gives `contributions` float32
+ * [N, inputs]: per input, in `inputs` order, Σ coefficient × prepared value
+ * over its features (logistic: in log-odds of the positive class). A
+ * difference or product of two inputs counts half to each, so a row's
+ * contributions add up to its value (log-odds) less the intercept.
+ */
+export function onnxSignature(p: FittedPipeline): OnnxSignature {
+  const inputs = p.plan.inputs.map((i): OnnxInput => ({
+    name: i.name,
+    type: i.kind === 'category' ? 'string' : 'float32',
+    kind: i.kind,
+    unit: i.unit,
+    ...(i.kind === 'category' ? { levels: [...(i.levels ?? [])] } : {}),
+  }));
+  const outputs: OnnxOutput[] = [];
+  if (p.task === 'regression') outputs.push({ name: 'value', type: 'float32', shape: ['N'] });
+  else if (p.task === 'anomaly') outputs.push({ name: 'score', type: 'float32', shape: ['N'] }, { name: 'anomaly', type: 'int64', shape: ['N'] });
+  else outputs.push({ name: 'label', type: 'string', shape: ['N'] }, { name: 'probabilities', type: 'float32', shape: ['N', classesOf(p).length] });
+  if (hasContributions(p)) outputs.push({ name: 'contributions', type: 'float32', shape: ['N', inputs.length] });
+  return {
+    inputs,
+    outputs,
+    task: p.task,
+    classes: p.target?.classes ? [...p.target.classes] : null,
+    threshold: p.threshold,
+    target: p.target?.name ?? null,
+    historyRows: historyRows(p.plan),
+  };
+}
+
+/** The whole pipeline as one ONNX model. The same pipeline and meta always give the same bytes. */
+export function exportOnnx(p: FittedPipeline, meta: OnnxMeta): Uint8Array {
+  const sig = onnxSignature(p);
+  for (const o of sig.outputs) {
+    if (sig.inputs.some((i) => i.name === o.name)) {
+      throw new AppError('bad_input', `The input column "${o.name}" has the name of one of the model's answers; rename the column and train again to export the model.`, 'inputs');
+    }
+  }
+  const g = new GraphBuilder([...sig.inputs.map((i) => i.name), ...sig.outputs.map((o) => o.name)]);
+  const w = new GraphWriter(g, p.plan);
+  const x = w.features();
+  const xp = w.prepare(x, p.prep, p.scaling);
+  const out = w.learner(p.learner, xp);
+  w.finish(p, out, xp);
+  const graph = g.graph(
+    `${meta.modelName} v${meta.modelVersion}`,
+    sig.inputs.map((i) => valueInfo(i.name, i.type, ['N'])),
+    sig.outputs.map((o) => valueInfo(o.name, o.type, o.shape)),
+    `Inputs: ${sig.inputs.map((i) => i.name).join(', ')}. Outputs: ${sig.outputs.map((o) => o.name).join(', ')}.`,
+  );
+  return encodeModel({
+    graph,
+    producerVersion: meta.appVersion,
+    modelVersion: meta.modelVersion,
+    docString: describe(p, meta, sig),
+    metadata: [
+      ['millwright.signature', JSON.stringify(sig)],
+      ['millwright.model', meta.modelName],
+      ['millwright.version', String(meta.modelVersion)],
+      ['millwright.app_version', meta.appVersion],
+      ['millwright.task', p.task],
+    ],
+  });
+}
+
+function classesOf(p: FittedPipeline): string[] {
+  const classes = p.target?.classes;
+  if (!classes || classes.length < 2) throw new Error(`A ${p.task} model needs at least two classes.`);
+  return classes;
+}
+
+function hasContributions(p: FittedPipeline): boolean {
+  return (p.task === 'regression' && p.learner.kind === 'linear') || (p.task === 'binary' && p.learner.kind === 'logistic' && p.learner.classCount === 2);
+}
+
+function historyRows(plan: FeaturePlan): number {
+  let rows = 0;
+  for (const f of plan.features) {
+    if (f.op === 'lag') rows = Math.max(rows, f.lag!);
+    else if ((WINDOW_OPS as readonly string[]).includes(f.op)) rows = Math.max(rows, (plan.windowRows ?? 1) - 1);
+  }
+  return rows;
+}
+
+/** The model's doc_string: what it answers, from what, in plain words. */
+function describe(p: FittedPipeline, meta: OnnxMeta, sig: OnnxSignature): string {
+  const target = sig.target ? `"${sig.target}"` : '';
+  const what =
+    p.task === 'regression' ? `predicts ${target} as a number (output "value")`
+    : p.task === 'anomaly' ? `scores how unusual each row is (output "score", higher is more unusual) and flags rows scoring above ${sig.threshold} (output "anomaly", 1 = unusual)`
+    : `predicts ${target}, one of ${sig.classes!.map((c) => `"${c}"`).join(', ')} (output "label"), with the probability of each (output "probabilities")`;
+  const history = sig.historyRows ? ` Rows must be given in time order; each row's answer uses up to ${sig.historyRows} rows before it in the same call, and rows before the first one count as missing.` : '';
+  return `Model "${meta.modelName}" version ${meta.modelVersion} (${ALGORITHM_TITLES[p.algorithm]}), made with Millwright ${meta.appVersion}. It ${what} from ${sig.inputs.length} inputs, one value per row each: numbers and yes/no values as float32 (NaN when missing), categories as text ('' when missing).${history}`;
+}
+
+/** Builds the graph's pieces; every tensor named here is double unless said otherwise. */
+class GraphWriter {
+  private readonly inputs: Map<string, InputSpec>;
+  private readonly numbers = new Map<string, string>();
+  private readonly onehots = new Map<string, string>();
+  private readonly windows = new Map<string, Record<WindowOp, string>>();
+  private count: string | null = null;
+
+  constructor(private readonly g: GraphBuilder, private readonly plan: FeaturePlan) {
+    this.inputs = new Map(plan.inputs.map((i) => [i.name, i]));
+  }
+
+  /** [N, F]: every planned feature, in plan order. */
+  features(): string {
+    const cols = this.plan.features.map((f) => this.feature(f));
+    return cols.length === 1 ? cols[0]! : this.g.op('Concat', cols, [attr.int('axis', 1)]);
+  }
+
+  /** Imputation with the training medians and, for 'standardise', scaling, exactly as applyScaling. */
+  prepare(x: string, prep: Prep, s: Scaling | null): string {
+    if (prep === 'none' || !s) return x;
+    const g = this.g;
+    const f = s.median.length;
+    const imputed = g.op('Where', [g.op('IsNaN', [x]), g.constant('float64', s.median, [f], 'median'), x]);
+    if (prep !== 'standardise') return imputed;
+    return g.op('Div', [g.op('Sub', [imputed, g.constant('float64', s.mean, [f], 'mean')]), g.constant('float64', s.scale, [f], 'scale')]);
+  }
+
+  /** [N, k]: values (k = 1), class probabilities, or the anomaly score (k = 1). */
+  learner(l: Learner, x: string): string {
+    const g = this.g;
+    switch (l.kind) {
+      case 'linear':
+        return g.op('Add', [g.op('MatMul', [x, g.constant('float64', l.coef, [l.coef.length, 1], 'coef')]), g.scalar('float64', l.intercept)]);
+      case 'logistic':
+        return this.logistic(l, x);
+      case 'tree':
+        return this.sumOverTrees(this.leafValues(x, [l.tree], l.tree.outputs), 1, null);
+      case 'forest':
+        return this.forest(l, x);
+      case 'hgb':
+        return this.hgb(l, x);
+      case 'iforest':
+        return this.iforest(l, x);
+      case 'pca':
+        return this.pca(l, x);
+      case 'ensemble': {
+        const width = this.plan.features.length;
+        let sum: string | null = null;
+        for (const m of l.members) {
+          const xm = m.features < width ? g.op('Slice', [x, g.int64s([0]), g.int64s([m.features]), g.int64s([1])]) : x;
+          const weighted = g.op('Mul', [this.learner(m.learner, this.prepare(xm, m.prep, m.scaling)), g.scalar('float64', m.weight)]);
+          sum = sum ? g.op('Add', [sum, weighted]) : weighted;
+        }
+        if (!sum) throw new Error('A blend needs at least one model.');
+        return sum;
+      }
+    }
+  }
+
+  /** The named outputs from the learner's [N, k] output `out` (and the prepared features `xp`, for contributions). */
+  finish(p: FittedPipeline, out: string, xp: string): void {
+    const g = this.g;
+    const named = (op: string, inputs: string[], name: string, attributes: onnx.IAttributeProto[] = []) => g.node(op, inputs, attributes, { outputNames: [name] });
+    const toFloat = [attr.int('to', ELEM_TYPE.float32)];
+    if (p.task === 'regression') {
+      named('Cast', [g.op('Squeeze', [out, g.int64s([1])])], 'value', toFloat);
+    } else if (p.task === 'anomaly') {
+      const score = g.op('Squeeze', [out, g.int64s([1])]);
+      named('Cast', [score], 'score', toFloat);
+      named('Cast', [g.op('Greater', [score, g.scalar('float64', thresholdOf(p))])], 'anomaly', [attr.int('to', ELEM_TYPE.int64)]);
+    } else {
+      const classes = classesOf(p);
+      const index = classes.length === 2
+        ? g.cast(g.op('GreaterOrEqual', [g.op('Gather', [out, g.scalar('int64', 1)], [attr.int('axis', 1)]), g.scalar('float64', thresholdOf(p))]), 'int64')
+        : g.op('ArgMax', [out], [attr.int('axis', 1), attr.int('keepdims', 0)]);
+      named('Gather', [g.constant('string', classes, [classes.length], 'classes'), index], 'label', [attr.int('axis', 0)]);
+      named('Cast', [out], 'probabilities', toFloat);
+    }
+    if (hasContributions(p)) {
+      const coef = (p.learner as LinearModel | LogisticModel).coef;
+      const terms = g.op('Mul', [xp, g.constant('float64', coef, [coef.length], 'coef')]);
+      named('Cast', [g.op('MatMul', [terms, g.constant('float64', this.inputShares(), [this.plan.features.length, this.plan.inputs.length], 'shares')])], 'contributions', toFloat);
+    }
+  }
+
+  /** F × inputs: how much of each feature belongs to each input (1, or ½ each for a difference or product). */
+  private inputShares(): number[] {
+    const k = this.plan.inputs.length;
+    const at = new Map(this.plan.inputs.map((i, j) => [i.name, j]));
+    const share = new Array<number>(this.plan.features.length * k).fill(0);
+    this.plan.features.forEach((f, r) => {
+      const owners = f.other ? [f.input, f.other] : [f.input];
+      for (const o of owners) share[r * k + at.get(o)!]! += 1 / owners.length;
+    });
+    return share;
+  }
+
+  /** [N, 1]: one feature column. */
+  private feature(f: FeatureSpec): string {
+    const g = this.g;
+    const column = (v: string) => g.op('Unsqueeze', [v, g.int64s([1])]);
+    switch (f.op) {
+      case 'value':
+        return column(this.number(f.input));
+      case 'onehot': {
+        const levels = this.inputs.get(f.input)?.levels ?? [];
+        const at = levels.indexOf(f.level!);
+        if (at < 0) throw new Error(`The feature "${f.name}" names a level its input does not list.`);
+        return g.op('Gather', [this.onehot(f.input, levels), g.int64s([at])], [attr.int('axis', 1)]);
+      }
+      case 'diff':
+      case 'product':
+        return column(g.op(f.op === 'diff' ? 'Sub' : 'Mul', [this.number(f.input), this.number(f.other!)]));
+      case 'lag':
+        return column(this.lag(f.input, f.lag!));
+      default:
+        return this.window(f.input)[f.op];
+    }
+  }
+
+  /** [N]: a numeric input as double (float32 values, so the same numbers training used). */
+  private number(name: string): string {
+    let v = this.numbers.get(name);
+    if (!v) {
+      const spec = this.inputs.get(name);
+      if (!spec || spec.kind === 'category') throw new Error(`"${name}" is not a numeric input of the model.`);
+      this.numbers.set(name, (v = this.g.cast(name, 'float64')));
+    }
+    return v;
+  }
+
+  /** [N, levels]: 1 where the category equals the level; any other text (or '') gives a row of zeros. */
+  private onehot(name: string, levels: string[]): string {
+    let v = this.onehots.get(name);
+    if (!v) {
+      const codes = this.g.ml('OneHotEncoder', [name], [attr.strings('cats_strings', levels), attr.int('zeros', 1)]);
+      this.onehots.set(name, (v = this.g.cast(codes, 'float64')));
+    }
+    return v;
+  }
+
+  /** [1] int64: N, the batch's row count. */
+  private rowCount(): string {
+    this.count ??= this.g.op('Shape', [this.plan.inputs[0]!.name]);
+    return this.count;
+  }
+
+  /** [back + N]: `back` missing values, then `x` ([N]): the rows before the batch count as missing, as at the start of a frame. */
+  private withHistory(x: string, back: number): string {
+    return this.g.op('Concat', [this.g.constant('float64', new Array<number>(back).fill(NaN), [back], 'before'), x], [attr.int('axis', 0)]);
+  }
+
+  /** [N]: the value `lag` rows before (NaN for the first `lag` rows). */
+  private lag(name: string, lag: number): string {
+    const g = this.g;
+    return g.op('Slice', [this.withHistory(this.number(name), lag), g.int64s([0]), this.rowCount(), g.int64s([0])]);
+  }
+
+  /**
+   * [N, 1] each: the trailing-window statistics of features.ts `windowFeatures`,
+   * with the same formulas and the same order of additions (pairwise over the
+   * window padded to a power of two), so the same bits.
+   */
+  private window(name: string): Record<WindowOp, string> {
+    const cached = this.windows.get(name);
+    if (cached) return cached;
+    const g = this.g;
+    const w = this.plan.windowRows;
+    if (!w) throw new Error('The plan has window features but no window length.');
+    const size = pairwiseSize(w);
+    // Row i's window is rows i−w+1..i: positions i..i+w−1 after w−1 missing values; then padded with missing values to `size`.
+    const rows = g.op('Range', [g.scalar('int64', 0), g.op('Squeeze', [this.rowCount(), g.int64s([0])]), g.scalar('int64', 1)]);
+    const idx = g.op('Add', [g.op('Unsqueeze', [rows, g.int64s([1])]), g.constant('int64', Array.from({ length: w }, (_, j) => j), [1, w], 'positions')]);
+    const gathered = g.op('Gather', [this.withHistory(this.number(name), w - 1), idx], [attr.int('axis', 0)]);
+    const values = size === w ? gathered : g.op('Pad', [gathered, g.int64s([0, 0, 0, size - w]), g.scalar('float64', NaN)]);
+    const zero = g.scalar('float64', 0), nan = g.scalar('float64', NaN);
+    const valid = g.op('Not', [g.op('IsNaN', [values])]);
+    const only = (v: string) => g.op('Where', [valid, v, zero]);
+    const total = (v: string) => this.pairwiseSum(v, size);
+    const positions = Array.from({ length: size }, (_, j) => j);
+    const ones = g.cast(valid, 'float64');
+    // Counts and position sums are whole numbers: exact in any order.
+    const cnt = g.op('ReduceSum', [ones, g.int64s([1])], [attr.int('keepdims', 1)]);
+    const tMean = g.op('Div', [g.op('MatMul', [ones, g.constant('float64', positions, [size, 1], 'position')]), cnt]);
+    const lo = g.op('ReduceMin', [g.op('Where', [valid, values, g.scalar('float64', Infinity)])], [attr.ints('axes', [1]), attr.int('keepdims', 1)]);
+    const hi = g.op('ReduceMax', [g.op('Where', [valid, values, g.scalar('float64', -Infinity)])], [attr.ints('axes', [1]), attr.int('keepdims', 1)]);
+    const some = g.op('Greater', [cnt, zero]);
+    const constant = g.op('Equal', [lo, hi]);
+    const mean = g.op('Div', [total(only(values)), cnt]);
+    const dy = only(g.op('Sub', [values, mean]));
+    const dt = only(g.op('Sub', [g.constant('float64', positions, [1, size], 'position'), tMean]));
+    const stt = total(g.op('Mul', [dt, dt]));
+    const slope = g.op('Div', [g.op('Div', [total(g.op('Mul', [dt, dy])), stt]), g.scalar('float64', minutesPerRow(this.plan))]);
+    const out: Record<WindowOp, string> = {
+      mean: g.op('Where', [constant, lo, mean]),
+      std: g.op('Where', [constant, zero, g.op('Sqrt', [g.op('Div', [total(g.op('Mul', [dy, dy])), cnt])])]),
+      min: g.op('Where', [some, lo, nan]),
+      max: g.op('Where', [some, hi, nan]),
+      slope: g.op('Where', [g.op('Greater', [stt, zero]), g.op('Where', [constant, zero, slope]), nan]),
+    };
+    this.windows.set(name, out);
+    return out;
+  }
+
+  /** [N, 1]: the sum of each row of `v` ([N, size], size a power of two) as features.ts `pairwiseSum` adds it. */
+  private pairwiseSum(v: string, size: number): string {
+    const g = this.g;
+    let cur = v;
+    for (let half = size >> 1; half >= 1; half >>= 1) {
+      const axis = g.int64s([1]);
+      cur = g.op('Add', [g.op('Slice', [cur, g.int64s([0]), g.int64s([half]), axis]), g.op('Slice', [cur, g.int64s([half]), g.int64s([2 * half]), axis])]);
+    }
+    return cur;
+  }
+
+  /**
+   * [trees, N, k] double: the leaf values each tree gives each row. The trees
+   * compare float32 features; each writes its leaf's number to its own target,
+   * and the values come from a double table (see the file comment).
+   */
+  private leafValues(x: string, trees: TreeNodes[], k: number): string {
+    const g = this.g;
+    const a = { treeIds: [] as number[], nodeIds: [] as number[], features: [] as number[], modes: [] as string[], thresholds: [] as number[], left: [] as number[], right: [] as number[], missing: [] as number[] };
+    const leaf = { treeIds: [] as number[], nodeIds: [] as number[], targets: [] as number[], numbers: [] as number[] };
+    const offsets: number[] = [];
+    const table: number[] = [];
+    trees.forEach((tree, t) => {
+      if (tree.outputs !== k) throw new Error(`A tree gives ${tree.outputs} values per leaf where ${k} were expected.`);
+      offsets.push(table.length / k);
+      let leaves = 0;
+      for (let id = 0; id < tree.feature.length; id++) {
+        const isLeaf = tree.feature[id]! < 0;
+        a.treeIds.push(t); a.nodeIds.push(id);
+        a.features.push(isLeaf ? 0 : tree.feature[id]!);
+        a.modes.push(isLeaf ? 'LEAF' : 'BRANCH_LEQ');
+        a.thresholds.push(isLeaf ? 0 : tree.threshold[id]!);
+        a.left.push(isLeaf ? 0 : tree.left[id]!);
+        a.right.push(isLeaf ? 0 : tree.right[id]!);
+        a.missing.push(isLeaf ? 0 : tree.missingLeft[id]!);
+        if (!isLeaf) continue;
+        if (leaves >= 2 ** 24) throw new Error('A tree has more leaves than float32 can number exactly.');
+        leaf.treeIds.push(t); leaf.nodeIds.push(id); leaf.targets.push(t); leaf.numbers.push(leaves++);
+        for (let c = 0; c < k; c++) table.push(tree.value[id * k + c]!);
+      }
+    });
+    const numbers = g.ml('TreeEnsembleRegressor', [g.cast(x, 'float32')], [
+      attr.string('aggregate_function', 'SUM'),
+      attr.int('n_targets', trees.length),
+      attr.ints('nodes_falsenodeids', a.right),
+      attr.ints('nodes_featureids', a.features),
+      attr.ints('nodes_missing_value_tracks_true', a.missing),
+      attr.strings('nodes_modes', a.modes),
+      attr.ints('nodes_nodeids', a.nodeIds),
+      attr.ints('nodes_treeids', a.treeIds),
+      attr.ints('nodes_truenodeids', a.left),
+      attr.floats('nodes_values', a.thresholds),
+      attr.string('post_transform', 'NONE'),
+      attr.ints('target_ids', leaf.targets),
+      attr.ints('target_nodeids', leaf.nodeIds),
+      attr.ints('target_treeids', leaf.treeIds),
+      attr.floats('target_weights', leaf.numbers),
+    ]);
+    const leaves = g.op('Add', [g.cast(numbers, 'int64'), g.constant('int64', offsets, [trees.length], 'leaf_offsets')]);
+    // Tree-major, so that each tree's values are one contiguous block for sumOverTrees.
+    return g.op('Gather', [g.constant('float64', table, [table.length / k, k], 'leaf_values'), g.op('Transpose', [leaves], [attr.ints('perm', [1, 0])])], [attr.int('axis', 0)]);
+  }
+
+  private logistic(m: LogisticModel, x: string): string {
+    const g = this.g;
+    const p = m.coef.length / (m.classCount === 2 ? 1 : m.classCount);
+    if (m.classCount === 2) {
+      // As predictLogistic's sigmoid: 1 / (1 + e) or e / (1 + e) with e = exp(−|z|), and 1 − p1 only for z < 0.
+      const z = g.op('Add', [g.op('MatMul', [x, g.constant('float64', m.coef, [p, 1], 'coef')]), g.scalar('float64', m.intercept[0]!)]);
+      const one = g.scalar('float64', 1);
+      const e = g.op('Exp', [g.op('Neg', [g.op('Abs', [z])])]);
+      const big = g.op('Div', [one, g.op('Add', [one, e])]);
+      const small = g.op('Div', [e, g.op('Add', [one, e])]);
+      const positive = g.op('GreaterOrEqual', [z, g.scalar('float64', 0)]);
+      const p1 = g.op('Where', [positive, big, small]);
+      return g.op('Concat', [g.op('Where', [positive, small, g.op('Sub', [one, p1])]), p1], [attr.int('axis', 1)]);
+    }
+    const k = m.classCount;
+    const wt = new Array<number>(p * k);
+    for (let c = 0; c < k; c++) for (let j = 0; j < p; j++) wt[j * k + c] = m.coef[c * p + j]!;
+    const z = g.op('Add', [g.op('MatMul', [x, g.constant('float64', wt, [p, k], 'coef')]), g.constant('float64', m.intercept, [k], 'intercept')]);
+    return this.softmax(z, k);
+  }
+
+  private forest(m: ForestModel, x: string): string {
+    const k = m.task === 'classification' ? m.classCount : 1;
+    return this.g.op('Div', [this.sumOverTrees(this.leafValues(x, m.trees, k), m.trees.length, null), this.g.scalar('float64', m.trees.length)]);
+  }
+
+  private hgb(m: HgbModel, x: string): string {
+    const g = this.g;
+    const T = m.treesPerIteration;
+    const iterations = m.trees.length / T;
+    if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`A boosted model has ${m.trees.length} trees for ${T} per iteration.`);
+    // Trees are iteration-major (tree it·T + k adds to class k): [iterations, T, N], summed over iterations from the baseline.
+    const values = g.op('Reshape', [this.leafValues(x, m.trees, 1), g.int64s([iterations, T, -1])]);
+    const sums = this.sumOverTrees(values, iterations, g.constant('float64', m.baseline, [1, T, 1], 'baseline'));
+    const raw = g.op('Transpose', [sums], [attr.ints('perm', [1, 0])]);
+    if (m.task === 'regression') return raw;
+    if (m.task === 'multiclass') return this.softmax(raw, T);
+    // As predictHgb: p = 1 / (1 + exp(−raw)), and 1 − p.
+    const one = g.scalar('float64', 1);
+    const p1 = g.op('Div', [one, g.op('Add', [one, g.op('Exp', [g.op('Neg', [raw])])])]);
+    return g.op('Concat', [g.op('Sub', [one, p1]), p1], [attr.int('axis', 1)]);
+  }
+
+  private iforest(m: IForestModel, x: string): string {
+    const g = this.g;
+    const total = this.sumOverTrees(this.leafValues(x, m.trees, 1), m.trees.length, null);
+    const exponent = g.op('Div', [g.op('Neg', [total]), g.scalar('float64', m.trees.length * m.normaliser)]);
+    return g.op('Pow', [g.scalar('float64', 2), exponent]);
+  }
+
+  /**
+   * [N, k]: Σ over axis 0 of `v` ([count, N, k]), added one after the other
+   * from `start` (or from the first), in the order the TypeScript learners
+   * add their trees: the same bits, so a tie (two classes with equal votes, a
+   * probability of exactly one half) is settled the same way.
+   */
+  private sumOverTrees(v: string, count: number, start: string | null): string {
+    const g = this.g;
+    const parts = count === 1 ? [v] : g.node('Split', [v], [attr.int('axis', 0)], { outputs: count });
+    let sum = start;
+    for (const part of parts) sum = sum ? g.op('Add', [sum, part]) : part;
+    return g.op('Squeeze', [sum!, g.int64s([0])]);
+  }
+
+  /** [N, k]: as predictHgb and predictLogistic: exp(z − max) over their sum, added class by class. */
+  private softmax(z: string, k: number): string {
+    const g = this.g;
+    const e = g.op('Exp', [g.op('Sub', [z, g.op('ReduceMax', [z], [attr.ints('axes', [1]), attr.int('keepdims', 1)])])]);
+    const parts = g.node('Split', [e], [attr.int('axis', 1)], { outputs: k });
+    let sum = parts[0]!;
+    for (const part of parts.slice(1)) sum = g.op('Add', [sum, part]);
+    return g.op('Div', [e, sum]);
+  }
+
+  private pca(m: PcaModel, x: string): string {
+    const g = this.g;
+    const p = m.mean.length, k = m.k;
+    const ct = new Array<number>(p * k);
+    for (let a = 0; a < k; a++) for (let j = 0; j < p; j++) ct[j * k + a] = m.components[a * p + j]!;
+    const z = g.op('Div', [g.op('Sub', [x, g.constant('float64', m.mean, [p], 'pca_mean')]), g.constant('float64', m.scale, [p], 'pca_scale')]);
+    const scores = g.op('MatMul', [z, g.constant('float64', ct, [p, k], 'loadings')]);
+    const sum = (v: string) => g.op('ReduceSum', [v, g.int64s([1])], [attr.int('keepdims', 1)]);
+    const t2 = sum(g.op('Div', [g.op('Mul', [scores, scores]), g.constant('float64', m.eigenvalues, [k], 'eigenvalues')]));
+    const resid = g.op('Sub', [z, g.op('MatMul', [scores, g.constant('float64', m.components, [k, p], 'components')])]);
+    const spe = sum(g.op('Mul', [resid, resid]));
+    return g.op('Max', [g.op('Div', [t2, g.scalar('float64', m.t2Limit)]), g.op('Div', [spe, g.scalar('float64', m.speLimit)])]);
+  }
+}
+
+function thresholdOf(p: FittedPipeline): number {
+  if (p.threshold === null || !Number.isFinite(p.threshold)) throw new Error(`A ${p.task} model needs a threshold.`);
+  return p.threshold;
+}
