@@ -47,13 +47,17 @@ export async function startServerMode(): Promise<ServerMode> {
   };
 }
 
-/** Saves a screenshot of the page at both sizes UX.md asks every screen to be checked at. */
-export async function shoot(page: Page, name: string): Promise<void> {
+/**
+ * Saves a screenshot of the page at both sizes UX.md asks every screen to be checked at.
+ * `frame` runs after each resize, e.g. to scroll the part being checked into view again.
+ */
+export async function shoot(page: Page, name: string, frame?: () => Promise<void>): Promise<void> {
   for (const [w, h] of [
     [1400, 900],
     [1024, 700],
   ] as const) {
     await page.setViewportSize({ width: w, height: h });
+    await frame?.();
     await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${w}x${h}.png`) });
   }
   await page.setViewportSize({ width: 1400, height: 900 });

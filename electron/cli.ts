@@ -5,12 +5,16 @@
  * Exit codes: 0 success, 2 bad input (one-line reason on stderr), 1 internal failure.
  * With --json the result is JSON on stdout and progress goes to stderr.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { JobInfo, MethodName, Output } from '../shared/api';
 import { DELIMITERS, TEXT_ENCODINGS, type ProblemKind } from '../shared/datasets';
 import { AppError, USER_ERROR_CODES, isErrorCode, toErrorInfo, type ErrorCode } from '../shared/errors';
 import { formatDuration, formatPercent, textTable } from '../shared/format';
 import type { TrainingReport } from '../shared/training';
+import type { ScoreResult } from './services/scoring/batch';
+import type { ReproduceResult } from './services/jobs/kinds/reproduce';
+import { checkWorkspace, restoreWorkspace } from './services/registry/backup';
 import { appRoot, appVersion } from './services/app/app-root';
 import { createCore, type Core } from './services/compose';
 import { resolveWorkspaceDir } from './services/workspace/location';
@@ -317,7 +321,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       if (algorithms) input.algorithms = algorithms;
       const job = await ctx.call('training.start', input);
       const final = await runJobHere(ctx, job, true);
-      const r = final.result as { model: string; version: number; run: string; modelHash: string; report: TrainingReport };
+      const r = final.result as { model: string; version: number; run: string; modelHash: string; onnxHash: string; report: TrainingReport };
       const rep = r.report;
       const summary = {
         run: r.run,
@@ -328,6 +332,7 @@ const COMMANDS: Record<string, CommandSpec> = {
         leaderboard: rep.leaderboard.map((e) => ({ algorithm: e.algorithm, title: e.title, params: e.params, metrics: e.metrics, fitSeconds: e.fitSeconds, status: e.status })),
         metrics: rep.metrics,
         modelHash: r.modelHash,
+        onnxHash: r.onnxHash,
         holdout: rep.holdout,
         warnings: rep.warnings,
       };
@@ -347,33 +352,61 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   models: {
-    summary: 'List models, or show one with its versions.',
-    usage: 'millwright models [list]\n       millwright models show NAME[@VERSION]',
-    flags: {},
+    summary: 'List models, show one with its versions, or archive and restore a version.',
+    usage: 'millwright models [list]\n       millwright models show NAME[@VERSION]\n       millwright models archive NAME@VERSION [--reason "…"]\n       millwright models restore NAME@VERSION',
+    flags: { reason: 'value' },
     async run(ctx, args) {
       const [sub, name] = args.positional;
+      if (sub === 'archive' || sub === 'restore') {
+        const ref = versionRef(name, `millwright models ${sub} NAME@VERSION`);
+        const reason = stringFlag(args, 'reason');
+        const v = await ctx.call(sub === 'archive' ? 'models.archive' : 'models.restore', { ...ref, ...(sub === 'archive' && reason ? { reason } : {}) });
+        if (!ctx.json) ctx.out(`${sub === 'archive' ? 'Archived' : 'Restored'} ${v.model} version ${v.version}.`);
+        return v;
+      }
       if (sub === 'show') {
         if (!name) throw new AppError('bad_input', 'Which model? Usage: millwright models show NAME[@VERSION]');
+        if (/@(\d+|production|challenger)$/.test(name)) {
+          const [v] = (await ctx.call('models.get', { model: name })).versions.filter((x) => x.version === Number(name.split('@').pop()) || x.aliases.includes(name.split('@').pop() as never));
+          if (!v) throw new AppError('not_found', `No version matches "${name}".`);
+          if (!ctx.json) {
+            ctx.out(`${v.model} version ${v.version}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''}${v.archivedAt ? ' — archived' : ''}`);
+            ctx.out(v.sentence);
+            ctx.out(
+              textTable(['', ''], [
+                ['Algorithm', v.algorithmTitle],
+                ['Trained on', `${v.dataset}@${v.datasetVersion}`],
+                ['Target', v.target ?? '(unusual behaviour)'],
+                ['Inputs', v.inputs.join(', ')],
+                [v.metric.label, fmt(v.metrics[v.metric.key])],
+                ['Trained', `${v.createdAt.replace('T', ' ').slice(0, 19)} by ${v.createdBy} (app ${v.appVersion}, ${v.durationSeconds.toFixed(0)} s)`],
+                ['Model hash', v.modelHash],
+                ['ONNX hash', v.onnxHash ?? ''],
+              ]),
+            );
+          }
+          return v;
+        }
         const m = await ctx.call('models.get', { model: name });
         if (!ctx.json) {
           ctx.out(`${m.model.name}: ${m.versions.length} version${m.versions.length === 1 ? '' : 's'}`);
           ctx.out(
             textTable(
-              ['VERSION', 'ALGORITHM', 'METRIC', 'DATASET', 'TRAINED', 'BY'],
-              m.versions.map((v) => [String(v.version), v.algorithmTitle, `${v.metric.label} ${fmt(v.metrics[v.metric.key])}`, `${v.dataset}@${v.datasetVersion}`, v.createdAt.replace('T', ' ').slice(0, 19), v.createdBy]),
+              ['VERSION', 'ALIASES', 'ALGORITHM', 'METRIC', 'DATASET', 'TRAINED', 'BY'],
+              m.versions.map((v) => [String(v.version) + (v.archivedAt ? ' (archived)' : ''), v.aliases.join(', '), v.algorithmTitle, `${v.metric.label} ${fmt(v.metrics[v.metric.key])}`, `${v.dataset}@${v.datasetVersion}`, v.createdAt.replace('T', ' ').slice(0, 19), v.createdBy]),
             ),
           );
         }
         return m;
       }
-      if (sub !== undefined && sub !== 'list') throw new AppError('bad_input', `Unknown models command "${sub}". Use list or show.`);
+      if (sub !== undefined && sub !== 'list') throw new AppError('bad_input', `Unknown models command "${sub}". Use list, show, archive or restore.`);
       const list = await ctx.call('models.list', {});
       if (!ctx.json) {
         ctx.out(
           list.length
             ? textTable(
-                ['NAME', 'VERSION', 'ALGORITHM', 'METRIC', 'DATASET', 'TRAINED'],
-                list.map((m) => [m.name, String(m.latest.version), m.latest.algorithmTitle, `${m.latest.metric.label} ${fmt(m.latest.metrics[m.latest.metric.key])}`, `${m.latest.dataset}@${m.latest.datasetVersion}`, m.latest.createdAt.replace('T', ' ').slice(0, 19)]),
+                ['NAME', 'LATEST', 'PRODUCTION', 'ALGORITHM', 'METRIC', 'DATASET', 'TRAINED'],
+                list.map((m) => [m.name, String(m.latest.version), m.production === null ? '' : String(m.production), m.latest.algorithmTitle, `${m.latest.metric.label} ${fmt(m.latest.metrics[m.latest.metric.key])}`, `${m.latest.dataset}@${m.latest.datasetVersion}`, m.latest.createdAt.replace('T', ' ').slice(0, 19)]),
               )
             : 'No models yet. Train one with: millwright train DATASET --target COLUMN',
         );
@@ -381,16 +414,186 @@ const COMMANDS: Record<string, CommandSpec> = {
       return list;
     },
   },
+  promote: {
+    summary: 'Point the production or challenger alias at a model version, with a reason.',
+    usage: 'millwright promote MODEL@VERSION --alias production|challenger --reason "…"',
+    flags: { alias: 'value', reason: 'value' },
+    async run(ctx, args) {
+      const ref = versionRef(args.positional[0], 'millwright promote MODEL@VERSION --alias production --reason "…"');
+      const alias = stringFlag(args, 'alias') ?? 'production';
+      if (alias !== 'production' && alias !== 'challenger') throw new AppError('bad_input', `--alias must be "production" or "challenger" (got "${alias}").`, 'alias');
+      const reason = stringFlag(args, 'reason');
+      if (!reason) throw new AppError('bad_input', 'Say why with --reason "…" (kept in the audit log).', 'reason');
+      const v = await ctx.call('models.promote', { ...ref, alias, reason });
+      if (!ctx.json) ctx.out(`${alias} of ${v.model} is now version ${v.version}.`);
+      return v;
+    },
+  },
+  predict: {
+    summary: 'Score a file with a model version and write it out with the prediction columns appended.',
+    usage: 'millwright predict MODEL[@VERSION] FILE --out OUT.csv [--json]',
+    flags: { out: 'value' },
+    async run(ctx, args) {
+      const [model, file] = args.positional;
+      if (!model || !file) throw new AppError('bad_input', 'Which model and which file? Usage: millwright predict MODEL[@VERSION] FILE --out OUT.csv');
+      const out = stringFlag(args, 'out');
+      if (!out) throw new AppError('bad_input', 'Where should the scored file go? Give --out OUT.csv.', 'out');
+      const job = await ctx.call('models.score', { model, file: path.resolve(file), out: path.resolve(out) });
+      const r = (await runJobHere(ctx, job, true)).result as ScoreResult;
+      if (!ctx.json) {
+        ctx.out(`Scored ${r.rows.toLocaleString('en-US')} rows of ${path.basename(r.file)} with ${r.model} version ${r.version}; wrote ${r.out} with ${r.added.join(', ')} added.`);
+        const counts = Object.entries(r.counts);
+        if (counts.length) ctx.out(counts.map(([k, n]) => `${k}: ${n.toLocaleString('en-US')}`).join(', '));
+      }
+      return r;
+    },
+  },
+  evaluate: {
+    summary: "Check a model version against the answers in a file, with training's metrics.",
+    usage: 'millwright evaluate MODEL[@VERSION] FILE [--label COL] [--json]',
+    flags: { label: 'value' },
+    async run(ctx, args) {
+      const [model, file] = args.positional;
+      if (!model || !file) throw new AppError('bad_input', 'Which model and which file? Usage: millwright evaluate MODEL[@VERSION] FILE [--label COL]');
+      const label = stringFlag(args, 'label');
+      const job = await ctx.call('models.score', { model, file: path.resolve(file), evaluate: true, ...(label ? { truthColumn: label } : {}) });
+      const r = (await runJobHere(ctx, job, true)).result as ScoreResult;
+      const metrics = r.metrics ?? {};
+      if (!ctx.json) {
+        ctx.out(`${r.model} version ${r.version} on ${path.basename(r.file)} (${(metrics.rows ?? r.rows).toLocaleString('en-US')} rows with an answer):`);
+        ctx.out(textTable(['METRIC', 'VALUE'], Object.entries(metrics).filter(([k]) => k !== 'rows').map(([k, v]) => [k, fmt(v)])));
+      }
+      const { rows: _scored, ...rest } = metrics;
+      return { rows: metrics.rows ?? r.rows, metrics: rest };
+    },
+  },
+  'export-mlflow': {
+    summary: 'Write a model version as an MLflow model directory (onnx and python_function flavors).',
+    usage: 'millwright export-mlflow MODEL[@VERSION] --out DIR [--json]',
+    flags: { out: 'value' },
+    async run(ctx, args) {
+      const model = args.positional[0];
+      if (!model) throw new AppError('bad_input', 'Which model? Usage: millwright export-mlflow MODEL[@VERSION] --out DIR');
+      const out = stringFlag(args, 'out');
+      if (!out) throw new AppError('bad_input', 'Where should the MLflow model go? Give --out DIR (a new folder).', 'out');
+      const r = await ctx.call('models.exportMlflow', { model, out: path.resolve(out) });
+      if (!ctx.json) ctx.out(`Wrote the MLflow model to ${r.dir} (${r.files.join(', ')}). Load it with mlflow.pyfunc.load_model("${r.dir}").`);
+      return r;
+    },
+  },
+  compare: {
+    summary: 'Two model versions side by side: what changed in settings and data, and how both score on the same newer rows.',
+    usage: 'millwright compare MODEL@A MODEL@B [--json]',
+    flags: {},
+    async run(ctx, args) {
+      const [a, b] = args.positional;
+      if (!a || !b) throw new AppError('bad_input', 'Which two versions? Usage: millwright compare MODEL@A MODEL@B');
+      const c = await ctx.call('models.compare', { a, b });
+      if (!ctx.json) {
+        const name = (x: typeof c.a) => `${x.model}@${x.version}`;
+        ctx.out(`${name(c.a)} (${c.a.algorithm}, ${c.a.dataset}@${c.a.datasetVersion}) against ${name(c.b)} (${c.b.algorithm}, ${c.b.dataset}@${c.b.datasetVersion})`);
+        ctx.out(c.sentence);
+        ctx.out('');
+        ctx.out(c.settings.length ? textTable(['SETTING', name(c.a).toUpperCase(), name(c.b).toUpperCase()], c.settings.map((x) => [x.name, x.a, x.b])) : 'Settings: the same.');
+        ctx.out('');
+        ctx.out(c.data.sameData ? 'Data: the same dataset version.' : `Data: ${c.data.rowsA.toLocaleString('en-US')} rows → ${c.data.rowsB.toLocaleString('en-US')} rows${c.data.columnsAdded.length ? `; new columns ${c.data.columnsAdded.join(', ')}` : ''}${c.data.columnsRemoved.length ? `; columns gone ${c.data.columnsRemoved.join(', ')}` : ''}.`);
+        for (const i of c.data.inputs) ctx.out(`  ${i.sentence}`);
+        ctx.out('');
+        const keys = Object.keys(c.metrics.b).filter((k) => k in c.metrics.a);
+        ctx.out(`Scored on ${c.holdout.rows.toLocaleString('en-US')} rows held out by ${c.holdout.of} (${c.holdout.dataset}@${c.holdout.datasetVersion}):`);
+        ctx.out(textTable(['METRIC', name(c.a).toUpperCase(), name(c.b).toUpperCase()], keys.map((k) => [k, fmt(c.metrics.a[k]), fmt(c.metrics.b[k])])));
+        if (c.disagreements.length) {
+          ctx.out('');
+          ctx.out('Rows where they disagree most:');
+          ctx.out(textTable(['ROW', name(c.a).toUpperCase(), name(c.b).toUpperCase(), 'ACTUAL'], c.disagreements.slice(0, 5).map((d) => [String(d.row + 1), d.a, d.b, d.actual ?? ''])));
+        }
+      }
+      return c;
+    },
+  },
+  reproduce: {
+    summary: 'Retrain a model version from its lineage and say whether the result is identical (same ONNX hash).',
+    usage: 'millwright reproduce MODEL@VERSION [--json]',
+    flags: {},
+    async run(ctx, args) {
+      const ref = versionRef(args.positional[0], 'millwright reproduce MODEL@VERSION');
+      const job = await ctx.call('models.reproduce', ref);
+      const r = (await runJobHere(ctx, job, true)).result as ReproduceResult;
+      if (!ctx.json) {
+        ctx.out(r.identical ? `Identical: retraining ${r.model} version ${r.version} gave the same model (ONNX ${r.reproduced.onnxHash.slice(0, 12)}…).` : `Not identical: retraining ${r.model} version ${r.version} gave a different model.`);
+        for (const d of r.differences) ctx.out(`  - ${d}`);
+      }
+      return r;
+    },
+  },
+  backup: {
+    summary: 'Write the whole workspace into one .tar.gz (database, blobs, keys).',
+    usage: 'millwright backup --out FILE.tar.gz [--json]',
+    flags: { out: 'value' },
+    async run(ctx, args) {
+      const out = stringFlag(args, 'out');
+      if (!out) throw new AppError('bad_input', 'Where should the backup go? Give --out FILE.tar.gz.', 'out');
+      const r = await ctx.call('workspace.backup', { out: path.resolve(out) });
+      if (!ctx.json) ctx.out(`Backed up ${r.files.toLocaleString('en-US')} files into ${r.file} (${(r.bytes / 1e6).toFixed(1)} MB).`);
+      return r;
+    },
+  },
+  restore: {
+    summary: 'Restore a backup into a new workspace folder, then check it.',
+    usage: 'millwright restore FILE.tar.gz --to DIR [--json]',
+    flags: { to: 'value' },
+    async run(ctx, args) {
+      const file = args.positional[0];
+      if (!file) throw new AppError('bad_input', 'Which backup? Usage: millwright restore FILE.tar.gz --to DIR');
+      const to = stringFlag(args, 'to');
+      if (!to) throw new AppError('bad_input', 'Where should the workspace go? Give --to DIR (a new folder).', 'to');
+      const r = await restoreWorkspace(file, to);
+      const check = checkWorkspace(r.dir);
+      if (!ctx.json) {
+        ctx.out(`Restored ${r.files.toLocaleString('en-US')} files into ${r.dir} (backed up ${r.manifest.createdAt.replace('T', ' ').slice(0, 19)} by ${r.manifest.createdBy}).`);
+        ctx.out(check.ok ? 'Check: everything is in order.' : `Check found problems:\n${check.problems.map((p) => `  - ${p}`).join('\n')}`);
+        ctx.out(`Open it with --workspace "${r.dir}" (or set MILLWRIGHT_HOME).`);
+      }
+      return { dir: r.dir, files: r.files, check };
+    },
+  },
+  check: {
+    summary: "Check the workspace: the database's integrity and every blob's hash. Exits 1 when something is wrong.",
+    usage: 'millwright check [--json]',
+    flags: {},
+    async run(ctx) {
+      const r = await ctx.call('workspace.check', {});
+      if (!ctx.json) {
+        ctx.out(r.ok ? `Everything is in order: database ok, ${r.blobs.toLocaleString('en-US')} blobs with the right content, none missing.` : `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}:\n${r.problems.map((p) => `  - ${p}`).join('\n')}`);
+      }
+      if (!r.ok) process.exitCode = 1;
+      return r;
+    },
+  },
   audit: {
-    summary: 'Show the audit log: who did what, and when.',
-    usage: 'millwright audit [--limit N] [--action NAME]',
-    flags: { limit: 'value', action: 'value' },
+    summary: 'Show the audit log: who did what, and when; or write it as CSV.',
+    usage: 'millwright audit [--limit N] [--action NAME] [--who PERSON] [--object NAME] [--use-case NAME] [--csv FILE]',
+    flags: { limit: 'value', action: 'value', who: 'value', object: 'value', 'use-case': 'value', csv: 'value' },
     async run(ctx, args) {
       const input: Record<string, unknown> = {};
+      for (const [flag, key] of [['action', 'action'], ['who', 'who'], ['object', 'object'], ['use-case', 'useCase']] as const) {
+        const v = stringFlag(args, flag);
+        if (v) input[key] = v;
+      }
+      const csv = stringFlag(args, 'csv');
+      if (csv) {
+        const r = await ctx.call('audit.csv', input);
+        const file = path.resolve(csv);
+        try {
+          fs.writeFileSync(file, r.csv);
+        } catch (e) {
+          throw new AppError('bad_input', `Cannot write ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'its folder does not exist' : (e as Error).message}.`, 'csv');
+        }
+        if (!ctx.json) ctx.out(`Wrote ${r.rows.toLocaleString('en-US')} entries to ${file}.`);
+        return { file, rows: r.rows };
+      }
       const limit = intFlag(args, 'limit', 1, 1000);
       if (limit !== undefined) input.limit = limit;
-      const action = stringFlag(args, 'action');
-      if (action) input.action = action;
       const entries = await ctx.call('audit.list', input);
       if (!ctx.json) {
         ctx.out(
@@ -399,7 +602,7 @@ const COMMANDS: Record<string, CommandSpec> = {
                 ['WHEN', 'WHO', 'WHAT', 'DETAILS'],
                 entries.map((e) => [e.at.replace('T', ' ').slice(0, 19), e.who, e.action, JSON.stringify(e.details).slice(0, 80)]),
               )
-            : 'The audit log is empty.',
+            : Object.keys(input).length ? 'No entries match.' : 'The audit log is empty.',
         );
       }
       return entries;
@@ -486,6 +689,13 @@ function parseArgs(argv: string[]): Parsed {
   return { command, positional, flags };
 }
 
+/** "NAME@VERSION" (a number) into the API's {model, version}. */
+function versionRef(ref: string | undefined, usage: string): { model: string; version: number } {
+  const m = ref ? /^(.+)@(\d+)$/.exec(ref) : null;
+  if (!m) throw new AppError('bad_input', `Name the version as MODEL@VERSION (for example "pumps@3"). Usage: ${usage}`);
+  return { model: m[1]!, version: Number(m[2]) };
+}
+
 function stringFlag(args: Parsed, name: string): string | undefined {
   const v = args.flags.get(name);
   if (v === true) throw new AppError('bad_input', `--${name} needs a value.`, name);
@@ -569,7 +779,8 @@ export async function main(argv: string[]): Promise<number> {
     };
     const result = await spec.run(ctx, args);
     if (json && result !== undefined && args.command !== 'serve-app') out(JSON.stringify(result, null, 2));
-    return 0;
+    // A command that ran but found something wrong (check) says so with exit 1.
+    return process.exitCode === 1 ? 1 : 0;
   } catch (e) {
     const info = toErrorInfo(e);
     if (!(e instanceof AppError) && core) logInternal(core.ws.logDir, `cli ${argv.join(' ')}`, e);

@@ -130,6 +130,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const ref = await receiveUpload(req, url.searchParams.get('name') ?? '', path.join(core.ws.dir, 'tmp', 'uploads'));
       return sendJson(res, 200, { ok: true, value: ref });
     }
+    if (url.pathname === '/api/download' && req.method === 'GET') return sendExport(url.searchParams.get('file') ?? '', res);
     let name: string;
     try {
       name = decodeURIComponent(url.pathname.slice('/api/'.length));
@@ -159,6 +160,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
     const reply = await core.call(name, arg);
     sendJson(res, reply.ok ? 200 : HTTP_STATUS[reply.error.code as ErrorCode] ?? 500, reply);
+  }
+
+  /** A file the app wrote into the workspace's exports folder (scored files), by its name only. */
+  function sendExport(name: string, res: http.ServerResponse): void {
+    const dir = path.join(core.ws.dir, 'exports');
+    const file = path.join(dir, path.basename(name));
+    if (!name || path.basename(name) !== name || !fs.existsSync(file) || !fs.statSync(file).isFile()) return fail(res, 'not_found', `There is no exported file called "${name.slice(0, 200)}".`);
+    const st = fs.statSync(file);
+    res.writeHead(200, {
+      'Content-Type': name.endsWith('.csv') ? 'text/csv; charset=utf-8' : 'application/octet-stream',
+      'Content-Length': st.size,
+      'Content-Disposition': `attachment; filename="${name.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+    });
+    fs.createReadStream(file).pipe(res);
   }
 
   function openStream(req: http.IncomingMessage, res: http.ServerResponse): void {

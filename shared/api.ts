@@ -9,7 +9,9 @@
 import { z } from 'zod';
 import { AppError, type ErrorInfo } from './errors';
 import { COLUMN_TYPES, DELIMITERS, PROBLEM_KINDS, TEXT_ENCODINGS, TIME_FORMATS } from './datasets';
-import { ALGORITHMS, GOALS, TASKS, TIME_BUDGET } from './training';
+import { ALGORITHMS, GOALS, MODEL_ALIASES, TASKS, TIME_BUDGET } from './training';
+import { CellSchema, PredictionSchema, TryItFormSchema } from './scoring';
+import type { Comparison, Lineage, UseCaseSummary } from './registry';
 
 const id = z.string().min(1).max(100);
 const isoTime = z.string();
@@ -19,7 +21,7 @@ export const JobStateSchema = z.enum(JOB_STATES);
 export type JobState = z.infer<typeof JobStateSchema>;
 export const ACTIVE_JOB_STATES: readonly JobState[] = ['queued', 'running'];
 
-export const JOB_KINDS = ['system.check', 'samples.add', 'imports.analyze', 'imports.save', 'datasets.profile', 'models.train'] as const;
+export const JOB_KINDS = ['system.check', 'samples.add', 'imports.analyze', 'imports.save', 'datasets.profile', 'models.train', 'models.score', 'models.reproduce'] as const;
 export const JobKindSchema = z.enum(JOB_KINDS);
 export type JobKind = z.infer<typeof JobKindSchema>;
 
@@ -271,6 +273,14 @@ export const ModelVersionSchema = z.object({
   runId: z.string(),
   durationSeconds: z.number(),
   modelHash: z.string(),
+  /** sha256 of the version's ONNX graph (what every prediction runs). */
+  onnxHash: z.string().nullable(),
+  /** The app version that trained it. */
+  appVersion: z.string(),
+  /** Aliases that point at this version. */
+  aliases: z.array(z.enum(MODEL_ALIASES)),
+  archivedAt: isoTime.nullable(),
+  archivedBy: z.string().nullable(),
   sentence: z.string(),
 });
 export type ModelVersionInfo = z.infer<typeof ModelVersionSchema>;
@@ -281,8 +291,11 @@ export const ModelSummarySchema = z.object({
   task: z.enum(TASKS),
   createdAt: isoTime,
   createdBy: z.string(),
+  /** The newest version that is not archived. */
   latest: ModelVersionSchema,
   versions: z.number().int(),
+  production: z.number().int().nullable(),
+  challenger: z.number().int().nullable(),
 });
 export type ModelSummary = z.infer<typeof ModelSummarySchema>;
 
@@ -320,11 +333,46 @@ export const API = {
     z
       .object({
         limit: z.number().int().min(1).max(1000).default(100),
+        /** An action ("model.alias") or a kind of object ("model"). */
         action: z.string().max(100).optional(),
         beforeId: z.number().int().positive().optional(),
+        who: z.string().max(200).optional(),
+        /** A dataset, model or use case name the entries must be about. */
+        object: z.string().max(300).optional(),
+        /** Entries about the use case or anything under it. */
+        useCase: z.string().max(300).optional(),
       })
       .strict(),
     z.array(AuditEntrySchema),
+  ),
+  'audit.csv': method(
+    'The audit log (with the same filters) as CSV text, for a spreadsheet.',
+    z
+      .object({
+        action: z.string().max(100).optional(),
+        who: z.string().max(200).optional(),
+        object: z.string().max(300).optional(),
+        useCase: z.string().max(300).optional(),
+      })
+      .strict(),
+    z.object({ csv: z.string(), rows: z.number().int() }),
+  ),
+  'audit.people': method('The people who appear in the audit log.', empty, z.array(z.string())),
+  'useCases.list': method('Use cases with their goal, KPI, datasets, models and health at a glance.', empty, z.array(z.custom<UseCaseSummary>())),
+  'useCases.create': method(
+    'Creates a use case: a named problem with a plain-language goal and the KPI that matters.',
+    z.object({ name: z.string().max(200), goal: z.string().max(1000), kpi: z.string().max(300) }).strict(),
+    z.custom<UseCaseSummary>(),
+  ),
+  'useCases.update': method(
+    "Changes a use case's name, goal or KPI.",
+    z.object({ useCase: z.string().min(1).max(300), name: z.string().max(200).optional(), goal: z.string().max(1000).optional(), kpi: z.string().max(300).optional() }).strict(),
+    z.custom<UseCaseSummary>(),
+  ),
+  'useCases.assign': method(
+    'Puts a dataset or a model under a use case (useCase null takes it out).',
+    z.object({ useCase: z.string().min(1).max(300).nullable(), kind: z.enum(['dataset', 'model']), name: z.string().min(1).max(300) }).strict(),
+    z.object({ ok: z.literal(true) }),
   ),
   'samples.list': method('Sample datasets shipped with the app.', empty, z.array(SampleInfoSchema)),
   'samples.add': method(
@@ -436,6 +484,82 @@ export const API = {
     'The training report of a model version (latest when none is given): leaderboard, curves, importance.',
     z.object({ model: modelRef, version: z.number().int().positive().optional() }).strict(),
     z.unknown(),
+  ),
+  'models.promote': method(
+    'Points an alias (production or challenger) at a model version, with the reason; audited.',
+    z.object({ model: modelRef, version: z.number().int().positive(), alias: z.enum(MODEL_ALIASES), reason: z.string().max(2000) }).strict(),
+    ModelVersionSchema,
+  ),
+  'models.archive': method(
+    'Archives a model version (refused while an alias points at it).',
+    z.object({ model: modelRef, version: z.number().int().positive(), reason: z.string().max(2000).optional() }).strict(),
+    ModelVersionSchema,
+  ),
+  'models.restore': method('Restores an archived model version.', z.object({ model: modelRef, version: z.number().int().positive() }).strict(), ModelVersionSchema),
+  'models.exportMlflow': method(
+    'Writes an MLflow model directory (MLmodel with the onnx and python_function flavors, model.onnx, signature, input example, requirements) for a model version.',
+    z.object({ model: modelRef, version: z.number().int().positive().optional(), out: z.string().min(1).max(4096) }).strict(),
+    z.object({ dir: z.string(), files: z.array(z.string()), modelUuid: z.string() }),
+  ),
+  'workspace.backup': method(
+    'Writes the whole workspace (database, blobs, keys) into one .tar.gz that can be restored elsewhere.',
+    z.object({ out: z.string().min(1).max(4096) }).strict(),
+    z.object({ file: z.string(), bytes: z.number().int(), files: z.number().int() }),
+  ),
+  'workspace.check': method(
+    "Checks the database's integrity and every blob's hash, and names what is wrong in plain words.",
+    empty,
+    z.object({ ok: z.boolean(), blobs: z.number().int(), referenced: z.number().int(), database: z.string(), problems: z.array(z.string()), unreferenced: z.number().int() }),
+  ),
+  'models.reproduce': method(
+    'Starts a job that retrains a model version from its lineage and reports "identical" (same ONNX hash) or what differs.',
+    z.object({ model: modelRef, version: z.number().int().positive().optional() }).strict(),
+    JobInfoSchema,
+  ),
+  'models.compare': method(
+    'Two model versions side by side: settings and data that differ, both re-scored on the newer holdout, and the rows where they disagree most.',
+    z.object({ a: modelRef, b: modelRef }).strict(),
+    z.custom<Comparison>(),
+  ),
+  'models.lineage': method(
+    'Where a model version came from: source files → dataset version → training run → model version, with who and when.',
+    z.object({ model: modelRef, version: z.number().int().positive().optional() }).strict(),
+    z.custom<Lineage>(),
+  ),
+  'models.score': method(
+    'Starts a job that scores a file with a model version (ONNX Runtime) and writes it out with the prediction columns appended; with evaluate, also the metrics against the answers in the file.',
+    z
+      .object({
+        model: modelRef,
+        version: z.number().int().positive().optional(),
+        file: z.string().min(1).max(4096),
+        out: z.string().min(1).max(4096).optional(),
+        evaluate: z.boolean().optional(),
+        /** With evaluate and no out: also write the scored file into the workspace's exports folder (the app does). */
+        keepFile: z.boolean().optional(),
+        /** The column holding the answers (default: the model's target; anomaly models: a 0/1 column). */
+        truthColumn: z.string().min(1).max(500).optional(),
+      })
+      .strict(),
+    JobInfoSchema,
+  ),
+  'models.tryIt': method(
+    'The "try it" form of a model version: its inputs, prefilled from a real row of the training data.',
+    z.object({ model: modelRef, version: z.number().int().positive().optional(), row: z.number().int().min(0).optional() }).strict(),
+    TryItFormSchema,
+  ),
+  'models.predict': method(
+    'Answers of a model version (ONNX Runtime) for rows given as objects named by input, with the inputs that pushed each answer most.',
+    z
+      .object({
+        model: modelRef,
+        version: z.number().int().positive().optional(),
+        rows: z.array(z.record(z.string(), CellSchema)).min(1).max(1000),
+        /** Models that read history: the training row before which the past is taken. */
+        historyRow: z.number().int().min(0).optional(),
+      })
+      .strict(),
+    z.array(PredictionSchema),
   ),
 } as const;
 

@@ -49,6 +49,10 @@ export const RANKING_METRIC: Record<Task, MetricInfo> = {
 /** With a label column, anomaly models are ranked by how many labelled events they catch. */
 export const ANOMALY_LABELLED_METRIC: MetricInfo = { key: 'event_f1', label: 'event F1', higherIsBetter: true };
 
+/** Names that point at one model version each: what endpoints should run, and what is on trial. */
+export const MODEL_ALIASES = ['production', 'challenger'] as const;
+export type ModelAlias = (typeof MODEL_ALIASES)[number];
+
 export const TIME_BUDGET = { min: 10, max: 1800, default: 60 } as const;
 
 /** Everything a training run needs; kept with the run so it can be reproduced. */

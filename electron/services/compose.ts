@@ -5,6 +5,7 @@ import { dispatch } from './api/dispatch';
 import { appRoot, appVersion } from './app/app-root';
 import { JobManager } from './jobs/job-manager';
 import { DatasetReader } from './datasets/reader';
+import { ScoringService } from './scoring/service';
 import { Workspace } from './workspace/workspace';
 
 export interface CoreOptions {
@@ -39,7 +40,8 @@ export function createCore(opts: CoreOptions): Core {
   ws.blobs.cleanTmp();
   ws.cleanScratch();
   const reader = new DatasetReader(ws);
-  const handlers = createHandlers({ ws, jobs, appRoot: root, appVersion: version, electronVersion: opts.electronVersion ?? null, reader });
+  const scoring = new ScoringService(ws, reader);
+  const handlers = createHandlers({ ws, jobs, appRoot: root, appVersion: version, electronVersion: opts.electronVersion ?? null, reader, scoring });
   return {
     ws,
     jobs,
@@ -49,6 +51,7 @@ export function createCore(opts: CoreOptions): Core {
     call: (name, arg) => dispatch(handlers, name, arg, ws.logDir),
     async close() {
       await jobs.close();
+      await scoring.close();
       ws.close();
     },
   };

@@ -61,7 +61,8 @@ function compileCli(dir: string): { bin: string; env: NodeJS.ProcessEnv } {
 /** A user error: exit 2, exactly one "millwright:" line on stderr, no stack, nothing on stdout. */
 export function userErrorLine(r: CliRun): string | null {
   if (r.status !== 2 || r.stdout !== '') return null;
-  const lines = r.stderr.trimEnd().split('\n');
+  // Progress lines of a job ("  40 %  Reading x.csv…") may come before the reason.
+  const lines = r.stderr.trimEnd().split('\n').filter((l) => !/^\s*\d+(\.\d+)?\s?%\s/.test(l));
   if (lines.length !== 1 || !lines[0]!.startsWith('millwright: ') || /^\s+at /m.test(r.stderr)) return null;
   return lines[0]!;
 }

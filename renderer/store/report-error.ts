@@ -7,11 +7,14 @@ export function setErrorSink(s: Sink): void {
   sink = s;
 }
 
+/** The sentence to show for a failure: the core's own words, or a short generic one for anything that looks like a programming error. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error && err.message && !/^[A-Za-z]*Error\b/.test(err.message)
+    ? err.message
+    : 'Something went wrong. Try again; if it keeps happening, see the log in the workspace folder.';
+}
+
 /** Shows any failure as a toast with a sentence a person can act on; never a stack. */
 export function reportError(err: unknown): void {
-  const message =
-    err instanceof Error && err.message && !/^[A-Za-z]*Error\b/.test(err.message)
-      ? err.message
-      : 'Something went wrong. Try again; if it keeps happening, see the log in the workspace folder.';
-  sink(message);
+  sink(errorMessage(err));
 }

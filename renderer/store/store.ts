@@ -1,12 +1,13 @@
 import { create } from 'zustand';
 import { createDataSlice, type DataSlice } from './data-slice';
 import { createJobsSlice, type JobsSlice } from './jobs-slice';
-import { createUiSlice, pageOfRoute, paramFromHash, routeFromHash, type UiSlice } from './ui-slice';
+import { createUiSlice, pageOfRoute, paramFromHash, pathFromHash, routeFromHash, type UiSlice } from './ui-slice';
 import { createImportSlice, type ImportSlice } from './import-slice';
 import { createModelsSlice, type ModelsSlice } from './models-slice';
+import { createScoreSlice, type ScoreSlice } from './score-slice';
 import { setErrorSink } from './report-error';
 
-export type State = UiSlice & JobsSlice & DataSlice & ImportSlice & ModelsSlice;
+export type State = UiSlice & JobsSlice & DataSlice & ImportSlice & ModelsSlice & ScoreSlice;
 
 /** One store, one slice per feature. Components select only what they render. */
 export const useStore = create<State>()((...a) => ({
@@ -15,6 +16,7 @@ export const useStore = create<State>()((...a) => ({
   ...createDataSlice(...a),
   ...createImportSlice(...a),
   ...createModelsSlice(...a),
+  ...createScoreSlice(...a),
 }));
 
 setErrorSink((message) => useStore.getState().toast('error', message));
@@ -24,8 +26,9 @@ setErrorSink((message) => useStore.getState().toast('error', message));
 const followHash = () => {
   const route = routeFromHash(location.hash);
   const pageParam = paramFromHash(location.hash);
+  const pagePath = pathFromHash(location.hash);
   const s = useStore.getState();
-  if (s.route !== route || s.pageParam !== pageParam) useStore.setState({ page: pageOfRoute(route), route, pageParam });
+  if (s.route !== route || s.pageParam !== pageParam || s.pagePath.join('/') !== pagePath.join('/')) useStore.setState({ page: pageOfRoute(route), route, pageParam, pagePath });
 };
 window.addEventListener('popstate', followHash);
 window.addEventListener('hashchange', followHash);

@@ -22,10 +22,14 @@ export interface UiSlice {
   route: RouteId;
   /** The item a page shows, e.g. a dataset id: "#/data/ds_1" → "ds_1". */
   pageParam: string | null;
+  /** What follows the item: "#/models/Pump/compare/1/2" → ["compare", "1", "2"]. */
+  pagePath: string[];
   theme: ThemeChoice;
   trayOpen: boolean;
   toasts: Toast[];
-  go(route: RouteId, param?: string | null): void;
+  go(route: RouteId, param?: string | null, path?: readonly string[]): void;
+  /** Follows an address the app wrote itself, such as a lineage step's link ("#/data/Mill"). */
+  goHash(hash: string): void;
   setTheme(theme: ThemeChoice): void;
   setTrayOpen(open: boolean): void;
   toast(level: Toast['level'], message: string): void;
@@ -56,8 +60,14 @@ export function paramFromHash(hash: string): string | null {
   return parts[1] ? decodeURIComponent(parts[1]) : null;
 }
 
-export function hashFor(page: RouteId, param?: string | null): string {
-  return `#/${page}${param ? `/${encodeURIComponent(param)}` : ''}`;
+export function pathFromHash(hash: string): string[] {
+  const parts = hash.replace(/^#\/?/, '').split('/');
+  return parts.slice(2).filter(Boolean).map(decodeURIComponent);
+}
+
+export function hashFor(page: RouteId, param?: string | null, path: readonly string[] = []): string {
+  const rest = param ? [param, ...path] : [];
+  return `#/${page}${rest.map((p) => `/${encodeURIComponent(p)}`).join('')}`;
 }
 
 function storedTheme(): ThemeChoice {
@@ -70,14 +80,18 @@ export const createUiSlice: StateCreator<State, [], [], UiSlice> = (set, get) =>
   page: location.hash ? pageFromHash(location.hash) : pageFromHash(localStorage.getItem(PAGE_KEY) ?? ''),
   route: location.hash ? routeFromHash(location.hash) : routeFromHash(localStorage.getItem(PAGE_KEY) ?? ''),
   pageParam: location.hash ? paramFromHash(location.hash) : paramFromHash(localStorage.getItem(PAGE_KEY) ?? ''),
+  pagePath: location.hash ? pathFromHash(location.hash) : pathFromHash(localStorage.getItem(PAGE_KEY) ?? ''),
   theme: storedTheme(),
   trayOpen: false,
   toasts: [],
-  go(route, param = null) {
-    const hash = hashFor(route, param);
+  go(route, param = null, path = []) {
+    const hash = hashFor(route, param, path);
     if (location.hash !== hash) history.pushState(null, '', hash);
     localStorage.setItem(PAGE_KEY, hash);
-    set({ page: pageOfRoute(route), route, pageParam: param });
+    set({ page: pageOfRoute(route), route, pageParam: param, pagePath: param ? [...path] : [] });
+  },
+  goHash(hash) {
+    get().go(routeFromHash(hash), paramFromHash(hash), pathFromHash(hash));
   },
   setTheme(theme) {
     localStorage.setItem(THEME_KEY, theme);

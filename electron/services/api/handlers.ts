@@ -8,8 +8,16 @@ import type { JobManager } from '../jobs/job-manager';
 import { listSamples, samplePath } from '../samples/catalog';
 import { AppError } from '../../../shared/errors';
 import { AuditLog } from '../workspace/audit';
-import { findModelVersion, getModel, listModels } from '../training/models';
+import { findModelVersion, getModel, listModels, publicInfo } from '../training/models';
+import { archiveVersion, restoreVersion, setAlias } from '../registry/aliases';
+import { writeMlflow } from '../registry/mlflow';
+import { backupWorkspace, checkWorkspace } from '../registry/backup';
+import { prepareReproduce } from '../registry/reproduce';
+import { compareVersions } from '../registry/compare';
+import { modelLineage } from '../registry/lineage';
+import { assignToUseCase, createUseCase, listUseCases, updateUseCase, useCaseObjects } from '../registry/use-cases';
 import { prepareTraining, suggestTraining } from '../training/service';
+import type { ScoringService } from '../scoring/service';
 import type { Workspace } from '../workspace/workspace';
 
 export interface HandlerDeps {
@@ -19,10 +27,23 @@ export interface HandlerDeps {
   appVersion: string;
   electronVersion: string | null;
   reader: DatasetReader;
+  scoring: ScoringService;
 }
 
 /** The one function table that IPC, HTTP and the CLI dispatch into. */
-export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion, reader }: HandlerDeps): Handlers {
+/** The audit log's filters, with a use case turned into the names of everything under it. */
+function auditFilterFor(ws: Workspace) {
+  return <T extends { who?: string; object?: string; useCase?: string; action?: string }>(a: T) => {
+    const { object, useCase, ...rest } = a;
+    let objects: string[] | undefined;
+    if (useCase) objects = useCaseObjects(ws.db, useCase).names;
+    if (object) objects = objects ? objects.filter((n) => n === object) : [object];
+    return { ...rest, ...(objects ? { objects } : {}) };
+  };
+}
+
+export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion, reader, scoring }: HandlerDeps): Handlers {
+  const auditFilter = auditFilterFor(ws);
   return {
     'app.info': () => ({
       name: 'Millwright',
@@ -38,7 +59,19 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'jobs.get': (a) => jobs.get(a.id),
     'jobs.cancel': (a) => jobs.cancel(a.id),
     'system.check': (a) => jobs.start('system.check', a),
-    'audit.list': (a) => AuditLog.list(ws.db, a),
+    'audit.list': (a) => AuditLog.list(ws.db, auditFilter(a)),
+    'audit.csv': (a) => {
+      const entries = AuditLog.list(ws.db, { ...auditFilter(a), limit: 1_000_000 });
+      return { csv: AuditLog.toCsv(entries), rows: entries.length };
+    },
+    'audit.people': () => AuditLog.people(ws.db),
+    'useCases.list': () => listUseCases(ws.db),
+    'useCases.create': (a) => createUseCase(ws, a),
+    'useCases.update': (a) => updateUseCase(ws, a),
+    'useCases.assign': (a) => {
+      assignToUseCase(ws, a);
+      return { ok: true as const };
+    },
     'samples.list': () => listSamples(appRoot),
     'samples.add': (a) => {
       samplePath(appRoot, a.id); // fails now, not in the worker, when the sample does not exist
@@ -71,5 +104,21 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
       const v = findModelVersion(ws.db, a.model, a.version);
       return JSON.parse(ws.blobs.read(v.reportBlob).toString('utf8')) as unknown;
     },
+    'models.promote': (a) => publicInfo(setAlias(ws, a)),
+    'models.archive': (a) => publicInfo(archiveVersion(ws, a)),
+    'models.restore': (a) => publicInfo(restoreVersion(ws, a)),
+    'models.exportMlflow': (a) => {
+      const v = findModelVersion(ws.db, a.model, a.version);
+      const form = scoring.tryIt({ model: v.model, version: v.version });
+      return writeMlflow(ws, v, a.out, Object.fromEntries(form.inputs.map((i) => [i.name, i.value])));
+    },
+    'models.lineage': (a) => modelLineage(ws, reader, a),
+    'models.compare': (a) => compareVersions(ws, reader, a.a, a.b),
+    'models.reproduce': (a) => jobs.start('models.reproduce', prepareReproduce(ws, reader, a, appVersion)),
+    'workspace.backup': (a) => backupWorkspace(ws, a.out, appVersion),
+    'workspace.check': () => checkWorkspace(ws.dir),
+    'models.score': async (a) => jobs.start('models.score', await scoring.prepareScore(a)),
+    'models.tryIt': (a) => scoring.tryIt(a),
+    'models.predict': (a) => scoring.predict(a),
   };
 }

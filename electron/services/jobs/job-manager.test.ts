@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobInfo, SystemCheckResult } from '../../../shared/api';
 import { AppError } from '../../../shared/errors';
 import { createHandlers } from '../api/handlers';
+import { ScoringService } from '../scoring/service';
 import { dispatch } from '../api/dispatch';
 import { appRoot } from '../app/app-root';
 import { listDatasets } from '../datasets/datasets';
@@ -260,7 +261,7 @@ describe('JobManager: samples.add', () => {
     const added = await jm.wait(jm.start('samples.add', { id: 'ai4i2020' }).id);
     const name = (added.result as ImportSummary).dataset;
     expect(ws.db.prepare('SELECT profile_blob FROM dataset_versions').get()).toEqual({ profile_blob: null });
-    const handlers = createHandlers({ ws, jobs: jm, appRoot: ROOT, appVersion: 'test', electronVersion: null, reader: new DatasetReader(ws) });
+    const handlers = createHandlers({ ws, jobs: jm, appRoot: ROOT, appVersion: 'test', electronVersion: null, reader: new DatasetReader(ws), scoring: new ScoringService(ws, new DatasetReader(ws)) });
     const first = await dispatch(handlers, 'datasets.profile', { dataset: name }, ws.logDir);
     expect(first.ok).toBe(true);
     const profile = (first as { value: { rows: number; columns: { name: string; profile: { kind: string; mean?: number } }[] } }).value;
@@ -342,7 +343,7 @@ describe('JobManager: get', () => {
 
   it('answers not_found through the API table too', async () => {
     const jm = manager();
-    const handlers = createHandlers({ ws, jobs: jm, appRoot: ROOT, appVersion: 'test', electronVersion: null, reader: new DatasetReader(ws) });
+    const handlers = createHandlers({ ws, jobs: jm, appRoot: ROOT, appVersion: 'test', electronVersion: null, reader: new DatasetReader(ws), scoring: new ScoringService(ws, new DatasetReader(ws)) });
     const reply = await dispatch(handlers, 'jobs.get', { id: 'job_nope' }, ws.logDir);
     expect(reply).toEqual({ ok: false, error: { code: 'not_found', message: 'There is no task with id "job_nope".', field: 'id' } });
     const cancel = await dispatch(handlers, 'jobs.cancel', { id: 'job_nope' }, ws.logDir);

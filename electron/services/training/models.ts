@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { ModelSummary, ModelVersionInfo } from '../../../shared/api';
 import { AppError } from '../../../shared/errors';
-import { ALGORITHM_TITLES, describeEntry, type ModelKind, type LeaderboardEntry, type MetricInfo, type Task, type TrainingReport, type TrainSettings } from '../../../shared/training';
+import { ALGORITHM_TITLES, MODEL_ALIASES, describeEntry, type ModelAlias, type ModelKind, type LeaderboardEntry, type MetricInfo, type Task, type TrainingReport, type TrainSettings } from '../../../shared/training';
 import type { ReadableDb } from '../workspace/db';
 import type { Workspace } from '../workspace/workspace';
 
@@ -41,6 +41,12 @@ interface VersionRow {
   model_blob: string;
   model_hash: string;
   report_blob: string;
+  onnx_blob: string | null;
+  onnx_hash: string | null;
+  app_version: string;
+  archived_at: string | null;
+  archived_by: string | null;
+  aliases: string | null;
   created_at: string;
   created_by: string;
   settings: string;
@@ -51,7 +57,8 @@ interface VersionRow {
 }
 
 const SELECT = `
-  SELECT mv.*, m.name AS model_name, m.task, r.settings, r.duration_s, r.leaderboard, d.name AS dataset_name, dv.version AS dataset_version
+  SELECT mv.*, m.name AS model_name, m.task, r.settings, r.app_version, r.duration_s,
+         (SELECT group_concat(a.alias, ',') FROM (SELECT alias FROM model_aliases WHERE model_id = mv.model_id AND version = mv.version ORDER BY alias DESC) a) AS aliases, r.leaderboard, d.name AS dataset_name, dv.version AS dataset_version
     FROM model_versions mv
     JOIN models m ON m.id = mv.model_id
     JOIN training_runs r ON r.id = mv.run_id
@@ -63,6 +70,11 @@ export interface ModelVersionRecord extends ModelVersionInfo {
   modelBlob: string;
   reportBlob: string;
   settings: RunSettings;
+  /** The app version that trained it (written into the ONNX metadata). */
+  appVersion: string;
+  /** The version's ONNX graph, once written (see scoring/onnx-store.ts). */
+  onnxBlob: string | null;
+  onnxHash: string | null;
 }
 
 function toInfo(r: VersionRow): ModelVersionRecord {
@@ -93,6 +105,12 @@ function toInfo(r: VersionRow): ModelVersionRecord {
     modelBlob: r.model_blob,
     reportBlob: r.report_blob,
     settings,
+    appVersion: r.app_version,
+    aliases: (r.aliases ? r.aliases.split(',') : []) as ModelAlias[],
+    archivedAt: r.archived_at,
+    archivedBy: r.archived_by,
+    onnxBlob: r.onnx_blob,
+    onnxHash: r.onnx_hash,
   };
 }
 
@@ -130,30 +148,39 @@ export function recordModelVersion(ws: Workspace, v: NewModelVersion): ModelVers
   })();
 }
 
-/** Finds a model version by "name", "name@3" or a model id; the latest when none is given. */
-export function findModelVersion(db: ReadableDb, ref: string, version?: number): ModelVersionRecord {
+/**
+ * Finds a model version by "name", "name@3", "name@production" or a model id.
+ * Without a version: the newest one that is not archived (the newest of all
+ * when every version is archived).
+ */
+export function findModelVersion(db: ReadableDb, ref: string, version?: number | ModelAlias): ModelVersionRecord {
   const byName = (n: string) => db.prepare('SELECT id, name FROM models WHERE name = ? OR id = ?').get(n, n) as { id: string; name: string } | undefined;
   let m = byName(ref);
   let name = ref;
-  let wanted = version;
-  const at = /^(.*)@(\d+)$/.exec(ref);
+  let wanted: number | ModelAlias | undefined = version;
+  const at = /^(.*)@(\d+|production|challenger)$/.exec(ref);
   if (!m && at) {
     name = at[1]!;
-    wanted = version ?? Number(at[2]);
+    wanted = version ?? (/^\d+$/.test(at[2]!) ? Number(at[2]) : (at[2] as ModelAlias));
     m = byName(name);
   }
   if (!m) throw new AppError('not_found', `There is no model called "${name}". Run "millwright models" to see the names.`, 'model');
+  if (typeof wanted === 'string') {
+    const a = db.prepare('SELECT version FROM model_aliases WHERE model_id = ? AND alias = ?').get(m.id, wanted) as { version: number } | undefined;
+    if (!a) throw new AppError('not_found', `Model "${m.name}" has no ${wanted} version yet. Set one with: millwright promote "${m.name}@VERSION" --alias ${wanted} --reason "…"`, 'version');
+    wanted = a.version;
+  }
   const row = (
     wanted === undefined
-      ? db.prepare(`${SELECT} WHERE mv.model_id = ? ORDER BY mv.version DESC LIMIT 1`).get(m.id)
+      ? db.prepare(`${SELECT} WHERE mv.model_id = ? ORDER BY mv.archived_at IS NOT NULL, mv.version DESC LIMIT 1`).get(m.id)
       : db.prepare(`${SELECT} WHERE mv.model_id = ? AND mv.version = ?`).get(m.id, wanted)
   ) as VersionRow | undefined;
   if (!row) throw new AppError('not_found', wanted === undefined ? `Model "${m.name}" has no version yet.` : `Model "${m.name}" has no version ${wanted}.`, 'version');
   return toInfo(row);
 }
 
-function publicInfo(r: ModelVersionRecord): ModelVersionInfo {
-  const { id: _id, modelBlob: _m, reportBlob: _r, settings: _s, ...rest } = r;
+export function publicInfo(r: ModelVersionRecord): ModelVersionInfo {
+  const { id: _id, modelBlob: _m, reportBlob: _r, settings: _s, onnxBlob: _o, ...rest } = r;
   return rest;
 }
 
@@ -163,7 +190,9 @@ export function listModels(db: ReadableDb): ModelSummary[] {
   for (const m of models) {
     const rows = db.prepare(`${SELECT} WHERE mv.model_id = ? ORDER BY mv.version DESC`).all(m.id) as VersionRow[];
     if (!rows.length) continue;
-    out.push({ id: m.id, name: m.name, task: m.task, createdAt: m.created_at, createdBy: m.created_by, latest: publicInfo(toInfo(rows[0]!)), versions: rows.length });
+    const aliases = Object.fromEntries(MODEL_ALIASES.map((a) => [a, rows.find((r) => r.aliases?.split(',').includes(a))?.version ?? null])) as Record<ModelAlias, number | null>;
+    const live = rows.find((r) => !r.archived_at) ?? rows[0]!;
+    out.push({ id: m.id, name: m.name, task: m.task, createdAt: m.created_at, createdBy: m.created_by, latest: publicInfo(toInfo(live)), versions: rows.length, ...aliases });
   }
   return out.sort((a, b) => (a.latest.createdAt < b.latest.createdAt ? 1 : a.latest.createdAt > b.latest.createdAt ? -1 : 0));
 }

@@ -10,6 +10,8 @@ import { useStore } from '../../store/store';
 import { formatWhen } from '../when';
 import { Performance } from './performance';
 import { asReport, formatMetric, formatSeconds, importanceRows, predictsWhat, taskWords } from './report-logic';
+import { ScoreFile } from './score-file';
+import { TryIt } from './try-it';
 
 const IMPORTANCE_SHOWN = 12;
 
@@ -126,6 +128,8 @@ export function ModelPage({ name }: { name: string }) {
           <Performance key={v.version} report={r} unit={unit} />
           <Leaderboard report={r} />
           <Importance report={r} unit={unit} />
+          <TryIt key={`try-${v.version}`} model={data.model.name} version={v.version} report={r} unit={unit} />
+          <ScoreFile model={data.model.name} version={v.version} words={{ task: r.task, target: r.target, classes: r.classes, unit }} />
           <SettingsUsed report={r} version={v} />
         </>
       )}

@@ -10,6 +10,8 @@ import {
   formatMetric,
   holdoutMs,
   labelBands,
+  METRIC_WORDS,
+  metricText,
   nearestThresholdIndex,
   positiveName,
   pointFromConfusion,
@@ -20,32 +22,6 @@ import {
 } from './report-logic';
 
 const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
-
-/** Plain names for the metrics a report may carry; others are shown under their key. */
-const METRIC_WORDS: Record<string, { label: string; percent?: boolean }> = {
-  accuracy: { label: 'Right', percent: true },
-  roc_auc: { label: 'ROC AUC (ranks a failure above a normal row)' },
-  f1: { label: 'F1' },
-  precision: { label: 'Alarms that were real', percent: true },
-  recall: { label: 'Failures caught', percent: true },
-  mae: { label: 'Typical error (MAE)' },
-  rmse: { label: 'RMSE' },
-  r2: { label: 'Variation explained (R²)', percent: true },
-  event_f1: { label: 'Event F1' },
-  events: { label: 'Known problems in the checked period' },
-  events_caught: { label: 'Known problems caught' },
-  false_alarms: { label: 'False alarms' },
-  holdout_flag_rate: { label: 'Checked rows flagged', percent: true },
-  train_flag_rate: { label: 'Training rows flagged', percent: true },
-  stability: { label: 'Score stability on normal data' },
-};
-
-function metricText(key: string, value: number): string {
-  const w = METRIC_WORDS[key];
-  if (w?.percent) return `${(value * 100).toFixed(1)} %`;
-  if (['events', 'events_caught', 'false_alarms'].includes(key)) return Math.round(value).toLocaleString();
-  return formatMetric(value, { key });
-}
 
 function Numbers({ report, keys, unit, caption }: { report: TrainingReport; keys: string[]; unit?: string | null; caption?: string }) {
   const present = keys.filter((k) => typeof report.metrics[k] === 'number' && Number.isFinite(report.metrics[k]));

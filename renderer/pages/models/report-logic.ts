@@ -72,6 +72,34 @@ export function formatMetric(value: number | null | undefined, metric?: Pick<Met
   return significant(4).format(value);
 }
 
+/** Plain names for the metrics a report or a check of a file may carry; others are shown under their key. */
+export const METRIC_WORDS: Record<string, { label: string; percent?: boolean }> = {
+  accuracy: { label: 'Right', percent: true },
+  roc_auc: { label: 'ROC AUC (ranks a failure above a normal row)' },
+  f1: { label: 'F1' },
+  precision: { label: 'Alarms that were real', percent: true },
+  recall: { label: 'Failures caught', percent: true },
+  log_loss: { label: 'Log loss (lower is better)' },
+  mae: { label: 'Typical error (MAE)' },
+  rmse: { label: 'RMSE' },
+  r2: { label: 'Variation explained (R²)', percent: true },
+  event_f1: { label: 'Event F1' },
+  events: { label: 'Known problems in the checked period' },
+  events_caught: { label: 'Known problems caught' },
+  false_alarms: { label: 'False alarms' },
+  holdout_flag_rate: { label: 'Checked rows flagged', percent: true },
+  train_flag_rate: { label: 'Training rows flagged', percent: true },
+  stability: { label: 'Score stability on normal data' },
+};
+
+/** A metric's value in the words of METRIC_WORDS: shares as percent, counts as whole numbers. */
+export function metricText(key: string, value: number): string {
+  const w = METRIC_WORDS[key];
+  if (w?.percent) return `${(value * 100).toFixed(1)} %`;
+  if (['events', 'events_caught', 'false_alarms'].includes(key)) return Math.round(value).toLocaleString();
+  return formatMetric(value, { key });
+}
+
 /** "0.8 s", "12 s", "2 min 5 s" */
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s) || s < 0) return '–';

@@ -4,6 +4,8 @@ import { importsAnalyze, importsSave } from './imports';
 import { samplesAdd } from './samples-add';
 import { datasetsProfile } from './profile';
 import { systemCheck } from './system-check';
+import { modelsReproduce } from './reproduce';
+import { modelsScore } from './score';
 import { modelsTrain } from './train';
 
 /** Every job kind, by name. Workers and the JobManager both read this table. */
@@ -14,4 +16,6 @@ export const JOB_KIND_DEFS: Record<JobKind, JobKindDef<never, unknown>> = {
   'imports.save': importsSave as JobKindDef<never, unknown>,
   'datasets.profile': datasetsProfile as JobKindDef<never, unknown>,
   'models.train': modelsTrain as JobKindDef<never, unknown>,
+  'models.score': modelsScore as JobKindDef<never, unknown>,
+  'models.reproduce': modelsReproduce as JobKindDef<never, unknown>,
 };

@@ -2,12 +2,13 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { TrainingReport, TrainSettings } from '../../../../shared/training';
 import type { StoredColumn } from '../../datasets/column-store';
-import { trainAutoml } from '../../training/automl';
+import { trainAutoml, type Candidate } from '../../training/automl';
 import { loadFrame } from '../../training/frame';
 import { recordModelVersion, type RunSettings } from '../../training/models';
 import { buildReport } from '../../training/report';
+import { modelOnnx } from '../../scoring/onnx-store';
 import { BlobStore } from '../../workspace/blobs';
-import type { JobKindDef } from '../job-kind';
+import type { JobContext, JobKindDef } from '../job-kind';
 
 export interface TrainParams {
   versionId: number;
@@ -21,7 +22,7 @@ export interface TrainParams {
   jobId?: string;
 }
 
-interface TrainRunResult {
+export interface TrainRunResult {
   modelBlob: string;
   modelHash: string;
   reportBlob: string;
@@ -37,7 +38,46 @@ export interface TrainJobResult {
   version: number;
   run: string;
   modelHash: string;
+  /** sha256 of the version's ONNX graph. */
+  onnxHash: string;
   report: TrainingReport;
+}
+
+/**
+ * Loads the dataset version, trains (AutoML within the budget, or exactly the
+ * given candidates when reproducing), and writes the model and report blobs.
+ */
+export function trainFromParams(ctx: JobContext, p: TrainParams, candidates?: Candidate[]): TrainRunResult {
+  const started = Date.now();
+  const blobs = new BlobStore(path.join(ctx.workspaceDir, 'blobs'), path.join(ctx.workspaceDir, 'tmp'));
+  const s = p.settings;
+  ctx.progress(0, 'Loading data…');
+  const names = [...s.inputs, ...(s.target ? [s.target] : []), ...(s.labelColumn ? [s.labelColumn] : [])];
+  const frame = loadFrame(blobs, p.schema, p.rowCount, names, s.timeColumn);
+  const outcome = trainAutoml(
+    frame,
+    s,
+    {
+      progress: (f, m) => ctx.progress(Math.min(0.95, f), m),
+      throwIfCancelled: () => ctx.throwIfCancelled(),
+      now: () => performance.now(),
+    },
+    candidates ? { candidates } : {},
+  );
+  ctx.progress(0.95, 'Writing the report…');
+  const report = buildReport(outcome, frame, s);
+  const modelJson = JSON.stringify(outcome.pipeline);
+  const ended = Date.now();
+  return {
+    modelBlob: blobs.put(modelJson),
+    modelHash: crypto.createHash('sha256').update(modelJson).digest('hex'),
+    reportBlob: blobs.put(JSON.stringify(report)),
+    report,
+    settings: { ...s, metric: outcome.metric, holdout: report.holdout },
+    startedAt: new Date(started).toISOString(),
+    endedAt: new Date(ended).toISOString(),
+    durationSeconds: (ended - started) / 1000,
+  };
 }
 
 /**
@@ -49,31 +89,7 @@ export const modelsTrain: JobKindDef<TrainParams, TrainRunResult> = {
   kind: 'models.train',
   title: (p) => `Training "${p.modelName}" on ${p.dataset}`,
   run(ctx, p) {
-    const started = Date.now();
-    const blobs = new BlobStore(path.join(ctx.workspaceDir, 'blobs'), path.join(ctx.workspaceDir, 'tmp'));
-    const s = p.settings;
-    ctx.progress(0, 'Loading data…');
-    const names = [...s.inputs, ...(s.target ? [s.target] : []), ...(s.labelColumn ? [s.labelColumn] : [])];
-    const frame = loadFrame(blobs, p.schema, p.rowCount, names, s.timeColumn);
-    const outcome = trainAutoml(frame, s, {
-      progress: (f, m) => ctx.progress(Math.min(0.95, f), m),
-      throwIfCancelled: () => ctx.throwIfCancelled(),
-      now: () => performance.now(),
-    });
-    ctx.progress(0.95, 'Writing the report…');
-    const report = buildReport(outcome, frame, s);
-    const modelJson = JSON.stringify(outcome.pipeline);
-    const ended = Date.now();
-    return {
-      modelBlob: blobs.put(modelJson),
-      modelHash: crypto.createHash('sha256').update(modelJson).digest('hex'),
-      reportBlob: blobs.put(JSON.stringify(report)),
-      report,
-      settings: { ...s, metric: outcome.metric, holdout: report.holdout },
-      startedAt: new Date(started).toISOString(),
-      endedAt: new Date(ended).toISOString(),
-      durationSeconds: (ended - started) / 1000,
-    };
+    return trainFromParams(ctx, p);
   },
   commit(ws, p, r): TrainJobResult {
     const best = r.report.leaderboard[r.report.bestIndex]!;
@@ -94,6 +110,8 @@ export const modelsTrain: JobKindDef<TrainParams, TrainRunResult> = {
       modelHash: r.modelHash,
       reportBlob: r.reportBlob,
     });
-    return { model: v.model, version: v.version, run: v.runId, modelHash: v.modelHash, report: r.report };
+    // Every version gets its ONNX graph at once: what the app, the CLI and the edge run.
+    const onnx = modelOnnx(ws, v);
+    return { model: v.model, version: v.version, run: v.runId, modelHash: v.modelHash, onnxHash: onnx.hash, report: r.report };
   },
 };

@@ -1,0 +1,95 @@
+import type { Lineage, LineageNode } from '../../../shared/registry';
+import type { DatasetReader } from '../datasets/reader';
+import { modelOnnx } from '../scoring/onnx-store';
+import { findModelVersion } from '../training/models';
+import type { Workspace } from '../workspace/workspace';
+
+interface SourceRow {
+  id: number;
+  file_name: string;
+  sha256: string;
+  size: number;
+  rows: number;
+  added_at: string;
+  added_by: string;
+}
+
+function bytes(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(0)} kB` : `${n} bytes`;
+}
+
+/**
+ * A model version's lineage (DESIGN.md section 8): source files → dataset
+ * version → training run → model version (→ bundles → deployments →
+ * endpoints, once the deployment issue records them), with who and when.
+ */
+export function modelLineage(ws: Workspace, reader: DatasetReader, a: { model: string; version?: number }): Lineage {
+  const v = findModelVersion(ws.db, a.model, a.version);
+  const dv = reader.version(v.dataset, v.datasetVersion);
+  const nodes: LineageNode[] = [];
+  const edges: Lineage['edges'] = [];
+  const sources = ws.db.prepare('SELECT id, file_name, sha256, size, rows, added_at, added_by FROM source_files WHERE version_id = ? ORDER BY id').all(dv.id) as SourceRow[];
+  const datasetId = `dataset:${dv.id}`;
+  for (const s of sources) {
+    const id = `source:${s.id}`;
+    nodes.push({
+      id,
+      kind: 'source',
+      title: s.file_name,
+      subtitle: `${bytes(s.size)}, sha256 ${s.sha256.slice(0, 12)}…`,
+      who: s.added_by,
+      when: s.added_at,
+      details: { File: s.file_name, 'SHA-256': s.sha256, Size: bytes(s.size), Rows: s.rows.toLocaleString('en-US'), 'Imported by': s.added_by, Imported: s.added_at },
+      link: null,
+    });
+    edges.push({ from: id, to: datasetId });
+  }
+  nodes.push({
+    id: datasetId,
+    kind: 'dataset',
+    title: `${dv.datasetName} version ${dv.version}`,
+    subtitle: `${dv.rowCount.toLocaleString('en-US')} rows, ${dv.schema.length} columns`,
+    who: dv.createdBy,
+    when: dv.createdAt,
+    details: { Dataset: `${dv.datasetName}@${dv.version}`, Rows: dv.rowCount.toLocaleString('en-US'), Columns: dv.schema.map((c) => c.name).join(', '), 'Content hash': dv.contentHash, ...(dv.timeStart !== null && dv.timeEnd !== null ? { 'Time range': `${new Date(dv.timeStart).toISOString()} – ${new Date(dv.timeEnd).toISOString()}` } : {}) },
+    link: `#/data/${encodeURIComponent(dv.datasetName)}`,
+  });
+  const run = ws.db.prepare('SELECT id, started_at, ended_at, duration_s, app_version, seed, created_by FROM training_runs WHERE id = ?').get(v.runId) as { id: string; started_at: string; duration_s: number; app_version: string; seed: number; created_by: string };
+  const runId = `run:${run.id}`;
+  const s = v.settings;
+  nodes.push({
+    id: runId,
+    kind: 'run',
+    title: 'Training run',
+    subtitle: `${Math.round(run.duration_s)} s, seed ${run.seed}, app ${run.app_version}`,
+    who: run.created_by,
+    when: run.started_at,
+    details: {
+      Run: run.id,
+      Goal: s.task,
+      ...(s.target ? { Predicts: s.target } : {}),
+      Inputs: s.inputs.join(', '),
+      'Checked on': `${Math.round(s.holdoutFraction * 100)}% ${s.timeColumn ? 'most recent' : 'random'} rows`,
+      Seed: String(run.seed),
+      'Time budget': `${s.timeBudgetSeconds} s`,
+      Duration: `${run.duration_s.toFixed(1)} s`,
+      'App version': run.app_version,
+    },
+    link: null,
+  });
+  edges.push({ from: datasetId, to: runId });
+  const onnx = modelOnnx(ws, v);
+  const modelId = `model:${v.id}`;
+  nodes.push({
+    id: modelId,
+    kind: 'model',
+    title: `${v.model} version ${v.version}`,
+    subtitle: `${v.algorithmTitle}${v.aliases.length ? ` · ${v.aliases.join(', ')}` : ''}${v.archivedAt ? ' · archived' : ''}`,
+    who: v.createdBy,
+    when: v.createdAt,
+    details: { Model: `${v.model}@${v.version}`, Algorithm: v.algorithmTitle, [v.metric.label]: String(Number((v.metrics[v.metric.key] ?? NaN).toPrecision(4))), 'Model hash': v.modelHash, 'ONNX hash': onnx.hash, ...(v.aliases.length ? { Aliases: v.aliases.join(', ') } : {}) },
+    link: `#/models/${encodeURIComponent(v.model)}`,
+  });
+  edges.push({ from: runId, to: modelId });
+  return { nodes, edges, traced: sources.length > 0 && sources.every((x) => /^[0-9a-f]{64}$/.test(x.sha256)) };
+}
