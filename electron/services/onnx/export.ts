@@ -13,12 +13,12 @@
  *   over a window adds in the same (pairwise) order, so features come out
  *   bit for bit as in training, and a tree's float32 threshold sees the same
  *   value.
- * - A TreeEnsembleRegressor's output is float32, and summing hundreds of leaf
- *   values in float32 would move probabilities, scores and so labels and
- *   anomaly flags near their thresholds. So each tree writes the number of the
- *   leaf a row reaches (an integer, exact in float32) to a target of its own;
- *   the leaf values are gathered from a double table and added tree after
- *   tree in the learners' order: the same bits, ties included.
+ * - All trees of a learner are one TreeEnsembleRegressor with double
+ *   thresholds and leaf values (the `_as_tensor` attributes), fed float32
+ *   features cast to double: ONNX Runtime adds the leaf values in double and
+ *   only its output is float32, half a float32 step from the learner's sum at
+ *   most (under 1e-7 on a probability). One operator per learner keeps a
+ *   single row's latency low.
  * - Sigmoid and softmax are written out as the learners compute them; labels
  *   and anomaly flags are decided in double; only the outputs are float32.
  *
@@ -36,7 +36,7 @@ import type { LinearModel, LogisticModel } from '../training/learners/linear';
 import type { PcaModel } from '../training/learners/pca';
 import type { TreeNodes } from '../training/learners/types';
 import type { FittedPipeline, Learner, Prep } from '../training/pipeline';
-import { attr, ELEM_TYPE, encodeModel, GraphBuilder, valueInfo } from './proto';
+import { attr, ELEM_TYPE, encodeModel, GraphBuilder, tensor, valueInfo } from './proto';
 
 /** Who the model is, written into its metadata. */
 export interface OnnxMeta {
@@ -188,10 +188,61 @@ class GraphWriter {
     this.inputs = new Map(plan.inputs.map((i) => [i.name, i]));
   }
 
-  /** [N, F]: every planned feature, in plan order. */
+  /**
+   * [N, F]: every planned feature, in plan order. Runs of plain values come
+   * from one matrix of all numeric inputs (a handful of operators however
+   * many inputs there are: each operator costs a row's latency), and runs of
+   * one category's indicators from its one-hot matrix.
+   */
   features(): string {
-    const cols = this.plan.features.map((f) => this.feature(f));
-    return cols.length === 1 ? cols[0]! : this.g.op('Concat', cols, [attr.int('axis', 1)]);
+    const g = this.g;
+    const pieces: string[] = [];
+    const fs = this.plan.features;
+    for (let i = 0; i < fs.length; ) {
+      const f = fs[i]!;
+      let j = i + 1;
+      if (f.op === 'value') {
+        while (j < fs.length && fs[j]!.op === 'value') j++;
+        const cols = fs.slice(i, j).map((x) => this.numericIndex(x.input));
+        const all = cols.length === this.numericNames().length && cols.every((c, k) => c === k);
+        pieces.push(all ? this.stack() : g.op('Gather', [this.stack(), g.int64s(cols)], [attr.int('axis', 1)]));
+      } else if (f.op === 'onehot') {
+        const levels = this.inputs.get(f.input)?.levels ?? [];
+        while (j < fs.length && fs[j]!.op === 'onehot' && fs[j]!.input === f.input) j++;
+        const at = fs.slice(i, j).map((x) => levels.indexOf(x.level!));
+        if (at.some((a) => a < 0)) throw new Error(`A feature of "${f.input}" names a level its input does not list.`);
+        const all = at.length === levels.length && at.every((a, k) => a === k);
+        pieces.push(all ? this.onehot(f.input, levels) : g.op('Gather', [this.onehot(f.input, levels), g.int64s(at)], [attr.int('axis', 1)]));
+      } else pieces.push(this.feature(f));
+      i = j;
+    }
+    return pieces.length === 1 ? pieces[0]! : g.op('Concat', pieces, [attr.int('axis', 1)]);
+  }
+
+  /** The numeric and yes/no inputs, in plan order: the columns of `stack()`. */
+  private numericNames(): string[] {
+    return this.plan.inputs.filter((i) => i.kind !== 'category').map((i) => i.name);
+  }
+
+  private numericIndex(name: string): number {
+    const at = this.numericNames().indexOf(name);
+    if (at < 0) throw new Error(`"${name}" is not a numeric input of the model.`);
+    return at;
+  }
+
+  private stacked: string | null = null;
+
+  /** [N, m] double: every numeric input side by side (Concat, Reshape, Transpose, Cast: four operators). */
+  private stack(): string {
+    if (!this.stacked) {
+      const g = this.g;
+      const names = this.numericNames();
+      const m = names.length === 1
+        ? g.op('Unsqueeze', [names[0]!, g.int64s([1])])
+        : g.op('Transpose', [g.op('Reshape', [g.op('Concat', names, [attr.int('axis', 0)]), g.int64s([names.length, -1])])], [attr.ints('perm', [1, 0])]);
+      this.stacked = g.cast(m, 'float64');
+    }
+    return this.stacked;
   }
 
   /** Imputation with the training medians and, for 'standardise', scaling, exactly as applyScaling. */
@@ -213,7 +264,7 @@ class GraphWriter {
       case 'logistic':
         return this.logistic(l, x);
       case 'tree':
-        return this.sumOverTrees(this.leafValues(x, [l.tree], l.tree.outputs), 1, null);
+        return this.treeEnsemble(x, [l.tree], l.tree.outputs, 'SUM');
       case 'forest':
         return this.forest(l, x);
       case 'hgb':
@@ -297,14 +348,10 @@ class GraphWriter {
     }
   }
 
-  /** [N]: a numeric input as double (float32 values, so the same numbers training used). */
+  /** [N]: a numeric input as double (float32 values, so the same numbers training used), a column of `stack()`. */
   private number(name: string): string {
     let v = this.numbers.get(name);
-    if (!v) {
-      const spec = this.inputs.get(name);
-      if (!spec || spec.kind === 'category') throw new Error(`"${name}" is not a numeric input of the model.`);
-      this.numbers.set(name, (v = this.g.cast(name, 'float64')));
-    }
+    if (!v) this.numbers.set(name, (v = this.g.op('Gather', [this.stack(), this.g.scalar('int64', this.numericIndex(name))], [attr.int('axis', 1)])));
     return v;
   }
 
@@ -393,20 +440,21 @@ class GraphWriter {
   }
 
   /**
-   * [trees, N, k] double: the leaf values each tree gives each row. The trees
-   * compare float32 features; each writes its leaf's number to its own target,
-   * and the values come from a double table (see the file comment).
+   * [N, k] double: one TreeEnsembleRegressor for all the trees, comparing
+   * float32 features (cast to double, so thresholds and leaf values stay
+   * double), adding the trees' leaf values (SUM from `base`, or AVERAGE) in
+   * one operator. Its output is float32: a sum is off from the learner's by at
+   * most half a float32 step, which moves a probability by under 1e-7.
+   * `targetOf` sends tree t's single value to a target (boosting: class t mod
+   * T); otherwise a leaf's k values go to targets 0..k−1.
    */
-  private leafValues(x: string, trees: TreeNodes[], k: number): string {
+  private treeEnsemble(x: string, trees: TreeNodes[], k: number, aggregate: 'SUM' | 'AVERAGE', base?: number[], targetOf?: (tree: number) => number): string {
     const g = this.g;
     const a = { treeIds: [] as number[], nodeIds: [] as number[], features: [] as number[], modes: [] as string[], thresholds: [] as number[], left: [] as number[], right: [] as number[], missing: [] as number[] };
-    const leaf = { treeIds: [] as number[], nodeIds: [] as number[], targets: [] as number[], numbers: [] as number[] };
-    const offsets: number[] = [];
-    const table: number[] = [];
+    const leaf = { treeIds: [] as number[], nodeIds: [] as number[], targets: [] as number[], weights: [] as number[] };
     trees.forEach((tree, t) => {
-      if (tree.outputs !== k) throw new Error(`A tree gives ${tree.outputs} values per leaf where ${k} were expected.`);
-      offsets.push(table.length / k);
-      let leaves = 0;
+      const outputs = targetOf ? 1 : k;
+      if (tree.outputs !== outputs) throw new Error(`A tree gives ${tree.outputs} values per leaf where ${outputs} were expected.`);
       for (let id = 0; id < tree.feature.length; id++) {
         const isLeaf = tree.feature[id]! < 0;
         a.treeIds.push(t); a.nodeIds.push(id);
@@ -417,14 +465,16 @@ class GraphWriter {
         a.right.push(isLeaf ? 0 : tree.right[id]!);
         a.missing.push(isLeaf ? 0 : tree.missingLeft[id]!);
         if (!isLeaf) continue;
-        if (leaves >= 2 ** 24) throw new Error('A tree has more leaves than float32 can number exactly.');
-        leaf.treeIds.push(t); leaf.nodeIds.push(id); leaf.targets.push(t); leaf.numbers.push(leaves++);
-        for (let c = 0; c < k; c++) table.push(tree.value[id * k + c]!);
+        for (let c = 0; c < outputs; c++) {
+          leaf.treeIds.push(t); leaf.nodeIds.push(id); leaf.targets.push(targetOf ? targetOf(t) : c); leaf.weights.push(tree.value[id * outputs + c]!);
+        }
       }
     });
-    const numbers = g.ml('TreeEnsembleRegressor', [g.cast(x, 'float32')], [
-      attr.string('aggregate_function', 'SUM'),
-      attr.int('n_targets', trees.length),
+    const xf = g.cast(g.cast(x, 'float32'), 'float64');
+    const out = g.ml('TreeEnsembleRegressor', [xf], [
+      attr.string('aggregate_function', aggregate),
+      ...(base ? [attr.tensor('base_values_as_tensor', tensor('float64', base, [base.length]))] : []),
+      attr.int('n_targets', k),
       attr.ints('nodes_falsenodeids', a.right),
       attr.ints('nodes_featureids', a.features),
       attr.ints('nodes_missing_value_tracks_true', a.missing),
@@ -432,16 +482,14 @@ class GraphWriter {
       attr.ints('nodes_nodeids', a.nodeIds),
       attr.ints('nodes_treeids', a.treeIds),
       attr.ints('nodes_truenodeids', a.left),
-      attr.floats('nodes_values', a.thresholds),
+      attr.tensor('nodes_values_as_tensor', tensor('float64', a.thresholds, [a.thresholds.length])),
       attr.string('post_transform', 'NONE'),
       attr.ints('target_ids', leaf.targets),
       attr.ints('target_nodeids', leaf.nodeIds),
       attr.ints('target_treeids', leaf.treeIds),
-      attr.floats('target_weights', leaf.numbers),
+      attr.tensor('target_weights_as_tensor', tensor('float64', leaf.weights, [leaf.weights.length])),
     ]);
-    const leaves = g.op('Add', [g.cast(numbers, 'int64'), g.constant('int64', offsets, [trees.length], 'leaf_offsets')]);
-    // Tree-major, so that each tree's values are one contiguous block for sumOverTrees.
-    return g.op('Gather', [g.constant('float64', table, [table.length / k, k], 'leaf_values'), g.op('Transpose', [leaves], [attr.ints('perm', [1, 0])])], [attr.int('axis', 0)]);
+    return g.cast(out, 'float64');
   }
 
   private logistic(m: LogisticModel, x: string): string {
@@ -467,7 +515,7 @@ class GraphWriter {
 
   private forest(m: ForestModel, x: string): string {
     const k = m.task === 'classification' ? m.classCount : 1;
-    return this.g.op('Div', [this.sumOverTrees(this.leafValues(x, m.trees, k), m.trees.length, null), this.g.scalar('float64', m.trees.length)]);
+    return this.treeEnsemble(x, m.trees, k, 'AVERAGE');
   }
 
   private hgb(m: HgbModel, x: string): string {
@@ -475,10 +523,8 @@ class GraphWriter {
     const T = m.treesPerIteration;
     const iterations = m.trees.length / T;
     if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`A boosted model has ${m.trees.length} trees for ${T} per iteration.`);
-    // Trees are iteration-major (tree it·T + k adds to class k): [iterations, T, N], summed over iterations from the baseline.
-    const values = g.op('Reshape', [this.leafValues(x, m.trees, 1), g.int64s([iterations, T, -1])]);
-    const sums = this.sumOverTrees(values, iterations, g.constant('float64', m.baseline, [1, T, 1], 'baseline'));
-    const raw = g.op('Transpose', [sums], [attr.ints('perm', [1, 0])]);
+    // Trees are iteration-major: tree it·T + c adds to class c, from the baseline.
+    const raw = this.treeEnsemble(x, m.trees, T, 'SUM', m.baseline, (t) => t % T);
     if (m.task === 'regression') return raw;
     if (m.task === 'multiclass') return this.softmax(raw, T);
     // As predictHgb: p = 1 / (1 + exp(−raw)), and 1 − p.
@@ -489,23 +535,9 @@ class GraphWriter {
 
   private iforest(m: IForestModel, x: string): string {
     const g = this.g;
-    const total = this.sumOverTrees(this.leafValues(x, m.trees, 1), m.trees.length, null);
-    const exponent = g.op('Div', [g.op('Neg', [total]), g.scalar('float64', m.trees.length * m.normaliser)]);
+    const mean = this.treeEnsemble(x, m.trees, 1, 'AVERAGE');
+    const exponent = g.op('Div', [g.op('Neg', [mean]), g.scalar('float64', m.normaliser)]);
     return g.op('Pow', [g.scalar('float64', 2), exponent]);
-  }
-
-  /**
-   * [N, k]: Σ over axis 0 of `v` ([count, N, k]), added one after the other
-   * from `start` (or from the first), in the order the TypeScript learners
-   * add their trees: the same bits, so a tie (two classes with equal votes, a
-   * probability of exactly one half) is settled the same way.
-   */
-  private sumOverTrees(v: string, count: number, start: string | null): string {
-    const g = this.g;
-    const parts = count === 1 ? [v] : g.node('Split', [v], [attr.int('axis', 0)], { outputs: count });
-    let sum = start;
-    for (const part of parts) sum = sum ? g.op('Add', [sum, part]) : part;
-    return g.op('Squeeze', [sum!, g.int64s([0])]);
   }
 
   /** [N, k]: as predictHgb and predictLogistic: exp(z − max) over their sum, added class by class. */
