@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ColumnData, ColumnSchema, ColumnType, Problem, ReadSettings } from '../../../shared/datasets';
 import { AppError } from '../../../shared/errors';
 import type { Task } from '../../../shared/training';
+import { isExcelFile } from '../datasets/import/excel';
 import { readFiles } from '../datasets/import/pipeline';
 import type { OnnxSignature } from '../onnx/export';
 import { scoreMetrics, type Truth } from '../training/evaluate';
@@ -115,7 +117,7 @@ export async function runScoring(p: ScoreParams, bytes: Uint8Array, ctx: { progr
   const name = path.basename(p.file);
   const sig = p.signature;
   ctx.progress(0, `Reading ${name}…`);
-  const table = await readFiles({ paths: [p.file], settings: p.settings, types: p.types }, { onProgress: (f, m) => ctx.progress(f * 0.4, m), checkCancelled: () => ctx.throwIfCancelled() });
+  const table = await readFiles({ paths: [p.file], settings: p.settings, types: p.types, fingerprint: false }, { onProgress: (f, m) => ctx.progress(f * 0.4, m), checkCancelled: () => ctx.throwIfCancelled() });
   const columns = new Map<string, ColumnData>();
   const missing: string[] = [];
   const needed = new Set<string>();
@@ -150,74 +152,183 @@ export async function runScoring(p: ScoreParams, bytes: Uint8Array, ctx: { progr
     throw new AppError('bad_input', `${name}: some rows have an earlier time than the row before. This model reads recent history, so the rows must be in time order; sort the file by time first.`);
   }
 
-  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  // Batch scoring may use every core (this runs in a job's worker thread).
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: Math.max(1, Math.min(4, os.cpus().length)), interOpNumThreads: 1 });
   const added = addedColumns(sig, table.schema.map((c) => c.header));
   const n = table.rowCount;
   const k = sig.classes?.length ?? 0;
-  const counts: Record<string, number> = {};
-  // Kept only when evaluating: what the metrics need.
-  const proba = p.truthColumn && k ? new Float64Array(n * k) : null;
-  const labels = p.truthColumn && k ? new Int32Array(n) : null;
-  const values = p.truthColumn && sig.task === 'regression' ? new Float64Array(n) : null;
-  const scores = p.truthColumn && sig.task === 'anomaly' ? new Float64Array(n) : null;
-  const flags = p.truthColumn && sig.task === 'anomaly' ? new Uint8Array(n) : null;
   const classIndex = new Map((sig.classes ?? []).map((c, j) => [c, j]));
-
-  const tmp = p.out ? `${p.out}.part-${process.pid}` : null;
-  const fd = tmp ? openOut(tmp, p.out!) : null;
+  // Every answer, kept until the file is written (and for the metrics).
+  const labels = k ? new Int32Array(n) : null;
+  const proba = k ? new Float64Array(n * k) : null;
+  const values = sig.task === 'regression' ? new Float64Array(n) : null;
+  const scores = sig.task === 'anomaly' ? new Float64Array(n) : null;
+  const flags = sig.task === 'anomaly' ? new Uint8Array(n) : null;
+  const writing = p.out !== null;
+  const share = writing ? 0.35 : 0.55;
   try {
-    if (fd !== null) fs.writeSync(fd, [...table.schema.map((c) => quote(c.header)), ...added.map(quote)].join(',') + '\n');
     await scoreColumns(session, sig, columns, n, (b: Scored, start: number) => {
-      const lines: string[] = new Array(b.rows);
       for (let r = 0; r < b.rows; r++) {
         const i = start + r;
-        const extra: string[] = [];
-        if (sig.task === 'anomaly') {
-          const flag = b.anomaly![r]!;
-          counts.anomaly = (counts.anomaly ?? 0) + flag;
-          extra.push(f32(b.score![r]!), String(flag));
-          if (scores) { scores[i] = b.score![r]!; flags![i] = flag; }
-        } else if (k) {
-          const label = b.label![r]!;
-          counts[label] = (counts[label] ?? 0) + 1;
-          extra.push(quote(label));
-          for (let c = 0; c < k; c++) extra.push(f32(b.probabilities![r * k + c]!));
-          if (proba) {
-            for (let c = 0; c < k; c++) proba[i * k + c] = b.probabilities![r * k + c]!;
-            labels![i] = classIndex.get(label) ?? -1;
-          }
-        } else {
-          extra.push(f32(b.value![r]!));
-          if (values) values[i] = b.value![r]!;
-        }
-        if (fd !== null) {
-          let line = '';
-          for (let c = 0; c < table.columns.length; c++) line += (c ? ',' : '') + cellText(table.columns[c]!, i);
-          lines[r] = line + ',' + extra.join(',');
+        if (scores) { scores[i] = b.score![r]!; flags![i] = b.anomaly![r]!; }
+        else if (values) values[i] = b.value![r]!;
+        else {
+          labels![i] = classIndex.get(b.label![r]!) ?? -1;
+          for (let c = 0; c < k; c++) proba![i * k + c] = b.probabilities![r * k + c]!;
         }
       }
-      if (fd !== null) fs.writeSync(fd, lines.join('\n') + '\n');
-      ctx.progress(0.4 + (0.55 * (start + b.rows)) / n, `Scored ${(start + b.rows).toLocaleString('en-US')} of ${n.toLocaleString('en-US')} rows…`);
+      ctx.progress(0.4 + (share * (start + b.rows)) / n, `Scored ${(start + b.rows).toLocaleString('en-US')} of ${n.toLocaleString('en-US')} rows…`);
     }, { checkCancelled: () => ctx.throwIfCancelled() });
-    if (fd !== null) {
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-      fs.renameSync(tmp!, p.out!);
-    }
-  } catch (e) {
-    if (fd !== null) {
-      try { fs.closeSync(fd); } catch { /* already closed */ }
-      fs.rmSync(tmp!, { force: true });
-    }
-    throw e;
   } finally {
     await session.release();
+  }
+  const counts: Record<string, number> = {};
+  if (flags) counts.anomaly = flags.reduce((a, f) => a + f, 0);
+  if (labels) for (const l of labels) counts[sig.classes![l]!] = (counts[sig.classes![l]!] ?? 0) + 1;
+
+  if (writing) {
+    const decimal = p.settings.decimal === ',' && p.settings.delimiter !== ',' ? ',' : '.';
+    const labelText = new Map<string, string[]>();
+    const extras = (i: number, sep: string): string => {
+      const num = (v: number) => (decimal === ',' ? fixed7(v).replace('.', ',') : fixed7(v));
+      if (scores) return `${sep}${num(scores[i]!)}${sep}${flags![i]}`;
+      if (values) return `${sep}${num(values[i]!)}`;
+      let names = labelText.get(sep);
+      if (!names) labelText.set(sep, (names = sig.classes!.map((c) => quoteFor(c, sep))));
+      let out = `${sep}${names[labels![i]!]}`;
+      for (let c = 0; c < k; c++) out += `${sep}${num(proba![i * k + c]!)}`;
+      return out;
+    };
+    const tmp = `${p.out}.part-${process.pid}`;
+    const fd = openOut(tmp, p.out!);
+    try {
+      const progress = (f: number) => ctx.progress(0.4 + share + (0.95 - 0.4 - share) * f, `Writing ${path.basename(p.out!)}…`);
+      if (canCopyRaw(p.file, p.settings)) await copyWithExtras(p.file, p.settings, table.rowCount, fd, (sep) => added.map((a) => quoteFor(a, sep)).join(sep), extras, progress, () => ctx.throwIfCancelled());
+      else writeTable(table, fd, added, extras, progress, () => ctx.throwIfCancelled());
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      fs.renameSync(tmp, p.out!);
+    } catch (e) {
+      try { fs.closeSync(fd); } catch { /* already closed */ }
+      fs.rmSync(tmp, { force: true });
+      throw e;
+    }
   }
 
   let metrics: Record<string, number> | null = null;
   if (truthCol) metrics = evaluate(sig.task, truthCol, p.truthColumn!, name, { proba, labels, values, scores, flags, classIndex, k });
   ctx.progress(1, `Scored ${n.toLocaleString('en-US')} rows.`);
   return { model: p.model, version: p.version, file: p.file, rows: n, out: p.out, added: p.out ? added : [], counts, metrics };
+}
+
+/** A number from a float32 result with the 7 significant digits float32 carries, fast for the common 0..1 case. */
+export function fixed7(v: number): string {
+  if (Number.isNaN(v)) return '';
+  if (v >= 0 && v <= 1) {
+    const q = Math.round(v * 1e7);
+    if (q === 0) return '0';
+    if (q === 1e7) return '1';
+    return `0.${String(q).padStart(7, '0').replace(/0+$/, '')}`;
+  }
+  return String(Number(v.toPrecision(7)));
+}
+
+function quoteFor(s: string, sep: string): string {
+  return s.includes(sep) || /["\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Files whose own text can be copied line by line with columns appended: delimited text in UTF-8 or Windows-1252, one row per record. */
+function canCopyRaw(file: string, settings: ReadSettings): boolean {
+  return !isExcelFile(file) && !settings.longFormat && (settings.encoding === 'utf-8' || settings.encoding === 'windows-1252');
+}
+
+/**
+ * Writes the input file's own lines with the answers appended, so numbers,
+ * times and text stay exactly as the person's file had them. A record ends
+ * at a line break outside quotes (a quoted value may span lines, as the
+ * reader reads it); blank lines are dropped; lines before the header are kept.
+ */
+async function copyWithExtras(
+  file: string,
+  settings: ReadSettings,
+  rows: number,
+  fd: number,
+  header: (sep: string) => string,
+  extras: (row: number, sep: string) => string,
+  progress: (f: number) => void,
+  checkCancelled: () => void,
+): Promise<void> {
+  const sep = settings.delimiter === ' ' ? ' ' : settings.delimiter;
+  const enc: BufferEncoding = settings.encoding === 'windows-1252' ? 'latin1' : 'utf8';
+  const headerLine = settings.skipLines + 1;
+  let eol = '\n';
+  let out = '';
+  let current = -1; // the row whose text is being gathered
+  let text = '';
+  let open = false; // inside a quoted value that continues on the next line
+  let lineNo = 0;
+  let row = 0;
+  const flush = () => {
+    if (current >= 0 && current < rows) out += text + extras(current, sep) + eol;
+    current = -1;
+  };
+  const size = fs.statSync(file).size;
+  let read = 0;
+  let carry = '';
+  const onLine = (raw: string) => {
+    lineNo++;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (lineNo === 1 && raw.endsWith('\r')) eol = '\r\n';
+    if (lineNo < headerLine) { out += line + eol; return; }
+    if (lineNo === headerLine && settings.hasHeader) { out += line + sep + header(sep) + eol; return; }
+    let quotes = 0;
+    for (let q = line.indexOf('"'); q >= 0; q = line.indexOf('"', q + 1)) quotes++;
+    if (open) {
+      text += '\n' + line;
+      if (quotes % 2 === 1) open = false;
+      return;
+    }
+    if (line.length === 0 || (line.length < 8 && line.trim() === '')) return;
+    flush();
+    current = row++;
+    text = line;
+    if (quotes % 2 === 1) open = true;
+  };
+  const stream = fs.createReadStream(file, { encoding: enc, highWaterMark: 1 << 20 });
+  for await (const chunk of stream as AsyncIterable<string>) {
+    checkCancelled();
+    read += Buffer.byteLength(chunk, enc);
+    const parts = (carry + chunk).split('\n');
+    carry = parts.pop()!;
+    for (const l of parts) onLine(l);
+    if (out.length > 1 << 22) {
+      fs.writeSync(fd, Buffer.from(out, enc));
+      out = '';
+      progress(Math.min(1, read / size));
+    }
+  }
+  if (carry !== '') onLine(carry);
+  flush();
+  fs.writeSync(fd, Buffer.from(out, enc));
+  if (row !== rows) throw new Error(`Copying ${path.basename(file)} found ${row} of its ${rows} rows; the file changed while it was scored.`);
+}
+
+/** Files that cannot be copied as text (Excel, historian long format, UTF-16): every column written out, then the answers. */
+function writeTable(table: { schema: ColumnSchema[]; columns: ColumnData[]; rowCount: number }, fd: number, added: string[], extras: (row: number, sep: string) => string, progress: (f: number) => void, checkCancelled: () => void): void {
+  fs.writeSync(fd, [...table.schema.map((c) => quote(c.header)), ...added.map(quote)].join(',') + '\n');
+  const n = table.rowCount;
+  for (let start = 0; start < n; start += 16_384) {
+    checkCancelled();
+    const end = Math.min(n, start + 16_384);
+    let out = '';
+    for (let i = start; i < end; i++) {
+      let line = '';
+      for (let c = 0; c < table.columns.length; c++) line += (c ? ',' : '') + cellText(table.columns[c]!, i);
+      out += line + extras(i, ',') + '\n';
+    }
+    fs.writeSync(fd, out);
+    progress(end / n);
+  }
 }
 
 function openOut(tmp: string, out: string): number {

@@ -157,6 +157,33 @@ describe('batch scoring a file', () => {
     expect(Object.keys(r.metrics!)).toEqual(expect.arrayContaining(['accuracy', 'f1', 'roc_auc', 'log_loss']));
   }, 60_000);
 
+  it('keeps the file\'s own text: delimiter, decimal commas, line endings, quoted values over two lines', async () => {
+    const rows = [
+      'Type;Air temperature [K];Process temperature [K];Rotational speed [rpm];Torque [Nm];Tool wear [min];Note',
+      'L;298,9;309,1;2861;4,6;143;"checked by ""Ana"""',
+      'H;300,0;310,0;1500;40,0;100;plain',
+      'H;300,5;310,2;1500;40,5;100;plain',
+      'M;298,10;308,6;1551;42,8;0;"two',
+      'lines; with a semicolon"',
+      '',
+      'L;299,0;309,0;1500;40,0;50;plain',
+    ];
+    const file = path.join(root, 'semicolons.csv');
+    fs.writeFileSync(file, rows.join('\r\n') + '\r\n');
+    const out = path.join(root, 'semicolons-scored.csv');
+    const r = await score({ model: 'failures', file, out });
+    expect(r.rows).toBe(5);
+    const text = fs.readFileSync(out, 'utf8');
+    expect(text.endsWith('\r\n')).toBe(true);
+    const lines = text.split('\r\n');
+    expect(lines[0]).toBe(`${rows[0]};prediction;probability_0;probability_1`);
+    expect(lines[1]).toMatch(/^L;298,9;309,1;2861;4,6;143;"checked by ""Ana""";1;0,\d+;0,\d+$/);
+    // The quoted value keeps its line break (written as it was read) and the row gets its answers after it.
+    expect(text).toMatch(/M;298,10;308,6;1551;42,8;0;"two\nlines; with a semicolon";0;0,\d+;0,\d+\r\n/);
+    expect(lines.at(-2)).toMatch(/^L;299,0;309,0;1500;40,0;50;plain;0;/);
+    expect(lines).toHaveLength(7); // header, 5 rows (one over two lines), and the empty string after the last line break
+  }, 60_000);
+
   it('reads Excel files too', async () => {
     const rows = [['Type', 'Air temperature [K]', 'Process temperature [K]', 'Rotational speed [rpm]', 'Torque [Nm]', 'Tool wear [min]'], ['L', 298.9, 309.1, 2861, 4.6, 143], ['M', 298.1, 308.6, 1551, 42.8, 0]];
     const wb = XLSX.utils.book_new();

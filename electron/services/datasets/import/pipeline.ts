@@ -26,6 +26,8 @@ export interface AnalyzeParams {
   paths: string[];
   settings: ReadSettings;
   types?: Record<string, ColumnType>;
+  /** False when nothing will be saved (scoring a file): skips the sources' fingerprints. */
+  fingerprint?: boolean;
 }
 
 export interface Analysis {
@@ -61,8 +63,8 @@ export async function readFiles(params: AnalyzeParams, control: ReadControl): Pr
       onProgress: (f, m) => control.onProgress?.((i + f * 0.9) / n, m ?? `Reading ${path.basename(file)}…`),
     };
     // The source's fingerprint is computed on the other core while this one parses.
-    const print = fingerprintInWorker(file);
-    print.catch(() => undefined);
+    const print = params.fingerprint === false ? null : fingerprintInWorker(file);
+    print?.catch(() => undefined);
     const typed = (schema: ColumnSchema[]) => schema.map((c) => ({ ...c, type: params.types?.[c.header] ?? params.types?.[c.name] ?? c.type }));
     let table: ParsedTable & { blankLines?: number };
     if (isExcelFile(file)) {
@@ -75,8 +77,10 @@ export async function readFiles(params: AnalyzeParams, control: ReadControl): Pr
     }
     const longFormat = params.settings.longFormat;
     if (longFormat) table = { ...pivotLong(table, { ...params.settings, longFormat }, sub), blankLines: table.blankLines ?? 0 };
-    control.onProgress?.((i + 0.95) / n, `Fingerprinting ${path.basename(file)}…`);
-    sources.push(await print);
+    if (print) {
+      control.onProgress?.((i + 0.95) / n, `Fingerprinting ${path.basename(file)}…`);
+      sources.push(await print);
+    }
     parts.push({ ...table, file: path.basename(file) });
   }
   if (parts.length === 1) {
