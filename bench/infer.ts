@@ -177,6 +177,38 @@ async function latency(session: ort.InferenceSession, pipeline: FittedPipeline, 
   };
 }
 
+/**
+ * What onnxruntime-node itself costs per call: p50 of a graph that only adds
+ * its inputs (one Sum), with 1 and with 20 float32 [1] inputs. The difference
+ * is the binding's price per named input, paid by any 20-input model.
+ */
+async function bindingFloor(): Promise<{ one_input_p50_us: number; twenty_inputs_p50_us: number }> {
+  const { onnx } = await import('onnx-proto');
+  const graph = (n: number) => {
+    const names = Array.from({ length: n }, (_, i) => `x${i}`);
+    const type = { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'N' }] } } };
+    return onnx.ModelProto.encode(onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 17 }],
+      graph: onnx.GraphProto.create({ name: 'floor', node: [onnx.NodeProto.create({ opType: 'Sum', input: names, output: ['y'] })], input: names.map((name) => ({ name, type })), output: [{ name: 'y', type }] }),
+    })).finish();
+  };
+  const p50 = async (n: number) => {
+    const session = await ort.InferenceSession.create(graph(n), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    const feeds: Record<string, ort.Tensor> = {};
+    for (let i = 0; i < n; i++) feeds[`x${i}`] = new ort.Tensor('float32', Float32Array.of(1), [1]);
+    const times = new Float64Array(LATENCY_CALLS);
+    for (let k = 0; k < WARMUP + LATENCY_CALLS; k++) {
+      const t0 = performance.now();
+      await session.run(feeds);
+      if (k >= WARMUP) times[k - WARMUP] = (performance.now() - t0) * 1000;
+    }
+    await session.release();
+    return round(percentile(times.sort(), 0.5), 1);
+  };
+  return { one_input_p50_us: await p50(1), twenty_inputs_p50_us: await p50(INPUTS) };
+}
+
 /** Rows per second over every row in memory: ORT in blocks, and the TypeScript pipeline (features + predict). */
 async function throughput(session: ort.InferenceSession, stored: ReturnType<typeof modelOnnx>, frame: Frame): Promise<{ onnx_rows_per_s: number; typescript_rows_per_s: number; max_abs_diff: number }> {
   const onnxRuns: number[] = [];
@@ -246,6 +278,8 @@ async function main(): Promise<void> {
       await session.release();
       models[name] = { fit_s: round(fitS), trees: trees || undefined, onnx_bytes: stored.bytes.length, holdout_roc_auc: round(outcome.metrics.roc_auc ?? NaN, 4), single_row: lat, batch_1m: { rows: full.rows, ...thr } };
     }
+    const floor = await bindingFloor();
+    log(`onnxruntime-node alone: ${floor.one_input_p50_us} µs per call with 1 input, ${floor.twenty_inputs_p50_us} µs with ${INPUTS}`);
     const scoreRuns: number[] = [];
     for (let r = 0; r < RUNS; r++) {
       const out = path.join(root, `scored-${r}.csv`);
@@ -271,11 +305,13 @@ async function main(): Promise<void> {
       inputs: INPUTS,
       runs: RUNS,
       models,
+      onnxruntime_node_floor: floor,
       csv_file: { file: csv, bytes: fs.statSync(csv).size, import_s: round(importS), score_s: round(scoreS), import_runs: importRuns.map((x) => round(x)), score_runs: scoreRuns.map((x) => round(x)) },
       targets,
       pass: Object.values(targets).every((t) => t.pass),
       notes: [
         'Single-row latency is one InferenceSession.run call with 20 float32 tensors of shape [1], intra-op threads 1, in this process; the TypeScript figure is predictFeatures on a one-row feature set.',
+        `onnxruntime_node_floor: the same call on a graph that only adds its inputs; the binding costs about ${round((floor.twenty_inputs_p50_us - floor.one_input_p50_us) / (INPUTS - 1), 1)} µs per named input, so a model with ${INPUTS} named inputs cannot answer one row faster than ${floor.twenty_inputs_p50_us} µs through onnxruntime-node on this machine.`,
         'import_s is the app\'s whole import (inspect, analyse and save as a dataset version); score_s is the app\'s whole scoring job (read the file, ONNX Runtime, write it out with prediction columns).',
       ],
     };
