@@ -79,7 +79,7 @@ export function JobTray() {
             className="link-button"
             onClick={() => {
               setOpen(false);
-              go('activity');
+              go('activity', 'tasks');
             }}
           >
             All tasks and the audit log <Icon name="arrow" size={14} />

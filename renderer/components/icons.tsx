@@ -68,6 +68,30 @@ const paths: Record<string, ReactElement> = {
   moon: <path d="M20 14.5A8 8 0 0 1 9.5 4a8 8 0 1 0 10.5 10.5z" />,
   arrow: <path d="M5 12h14M13 6l6 6-6 6" />,
   stop: <rect x="7" y="7" width="10" height="10" rx="1.5" />,
+  plus: <path d="M12 5v14M5 12h14" />,
+  lineage: (
+    <>
+      <rect x="2.5" y="9" width="5" height="6" rx="1" />
+      <rect x="16.5" y="4" width="5" height="6" rx="1" />
+      <rect x="16.5" y="14" width="5" height="6" rx="1" />
+      <path d="M7.5 12h4M11.5 7v10M11.5 7h5M11.5 17h5" />
+    </>
+  ),
+  compare: (
+    <>
+      <rect x="3" y="4" width="7" height="16" rx="1.5" />
+      <rect x="14" y="4" width="7" height="16" rx="1.5" />
+      <path d="M5.5 9h2M16.5 9h2M5.5 13h2M16.5 13h2" />
+    </>
+  ),
+  repeat: <path d="M4 12a8 8 0 0 1 13.7-5.6L20 8.5M20 4v4.5h-4.5M20 12a8 8 0 0 1-13.7 5.6L4 15.5M4 20v-4.5h4.5" />,
+  archive: (
+    <>
+      <rect x="3" y="4" width="18" height="4" rx="1" />
+      <path d="M5 8v11a1 1 0 0 0 1 1h12a1 1 0 0 0 1-1V8M10 12h4" />
+    </>
+  ),
+  download: <path d="M12 4v12M7 11l5 5 5-5M4 20h16" />,
   cpu: (
     <>
       <rect x="6" y="6" width="12" height="12" rx="1.5" />

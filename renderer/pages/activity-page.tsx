@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { formatDuration } from '../../shared/format';
 import { EmptyState } from '../components/empty-state';
 import { Icon } from '../components/icons';
@@ -6,29 +6,31 @@ import { ProgressBar } from '../components/progress-bar';
 import { JobStateChip } from '../components/status-chip';
 import { isActive, sortedJobs } from '../store/jobs-slice';
 import { useStore } from '../store/store';
+import { AuditLog } from './audit/audit-log';
 import { formatWhen, timeZoneLabel } from './when';
 
-type Tab = 'tasks' | 'audit';
-
+/** "#/activity" (or "#/activity/audit") is the audit log; "#/activity/tasks" the background tasks. */
 export function ActivityPage() {
-  const [tab, setTab] = useState<Tab>('tasks');
+  const param = useStore((s) => s.pageParam);
+  const go = useStore((s) => s.go);
+  const tab = param === 'tasks' ? 'tasks' : 'audit';
   return (
-    <div className="page">
+    <div className="page wide activity-page">
       <div className="tabs" role="tablist" aria-label="Activity">
         {(
           [
-            ['tasks', 'Background tasks'],
             ['audit', 'Audit log'],
+            ['tasks', 'Background tasks'],
           ] as const
         ).map(([id, label]) => (
-          <button key={id} role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls={`panel-${id}`} className="tab" onClick={() => setTab(id)}>
+          <button key={id} role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls={`panel-${id}`} className="tab" onClick={() => go('activity', id)}>
             {label}
           </button>
         ))}
         <span className="muted small tabs-note">Times in {timeZoneLabel()}</span>
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === 'tasks' ? <TasksTable /> : <AuditTable />}
+        {tab === 'tasks' ? <TasksTable /> : <AuditLog />}
       </div>
     </div>
   );
@@ -112,63 +114,4 @@ function summarize(result: unknown): string {
     return `${r.alreadyPresent ? 'Already in the workspace' : 'Added'}: ${r.name}, ${r.rows.toLocaleString()} rows`;
   }
   return '';
-}
-
-const ACTION_WORDS: Record<string, string> = {
-  'workspace.create': 'Created the workspace',
-  'job.start': 'Started a task',
-  'job.cancel': 'Cancelled a task',
-  'jobs.recover': 'Marked interrupted tasks',
-  'dataset.create': 'Added a dataset',
-};
-
-/** "kind: system.check · seconds: 60" rather than raw JSON; long hashes shortened. */
-function describeDetails(details: Record<string, unknown>): string {
-  const show = (v: unknown): string =>
-    typeof v === 'string'
-      ? /^[0-9a-f]{64}$/.test(v)
-        ? `${v.slice(0, 12)}…`
-        : v
-      : v && typeof v === 'object'
-        ? Object.entries(v as Record<string, unknown>)
-            .map(([k, x]) => `${k} ${show(x)}`)
-            .join(', ')
-        : String(v);
-  return Object.entries(details)
-    .map(([k, v]) => `${k}: ${show(v)}`)
-    .join(' · ');
-}
-
-function AuditTable() {
-  const audit = useStore((s) => s.audit);
-  const loadAudit = useStore((s) => s.loadAudit);
-  useEffect(() => void loadAudit(), [loadAudit]);
-  if (audit === null) return <p className="muted">Loading…</p>;
-  return (
-    <div className="card table-card">
-      <table className="table">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Who</th>
-            <th scope="col">What</th>
-            <th scope="col" className="wide">Details</th>
-          </tr>
-        </thead>
-        <tbody>
-          {audit.map((e) => (
-            <tr key={e.id}>
-              <td className="small nowrap">{formatWhen(e.at)}</td>
-              <td className="small">{e.who}</td>
-              <td>
-                {ACTION_WORDS[e.action] ?? e.action}
-                <div className="muted small mono">{e.action}</div>
-              </td>
-              <td className="small details">{describeDetails(e.details)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
 }

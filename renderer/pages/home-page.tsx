@@ -4,6 +4,7 @@ import { useStore } from '../store/store';
 import type { RouteId } from '../store/ui-slice';
 import { lastTrainDataset } from '../store/models-slice';
 import { SampleButton } from './sample-button';
+import { UseCaseList } from './use-cases/use-case-list';
 
 interface Step {
   n: number;
@@ -21,6 +22,7 @@ export function HomePage() {
   const loadDatasets = useStore((s) => s.loadDatasets);
   const hasModels = useStore((s) => (s.models?.length ?? 0) > 0);
   const loadModels = useStore((s) => s.loadModels);
+  const hasUseCases = useStore((s) => (s.useCases?.length ?? 0) > 0);
   useEffect(() => void loadDatasets(), [loadDatasets]);
   useEffect(() => void loadModels(), [loadModels]);
 
@@ -46,6 +48,8 @@ export function HomePage() {
 
   return (
     <div className="page home">
+      {/* Once there are use cases they are what a returning person looks for; until then the way in comes first. */}
+      {hasUseCases && <UseCaseList />}
       <section className="hero card">
         <div className="hero-text">
           <h2>From plant data to a model that watches your process</h2>
@@ -81,6 +85,7 @@ export function HomePage() {
           ))}
         </ol>
       </section>
+      {!hasUseCases && <UseCaseList />}
     </div>
   );
 }

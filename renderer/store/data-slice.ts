@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { AppInfo, AuditEntry, DatasetSummary, SampleInfo } from '../../shared/api';
+import type { AppInfo, DatasetSummary, SampleInfo } from '../../shared/api';
 import { call } from '../api/api';
 import type { State } from './store';
 import { reportError } from './report-error';
@@ -8,18 +8,16 @@ export interface DataSlice {
   info: AppInfo | null;
   datasets: DatasetSummary[] | null;
   samples: SampleInfo[];
-  audit: AuditEntry[] | null;
   loadInfo(): Promise<void>;
   loadDatasets(): Promise<void>;
   loadSamples(): Promise<void>;
-  loadAudit(): Promise<void>;
   addSample(id: string): Promise<void>;
 }
 
 export const createDataSlice: StateCreator<State, [], [], DataSlice> = (set, get) => {
   /** Fetches one field from the core; a failure becomes a toast and leaves the old value. */
   const loader =
-    <K extends 'info' | 'datasets' | 'samples' | 'audit'>(key: K, fetch: () => Promise<DataSlice[K]>) =>
+    <K extends 'info' | 'datasets' | 'samples'>(key: K, fetch: () => Promise<DataSlice[K]>) =>
     async (): Promise<void> => {
       try {
         const value = await fetch();
@@ -32,11 +30,9 @@ export const createDataSlice: StateCreator<State, [], [], DataSlice> = (set, get
     info: null,
     datasets: null,
     samples: [],
-    audit: null,
     loadInfo: loader('info', () => call('app.info', {})),
     loadDatasets: loader('datasets', () => call('datasets.list', {})),
     loadSamples: loader('samples', () => call('samples.list', {})),
-    loadAudit: loader('audit', () => call('audit.list', { limit: 200 })),
     async addSample(id) {
       try {
         const job = await call('samples.add', { id });

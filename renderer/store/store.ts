@@ -6,8 +6,10 @@ import { createImportSlice, type ImportSlice } from './import-slice';
 import { createModelsSlice, type ModelsSlice } from './models-slice';
 import { createScoreSlice, type ScoreSlice } from './score-slice';
 import { setErrorSink } from './report-error';
+import { createRegistrySlice, type RegistrySlice } from './registry-slice';
+import { createAuditSlice, type AuditSlice } from './audit-slice';
 
-export type State = UiSlice & JobsSlice & DataSlice & ImportSlice & ModelsSlice & ScoreSlice;
+export type State = UiSlice & JobsSlice & DataSlice & ImportSlice & ModelsSlice & ScoreSlice & RegistrySlice & AuditSlice;
 
 /** One store, one slice per feature. Components select only what they render. */
 export const useStore = create<State>()((...a) => ({
@@ -17,6 +19,8 @@ export const useStore = create<State>()((...a) => ({
   ...createImportSlice(...a),
   ...createModelsSlice(...a),
   ...createScoreSlice(...a),
+  ...createRegistrySlice(...a),
+  ...createAuditSlice(...a),
 }));
 
 setErrorSink((message) => useStore.getState().toast('error', message));

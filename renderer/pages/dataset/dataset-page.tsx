@@ -10,6 +10,7 @@ import { TimeSeriesChart } from '../../charts/time-series-chart';
 import { Histogram } from '../../charts/histogram';
 import { VirtualTable } from '../../components/virtual-table';
 import type { ColumnProfileView, DatasetProfileView } from './profile-types';
+import { UseCaseSelect } from '../use-cases/use-case-select';
 
 type Tab = 'overview' | 'trend' | 'table' | 'versions';
 const TABS: [Tab, string][] = [
@@ -76,6 +77,7 @@ export function DatasetPage({ name }: { name: string }) {
             ))}
           </select>
         </label>
+        <UseCaseSelect kind="dataset" name={data.dataset.name} />
         <button className="button primary" onClick={() => go('train', data.dataset.name)}>
           <Icon name="models" size={16} /> Train a model
         </button>

@@ -12,6 +12,8 @@ import { Performance } from './performance';
 import { asReport, formatMetric, formatSeconds, importanceRows, predictsWhat, taskWords } from './report-logic';
 import { ScoreFile } from './score-file';
 import { TryIt } from './try-it';
+import { Versions } from './versions';
+import { UseCaseSelect } from '../use-cases/use-case-select';
 
 const IMPORTANCE_SHOWN = 12;
 
@@ -21,6 +23,8 @@ export function ModelPage({ name }: { name: string }) {
   const [data, setData] = useState<{ model: ModelSummary; versions: ModelVersionInfo[] } | null>(null);
   const [version, setVersion] = useState<number | null>(null);
   const [report, setReport] = useState<{ version: number; report: TrainingReport | null } | null>(null);
+  // Bumped after an alias moves or a version is archived, to read the versions again.
+  const [generation, setGeneration] = useState(0);
 
   useEffect(() => {
     let live = true;
@@ -37,7 +41,7 @@ export function ModelPage({ name }: { name: string }) {
     return () => {
       live = false;
     };
-  }, [name, go]);
+  }, [name, go, generation]);
 
   useEffect(() => {
     if (version === null) return;
@@ -72,20 +76,13 @@ export function ModelPage({ name }: { name: string }) {
           <h2>{data.model.name}</h2>
           <p className="muted">{predictsWhat(v.task, v.target)}</p>
         </div>
-        <label className="version-pick">
-          <span className="muted small">Version</span>
-          <select value={v.version} onChange={(e) => setVersion(Number(e.target.value))} aria-label="Model version">
-            {data.versions.map((x) => (
-              <option key={x.version} value={x.version}>
-                {x.version} · {new Date(x.createdAt).toLocaleDateString()} · {x.algorithmTitle}
-              </option>
-            ))}
-          </select>
-        </label>
+        <UseCaseSelect kind="model" name={data.model.name} />
         <button className="button" onClick={() => go('train', v.dataset)}>
           <Icon name="models" size={16} /> Train again
         </button>
       </div>
+
+      <Versions model={data.model} versions={data.versions} shown={v} onShow={setVersion} onChanged={() => setGeneration((g) => g + 1)} />
 
       <div className="facts-row">
         <Fact label="Goal" value={taskWords(v.task)} />

@@ -4,12 +4,18 @@ import { Icon } from '../../components/icons';
 import { lastTrainDataset } from '../../store/models-slice';
 import { useStore } from '../../store/store';
 import { formatWhen, timeZoneLabel } from '../when';
+import { ComparePage } from './compare-page';
+import { LineagePage } from './lineage-page';
 import { ModelPage } from './model-page';
 import { formatMetric, taskWords } from './report-logic';
 
-/** "#/models" lists the models; "#/models/NAME" opens one. */
+/** "#/models" lists the models; "#/models/NAME" opens one, "…/lineage/2" where version 2 came from, "…/compare/1/2" two versions side by side. */
 export function ModelsPage() {
   const param = useStore((s) => s.pageParam);
+  const path = useStore((s) => s.pagePath);
+  const [view, a, b] = path;
+  if (param && view === 'lineage' && a) return <LineagePage key={`${param}@${a}`} name={param} version={Number(a)} />;
+  if (param && view === 'compare' && a && b) return <ComparePage key={`${param}@${a}-${b}`} name={param} a={Number(a)} b={Number(b)} />;
   if (param) return <ModelPage key={param} name={param} />;
   return <ModelList />;
 }
@@ -106,6 +112,7 @@ function ModelList() {
                     <div className="muted small">
                       Version {v.version}
                       {m.versions > 1 ? ` of ${m.versions}` : ''}
+                      {m.production !== null ? ` · production: version ${m.production}` : ''}
                     </div>
                   </td>
                   <td>

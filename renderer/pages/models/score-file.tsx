@@ -3,6 +3,7 @@ import type { JobInfo } from '../../../shared/api';
 import { formatBytes } from '../../../shared/format';
 import { api } from '../../api/api';
 import { Icon } from '../../components/icons';
+import { JobProgress } from '../../components/job-progress';
 import { ProgressBar } from '../../components/progress-bar';
 import { isActive } from '../../store/jobs-slice';
 import { blankScore } from '../../store/score-slice';
@@ -156,24 +157,15 @@ function FilePicker({ fileName, sizeBytes, disabled, onPick }: { fileName: strin
 function Running({ jobs, onCancel }: { jobs: JobInfo[]; onCancel: () => void }) {
   const progress = jobs.reduce((a, j) => a + (j.state === 'done' ? 1 : j.progress), 0) / Math.max(1, jobs.length);
   const current = jobs.find(isActive);
-  const cancelRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => cancelRef.current?.focus({ preventScroll: true }), []);
   return (
-    <div className="train-progress score-progress" data-testid="score-progress">
-      <div className="train-progress-head">
-        <strong>{jobs.every((j) => j.state === 'queued') ? 'Waiting to start…' : 'Scoring…'}</strong>
-        <span className="muted small">{Math.round(progress * 100)} %</span>
-      </div>
-      <ProgressBar value={progress} label="Scoring progress" />
-      <div className="train-progress-foot">
-        <span className="small" aria-live="polite">
-          {current?.message || 'Reading the file…'}
-        </span>
-        <button ref={cancelRef} className="button small" data-testid="score-cancel" onClick={onCancel}>
-          <Icon name="stop" size={14} /> Cancel
-        </button>
-      </div>
-    </div>
+    <JobProgress
+      title="Scoring…"
+      progress={progress}
+      waiting={jobs.every((j) => j.state === 'queued')}
+      message={current?.message || 'Reading the file…'}
+      onCancel={onCancel}
+      testId="score"
+    />
   );
 }
 
