@@ -23,7 +23,7 @@ describe('API table', () => {
     expect(METHOD_NAMES.length).toBeGreaterThan(0);
     for (const name of METHOD_NAMES) {
       const entry = API[name];
-      expect(name, 'names are capability.verb').toMatch(/^[a-z]+\.[a-z][A-Za-z]*$/);
+      expect(name, 'names are capability.verb').toMatch(/^[a-z][A-Za-z]*\.[a-z][A-Za-z]*$/);
       expect(typeof entry.summary, name).toBe('string');
       expect(entry.summary.trim().length, name).toBeGreaterThan(5);
       expect(entry.input, name).toBeInstanceOf(z.ZodType);
@@ -46,6 +46,20 @@ describe('API table', () => {
     'training.start': { dataset: 'd', task: 'anomaly' },
     'models.get': { model: 'm' },
     'models.report': { model: 'm' },
+    'models.promote': { model: 'm', version: 1, alias: 'production', reason: 'r' },
+    'models.archive': { model: 'm', version: 1 },
+    'models.restore': { model: 'm', version: 1 },
+    'models.exportMlflow': { model: 'm', out: '/tmp/x' },
+    'models.lineage': { model: 'm' },
+    'models.compare': { a: 'm@1', b: 'm@2' },
+    'models.reproduce': { model: 'm' },
+    'models.score': { model: 'm', file: '/a.csv' },
+    'models.tryIt': { model: 'm' },
+    'models.predict': { model: 'm', rows: [{ x: 1 }] },
+    'workspace.backup': { out: '/tmp/b.tar.gz' },
+    'useCases.create': { name: 'n', goal: 'g', kpi: 'k' },
+    'useCases.update': { useCase: 'u' },
+    'useCases.assign': { useCase: 'u', kind: 'model', name: 'm' },
   };
   it('has a minimal valid argument for each method tested here', () => {
     for (const [name, arg] of Object.entries(MINIMAL)) expect(parseCall(name, arg).name).toBe(name);

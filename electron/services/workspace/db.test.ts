@@ -59,7 +59,7 @@ describe('migrate', () => {
     expect(schemaVersion(db)).toBe(0);
     expect(migrate(db, MIGRATIONS)).toBe(LATEST);
     expect(db.pragma('user_version', { simple: true })).toBe(LATEST);
-    expect(tables(db)).toEqual(['audit_log', 'dataset_versions', 'datasets', 'jobs', 'meta', 'model_versions', 'models', 'source_files', 'training_runs']);
+    expect(tables(db)).toEqual(['audit_log', 'dataset_versions', 'datasets', 'jobs', 'meta', 'model_aliases', 'model_versions', 'models', 'source_files', 'training_runs', 'use_cases']);
     expect(indexes(db)).toEqual(['audit_log_action', 'datasets_name', 'jobs_created', 'jobs_state', 'source_files_dataset']);
   });
 
