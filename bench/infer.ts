@@ -28,6 +28,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import type { ColumnData } from '../shared/datasets';
 import type { TrainSettings } from '../shared/training';
@@ -183,7 +184,6 @@ async function latency(session: ort.InferenceSession, pipeline: FittedPipeline, 
  * is the binding's price per named input, paid by any 20-input model.
  */
 async function bindingFloor(): Promise<{ one_input_p50_us: number; twenty_inputs_p50_us: number }> {
-  const { onnx } = await import('onnx-proto');
   const graph = (n: number) => {
     const names = Array.from({ length: n }, (_, i) => `x${i}`);
     const type = { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'N' }] } } };
