@@ -108,11 +108,6 @@ function quote(s: string): string {
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** float32 results written with the digits float32 carries (not 0.30000001192092896). */
-function f32(v: number): string {
-  return Number.isNaN(v) ? '' : String(Number(v.toPrecision(7)));
-}
-
 export async function runScoring(p: ScoreParams, bytes: Uint8Array, ctx: { progress(f: number, m?: string): void; throwIfCancelled(): void }): Promise<ScoreResult> {
   const name = path.basename(p.file);
   const sig = p.signature;
@@ -258,58 +253,85 @@ async function copyWithExtras(
   progress: (f: number) => void,
   checkCancelled: () => void,
 ): Promise<void> {
-  const sep = settings.delimiter === ' ' ? ' ' : settings.delimiter;
+  // Bytes are copied as they are; only the appended text is encoded (ASCII
+  // numbers, and class names in the file's own encoding).
+  const sep = settings.delimiter;
   const enc: BufferEncoding = settings.encoding === 'windows-1252' ? 'latin1' : 'utf8';
   const headerLine = settings.skipLines + 1;
-  let eol = '\n';
-  let out = '';
-  let current = -1; // the row whose text is being gathered
-  let text = '';
-  let open = false; // inside a quoted value that continues on the next line
+  const LF = 10, CR = 13, QUOTE = 34;
+  const NEWLINE = Buffer.from('\n');
+  let eol: Buffer | null = null;
   let lineNo = 0;
   let row = 0;
-  const flush = () => {
-    if (current >= 0 && current < rows) out += text + extras(current, sep) + eol;
-    current = -1;
+  let open = false; // inside a quoted value that continues on the next line
+  let pending: Buffer[] = []; // the current row's lines (and the line breaks inside it)
+  let pendingRow = -1;
+  let outParts: Buffer[] = [];
+  let outBytes = 0;
+  const push = (b: Buffer) => { outParts.push(b); outBytes += b.length; };
+  const flushRow = () => {
+    if (pendingRow >= 0 && pendingRow < rows) {
+      for (const b of pending) push(b);
+      push(Buffer.from(extras(pendingRow, sep), enc));
+      push(eol!);
+    }
+    pending = [];
+    pendingRow = -1;
   };
-  const size = fs.statSync(file).size;
-  let read = 0;
-  let carry = '';
-  const onLine = (raw: string) => {
+  const writeOut = () => {
+    if (outParts.length) fs.writeSync(fd, Buffer.concat(outParts, outBytes));
+    outParts = [];
+    outBytes = 0;
+  };
+  /** One line (without its line break) from buf[start, end). */
+  const onLine = (buf: Buffer, start: number, end: number) => {
     lineNo++;
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (lineNo === 1 && raw.endsWith('\r')) eol = '\r\n';
-    if (lineNo < headerLine) { out += line + eol; return; }
-    if (lineNo === headerLine && settings.hasHeader) { out += line + sep + header(sep) + eol; return; }
+    let stop = end;
+    if (stop > start && buf[stop - 1] === CR) stop--;
+    eol ??= Buffer.from(stop < end ? '\r\n' : '\n');
+    const line = buf.subarray(start, stop);
+    if (lineNo < headerLine) { push(line); push(eol); return; }
+    if (lineNo === headerLine && settings.hasHeader) {
+      push(line);
+      push(Buffer.from(sep + header(sep), enc));
+      push(eol);
+      return;
+    }
     let quotes = 0;
-    for (let q = line.indexOf('"'); q >= 0; q = line.indexOf('"', q + 1)) quotes++;
+    for (let q = line.indexOf(QUOTE); q >= 0; q = line.indexOf(QUOTE, q + 1)) quotes++;
     if (open) {
-      text += '\n' + line;
+      pending.push(NEWLINE, line);
       if (quotes % 2 === 1) open = false;
       return;
     }
-    if (line.length === 0 || (line.length < 8 && line.trim() === '')) return;
-    flush();
-    current = row++;
-    text = line;
+    if (line.length === 0 || (line.length < 8 && line.toString('latin1').trim() === '')) return;
+    flushRow();
+    pendingRow = row++;
+    pending.push(line);
     if (quotes % 2 === 1) open = true;
   };
-  const stream = fs.createReadStream(file, { encoding: enc, highWaterMark: 1 << 20 });
-  for await (const chunk of stream as AsyncIterable<string>) {
+  const size = fs.statSync(file).size;
+  let read = 0;
+  let carry: Buffer = Buffer.alloc(0);
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 << 20 }) as AsyncIterable<Buffer>) {
     checkCancelled();
-    read += Buffer.byteLength(chunk, enc);
-    const parts = (carry + chunk).split('\n');
-    carry = parts.pop()!;
-    for (const l of parts) onLine(l);
-    if (out.length > 1 << 22) {
-      fs.writeSync(fd, Buffer.from(out, enc));
-      out = '';
+    read += chunk.length;
+    const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    let start = 0;
+    for (let nl = buf.indexOf(LF); nl >= 0; nl = buf.indexOf(LF, start)) {
+      onLine(buf, start, nl);
+      start = nl + 1;
+    }
+    carry = Buffer.from(buf.subarray(start));
+    if (outBytes > 8 << 20) {
+      writeOut();
       progress(Math.min(1, read / size));
     }
   }
-  if (carry !== '') onLine(carry);
-  flush();
-  fs.writeSync(fd, Buffer.from(out, enc));
+  if (carry.length) onLine(carry, 0, carry.length);
+  eol ??= Buffer.from('\n');
+  flushRow();
+  writeOut();
   if (row !== rows) throw new Error(`Copying ${path.basename(file)} found ${row} of its ${rows} rows; the file changed while it was scored.`);
 }
 
