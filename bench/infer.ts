@@ -250,7 +250,7 @@ async function main(): Promise<void> {
     const trainFrame = sliceFrame(full.columns, TRAIN_ROWS, schema);
     const models: Record<string, unknown> = {};
     const cands: Record<string, Candidate> = {
-      hgb: { algorithm: 'hgb', params: { maxIter: 300, learningRate: 0.1, maxLeafNodes: 31, minSamplesLeaf: 20, l2: 0, balanced: false } },
+      hgb: { algorithm: 'hgb', params: { maxIter: 300, learningRate: 0.1, maxLeafNodes: 31, minSamplesLeaf: 20, l2: 0, balanced: false, earlyStopping: false } },
       logistic: { algorithm: 'logistic', params: { C: 1 } },
     };
     let hgbModel = '';

@@ -557,7 +557,7 @@ function fitCandidate(
       return { learner, scaling: null, threshold, extra: {} };
     }
     const sw = weightsOf(trainRows);
-    return { learner: fitHgb(selectRows(x, trainRows), yOf(trainRows), hgbTask, { ...params, earlyStopping: 'auto' }, { classCount, hooks, ...(sw ? { sampleWeight: sw } : {}) }), scaling: null, threshold, extra: {} };
+    return { learner: fitHgb(selectRows(x, trainRows), yOf(trainRows), hgbTask, { ...params, earlyStopping: p.earlyStopping === false ? false : 'auto' }, { classCount, hooks, ...(sw ? { sampleWeight: sw } : {}) }), scaling: null, threshold, extra: {} };
   }
   const treeTask = cls ? 'classification' : 'regression';
   if (cand.algorithm === 'forest') {
