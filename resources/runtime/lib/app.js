@@ -1,0 +1,260 @@
+'use strict';
+/**
+ * The endpoint's routes: the Open Inference Protocol (KServe v2 REST),
+ * /predict with named fields, and /metrics. Every route but the two health
+ * checks needs the predict token.
+ */
+const { HttpError, readJson, sendJson, send, announcesTooMuch } = require('./http');
+const { authorized } = require('./state');
+const { DEFAULT_SOURCE } = require('./model');
+const { predictRows, inferRequest, toJsonNumber } = require('./values');
+
+const DATATYPES = { float32: 'FP32', int64: 'INT64', string: 'BYTES' };
+
+/**
+ * @param {{
+ *   holder: import('./model').ModelHolder,
+ *   streams: import('./model').Streams,
+ *   metrics: import('./metrics').Metrics,
+ *   events: import('./state').EventLog,
+ *   tokens: { predict: Buffer, admin: Buffer },
+ *   maxBody: number,
+ *   runtimeVersion: string,
+ *   onChange: () => void,
+ *   logError: (message: string) => void,
+ * }} deps
+ */
+function createApp(deps) {
+  const { holder, streams, metrics, events, tokens, maxBody, runtimeVersion, onChange, logError } = deps;
+  const state = { draining: false };
+
+  /** The served model when `name` (and `version`, if given) is it; 404 otherwise. */
+  function served(params) {
+    const m = holder.current;
+    if (params.name !== m.name) throw new HttpError(404, `Model "${params.name}" is not served here; this endpoint serves "${m.name}".`);
+    if (params.version !== undefined && params.version !== m.version) throw new HttpError(404, `Model "${m.name}" has no version "${params.version}" here; this endpoint serves version ${m.version}.`);
+    return m;
+  }
+
+  /** Counts the answers and keeps anomaly events with each row's own timestamp. */
+  function account(model, answer, source, cols, times) {
+    const o = answer.outputs;
+    const tally = new Map();
+    const add = (label) => tally.set(label, (tally.get(label) ?? 0) + 1);
+    const receivedAt = new Date().toISOString();
+    for (let i = 0; i < answer.rows; i++) {
+      if (o.label) add(/** @type {string[]} */ (o.label.data)[i]);
+      else if (o.anomaly) {
+        const flagged = o.anomaly.data[i] === 1;
+        add(flagged ? 'anomaly' : 'normal');
+        if (flagged) {
+          metrics.anomaly();
+          /** @type {Record<string, unknown>} */
+          const inputs = {};
+          model.inputs.forEach((input, j) => {
+            const v = cols[j][i];
+            inputs[input.name] = typeof v === 'number' ? toJsonNumber(v) : v;
+          });
+          events.add({ time: times[i], receivedAt, source, model: model.name, version: model.version, score: toJsonNumber(/** @type {number} */ (o.score?.data[i] ?? NaN)), inputs });
+        }
+      } else add('value');
+    }
+    for (const [label, n] of tally) metrics.prediction(label, n);
+    onChange();
+  }
+
+  async function infer(req, params) {
+    served(params);
+    const body = await readJson(req, maxBody);
+    return holder.use(async (model) => {
+      const r = inferRequest(body, model, DEFAULT_SOURCE);
+      const answer = await streams.score(model, r.source, r.cols, r.n);
+      account(model, answer, r.source, r.cols, r.times);
+      const outputs = r.outputs.map((name) => {
+        const spec = /** @type {import('./bundle').OnnxOutput} */ (model.outputs.find((o) => o.name === name));
+        const block = answer.outputs[name];
+        const data = block.type === 'string' ? block.data : Array.from(/** @type {Float32Array} */ (block.data), toJsonNumber);
+        return { name, shape: spec.shape.length === 2 ? [answer.rows, block.width] : [answer.rows], datatype: DATATYPES[block.type], data };
+      });
+      return { model_name: model.name, model_version: model.version, ...(r.id !== undefined ? { id: r.id } : {}), outputs };
+    });
+  }
+
+  async function predict(req) {
+    const body = await readJson(req, maxBody);
+    return holder.use(async (model) => {
+      const { n, groups } = predictRows(body, model, DEFAULT_SOURCE);
+      const predictions = new Array(n);
+      await Promise.all(
+        [...groups].map(async ([source, g]) => {
+          const answer = await streams.score(model, source, g.cols, g.indices.length);
+          account(model, answer, source, g.cols, g.times);
+          g.indices.forEach((row, i) => {
+            predictions[row] = predictionOf(model, answer, i);
+          });
+        }),
+      );
+      return { predictions };
+    });
+  }
+
+  /** @type {{ template: string, pattern: RegExp, keys: string[], auth: boolean, methods: Record<string, (req: import('node:http').IncomingMessage, params: Record<string, string>) => unknown> }[]} */
+  const routes = [
+    { template: '/v2', auth: true, methods: { GET: () => ({ name: 'millwright-edge', version: runtimeVersion, extensions: [] }) } },
+    { template: '/v2/health/live', auth: false, methods: { GET: () => ({ live: true }) } },
+    {
+      template: '/v2/health/ready',
+      auth: false,
+      methods: { GET: () => (state.draining ? new HttpError(503, 'The endpoint is shutting down.', { ready: false }) : { ready: true }) },
+    },
+    { template: '/v2/models/{name}', auth: true, methods: { GET: (_req, p) => modelMetadata(served(p)) } },
+    { template: '/v2/models/{name}/versions/{version}', auth: true, methods: { GET: (_req, p) => modelMetadata(served(p)) } },
+    { template: '/v2/models/{name}/ready', auth: true, methods: { GET: (_req, p) => modelReady(served(p)) } },
+    { template: '/v2/models/{name}/versions/{version}/ready', auth: true, methods: { GET: (_req, p) => modelReady(served(p)) } },
+    { template: '/v2/models/{name}/infer', auth: true, methods: { POST: infer } },
+    { template: '/v2/models/{name}/versions/{version}/infer', auth: true, methods: { POST: infer } },
+    { template: '/predict', auth: true, methods: { POST: predict } },
+    { template: '/metrics', auth: true, methods: { GET: () => new Text(metrics.render(holder.current), 'text/plain; version=0.0.4; charset=utf-8') } },
+  ].map((r) => {
+    const keys = [];
+    const pattern = new RegExp(`^${r.template.replace(/\{(\w+)\}/g, (_, k) => (keys.push(k), '([^/]+)'))}$`);
+    return { ...r, keys, pattern };
+  });
+
+  function modelReady(m) {
+    return state.draining ? new HttpError(503, 'The endpoint is shutting down.', { name: m.name, ready: false }) : { name: m.name, ready: true };
+  }
+
+  function match(pathname) {
+    for (const r of routes) {
+      const m = r.pattern.exec(pathname);
+      if (!m) continue;
+      const params = {};
+      r.keys.forEach((k, i) => {
+        try {
+          params[k] = decodeURIComponent(m[i + 1]);
+        } catch {
+          params[k] = m[i + 1];
+        }
+      });
+      return { route: r, params };
+    }
+    return null;
+  }
+
+  /** Answers one request; never lets an exception or a stack reach the caller. */
+  async function handle(req, res) {
+    const started = process.hrtime.bigint();
+    let label = 'unmatched';
+    res.on('finish', () => {
+      metrics.request(label, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      onChange();
+    });
+    const close = state.draining;
+    try {
+      let pathname;
+      try {
+        pathname = new URL(req.url ?? '/', 'http://edge').pathname;
+      } catch {
+        throw new HttpError(400, 'The request path is not a valid URL path.');
+      }
+      const found = match(pathname);
+      if (found) label = found.route.template;
+      if (!found || found.route.auth) {
+        if (!authorized(req.headers.authorization, tokens.predict)) {
+          const why = req.headers.authorization ? 'The token is not valid for this endpoint.' : 'This endpoint needs a token: send "Authorization: Bearer <token>".';
+          throw new HttpError(401, why, {}, { 'WWW-Authenticate': 'Bearer realm="millwright-edge"' });
+        }
+      }
+      if (!found) throw new HttpError(404, `Nothing at ${pathname}. Routes: /predict, /metrics, /v2, /v2/health/live, /v2/health/ready, /v2/models/{name}[/ready|/infer].`);
+      const method = req.method === 'HEAD' ? 'GET' : /** @type {string} */ (req.method);
+      const handler = found.route.methods[method];
+      if (!handler) {
+        const allow = Object.keys(found.route.methods).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])).join(', ');
+        throw new HttpError(405, `${req.method} is not allowed on ${pathname}; use ${allow}.`, {}, { Allow: allow });
+      }
+      const result = await handler(req, found.params);
+      if (result instanceof HttpError) throw result;
+      if (result instanceof Text) send(res, 200, result.text, result.type, {}, close || state.draining);
+      else sendJson(res, 200, result, {}, close || state.draining);
+    } catch (e) {
+      if (e instanceof HttpError) {
+        sendJson(res, e.status, { error: e.message, ...e.detail }, e.headers, close || state.draining || e.status === 413);
+      } else {
+        logError(`${req.method} ${req.url}: ${e && e.stack ? e.stack : String(e)}`);
+        sendJson(res, 500, { error: "The endpoint could not answer this request; its log has the details." }, {}, close || state.draining);
+      }
+    }
+  }
+
+  /**
+   * A client that asks before sending its body ("Expect: 100-continue", as
+   * curl does past 1 MB): one announcing too much hears 413 before sending it.
+   */
+  function handleContinue(req, res) {
+    if (!announcesTooMuch(req, maxBody)) res.writeContinue();
+    return handle(req, res);
+  }
+
+  return { handle, handleContinue, state };
+}
+
+/** A plain-text answer. */
+class Text {
+  constructor(text, type) {
+    this.text = text;
+    this.type = type;
+  }
+}
+
+/** @param {import('./model').LoadedModel} m */
+function modelMetadata(m) {
+  return {
+    name: m.name,
+    versions: [m.version],
+    platform: 'onnxruntime',
+    inputs: m.inputs.map((i) => ({ name: i.name, datatype: DATATYPES[i.type], shape: [-1] })),
+    outputs: m.outputs.map((o) => ({ name: o.name, datatype: DATATYPES[o.type], shape: o.shape.map((d) => (typeof d === 'number' ? d : -1)) })),
+  };
+}
+
+/**
+ * One /predict answer: `prediction` is the class, the value, or "anomaly" /
+ * "normal"; classifiers add `probabilities` by class, anomaly models `score`
+ * and `anomaly`, linear models `contributions` by input.
+ * @param {import('./model').LoadedModel} model
+ * @param {import('./model').Answer} answer
+ */
+function predictionOf(model, answer, i) {
+  const o = answer.outputs;
+  /** @type {Record<string, unknown>} */
+  const p = {};
+  if (o.value) p.prediction = toJsonNumber(/** @type {number} */ (o.value.data[i]));
+  if (o.label) p.prediction = o.label.data[i];
+  if (o.probabilities) {
+    const w = o.probabilities.width;
+    const classes = model.signature.classes ?? [];
+    /** @type {Record<string, unknown>} */
+    const probs = {};
+    for (let k = 0; k < w; k++) probs[classes[k] ?? String(k)] = toJsonNumber(/** @type {number} */ (o.probabilities.data[i * w + k]));
+    p.probabilities = probs;
+  }
+  if (o.score) {
+    const flagged = o.anomaly ? o.anomaly.data[i] === 1 : false;
+    p.prediction = flagged ? 'anomaly' : 'normal';
+    p.score = toJsonNumber(/** @type {number} */ (o.score.data[i]));
+    p.anomaly = flagged;
+  }
+  if (o.contributions) {
+    const w = o.contributions.width;
+    /** @type {Record<string, unknown>} */
+    const c = {};
+    model.inputs.forEach((input, k) => {
+      if (k < w) c[input.name] = toJsonNumber(/** @type {number} */ (o.contributions.data[i * w + k]));
+    });
+    p.contributions = c;
+  }
+  return p;
+}
+
+module.exports = { createApp, modelMetadata, predictionOf };

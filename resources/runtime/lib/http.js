@@ -1,0 +1,111 @@
+'use strict';
+/** Request bodies, JSON answers and the errors a caller can act on. */
+
+/** An answer other than 2xx, with a message that names what to fix. */
+class HttpError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} message
+   * @param {Record<string, unknown>} [detail] extra JSON fields, such as the field and row at fault
+   * @param {Record<string, string>} [headers]
+   */
+  constructor(status, message, detail = {}, headers = {}) {
+    super(message);
+    this.status = status;
+    this.detail = detail;
+    this.headers = headers;
+  }
+}
+
+const badRequest = (message, detail) => new HttpError(400, message, detail);
+
+/** How the body limit reads in messages: 1 MB, 512 KB, 1500 bytes. */
+function bytesText(n) {
+  if (n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MB`;
+  if (n % 1024 === 0) return `${n / 1024} KB`;
+  return `${n} bytes`;
+}
+
+function tooLarge(limit) {
+  return new HttpError(413, `The request body is larger than this endpoint takes (${bytesText(limit)}); send fewer rows per request.`, {}, { Connection: 'close' });
+}
+
+/** True when the request announces a body over the limit (answered before it is read). */
+function announcesTooMuch(req, limit) {
+  const declared = Number(req.headers['content-length']);
+  return Number.isFinite(declared) && declared > limit;
+}
+
+/**
+ * The body parsed as JSON; 413 past `limit` bytes (reading stops there),
+ * 400 for anything that is not JSON.
+ * @returns {Promise<unknown>}
+ */
+function readJson(req, limit) {
+  return new Promise((resolve, reject) => {
+    if (announcesTooMuch(req, limit)) {
+      reject(tooLarge(limit));
+      return;
+    }
+    const chunks = [];
+    let total = 0;
+    let done = false;
+    const fail = (e) => {
+      if (done) return;
+      done = true;
+      reject(e);
+    };
+    req.on('data', (chunk) => {
+      if (done) return;
+      total += chunk.length;
+      if (total > limit) {
+        fail(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => fail(new HttpError(400, 'The request body could not be read.')));
+    req.on('close', () => {
+      if (!req.complete) fail(new HttpError(400, 'The request was cut off before its body ended.'));
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      const text = Buffer.concat(chunks, total).toString('utf8');
+      if (!text.trim()) {
+        reject(badRequest('The request has no body; send JSON.'));
+        return;
+      }
+      try {
+        resolve(JSON.parse(text));
+      } catch (e) {
+        const why = e instanceof SyntaxError ? e.message : 'it nests too deeply';
+        reject(badRequest(`The body is not valid JSON: ${why}.`));
+      }
+    });
+  });
+}
+
+const SECURITY_HEADERS = {
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+};
+
+/** Sends `body` as JSON; `close` asks the client to open a new connection next time (shutdown, 413). */
+function sendJson(res, status, body, headers = {}, close = false) {
+  const text = JSON.stringify(body);
+  send(res, status, text, 'application/json; charset=utf-8', headers, close);
+}
+
+function send(res, status, text, type, headers = {}, close = false) {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const h = { ...SECURITY_HEADERS, ...headers, 'Content-Type': type, 'Content-Length': Buffer.byteLength(text) };
+  if (close) h.Connection = 'close';
+  res.writeHead(status, h);
+  res.end(text);
+}
+
+module.exports = { HttpError, badRequest, tooLarge, announcesTooMuch, readJson, sendJson, send, bytesText };

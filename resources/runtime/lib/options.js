@@ -1,0 +1,105 @@
+'use strict';
+/**
+ * Command-line options and environment variables of the edge endpoint.
+ * A flag wins over its environment variable, which wins over the default.
+ */
+const path = require('node:path');
+
+const USAGE = `Usage: node server.js --bundle DIR [options]
+
+  --bundle DIR         the unpacked bundle: manifest.json and model.onnx   (MILLWRIGHT_BUNDLE)
+  --port N             TCP port, 0 for any free one; default 8080          (MILLWRIGHT_PORT)
+  --host H             address to listen on; default 127.0.0.1             (MILLWRIGHT_HOST)
+  --token T            bearer token for predictions and metrics            (MILLWRIGHT_TOKEN)
+  --admin-token T      bearer token for the admin API                      (MILLWRIGHT_ADMIN_TOKEN)
+  --state DIR          counters, tokens, history rows, anomaly events;
+                       default: the bundle's folder's sibling "state"      (MILLWRIGHT_STATE)
+  --max-body SIZE      largest request body, e.g. 1048576, 512k, 2m;
+                       default 1m                                          (MILLWRIGHT_MAX_BODY)
+  --max-sources N      time-series streams kept; default 1000              (MILLWRIGHT_MAX_SOURCES)
+  --help               this text
+
+A token that is not given is generated at the first start, printed once, and
+only its SHA-256 digest is kept in the state folder, so a restart keeps it.
+Tokens given on the command line show in the process list: prefer the
+environment variables.`;
+
+const FLAGS = {
+  bundle: 'MILLWRIGHT_BUNDLE',
+  port: 'MILLWRIGHT_PORT',
+  host: 'MILLWRIGHT_HOST',
+  token: 'MILLWRIGHT_TOKEN',
+  'admin-token': 'MILLWRIGHT_ADMIN_TOKEN',
+  state: 'MILLWRIGHT_STATE',
+  'max-body': 'MILLWRIGHT_MAX_BODY',
+  'max-sources': 'MILLWRIGHT_MAX_SOURCES',
+};
+
+/** Tokens shorter than this are refused: they could be guessed. */
+const MIN_TOKEN_LENGTH = 16;
+
+class UsageError extends Error {}
+
+/**
+ * @param {string[]} argv arguments after the script name
+ * @param {Record<string, string | undefined>} env
+ * @returns {{ help: boolean, bundle: string, port: number, host: string, token: string | null, adminToken: string | null, state: string, maxBody: number, maxSources: number }}
+ */
+function parseOptions(argv, env) {
+  /** @type {Record<string, string>} */
+  const given = {};
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
+    if (!m || !Object.hasOwn(FLAGS, m[1])) throw new UsageError(`Unknown option "${arg}".`);
+    let value = m[2];
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw new UsageError(`--${m[1]} needs a value.`);
+      value = argv[++i];
+    }
+    given[m[1]] = value;
+  }
+  const get = (flag) => (given[flag] !== undefined ? given[flag] : env[FLAGS[flag]] !== undefined && env[FLAGS[flag]] !== '' ? env[FLAGS[flag]] : undefined);
+  if (help) return { help: true, bundle: '', port: 0, host: '', token: null, adminToken: null, state: '', maxBody: 0, maxSources: 0 };
+
+  const bundle = get('bundle');
+  if (!bundle) throw new UsageError('--bundle DIR is needed: the folder holding manifest.json and model.onnx.');
+  const port = integer(get('port') ?? '8080', '--port', 0, 65535);
+  const host = get('host') ?? '127.0.0.1';
+  const token = tokenOption(get('token'), '--token');
+  const adminToken = tokenOption(get('admin-token'), '--admin-token');
+  if (token !== null && token === adminToken) throw new UsageError('--token and --admin-token must differ: the admin token can replace the model.');
+  const bundleDir = path.resolve(bundle);
+  const state = path.resolve(get('state') ?? path.join(bundleDir, '..', 'state'));
+  const maxBody = size(get('max-body') ?? '1m');
+  const maxSources = integer(get('max-sources') ?? '1000', '--max-sources', 1, 1_000_000);
+  return { help: false, bundle: bundleDir, port, host, token, adminToken, state, maxBody, maxSources };
+}
+
+function integer(text, what, min, max) {
+  if (!/^\d+$/.test(text)) throw new UsageError(`${what} must be a whole number, got "${text}".`);
+  const n = Number(text);
+  if (n < min || n > max) throw new UsageError(`${what} must be between ${min} and ${max}, got ${n}.`);
+  return n;
+}
+
+function size(text) {
+  const m = /^(\d+)\s*([kmKM]?)[bB]?$/.exec(text.trim());
+  if (!m) throw new UsageError(`--max-body must be a size in bytes such as 1048576, 512k or 2m, got "${text}".`);
+  const n = Number(m[1]) * (m[2].toLowerCase() === 'k' ? 1024 : m[2].toLowerCase() === 'm' ? 1024 * 1024 : 1);
+  if (n < 1024 || n > 1024 * 1024 * 1024) throw new UsageError('--max-body must be between 1k and 1024m.');
+  return n;
+}
+
+function tokenOption(value, what) {
+  if (value === undefined) return null;
+  if (value.length < MIN_TOKEN_LENGTH || /\s/.test(value)) throw new UsageError(`${what} must be at least ${MIN_TOKEN_LENGTH} characters without spaces.`);
+  return value;
+}
+
+module.exports = { parseOptions, UsageError, USAGE };

@@ -1,0 +1,273 @@
+'use strict';
+/**
+ * What the endpoint keeps on disk, in its state folder: the tokens' digests,
+ * the counters and history rows (state.json, replaced atomically at most
+ * once a second and at shutdown), and the recent anomaly events
+ * (events.jsonl, appended, compacted to the newest ones when it grows).
+ */
+const { createHash, randomBytes, timingSafeEqual } = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+/** Replaces `file` with `text` so a reader (or a crash) sees the old or the new file, never half of one. */
+function writeAtomic(file, text, mode = 0o600) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = fs.openSync(tmp, 'w', mode);
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+/** writeAtomic off the event loop, for the periodic saves while requests are served. */
+async function writeAtomicAsync(file, text, mode = 0o600) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const h = await fs.promises.open(tmp, 'w', mode);
+  try {
+    await h.writeFile(text);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+  await fs.promises.rename(tmp, file);
+}
+
+function readJsonFile(file, warn) {
+  let text;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e.code === 'ENOENT') return null;
+    throw e;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    const aside = `${file}.damaged-${Date.now()}`;
+    fs.renameSync(file, aside);
+    warn(`${file} was damaged; it was moved to ${aside} and the endpoint starts from empty ${path.basename(file)}.`);
+    return null;
+  }
+}
+
+const digest = (token) => createHash('sha256').update(token, 'utf8').digest();
+
+/**
+ * The tokens' SHA-256 digests. A token not given is generated, shown once
+ * through `show`, and only its digest is kept, so a restart keeps it and the
+ * state folder never holds a usable token.
+ * @param {string} dir
+ * @param {{ token: string | null, adminToken: string | null }} given
+ * @param {(role: string, token: string, file: string) => void} show
+ * @param {(message: string) => void} warn
+ * @returns {{ predict: Buffer, admin: Buffer }}
+ */
+function resolveTokens(dir, given, show, warn) {
+  const file = path.join(dir, 'tokens.json');
+  const saved = readJsonFile(file, warn) ?? {};
+  const hex = (v) => (typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? Buffer.from(v, 'hex') : null);
+  let changed = false;
+  const one = (role, value, key) => {
+    if (value) return digest(value);
+    const kept = hex(saved[key]);
+    if (kept) return kept;
+    const token = randomBytes(32).toString('base64url');
+    saved[key] = digest(token).toString('hex');
+    changed = true;
+    show(role, token, file);
+    return digest(token);
+  };
+  const tokens = { predict: one('predict', given.token, 'tokenSha256'), admin: one('admin', given.adminToken, 'adminTokenSha256') };
+  if (changed) writeAtomic(file, `${JSON.stringify({ ...saved, format: 1 }, null, 2)}\n`);
+  return tokens;
+}
+
+/** True when the Authorization header carries the token whose digest is `expected`; constant time in the token. */
+function authorized(header, expected) {
+  const m = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(typeof header === 'string' ? header : '');
+  const ok = timingSafeEqual(digest(m ? m[1] : ''), expected);
+  return ok && m !== null;
+}
+
+/**
+ * One process per state folder: a second endpoint on the same folder would
+ * overwrite the first one's counters and history.
+ */
+function lockStateDir(dir) {
+  const file = path.join(dir, 'endpoint.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => fs.rmSync(file, { force: true });
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      const pid = Number(fs.readFileSync(file, 'utf8'));
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new Error(`Another endpoint (process ${pid}) uses the state folder ${dir}; give this one its own with --state.`, { cause: e });
+      }
+      fs.rmSync(file, { force: true });
+    }
+  }
+  throw new Error(`Cannot lock the state folder ${dir}.`);
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+/**
+ * The newest anomaly events, in memory and in events.jsonl, each with a
+ * sequence number that a reader can resume from.
+ */
+class EventLog {
+  constructor(dir, cap = 10_000) {
+    this.file = path.join(dir, 'events.jsonl');
+    this.cap = cap;
+    /** @type {Record<string, unknown>[]} */
+    this.events = [];
+    /** @type {string[]} */
+    this.pending = [];
+    this.seq = 0;
+    this.linesOnDisk = 0;
+  }
+
+  /** Reads events.jsonl; a line cut short by a crash is skipped. */
+  load(savedSeq) {
+    let text = '';
+    try {
+      text = fs.readFileSync(this.file, 'utf8');
+    } catch (e) {
+      if (e.code !== 'ENOENT') throw e;
+    }
+    const lines = text.split('\n').filter(Boolean);
+    this.linesOnDisk = lines.length;
+    for (const line of lines.slice(-this.cap)) {
+      try {
+        const e = JSON.parse(line);
+        if (Number.isInteger(e.seq)) this.events.push(e);
+      } catch {
+        // torn write
+      }
+    }
+    this.seq = Math.max(Number.isInteger(savedSeq) ? savedSeq : 0, ...this.events.map((e) => e.seq));
+  }
+
+  add(event) {
+    const e = { seq: ++this.seq, ...event };
+    this.events.push(e);
+    if (this.events.length > this.cap + (this.cap >> 3)) this.events = this.events.slice(-this.cap);
+    this.pending.push(JSON.stringify(e));
+  }
+
+  /** Events after `cursor` (a seq), oldest first, at most `limit`. */
+  since(cursor, limit) {
+    const kept = this.events.slice(-this.cap);
+    return kept.filter((e) => /** @type {number} */ (e.seq) > cursor).slice(0, limit);
+  }
+
+  /** Writes the events added since the last call; `sync` at shutdown. */
+  async flush(sync = false) {
+    if (!this.pending.length) return;
+    const lines = this.pending;
+    this.pending = [];
+    try {
+      if (this.linesOnDisk + lines.length > 2 * this.cap) {
+        const kept = this.events.slice(-this.cap);
+        const text = kept.map((e) => `${JSON.stringify(e)}\n`).join('');
+        if (sync) writeAtomic(this.file, text);
+        else await writeAtomicAsync(this.file, text);
+        this.linesOnDisk = kept.length;
+      } else {
+        const text = lines.map((l) => `${l}\n`).join('');
+        if (sync) fs.appendFileSync(this.file, text, { mode: 0o600 });
+        else await fs.promises.appendFile(this.file, text, { mode: 0o600 });
+        this.linesOnDisk += lines.length;
+      }
+    } catch (e) {
+      this.pending = lines.concat(this.pending);
+      throw e;
+    }
+  }
+}
+
+/** state.json: counters, history rows, the event sequence; written when something changed, at most once a second. */
+class StateStore {
+  /**
+   * @param {string} dir
+   * @param {{ metrics: import('./metrics').Metrics, streams: import('./model').Streams, events: EventLog }} parts
+   */
+  constructor(dir, parts, warn) {
+    this.file = path.join(dir, 'state.json');
+    this.parts = parts;
+    this.warn = warn;
+    this.dirty = false;
+    this.timer = null;
+    /** @type {Promise<void> | null} */
+    this.writing = null;
+  }
+
+  load() {
+    const saved = readJsonFile(this.file, this.warn) ?? {};
+    this.parts.metrics.load(saved.metrics);
+    this.parts.streams.load(saved.streams);
+    this.parts.events.load(saved.eventSeq);
+  }
+
+  markDirty() {
+    this.dirty = true;
+  }
+
+  start(everyMs = 1000) {
+    this.timer = setInterval(() => void this.flushQuietly(), everyMs);
+    this.timer.unref();
+  }
+
+  /** The periodic save, off the event loop; a full disk is reported, not fatal (serving goes on, the next save tries again). */
+  async flushQuietly() {
+    if (this.writing) return;
+    this.writing = this.flush(false)
+      .catch((e) => this.warn(`Cannot write the state folder: ${e.message}`))
+      .finally(() => {
+        this.writing = null;
+      });
+    await this.writing;
+  }
+
+  async flush(sync) {
+    await this.parts.events.flush(sync);
+    if (!this.dirty) return;
+    this.dirty = false;
+    const text = JSON.stringify({
+      format: 1,
+      savedAt: new Date().toISOString(),
+      metrics: this.parts.metrics.toJSON(),
+      streams: this.parts.streams.toJSON(),
+      eventSeq: this.parts.events.seq,
+    });
+    try {
+      if (sync) writeAtomic(this.file, text);
+      else await writeAtomicAsync(this.file, text);
+    } catch (e) {
+      this.dirty = true;
+      throw e;
+    }
+  }
+
+  /** At shutdown: waits for a save under way, then writes what is left. */
+  async stop() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.writing) await this.writing;
+    await this.flush(true);
+  }
+}
+
+module.exports = { writeAtomic, resolveTokens, authorized, lockStateDir, EventLog, StateStore };

@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Millwright's edge endpoint (DESIGN.md section 9): serves one bundle's ONNX
+ * graph over HTTP with ONNX Runtime. Plain CommonJS, shipped as-is inside
+ * deployment bundles; its only dependency is onnxruntime-node.
+ *
+ *   node server.js --bundle DIR [--port N] [--host H] [--token T] [--admin-token T] [--state DIR]
+ *
+ * Standard output carries one JSON object a line (the bound address, tokens
+ * generated at the first start, shutdown); problems go to standard error.
+ */
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+const { parseOptions, UsageError, USAGE } = require('./lib/options');
+const { verifyBundle, BundleError } = require('./lib/bundle');
+const { LoadedModel, ModelHolder, Streams } = require('./lib/model');
+const { Metrics } = require('./lib/metrics');
+const { EventLog, StateStore, resolveTokens, lockStateDir } = require('./lib/state');
+const { createApp } = require('./lib/app');
+
+const RUNTIME_VERSION = require('./package.json').version;
+
+/** How long shutdown waits for requests in flight before closing their connections. */
+const DRAIN_MS = 10_000;
+
+const say = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
+const warn = (message) => process.stderr.write(`millwright-edge: ${message}\n`);
+
+/**
+ * Starts the endpoint. Resolves once it listens; `swapBundle` replaces the
+ * model without dropping requests, `stop` drains and saves.
+ * @param {ReturnType<typeof parseOptions>} opts
+ */
+async function startEdgeServer(opts) {
+  const model = await LoadedModel.open(verifyBundle(opts.bundle));
+  fs.mkdirSync(opts.state, { recursive: true, mode: 0o700 });
+  const unlock = lockStateDir(opts.state);
+  try {
+    const tokens = resolveTokens(
+      opts.state,
+      { token: opts.token, adminToken: opts.adminToken },
+      (role, token, file) => say({ token: { role, value: token, note: `Generated at first start and shown only now; only its SHA-256 digest is kept, in ${file}.` } }),
+      warn,
+    );
+    const metrics = new Metrics();
+    const events = new EventLog(opts.state);
+    let store;
+    const streams = new Streams(opts.maxSources, () => store.markDirty());
+    store = new StateStore(opts.state, { metrics, streams, events }, warn);
+    store.load();
+    const holder = new ModelHolder(model);
+    const app = createApp({ holder, streams, metrics, events, tokens, maxBody: opts.maxBody, runtimeVersion: RUNTIME_VERSION, onChange: () => store.markDirty(), logError: warn });
+
+    const server = http.createServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, (req, res) => void app.handle(req, res));
+    server.on('checkContinue', (req, res) => void app.handleContinue(req, res));
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, opts.host, () => {
+        server.off('error', reject);
+        resolve(undefined);
+      });
+    });
+    store.start();
+    const addr = /** @type {import('node:net').AddressInfo} */ (server.address());
+
+    let stopping = null;
+    return {
+      address: { host: addr.address, port: addr.port },
+      holder,
+      events,
+      /** Loads another bundle folder and switches to it; requests in flight finish on the old model. */
+      async swapBundle(dir) {
+        const next = await LoadedModel.open(verifyBundle(dir));
+        return holder.swap(next);
+      },
+      /** Stops taking connections, lets requests in flight finish (up to DRAIN_MS), saves the state. */
+      stop() {
+        if (stopping) return stopping;
+        app.state.draining = true;
+        stopping = new Promise((resolve) => {
+          const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+          server.close(() => {
+            clearTimeout(force);
+            store
+              .stop()
+              .catch((e) => warn(`Cannot save the state at shutdown: ${e.message}`))
+              .finally(() => {
+                holder.close();
+                unlock();
+                resolve(undefined);
+              });
+          });
+          server.closeIdleConnections();
+        });
+        return stopping;
+      },
+    };
+  } catch (e) {
+    unlock();
+    model.release();
+    throw e;
+  }
+}
+
+async function main() {
+  let opts;
+  try {
+    opts = parseOptions(process.argv.slice(2), process.env);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    warn(e.message);
+    process.stderr.write(`\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (opts.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  let edge;
+  try {
+    edge = await startEdgeServer(opts);
+  } catch (e) {
+    const known = e instanceof BundleError || (e && (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL'));
+    warn(`cannot start: ${known ? e.message : e && e.stack ? e.stack : String(e)}`);
+    process.exit(1);
+  }
+  const m = edge.holder.current;
+  say({ model: { name: m.name, version: m.version, task: m.signature.task, inputs: m.inputs.length, historyRows: m.historyRows, bundle: path.resolve(opts.bundle) } });
+  say({ listening: edge.address });
+
+  let signals = 0;
+  const onSignal = (signal) => {
+    signals++;
+    if (signals > 1) {
+      warn(`${signal} again: stopping now without waiting for requests in flight.`);
+      process.exit(1);
+    }
+    const stopped = edge.stop();
+    say({ stopping: { signal } });
+    void stopped.then(() => {
+      say({ stopped: { signal } });
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    warn(e && e.stack ? e.stack : String(e));
+    process.exit(1);
+  });
+}
+
+module.exports = { startEdgeServer };
