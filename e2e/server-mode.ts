@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import type { Page } from '@playwright/test';
+import { test, type APIRequestContext, type Page } from '@playwright/test';
+import type { JobInfo } from '../shared/api';
 
 export interface ServerMode {
   url: string;
@@ -48,6 +49,25 @@ export async function startServerMode(): Promise<ServerMode> {
 }
 
 /**
+ * Starts server mode before the spec file's tests and stops it after them; the getter
+ * returns the running server (call it inside a test, not at import time).
+ */
+export function useServerMode(): () => ServerMode {
+  let server: ServerMode | undefined;
+  test.beforeAll(async () => {
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    server = await startServerMode();
+  });
+  test.afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error('Server mode has not started.');
+    return server;
+  };
+}
+
+/**
  * Saves a screenshot of the page at both sizes UX.md asks every screen to be checked at.
  * `frame` runs after each resize, e.g. to scroll the part being checked into view again.
  */
@@ -61,4 +81,24 @@ export async function shoot(page: Page, name: string, frame?: () => Promise<void
     await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${w}x${h}.png`) });
   }
   await page.setViewportSize({ width: 1400, height: 900 });
+}
+
+/** Calls the app's HTTP API the way the page does, with the access key from the link. */
+export async function apiCall<T>(request: APIRequestContext, server: ServerMode, name: string, arg: unknown): Promise<T> {
+  const token = new URL(server.openUrl).searchParams.get('token') ?? '';
+  const res = await request.post(new URL(`api/${name}`, server.url).toString(), { headers: { Authorization: `Bearer ${token}` }, data: arg });
+  const reply = (await res.json()) as { ok: true; value: T } | { ok: false; error: { message: string } };
+  if (!reply.ok) throw new Error(`${name}: ${reply.error.message}`);
+  return reply.value;
+}
+
+/** Waits for a job to end; anything but done fails the test with the job's own reason. */
+export async function finished(request: APIRequestContext, server: ServerMode, job: JobInfo, timeoutMs: number): Promise<JobInfo> {
+  const end = Date.now() + timeoutMs;
+  for (let j = job; ; j = await apiCall<JobInfo>(request, server, 'jobs.get', { id: j.id })) {
+    if (j.state === 'done') return j;
+    if (j.state !== 'queued' && j.state !== 'running') throw new Error(`${j.title} ended ${j.state}: ${j.error?.message ?? ''}`);
+    if (Date.now() > end) throw new Error(`${j.title} did not finish in ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

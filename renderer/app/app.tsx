@@ -78,6 +78,11 @@ function useCoreEvents() {
             }
           }
         }
+        if (job.kind === 'models.reproduce') {
+          // The model page shows the verdict too; the note reaches someone who has moved on.
+          const r = job.result as { model?: string; version?: number; identical?: boolean } | null;
+          if (r?.model) st.toast(r.identical ? 'success' : 'info', `Version ${r.version ?? '?'} of ${r.model} ${r.identical ? 'was reproduced exactly: same ONNX hash.' : 'came out different when retrained; see its Versions card.'}`);
+        }
         if (st.page === 'activity') void st.loadAudit();
       }
     });

@@ -79,7 +79,7 @@ export function JobTray() {
             className="link-button"
             onClick={() => {
               setOpen(false);
-              go('activity', 'tasks');
+              go('activity');
             }}
           >
             All tasks and the audit log <Icon name="arrow" size={14} />

@@ -9,21 +9,21 @@ import { useStore } from '../store/store';
 import { AuditLog } from './audit/audit-log';
 import { formatWhen, timeZoneLabel } from './when';
 
-/** "#/activity" (or "#/activity/audit") is the audit log; "#/activity/tasks" the background tasks. */
+/** "#/activity" lists the background tasks; "#/activity/audit" is the audit log. */
 export function ActivityPage() {
   const param = useStore((s) => s.pageParam);
   const go = useStore((s) => s.go);
-  const tab = param === 'tasks' ? 'tasks' : 'audit';
+  const tab = param === 'audit' ? 'audit' : 'tasks';
   return (
     <div className="page wide activity-page">
       <div className="tabs" role="tablist" aria-label="Activity">
         {(
           [
-            ['audit', 'Audit log'],
             ['tasks', 'Background tasks'],
+            ['audit', 'Audit log'],
           ] as const
         ).map(([id, label]) => (
-          <button key={id} role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls={`panel-${id}`} className="tab" onClick={() => go('activity', id)}>
+          <button key={id} role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls={`panel-${id}`} className="tab" onClick={() => go('activity', id === 'audit' ? 'audit' : null)}>
             {label}
           </button>
         ))}

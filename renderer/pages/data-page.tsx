@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { formatBytes } from '../../shared/format';
+import { AppLink } from '../components/app-link';
 import { EmptyState } from '../components/empty-state';
 import { Icon } from '../components/icons';
 import { useStore } from '../store/store';
@@ -80,16 +81,9 @@ function DatasetList() {
                 {datasets.map((d) => (
                   <tr key={d.id}>
                     <td>
-                      <a
-                        className="strong row-link"
-                        href={`#/data/${encodeURIComponent(d.name)}`}
-                        onClick={(e) => {
-                          e.preventDefault();
-                          go('data', d.name);
-                        }}
-                      >
+                      <AppLink route="data" param={d.name} className="strong row-link">
                         {d.name}
-                      </a>
+                      </AppLink>
                       <div className="muted small">{d.description}</div>
                     </td>
                     <td className="mono small">{d.fileName}</td>

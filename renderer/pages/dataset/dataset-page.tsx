@@ -4,6 +4,7 @@ import { formatBytes, formatDuration } from '../../../shared/format';
 import { call } from '../../api/api';
 import { formatCell, formatTimestamp, TYPE_LABELS } from '../../components/format-cell';
 import { Icon } from '../../components/icons';
+import { PageHead } from '../../components/page-head';
 import { reportError } from '../../store/report-error';
 import { useStore } from '../../store/store';
 import { TimeSeriesChart } from '../../charts/time-series-chart';
@@ -59,14 +60,7 @@ export function DatasetPage({ name }: { name: string }) {
 
   return (
     <div className="page wide dataset-page">
-      <div className="dataset-head">
-        <button className="link-button back-link" onClick={() => go('data')}>
-          ← All data
-        </button>
-        <div className="dataset-title">
-          <h2>{data.dataset.name}</h2>
-          {data.dataset.description && <p className="muted">{data.dataset.description}</p>}
-        </div>
+      <PageHead back="All data" onBack={() => go('data')} title={data.dataset.name} blurb={data.dataset.description}>
         <label className="version-pick">
           <span className="muted small">Version</span>
           <select value={v.version} onChange={(e) => setVersion(Number(e.target.value))}>
@@ -81,7 +75,7 @@ export function DatasetPage({ name }: { name: string }) {
         <button className="button primary" onClick={() => go('train', data.dataset.name)}>
           <Icon name="models" size={16} /> Train a model
         </button>
-      </div>
+      </PageHead>
       <div className="facts-row">
         <Fact label="Rows" value={v.rows.toLocaleString()} />
         <Fact label="Columns" value={String(v.columns.length)} />

@@ -5,6 +5,7 @@ import { ALGORITHM_TITLES, describeEntry, describeHoldout, type TrainingReport, 
 import { call } from '../../api/api';
 import { BarList } from '../../charts/bar-list';
 import { Icon } from '../../components/icons';
+import { PageHead } from '../../components/page-head';
 import { reportError } from '../../store/report-error';
 import { useStore } from '../../store/store';
 import { formatWhen } from '../when';
@@ -68,19 +69,12 @@ export function ModelPage({ name }: { name: string }) {
 
   return (
     <div className="page wide model-page">
-      <div className="dataset-head">
-        <button className="link-button back-link" onClick={() => go('models')}>
-          ← All models
-        </button>
-        <div className="dataset-title">
-          <h2>{data.model.name}</h2>
-          <p className="muted">{predictsWhat(v.task, v.target)}</p>
-        </div>
+      <PageHead back="All models" onBack={() => go('models')} title={data.model.name} blurb={predictsWhat(v.task, v.target)}>
         <UseCaseSelect kind="model" name={data.model.name} />
         <button className="button" onClick={() => go('train', v.dataset)}>
           <Icon name="models" size={16} /> Train again
         </button>
-      </div>
+      </PageHead>
 
       <Versions model={data.model} versions={data.versions} shown={v} onShow={setVersion} onChanged={() => setGeneration((g) => g + 1)} />
 

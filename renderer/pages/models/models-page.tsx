@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { AppLink } from '../../components/app-link';
 import { EmptyState } from '../../components/empty-state';
 import { Icon } from '../../components/icons';
 import { lastTrainDataset } from '../../store/models-slice';
@@ -99,16 +100,9 @@ function ModelList() {
               return (
                 <tr key={m.id}>
                   <td>
-                    <a
-                      className="strong row-link"
-                      href={`#/models/${encodeURIComponent(m.name)}`}
-                      onClick={(e) => {
-                        e.preventDefault();
-                        go('models', m.name);
-                      }}
-                    >
+                    <AppLink route="models" param={m.name} className="strong row-link">
                       {m.name}
-                    </a>
+                    </AppLink>
                     <div className="muted small">
                       Version {v.version}
                       {m.versions > 1 ? ` of ${m.versions}` : ''}
@@ -125,16 +119,9 @@ function ModelList() {
                     <div className="muted small">{v.metric.label}</div>
                   </td>
                   <td className="small">
-                    <a
-                      className="row-link"
-                      href={`#/data/${encodeURIComponent(v.dataset)}`}
-                      onClick={(e) => {
-                        e.preventDefault();
-                        go('data', v.dataset);
-                      }}
-                    >
+                    <AppLink route="data" param={v.dataset}>
                       {v.dataset}
-                    </a>
+                    </AppLink>
                     <div className="muted">version {v.datasetVersion}</div>
                   </td>
                   <td className="small nowrap">
