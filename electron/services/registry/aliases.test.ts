@@ -75,6 +75,20 @@ describe('aliases and archiving', () => {
     expect(auditOf('model.alias')).toHaveLength(2);
   });
 
+  it('makes the challenger production in one step, clearing the challenger alias', async () => {
+    await call('models.promote', { model: 'P-101 trips', version: 2, alias: 'challenger', reason: 'on trial for a month' });
+    const v = await call('models.promote', { model: 'P-101 trips', version: 2, alias: 'production', reason: 'a month without a missed trip' });
+    expect(v.aliases).toEqual(['production']);
+    expect(findModelVersion(core.ws.db, 'P-101 trips', 3).aliases).toEqual([]);
+    const moves = auditOf('model.alias').slice(-2);
+    expect(moves).toEqual([
+      expect.objectContaining({ alias: 'challenger', from: 2, to: null, reason: 'Became production: a month without a missed trip' }),
+      expect.objectContaining({ alias: 'production', from: 3, to: 2 }),
+    ]);
+    // Back as it was for the next test.
+    await call('models.promote', { model: 'P-101 trips', version: 3, alias: 'production', reason: 'back to version 3' });
+  });
+
   it('archives a version without an alias, skips it as the default, refuses one that is production, and restores', async () => {
     expect((await refusal('models.archive', { model: 'P-101 trips', version: 3 })).message).toMatch(/is production\. Point that alias at another version first/);
     const archived = await call('models.archive', { model: 'P-101 trips', version: 2, reason: 'superseded' });

@@ -30,8 +30,14 @@ export function setAlias(ws: Workspace, a: { model: string; version: number; ali
     const same = current.find((c) => c.alias === a.alias);
     if (same?.version === v.version) throw new AppError('conflict', `"${a.alias}" already points at version ${v.version} of "${v.model}".`, 'version');
     const other = current.find((c) => c.alias !== a.alias && c.version === v.version);
-    if (other) throw new AppError('conflict', `Version ${v.version} of "${v.model}" is already ${other.alias}; a version cannot be ${other.alias} and ${a.alias} at once.`, 'alias');
+    // The usual step: the challenger on trial becomes production, and is no longer the challenger.
+    const graduates = other?.alias === 'challenger' && a.alias === 'production';
+    if (other && !graduates) throw new AppError('conflict', `Version ${v.version} of "${v.model}" is already ${other.alias}; a version cannot be ${other.alias} and ${a.alias} at once.`, 'alias');
     const now = new Date().toISOString();
+    if (graduates) {
+      ws.db.prepare("DELETE FROM model_aliases WHERE model_id = ? AND alias = 'challenger'").run(id);
+      ws.audit.record('model.alias', { model: v.model, alias: 'challenger', from: v.version, to: null, reason: `Became production: ${reason}` });
+    }
     ws.db
       .prepare(
         `INSERT INTO model_aliases (model_id, alias, version, reason, set_at, set_by) VALUES (?, ?, ?, ?, ?, ?)

@@ -192,6 +192,11 @@ export async function compareVersions(ws: Workspace, reader: DatasetReader, refA
     : better === 'equal'
       ? `On the same ${hold.length.toLocaleString('en-US')} rows, both score ${m.label} ${fmt(mb!)}.`
       : `On the same ${hold.length.toLocaleString('en-US')} rows, version ${better === 'b' ? vb.version : va.version} does better: ${m.label} ${fmt(better === 'b' ? mb! : ma!)} against ${fmt(better === 'b' ? ma! : mb!)}.`;
+  // The kept model of a classifier or value model was retrained on every row, these included.
+  const own = vb.metrics[m.key];
+  const caveat = vb.task !== 'anomaly' && own !== undefined
+    ? ` Version ${vb.version} learned from these rows when it was retrained on all its data, so its figures here are better than it will do on new data; judged before that, its ${m.label} was ${fmt(own)}.`
+    : '';
   return {
     a: summary(va, reader),
     b: summary(vb, reader),
@@ -201,6 +206,6 @@ export async function compareVersions(ws: Workspace, reader: DatasetReader, refA
     metric: m,
     metrics,
     disagreements,
-    sentence,
+    sentence: sentence + caveat,
   };
 }

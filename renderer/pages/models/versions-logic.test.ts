@@ -16,7 +16,8 @@ describe('what a version offers', () => {
 
   it('says why an alias cannot move, as the registry would refuse it', () => {
     expect(aliasBlocked(production, 'production')).toBe('Version 1 is already production.');
-    expect(aliasBlocked(challenger, 'production')).toMatch(/is challenger; a version cannot be production and challenger at once/);
+    expect(aliasBlocked(challenger, 'production')).toBeNull();
+    expect(aliasBlocked({ version: 1, aliases: ['production' as const], archivedAt: null }, 'challenger')).toMatch(/is production; a version cannot be production and challenger at once/);
     expect(aliasBlocked(archived, 'challenger')).toBe('Version 4 is archived. Restore it first.');
   });
 

@@ -12,8 +12,8 @@ type Version = Pick<ModelVersionInfo, 'version' | 'aliases' | 'archivedAt'>;
 export function aliasBlocked(v: Version, alias: ModelAlias): string | null {
   if (v.aliases.includes(alias)) return `Version ${v.version} is already ${alias}.`;
   if (v.archivedAt) return `Version ${v.version} is archived. Restore it first.`;
-  const other = v.aliases.find((a) => a !== alias);
-  if (other) return `Version ${v.version} is ${other}; a version cannot be production and challenger at once.`;
+  // The challenger may become production (it then stops being the challenger); production cannot go back to trial.
+  if (alias === 'challenger' && v.aliases.includes('production')) return `Version ${v.version} is production; a version cannot be production and challenger at once.`;
   return null;
 }
 
@@ -28,6 +28,6 @@ export function archiveBlocked(v: Version): string | null {
 export function versionNote(v: Version): string | null {
   if (v.archivedAt) return `Version ${v.version} is archived: it keeps its lineage but takes no alias until it is restored.`;
   if (v.aliases.includes('production')) return `Version ${v.version} is production. To replace it, make another version production; to retire it, archive it after that.`;
-  if (v.aliases.includes('challenger')) return `Version ${v.version} is the challenger, on trial beside production, so it cannot also be made production or be archived.`;
+  if (v.aliases.includes('challenger')) return `Version ${v.version} is the challenger, on trial beside production. Making it production ends its trial; it cannot be archived while on trial.`;
   return null;
 }
