@@ -467,6 +467,20 @@ const COMMANDS: Record<string, CommandSpec> = {
       return { rows: metrics.rows ?? r.rows, metrics: rest };
     },
   },
+  export: {
+    summary: 'Write the deployment bundle of a model version (signed manifest, model.onnx, edge runtime, Dockerfile, k8s.yaml, systemd unit).',
+    usage: 'millwright export MODEL[@VERSION] --out FILE.tar.gz [--json]',
+    flags: { out: 'value' },
+    async run(ctx, args) {
+      const model = args.positional[0];
+      if (!model) throw new AppError('bad_input', 'Which model? Usage: millwright export MODEL[@VERSION] --out FILE.tar.gz');
+      const out = stringFlag(args, 'out');
+      if (!out) throw new AppError('bad_input', 'Where should the bundle go? Give --out FILE.tar.gz.', 'out');
+      const r = await ctx.call('models.exportBundle', { model, out: path.resolve(out) });
+      if (!ctx.json) ctx.out(`Wrote ${r.file} (${(r.bytes / 1024).toFixed(0)} KiB, sha256 ${r.sha256.slice(0, 12)}…), signed by the workspace key ${r.fingerprint}.`);
+      return r;
+    },
+  },
   'export-mlflow': {
     summary: 'Write a model version as an MLflow model directory (onnx and python_function flavors).',
     usage: 'millwright export-mlflow MODEL[@VERSION] --out DIR [--json]',

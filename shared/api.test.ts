@@ -50,6 +50,7 @@ describe('API table', () => {
     'models.archive': { model: 'm', version: 1 },
     'models.restore': { model: 'm', version: 1 },
     'models.exportMlflow': { model: 'm', out: '/tmp/x' },
+    'models.exportBundle': { model: 'm', out: '/tmp/x.tar.gz' },
     'models.lineage': { model: 'm' },
     'models.compare': { a: 'm@1', b: 'm@2' },
     'models.reproduce': { model: 'm' },

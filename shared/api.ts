@@ -526,6 +526,11 @@ export const API = {
     z.object({ model: modelRef, version: z.number().int().positive().optional() }).strict(),
     z.custom<Lineage>(),
   ),
+  'models.exportBundle': method(
+    'Writes the deployment bundle of a model version: a .tar.gz with the signed manifest, model.onnx, the edge runtime, Dockerfile, k8s.yaml, a systemd unit and README.txt.',
+    z.object({ model: modelRef, version: z.number().int().positive().optional(), out: z.string().min(1).max(4096) }).strict(),
+    z.object({ file: z.string(), bytes: z.number().int(), sha256: z.string(), files: z.array(z.string()), fingerprint: z.string() }),
+  ),
   'models.score': method(
     'Starts a job that scores a file with a model version (ONNX Runtime) and writes it out with the prediction columns appended; with evaluate, also the metrics against the answers in the file.',
     z

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import path from 'node:path';
 import type { Handlers } from '../../../shared/api';
 import { getDataset, listDatasets } from '../datasets/datasets';
 import { inspectFiles } from '../datasets/import/inspect';
@@ -11,6 +12,7 @@ import { AuditLog } from '../workspace/audit';
 import { findModelVersion, getModel, listModels, publicInfo } from '../training/models';
 import { archiveVersion, restoreVersion, setAlias } from '../registry/aliases';
 import { writeMlflow } from '../registry/mlflow';
+import { buildBundle } from '../deploy/bundle';
 import { backupWorkspace, checkWorkspace } from '../registry/backup';
 import { prepareReproduce } from '../registry/reproduce';
 import { compareVersions } from '../registry/compare';
@@ -117,6 +119,7 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'models.reproduce': (a) => jobs.start('models.reproduce', prepareReproduce(ws, reader, a, appVersion)),
     'workspace.backup': (a) => backupWorkspace(ws, a.out, appVersion),
     'workspace.check': () => checkWorkspace(ws.dir),
+    'models.exportBundle': (a) => buildBundle(ws, findModelVersion(ws.db, a.model, a.version), a.out, path.join(appRoot, 'resources', 'runtime')),
     'models.score': async (a) => jobs.start('models.score', await scoring.prepareScore(a)),
     'models.tryIt': (a) => scoring.tryIt(a),
     'models.predict': (a) => scoring.predict(a),

@@ -47,7 +47,7 @@ function octal(n: number, width: number): string {
   return n.toString(8).padStart(width - 1, '0') + '\0';
 }
 
-function tarHeader(name: string, size: number, mtime: number): Buffer {
+export function tarHeader(name: string, size: number, mtime: number): Buffer {
   if (Buffer.byteLength(name) > 100) throw new Error(`tar: name too long: ${name}`);
   const h = Buffer.alloc(512);
   h.write(name, 0, 100, 'utf8');
