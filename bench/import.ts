@@ -27,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ColumnData } from '../shared/datasets';
+import { envInt, log, median, rng, round } from './lib/common';
 import { generatedFiles } from './lib/generated-files';
 
 const ROWS = envInt('BENCH_ROWS', 1_000_000, 1000, 50_000_000);
@@ -37,35 +38,13 @@ const PEER = '/work/shared/baselines/peer.py';
 const PYTHON = '/usr/bin/python3';
 const TARGETS = { secondsRatioMax: 1, peakOverTypedMax: 3 };
 
-const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
-function envInt(name: string, def: number, min: number, max: number): number {
-  const v = Number(process.env[name] ?? def);
-  return Number.isInteger(v) && v >= min && v <= max ? v : def;
-}
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
-const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 
 // ---------------------------------------------------------------------------
 // Data
 
-/** Seeded PRNG (mulberry32): the file is the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pad(n: number, w = 2): string {
   return String(n).padStart(w, '0');

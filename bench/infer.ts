@@ -41,6 +41,7 @@ import { frameFromColumns, type Frame } from '../electron/services/training/fram
 import { recordModelVersion } from '../electron/services/training/models';
 import { predictFeatures, type FittedPipeline } from '../electron/services/training/pipeline';
 import { buildReport } from '../electron/services/training/report';
+import { envInt, log, median, rng, round } from './lib/common';
 import { generatedFiles } from './lib/generated-files';
 
 const ROWS = envInt('BENCH_ROWS', 1_000_000, 1000, 20_000_000);
@@ -53,36 +54,14 @@ const GENERATOR_VERSION = 1;
 const TARGETS = { hgbSingleRowP50MaxUs: 50, scoreVsImportRatioMax: 1 };
 const NAMES = Array.from({ length: INPUTS }, (_, j) => `s${String(j + 1).padStart(2, '0')}`);
 
-const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
-function envInt(name: string, def: number, min: number, max: number): number {
-  const v = Number(process.env[name] ?? def);
-  return Number.isInteger(v) && v >= min && v <= max ? v : def;
-}
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 
-/** Seeded PRNG (mulberry32): the file is the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Twenty sensor-like columns (a few carry the signal, with interactions) and a 0/1 label; 1% missing in two columns. */
 function generate(file: string): void {

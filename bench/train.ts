@@ -66,6 +66,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ColumnData, ColumnType } from '../shared/datasets';
+import { envInt, log, median, rng, round } from './lib/common';
 import { generatedFiles } from './lib/generated-files';
 import type { TrainSettings } from '../shared/training';
 import type { StoredColumn } from '../electron/services/datasets/column-store';
@@ -110,36 +111,14 @@ const HGB_SKLEARN: Partial<HgbParams> = {
   earlyStopping: 'auto', validationFraction: 0.1, nIterNoChange: 10, tol: 1e-7, seed: 0,
 };
 
-const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const notes: string[] = [];
 
-function envInt(name: string, def: number, min: number, max: number): number {
-  const v = Number(process.env[name] ?? def);
-  return Number.isInteger(v) && v >= min && v <= max ? v : def;
-}
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
-const round = (x: number, digits = 3) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : x);
 
 // ---------------------------------------------------------------------------
 // Synthetic data
 
-/** Seeded PRNG (mulberry32): the file is the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SYNTH_NAMES = Array.from({ length: SYNTH_FEATURES }, (_, j) => `f${String(j + 1).padStart(2, '0')}`);
 const SYNTH_TARGET = 'label';
