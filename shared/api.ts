@@ -12,6 +12,7 @@ import { COLUMN_TYPES, DELIMITERS, PROBLEM_KINDS, TEXT_ENCODINGS, TIME_FORMATS }
 import { ALGORITHMS, GOALS, MODEL_ALIASES, TASKS, TIME_BUDGET } from './training';
 import { CellSchema, PredictionSchema, TryItFormSchema } from './scoring';
 import type { Comparison, Lineage, UseCaseSummary } from './registry';
+import { DeployResultSchema, DeployTargetSchema, DeploymentRecordSchema, EndpointNameSchema, EndpointSummarySchema } from './deploy';
 
 const id = z.string().min(1).max(100);
 const isoTime = z.string();
@@ -552,6 +553,31 @@ export const API = {
     'The "try it" form of a model version: its inputs, prefilled from a real row of the training data.',
     z.object({ model: modelRef, version: z.number().int().positive().optional(), row: z.number().int().min(0).optional() }).strict(),
     TryItFormSchema,
+  ),
+  'endpoints.list': method('Endpoints the workspace knows, with what each serves and its status at the last contact.', empty, z.array(EndpointSummarySchema)),
+  'endpoints.add': method(
+    'Adds an endpoint operations runs (its URL and tokens); contacts it once to learn what it serves. The tokens are kept in the workspace\'s keys folder, not in the database.',
+    z.object({ name: EndpointNameSchema, url: z.string().url().max(2000), token: z.string().min(16).max(500), adminToken: z.string().min(16).max(500).optional() }).strict(),
+    EndpointSummarySchema,
+  ),
+  'endpoints.remove': method('Forgets an endpoint (a local one is stopped first).', z.object({ name: EndpointNameSchema }).strict(), z.object({ removed: z.string() })),
+  'endpoints.refresh': method('Contacts an endpoint now: health, what it serves, its counters.', z.object({ name: EndpointNameSchema }).strict(), EndpointSummarySchema),
+  'endpoints.stop': method('Stops a local endpoint (it keeps its state and starts again on the next deployment or with endpoints.start).', z.object({ name: EndpointNameSchema }).strict(), EndpointSummarySchema),
+  'endpoints.start': method('Starts a stopped local endpoint with what it served last.', z.object({ name: EndpointNameSchema }).strict(), EndpointSummarySchema),
+  'endpoints.history': method(
+    'Deployments and rollbacks, newest first.',
+    z.object({ name: EndpointNameSchema.optional(), limit: z.number().int().min(1).max(1000).optional() }).strict(),
+    z.array(DeploymentRecordSchema),
+  ),
+  'deploy.run': method(
+    'Deploys a model version: writes the signed bundle, then for an endpoint pushes it, checks the signature and health, and sends holdout rows to compare the endpoint\'s answers with the app\'s own.',
+    z.object({ model: modelRef, version: z.number().int().positive().optional(), target: DeployTargetSchema }).strict(),
+    DeployResultSchema,
+  ),
+  'deploy.rollback': method(
+    'Puts back the bundle an endpoint served before the last deployment.',
+    z.object({ endpoint: EndpointNameSchema }).strict(),
+    EndpointSummarySchema,
   ),
   'models.predict': method(
     'Answers of a model version (ONNX Runtime) for rows given as objects named by input, with the inputs that pushed each answer most.',

@@ -18,8 +18,23 @@ import type { Workspace } from '../workspace/workspace';
 
 const KEY_FILE = 'workspace-ed25519.pem';
 const PUB_FILE = 'workspace-ed25519.pub.pem';
-/** The runtime's own files, relative to resources/runtime/. */
-const RUNTIME_FILES = ['server.js', 'package.json', 'lib/app.js', 'lib/bundle.js', 'lib/http.js', 'lib/metrics.js', 'lib/model.js', 'lib/options.js', 'lib/state.js', 'lib/values.js'];
+/**
+ * The runtime's own files, relative to resources/runtime/: package.json and
+ * every .js file (the lint config and anything installed stay out), sorted.
+ */
+export function runtimeFiles(runtimeDir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const e of fs.readdirSync(path.join(runtimeDir, rel), { withFileTypes: true })) {
+      const name = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (e.name !== 'node_modules' && !e.name.startsWith('.')) walk(name);
+      } else if (e.isFile() && (name === 'package.json' || (e.name.endsWith('.js') && !e.name.endsWith('.test.js')))) out.push(name);
+    }
+  };
+  walk('');
+  return out.sort();
+}
 
 /** The workspace's signing key, made on first use and kept in keys/ (the public half beside it). */
 export function workspaceKey(ws: Workspace): { privateKey: crypto.KeyObject; publicPem: string; fingerprint: string } {
@@ -149,7 +164,7 @@ export function buildBundle(ws: Workspace, v: ModelVersionRecord, out: string, r
   const stored = modelOnnx(ws, v);
   const entries = new Map<string, Buffer>();
   entries.set('model.onnx', stored.bytes);
-  for (const f of RUNTIME_FILES) entries.set(`runtime/${f}`, fs.readFileSync(path.join(runtimeDir, f)));
+  for (const f of runtimeFiles(runtimeDir)) entries.set(`runtime/${f}`, fs.readFileSync(path.join(runtimeDir, f)));
   for (const [name, text] of Object.entries(templates(v, key.fingerprint))) entries.set(name, Buffer.from(text));
   entries.set('workspace-key.pub.pem', Buffer.from(key.publicPem));
   const sig = stored.signature;
