@@ -80,22 +80,36 @@ function createApp(deps) {
     });
   }
 
-  async function predict(req) {
-    const body = await readJson(req, maxBody);
+  /**
+   * Scores /predict rows (one object or a list of named fields) and counts
+   * them, whatever brought them (HTTP or MQTT). Throws HttpError 400 naming
+   * the row and field for input it cannot use.
+   * @param {unknown} body
+   * @param {string} [source] the stream of rows that name none
+   * @returns {Promise<{ model: { name: string, version: string }, predictions: Record<string, unknown>[], rows: { source: string, time: string | number | null }[] }>}
+   */
+  function predictObjects(body, source = DEFAULT_SOURCE) {
     return holder.use(async (model) => {
-      const { n, groups } = predictRows(body, model, DEFAULT_SOURCE);
+      const { n, groups } = predictRows(body, model, source);
       const predictions = new Array(n);
+      const rows = new Array(n);
       await Promise.all(
-        [...groups].map(async ([source, g]) => {
-          const answer = await streams.score(model, source, g.cols, g.indices.length);
-          account(model, answer, source, g.cols, g.times);
+        [...groups].map(async ([from, g]) => {
+          const answer = await streams.score(model, from, g.cols, g.indices.length);
+          account(model, answer, from, g.cols, g.times);
           g.indices.forEach((row, i) => {
             predictions[row] = predictionOf(model, answer, i);
+            rows[row] = { source: from, time: g.times[i] };
           });
         }),
       );
-      return { predictions };
+      return { model: { name: model.name, version: model.version }, predictions, rows };
     });
+  }
+
+  async function predict(req) {
+    const { predictions } = await predictObjects(await readJson(req, maxBody));
+    return { predictions };
   }
 
   /** @type {{ template: string, pattern: RegExp, keys: string[], auth: boolean, methods: Record<string, (req: import('node:http').IncomingMessage, params: Record<string, string>) => unknown> }[]} */
@@ -196,7 +210,7 @@ function createApp(deps) {
     return handle(req, res);
   }
 
-  return { handle, handleContinue, state };
+  return { handle, handleContinue, predictObjects, state };
 }
 
 /** A plain-text answer. */

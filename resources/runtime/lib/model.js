@@ -12,6 +12,15 @@ const { toJsonNumber, fromJsonNumber } = require('./values');
 const DEFAULT_SOURCE = 'default';
 
 /**
+ * Rows scored together at most when calls wait for a run in flight. ONNX
+ * Runtime costs about as much for one row as for dozens (the binding's price
+ * per call and per named input dominates), so calls that queue behind a run
+ * share the next one; past this many rows the per-row work dominates and a
+ * bigger batch would only make the first caller wait longer.
+ */
+const MAX_BATCH_ROWS = 64;
+
+/**
  * Columns in the graph's input order: Float32Array for numbers and yes/no
  * values (NaN = missing), string[] for categories ('' = missing).
  * @typedef {(Float32Array | string[])[]} Columns
@@ -62,6 +71,58 @@ class LoadedModel {
     this.refs = 0;
     this.retired = false;
     this.released = false;
+    /** Calls waiting for the run in flight to finish, scored together when it does. @type {{ cols: Columns, n: number, resolve: (a: Answer) => void, reject: (e: unknown) => void }[]} */
+    this.waiting = [];
+    this.running = false;
+  }
+
+  /**
+   * Answers `n` rows that need no history. While a run is in flight, calls
+   * queue and the next run scores all of them at once (dynamic batching, as
+   * Triton and TorchServe do), then each call gets its own rows back: the same
+   * answers as scoring it alone, since every row is computed on its own.
+   * @param {Columns} cols
+   * @returns {Promise<Answer>}
+   */
+  score(cols, n) {
+    if (n === 0 || n >= MAX_BATCH_ROWS) return this.run(cols, n, 0);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ cols, n, resolve, reject });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  /** Runs the waiting calls, up to MAX_BATCH_ROWS rows at a time, until none is left. */
+  async drain() {
+    this.running = true;
+    try {
+      while (this.waiting.length) {
+        let rows = this.waiting[0].n;
+        let k = 1;
+        while (k < this.waiting.length && rows + this.waiting[k].n <= MAX_BATCH_ROWS) rows += this.waiting[k++].n;
+        const batch = this.waiting.splice(0, k);
+        if (batch.length === 1) {
+          const one = batch[0];
+          await this.run(one.cols, one.n, 0).then(one.resolve, one.reject);
+          continue;
+        }
+        let answer;
+        try {
+          answer = await this.run(this.inputs.map((input, j) => joined(batch.map((c) => c.cols[j]), rows, input.type)), rows, 0);
+        } catch {
+          // Scored alone, a call that ONNX Runtime refuses fails by itself, not with its neighbours.
+          for (const c of batch) await this.run(c.cols, c.n, 0).then(c.resolve, c.reject);
+          continue;
+        }
+        let from = 0;
+        for (const c of batch) {
+          c.resolve(part(answer, from, c.n));
+          from += c.n;
+        }
+      }
+    } finally {
+      this.running = false;
+    }
   }
 
   /** Values per row of an output: k for probabilities [N, k], 1 for [N]. */
@@ -171,7 +232,7 @@ class Streams {
    * @returns {Promise<Answer>}
    */
   score(model, source, cols, n) {
-    if (model.historyRows === 0) return model.run(cols, n, 0);
+    if (model.historyRows === 0) return model.score(cols, n);
     return this.serial(source, async () => {
       if (n === 0) return model.run(cols, 0, 0);
       const kept = this.history(source, model);
@@ -234,6 +295,28 @@ class Streams {
       }
     }
   }
+}
+
+/** One column of several calls' rows, back to back. */
+function joined(parts, rows, type) {
+  if (type === 'string') return /** @type {string[]} */ ([]).concat(...parts);
+  const out = new Float32Array(rows);
+  let at = 0;
+  for (const p of parts) {
+    out.set(/** @type {Float32Array} */ (p), at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Rows [from, from + n) of an answer. */
+function part(answer, from, n) {
+  /** @type {Record<string, OutputBlock>} */
+  const outputs = {};
+  for (const [name, block] of Object.entries(answer.outputs)) {
+    outputs[name] = { type: block.type, width: block.width, data: block.data.slice(from * block.width, (from + n) * block.width) };
+  }
+  return { rows: n, outputs };
 }
 
 function concat(a, b, type) {
