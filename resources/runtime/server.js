@@ -3,7 +3,8 @@
 /**
  * Millwright's edge endpoint (DESIGN.md section 9): serves one bundle's ONNX
  * graph over HTTP with ONNX Runtime. Plain CommonJS, shipped as-is inside
- * deployment bundles; its only dependency is onnxruntime-node.
+ * deployment bundles; its only dependency is onnxruntime-node (and mqtt,
+ * loaded only when --mqtt is given).
  *
  *   node server.js --bundle DIR [--port N] [--host H] [--token T] [--admin-token T] [--state DIR]
  *
@@ -19,6 +20,7 @@ const { LoadedModel, ModelHolder, Streams } = require('./lib/model');
 const { Metrics } = require('./lib/metrics');
 const { EventLog, StateStore, resolveTokens, lockStateDir } = require('./lib/state');
 const { createApp } = require('./lib/app');
+const { MqttLink, MqttError, resolveSettings, clientIdFor } = require('./lib/mqtt');
 
 const RUNTIME_VERSION = require('./package.json').version;
 
@@ -55,6 +57,9 @@ async function startEdgeServer(opts) {
 
     const server = http.createServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, (req, res) => void app.handle(req, res));
     server.on('checkContinue', (req, res) => void app.handleContinue(req, res));
+    const mqtt = opts.mqtt
+      ? new MqttLink(resolveSettings(opts.mqtt, model.name), { predictObjects: app.predictObjects, countRequest: app.countRequest, metrics, maxBody: opts.maxBody, clientId: clientIdFor(opts.state), say, warn, logError: warn })
+      : null;
     await new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port, opts.host, () => {
@@ -63,6 +68,7 @@ async function startEdgeServer(opts) {
       });
     });
     store.start();
+    mqtt?.start();
     const addr = /** @type {import('node:net').AddressInfo} */ (server.address());
 
     let stopping = null;
@@ -79,10 +85,12 @@ async function startEdgeServer(opts) {
       stop() {
         if (stopping) return stopping;
         app.state.draining = true;
+        const mqttStopped = mqtt ? mqtt.stop() : Promise.resolve();
         stopping = new Promise((resolve) => {
           const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
-          server.close(() => {
+          server.close(async () => {
             clearTimeout(force);
+            await mqttStopped;
             store
               .stop()
               .catch((e) => warn(`Cannot save the state at shutdown: ${e.message}`))
@@ -122,7 +130,7 @@ async function main() {
   try {
     edge = await startEdgeServer(opts);
   } catch (e) {
-    const known = e instanceof BundleError || (e && (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL'));
+    const known = e instanceof BundleError || e instanceof MqttError || (e && (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL'));
     warn(`cannot start: ${known ? e.message : e && e.stack ? e.stack : String(e)}`);
     process.exit(1);
   }

@@ -156,14 +156,17 @@ function createApp(deps) {
     return null;
   }
 
+  /** Counts one answered request (an HTTP route's template, or "mqtt" for a message) in the metrics. */
+  function countRequest(route, status, seconds) {
+    metrics.request(route, status, seconds);
+    onChange();
+  }
+
   /** Answers one request; never lets an exception or a stack reach the caller. */
   async function handle(req, res) {
     const started = process.hrtime.bigint();
     let label = 'unmatched';
-    res.on('finish', () => {
-      metrics.request(label, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
-      onChange();
-    });
+    res.on('finish', () => countRequest(label, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
     const close = state.draining;
     try {
       let pathname;
@@ -210,7 +213,7 @@ function createApp(deps) {
     return handle(req, res);
   }
 
-  return { handle, handleContinue, predictObjects, state };
+  return { handle, handleContinue, predictObjects, countRequest, state };
 }
 
 /** A plain-text answer. */

@@ -20,6 +20,8 @@ class Metrics {
     /** @type {Map<string, number>} */
     this.predictions = new Map();
     this.anomalies = 0;
+    /** The MQTT link's state when --mqtt is given (not saved: it describes this run). @type {{ connected: boolean, received: number, published: number, errors: number } | null} */
+    this.mqtt = null;
   }
 
   /** One answered request: its route's template (not the raw path, which would grow without bound), status and time. */
@@ -55,12 +57,12 @@ class Metrics {
     const out = [];
     const family = (name, type, help) => out.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
 
-    family('millwright_requests_total', 'counter', 'HTTP requests answered, by route and status code.');
+    family('millwright_requests_total', 'counter', 'HTTP requests answered, by route and status code; route "mqtt" counts messages on the MQTT in-topic, with the status /predict would give.');
     for (const [route, byCode] of sorted(this.requests)) {
       for (const [code, n] of sorted(byCode)) out.push(`millwright_requests_total${labels({ route, code })} ${n}`);
     }
 
-    family('millwright_errors_total', 'counter', 'HTTP requests answered with a status of 400 or more.');
+    family('millwright_errors_total', 'counter', 'HTTP requests answered with a status of 400 or more, and MQTT messages that could not be used.');
     out.push(`millwright_errors_total ${this.errors}`);
 
     family('millwright_request_duration_seconds', 'histogram', 'Time from a request arriving to its answer being sent, by route.');
@@ -80,6 +82,15 @@ class Metrics {
 
     family('millwright_anomalies_total', 'counter', 'Rows an anomaly model flagged as unusual.');
     out.push(`millwright_anomalies_total ${this.anomalies}`);
+
+    if (this.mqtt) {
+      family('millwright_mqtt_connected', 'gauge', 'Whether the endpoint is connected to its MQTT broker (1) or not (0).');
+      out.push(`millwright_mqtt_connected ${this.mqtt.connected ? 1 : 0}`);
+      family('millwright_mqtt_messages_total', 'counter', 'MQTT messages received on the in-topic (in) and published and acknowledged by the broker (out), since the endpoint started.');
+      out.push(`millwright_mqtt_messages_total${labels({ direction: 'in' })} ${this.mqtt.received}`, `millwright_mqtt_messages_total${labels({ direction: 'out' })} ${this.mqtt.published}`);
+      family('millwright_mqtt_errors_total', 'counter', 'MQTT messages that could not be used (answered on the errors topic), since the endpoint started.');
+      out.push(`millwright_mqtt_errors_total ${this.mqtt.errors}`);
+    }
 
     family('millwright_model_info', 'gauge', 'The model version being served (always 1).');
     out.push(`millwright_model_info${labels({ name: model.name, version: model.version, app_version: model.appVersion })} 1`);

@@ -3,6 +3,7 @@
  * Command-line options and environment variables of the edge endpoint.
  * A flag wins over its environment variable, which wins over the default.
  */
+const fs = require('node:fs');
 const path = require('node:path');
 
 const USAGE = `Usage: node server.js --bundle DIR [options]
@@ -17,6 +18,18 @@ const USAGE = `Usage: node server.js --bundle DIR [options]
   --max-body SIZE      largest request body, e.g. 1048576, 512k, 2m;
                        default 1m                                          (MILLWRIGHT_MAX_BODY)
   --max-sources N      time-series streams kept; default 1000              (MILLWRIGHT_MAX_SOURCES)
+  --mqtt URL           also take rows from an MQTT broker, mqtt://host:1883
+                       or mqtts://host:8883                                (MILLWRIGHT_MQTT_URL)
+  --mqtt-in TOPIC      where rows arrive, as /predict bodies (+ and #
+                       allowed; each topic is then its own source);
+                       default millwright/<model>/in                       (MILLWRIGHT_MQTT_IN)
+  --mqtt-out TOPIC     where each row's prediction goes; anomalies also to
+                       TOPIC/anomaly, unusable messages to TOPIC/errors;
+                       default millwright/<model>/out                      (MILLWRIGHT_MQTT_OUT)
+  --mqtt-username U    user name at the broker                             (MILLWRIGHT_MQTT_USERNAME)
+  --mqtt-password P    password at the broker                              (MILLWRIGHT_MQTT_PASSWORD)
+  --mqtt-ca FILE       CA certificate (PEM) the mqtts:// broker's
+                       certificate must chain to                           (MILLWRIGHT_MQTT_CA)
   --help               this text
 
 A token that is not given is generated at the first start, printed once, and
@@ -33,6 +46,12 @@ const FLAGS = {
   state: 'MILLWRIGHT_STATE',
   'max-body': 'MILLWRIGHT_MAX_BODY',
   'max-sources': 'MILLWRIGHT_MAX_SOURCES',
+  mqtt: 'MILLWRIGHT_MQTT_URL',
+  'mqtt-in': 'MILLWRIGHT_MQTT_IN',
+  'mqtt-out': 'MILLWRIGHT_MQTT_OUT',
+  'mqtt-username': 'MILLWRIGHT_MQTT_USERNAME',
+  'mqtt-password': 'MILLWRIGHT_MQTT_PASSWORD',
+  'mqtt-ca': 'MILLWRIGHT_MQTT_CA',
 };
 
 /** Tokens shorter than this are refused: they could be guessed. */
@@ -43,7 +62,7 @@ class UsageError extends Error {}
 /**
  * @param {string[]} argv arguments after the script name
  * @param {Record<string, string | undefined>} env
- * @returns {{ help: boolean, bundle: string, port: number, host: string, token: string | null, adminToken: string | null, state: string, maxBody: number, maxSources: number }}
+ * @returns {{ help: boolean, bundle: string, port: number, host: string, token: string | null, adminToken: string | null, state: string, maxBody: number, maxSources: number, mqtt: MqttOptions | null }}
  */
 function parseOptions(argv, env) {
   /** @type {Record<string, string>} */
@@ -65,7 +84,7 @@ function parseOptions(argv, env) {
     given[m[1]] = value;
   }
   const get = (flag) => (given[flag] !== undefined ? given[flag] : env[FLAGS[flag]] !== undefined && env[FLAGS[flag]] !== '' ? env[FLAGS[flag]] : undefined);
-  if (help) return { help: true, bundle: '', port: 0, host: '', token: null, adminToken: null, state: '', maxBody: 0, maxSources: 0 };
+  if (help) return { help: true, bundle: '', port: 0, host: '', token: null, adminToken: null, state: '', maxBody: 0, maxSources: 0, mqtt: null };
 
   const bundle = get('bundle');
   if (!bundle) throw new UsageError('--bundle DIR is needed: the folder holding manifest.json and model.onnx.');
@@ -78,7 +97,58 @@ function parseOptions(argv, env) {
   const state = path.resolve(get('state') ?? path.join(bundleDir, '..', 'state'));
   const maxBody = size(get('max-body') ?? '1m');
   const maxSources = integer(get('max-sources') ?? '1000', '--max-sources', 1, 1_000_000);
-  return { help: false, bundle: bundleDir, port, host, token, adminToken, state, maxBody, maxSources };
+  return { help: false, bundle: bundleDir, port, host, token, adminToken, state, maxBody, maxSources, mqtt: mqttOptions(get) };
+}
+
+/**
+ * @typedef {{ url: string, inTopic: string | null, outTopic: string | null, username: string | null, password: string | null, ca: Buffer | null }} MqttOptions
+ * Topics left null take defaults from the model's name at start.
+ */
+
+/** @param {(flag: string) => string | undefined} get @returns {MqttOptions | null} */
+function mqttOptions(get) {
+  const url = get('mqtt');
+  if (url === undefined) {
+    const stray = ['mqtt-in', 'mqtt-out', 'mqtt-username', 'mqtt-password', 'mqtt-ca'].find((f) => get(f) !== undefined);
+    if (stray) throw new UsageError(`--${stray} needs --mqtt URL, the broker to connect to.`);
+    return null;
+  }
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--mqtt must be a broker address such as mqtt://broker:1883 or mqtts://broker:8883, got "${url}".`);
+  }
+  if ((parsed.protocol !== 'mqtt:' && parsed.protocol !== 'mqtts:') || !parsed.hostname) {
+    throw new UsageError(`--mqtt must start with mqtt:// or mqtts:// and name a host, got "${url}".`);
+  }
+  const inTopic = topicOption(get('mqtt-in'), '--mqtt-in', true);
+  const outTopic = topicOption(get('mqtt-out'), '--mqtt-out', false);
+  const caFile = get('mqtt-ca');
+  let ca = null;
+  if (caFile !== undefined) {
+    if (parsed.protocol !== 'mqtts:') throw new UsageError('--mqtt-ca is for mqtts:// brokers; the --mqtt address is not encrypted.');
+    try {
+      ca = fs.readFileSync(path.resolve(caFile));
+    } catch (e) {
+      throw new UsageError(`--mqtt-ca: cannot read ${path.resolve(caFile)} (${e.code ?? e.message}).`);
+    }
+  }
+  return { url, inTopic, outTopic, username: get('mqtt-username') ?? null, password: get('mqtt-password') ?? null, ca };
+}
+
+/** An MQTT topic; wildcards only where they may stand (a whole level, # last) and only in the one subscribed to. */
+function topicOption(value, what, wildcards) {
+  if (value === undefined) return null;
+  if (!value || value.includes('\0') || Buffer.byteLength(value) > 65535) throw new UsageError(`${what} must be a topic name such as plant/line1/readings.`);
+  const levels = value.split('/');
+  const bad = wildcards
+    ? levels.some((l, i) => (l.includes('#') && (l !== '#' || i !== levels.length - 1)) || (l.includes('+') && l !== '+'))
+    : /[+#]/.test(value);
+  if (bad) {
+    throw new UsageError(wildcards ? `${what}: a wildcard must be a whole level ("+", or "#" at the end), got "${value}".` : `${what} is where answers are published, so it cannot hold the wildcards + or #; got "${value}".`);
+  }
+  return value;
 }
 
 function integer(text, what, min, max) {
