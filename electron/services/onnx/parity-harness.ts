@@ -14,7 +14,8 @@ import { frameFromColumns, takeRows, type Frame } from '../training/frame';
 import { createRng } from '../training/learners/rng';
 import { predictFeatures, prepare, type FittedPipeline, type Prediction } from '../training/pipeline';
 import { checkOnnxModel } from './check-model';
-import { exportOnnx, onnxSignature, type OnnxSignature } from './export';
+import { exportOnnx, onnxSignature, packedSignature, type OnnxSignature } from './export';
+import { feedsFor } from '../scoring/inference';
 
 const T0 = Date.UTC(2024, 0, 1);
 
@@ -165,6 +166,8 @@ export interface Parity {
   maxSteps: number;
   /** Rows whose label or anomaly flag differs. */
   labelMismatches: number;
+  /** Output values where the packed variant (numeric inputs in one tensor) differs from the graph with named inputs, bit for bit. */
+  packedMismatches: number;
   /** How often each label (or anomaly flag) was given by ONNX. */
   labelCounts: Record<string, number>;
   /** Binary: the smallest |p1 − threshold| over the rows (a label that close could flip on the last bit). */
@@ -194,7 +197,18 @@ export async function parity(p: FittedPipeline, frame: Frame, name: string): Pro
   const got = await session.run(feeds(sig, frame));
   const x = buildFeatures(p.plan, frame);
   const want = predictFeatures(p, x);
-  const r: Parity = { rows: frame.rows, maxAbs: 0, maxRel: 0, maxSteps: 0, labelMismatches: 0, labelCounts: {}, thresholdMargin: null, problems: [] };
+  const r: Parity = { rows: frame.rows, maxAbs: 0, maxRel: 0, maxSteps: 0, labelMismatches: 0, packedMismatches: 0, labelCounts: {}, thresholdMargin: null, problems: [] };
+  // The packed variant the app runs in process: the same answers to the bit.
+  const packedBytes = exportOnnx(p, { modelName: name, modelVersion: 1, appVersion: '0.0.0-test' }, { packed: true });
+  expectValidOnnx(packedBytes, `${name} packed`);
+  const packedSession = await ort.InferenceSession.create(Buffer.from(packedBytes));
+  const packed = await packedSession.run(feedsFor(packedSignature(p), frame.columns, 0, frame.rows));
+  for (const o of sig.outputs) {
+    const a = got[o.name]!.data as ArrayLike<unknown>, b = packed[o.name]!.data as ArrayLike<unknown>;
+    if (a.length !== b.length) r.packedMismatches += Math.max(a.length, b.length);
+    else for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) r.packedMismatches++;
+  }
+  await packedSession.release();
   const count = (label: string) => { r.labelCounts[label] = (r.labelCounts[label] ?? 0) + 1; };
   const close = (what: string, a: ArrayLike<number>, b: ArrayLike<number>) => compare(r, what, a, b);
   if (p.task === 'regression') close('value', got.value!.data as Float32Array, want.value!);

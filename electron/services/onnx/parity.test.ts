@@ -53,6 +53,7 @@ async function expectParity(p: FittedPipeline, name: string, rowsToScore = scori
     results[`${name}, ${what}`] = r;
     expect(r.problems, `${name}, ${what}`).toEqual([]);
     expect(r.labelMismatches, `${name}, ${what}: labels`).toBe(0);
+    expect(r.packedMismatches, `${name}, ${what}: the packed variant`).toBe(0);
     if (p.task !== 'regression' && what === 'all rows') expect(Object.keys(r.labelCounts).length, `${name}: one answer for every row`).toBeGreaterThan(1);
     expect(r.maxAbs, `${name}, ${what}: absolute`).toBeLessThanOrEqual(1e-5);
     expect(r.maxRel, `${name}, ${what}: relative`).toBeLessThanOrEqual(1e-5);
@@ -119,5 +120,20 @@ describe('the blend AutoML keeps', () => {
     const p = train(table, settings('binary', { timeColumn: null, windowMinutes: null, lags: [], algorithms: ['logistic', 'tree'] }), [LOGISTIC, TREE, { algorithm: 'tree', params: { maxDepth: 4, minSamplesLeaf: 20 } }]);
     expect(p.learner.kind).toBe('ensemble');
     await expectParity(p, 'automl blend', withOddRows(table));
+  });
+});
+
+describe('numbers only, no windows: the inputs go to the trees without a round trip through float32', () => {
+  const numeric = { timeColumn: null, windowMinutes: null, lags: [], inputs: ['Inlet', 'Outlet', 'Pressure', 'Pump'] };
+  it.each([
+    ['binary', 'boosting', HGB],
+    ['regression', 'boosting', HGB],
+    ['multiclass', 'forest', FOREST],
+    ['anomaly', 'isolation forest', IFOREST],
+  ] as const)('%s, %s', async (task, _title, cand) => {
+    const p = train(frame, settings(task, numeric), [cand]);
+    // Nothing but the inputs themselves, in order: the graph's features are the stacked inputs.
+    expect(p.plan.features.every((f, j) => f.op === 'value' && f.input === numeric.inputs[j])).toBe(true);
+    await expectParity(p, `${task} ${cand.algorithm}, numbers only`);
   });
 });

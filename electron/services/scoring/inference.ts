@@ -58,6 +58,40 @@ export function inputTensor(input: OnnxInput, col: ColumnData, start: number, en
   return new ort.Tensor('float32', out, [n]);
 }
 
+/** The packed variant's numeric input: rows [start, end) of every numeric input, row after row ([n, columns] float32). */
+export function packedTensor(packed: { columns: string[] }, sig: OnnxSignature, columns: ReadonlyMap<string, ColumnData>, start: number, end: number): ort.Tensor {
+  const n = end - start;
+  const m = packed.columns.length;
+  const out = new Float32Array(n * m);
+  packed.columns.forEach((name, j) => {
+    const input = sig.inputs.find((i) => i.name === name)!;
+    const col = columns.get(name);
+    if (!col) throw new AppError('bad_input', `The data has no column "${name}", which the model needs.`, name);
+    if ('codes' in col) throw new AppError('bad_input', `"${input.name}" must hold numbers, but it holds text.`, input.name);
+    const v = col.values;
+    if (col.type === 'boolean') {
+      for (let i = 0; i < n; i++) {
+        const b = v[start + i]!;
+        out[i * m + j] = b === 255 ? NaN : b;
+      }
+    } else for (let i = 0; i < n; i++) out[i * m + j] = v[start + i]!;
+  });
+  return new ort.Tensor('float32', out, [n, m]);
+}
+
+/** The feeds of rows [from, end): one tensor per input, or the packed variant's numeric block and its category inputs. */
+export function feedsFor(sig: OnnxSignature, columns: ReadonlyMap<string, ColumnData>, from: number, end: number): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  if (sig.packed) feeds[sig.packed.name] = packedTensor(sig.packed, sig, columns, from, end);
+  for (const input of sig.inputs) {
+    if (sig.packed && input.type === 'float32') continue;
+    const col = columns.get(input.name);
+    if (!col) throw new AppError('bad_input', `The data has no column "${input.name}", which the model needs.`, input.name);
+    feeds[input.name] = inputTensor(input, col, from, end);
+  }
+  return feeds;
+}
+
 /** ORT's outputs for one block, in plain arrays. */
 export function scoredFrom(out: ort.InferenceSession.ReturnType, rows: number): Scored {
   const s: Scored = { rows };
@@ -105,13 +139,7 @@ export async function scoreColumns(
     control.checkCancelled?.();
     const end = Math.min(rowCount, start + chunk);
     const from = Math.max(0, start - sig.historyRows);
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const input of sig.inputs) {
-      const col = columns.get(input.name);
-      if (!col) throw new AppError('bad_input', `The data has no column "${input.name}", which the model needs.`, input.name);
-      feeds[input.name] = inputTensor(input, col, from, end);
-    }
-    const out = await session.run(feeds);
+    const out = await session.run(feedsFor(sig, columns, from, end));
     await onBlock(sliceScored(scoredFrom(out, end - from), start - from, sig), start);
   }
 }

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { exportOnnx, onnxSignature, type OnnxSignature } from '../onnx/export';
+import { exportOnnx, onnxSignature, packedSignature, type OnnxSignature } from '../onnx/export';
 import type { FittedPipeline } from '../training/pipeline';
 import type { ModelVersionRecord } from '../training/models';
 import type { Workspace } from '../workspace/workspace';
@@ -32,4 +32,18 @@ export function modelOnnx(ws: Workspace, v: ModelVersionRecord): StoredOnnx {
   v.onnxBlob = blob;
   v.onnxHash = hash;
   return { bytes, hash, signature, pipeline };
+}
+
+/**
+ * The variant of a version's graph that the app runs in process for rows
+ * typed or sent one at a time: the numeric inputs in one [N, columns] tensor
+ * (see `packedSignature`), the same answers to the bit (parity.test.ts). Not
+ * stored: written from the pipeline when a session is opened.
+ */
+export function packedOnnx(v: ModelVersionRecord, stored: StoredOnnx): { key: string; signature: OnnxSignature; bytes: () => Uint8Array } {
+  return {
+    key: `${stored.hash}:packed`,
+    signature: packedSignature(stored.pipeline),
+    bytes: () => exportOnnx(stored.pipeline, { modelName: v.model, modelVersion: v.version, appVersion: v.appVersion }, { packed: true }),
+  };
 }

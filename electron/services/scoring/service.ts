@@ -12,7 +12,7 @@ import type { Workspace } from '../workspace/workspace';
 import type { ScoreParams } from './batch';
 import { findColumn } from './batch';
 import { SessionCache, scoreColumns, type Scored } from './inference';
-import { modelOnnx, type StoredOnnx } from './onnx-store';
+import { modelOnnx, packedOnnx, type StoredOnnx } from './onnx-store';
 
 /** A value to stand in for an input when measuring how much it pushed an answer: its training median or most common level. */
 type Baseline = Map<string, Cell>;
@@ -126,9 +126,9 @@ export class ScoringService {
    */
   async predict(a: { model: string; version?: number; rows: Record<string, Cell>[]; historyRow?: number }): Promise<ApiPrediction[]> {
     const v = this.version(a.model, a.version);
-    const stored = this.onnx(v);
-    const sig = stored.signature;
-    const session = await this.sessions.get(stored.hash, () => stored.bytes);
+    const packed = packedOnnx(v, this.onnx(v));
+    const sig = packed.signature;
+    const session = await this.sessions.get(packed.key, packed.bytes);
     const dv = this.reader.version(v.dataset, v.datasetVersion);
     const baseline = this.baseline(v, sig);
     const end = Math.min(a.historyRow ?? dv.rowCount, dv.rowCount);
