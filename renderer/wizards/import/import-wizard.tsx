@@ -3,6 +3,7 @@ import { COLUMN_TYPES, DELIMITERS, TEXT_ENCODINGS, type ColumnType, type Problem
 import { formatBytes } from '../../../shared/format';
 import { formatCell, TYPE_LABELS } from '../../components/format-cell';
 import { Icon } from '../../components/icons';
+import { WizardHead } from '../../components/wizard-head';
 import { ProgressBar } from '../../components/progress-bar';
 import { IMPORT_STEPS, type Choice } from '../../store/import-slice';
 import { useStore } from '../../store/store';
@@ -32,22 +33,7 @@ export function ImportWizard({ onClose }: { onClose: () => void }) {
 
   return (
     <div className="wizard card" role="region" aria-label="Import data">
-      <div className="wizard-head">
-        <h2>Import data</h2>
-        <button className="icon-button" onClick={onClose} aria-label="Close the import">
-          <Icon name="close" />
-        </button>
-      </div>
-      <ol className="stepper" aria-label="Steps">
-        {IMPORT_STEPS.map((label, i) => (
-          <li key={label} className={i === step ? 'current' : i < step ? 'done' : ''} aria-current={i === step ? 'step' : undefined}>
-            <button className="stepper-button" disabled={i > step && !(i === step + 1 && canNext)} onClick={() => setStep(i)}>
-              <span className="stepper-n">{i < step ? <Icon name="check" size={14} /> : i + 1}</span>
-              {label}
-            </button>
-          </li>
-        ))}
-      </ol>
+      <WizardHead title="Import data" closeLabel="Close the import" onClose={onClose} labels={IMPORT_STEPS} step={step} canGo={(i) => !(i > step && !(i === step + 1 && canNext))} onStep={setStep} />
       <div className="wizard-body">
         {step === 0 && <ChooseFiles />}
         {step === 1 && <HowWeReadIt />}

@@ -8,6 +8,8 @@ import { EmptyState } from '../../components/empty-state';
 import { TYPE_LABELS } from '../../components/format-cell';
 import { Icon, type IconName } from '../../components/icons';
 import { ProgressBar } from '../../components/progress-bar';
+import { ChoiceCard, RadioRow } from '../../components/radio-cards';
+import { WizardHead } from '../../components/wizard-head';
 import { isActive } from '../../store/jobs-slice';
 import { useStore } from '../../store/store';
 import {
@@ -113,28 +115,15 @@ export function TrainWizard({ onClose }: { onClose: () => void }) {
 
   return (
     <div className="wizard card train-wizard" role="region" aria-label="Train a model" onKeyDown={onKeyDown}>
-      <div className="wizard-head">
-        <h2>
-          Train a model{tr.dataset ? <span className="muted"> on {tr.dataset}</span> : null}
-        </h2>
-        <button className="icon-button" onClick={onClose} aria-label="Close the training wizard">
-          <Icon name="close" />
-        </button>
-      </div>
-      <ol className="stepper" aria-label="Steps">
-        {labels.map((label, i) => (
-          <li key={label} className={i === tr.step ? 'current' : i < tr.step ? 'done' : ''} aria-current={i === tr.step ? 'step' : undefined}>
-            <button
-              className="stepper-button"
-              disabled={training || i === STEP.training || (i > tr.step && !(i === tr.step + 1 && !problem))}
-              onClick={() => setStep(i)}
-            >
-              <span className="stepper-n">{i < tr.step ? <Icon name="check" size={14} /> : i + 1}</span>
-              {label}
-            </button>
-          </li>
-        ))}
-      </ol>
+      <WizardHead
+        title={<>Train a model{tr.dataset ? <span className="muted"> on {tr.dataset}</span> : null}</>}
+        closeLabel="Close the training wizard"
+        onClose={onClose}
+        labels={labels}
+        step={tr.step}
+        canGo={(i) => !(training || i === STEP.training || (i > tr.step && !(i === tr.step + 1 && !problem)))}
+        onStep={setStep}
+      />
       <div className="wizard-body">
         {tr.step === STEP.goal && <GoalStep onNext={next} canNext={!problem} />}
         {tr.step === STEP.target && <TargetStep onNext={next} canNext={!problem} />}
@@ -205,24 +194,6 @@ function Blockers({ lines }: { lines: string[] }) {
 // ---------------------------------------------------------------------------
 // Goal
 
-/** Roving focus among radio cards: arrows move and choose; Enter on the chosen card moves on. */
-function cardKeys(e: KeyboardEvent<HTMLButtonElement>, selected: boolean, choose: () => void, onNext: () => void, canNext: boolean) {
-  if (e.key === 'Enter') {
-    e.preventDefault();
-    if (selected && canNext) onNext();
-    else choose();
-    return;
-  }
-  if (!['ArrowDown', 'ArrowUp', 'ArrowLeft', 'ArrowRight'].includes(e.key)) return;
-  const group = e.currentTarget.closest('[role="radiogroup"]');
-  const cards = group ? [...group.querySelectorAll<HTMLButtonElement>('[role="radio"]')] : [];
-  const i = cards.indexOf(e.currentTarget);
-  if (i < 0) return;
-  e.preventDefault();
-  const j = (i + (e.key === 'ArrowDown' || e.key === 'ArrowRight' ? 1 : -1) + cards.length) % cards.length;
-  cards[j]!.focus();
-  cards[j]!.click();
-}
 
 function GoalStep({ onNext, canNext }: { onNext: () => void; canNext: boolean }) {
   const datasets = useStore((s) => s.datasets);
@@ -254,30 +225,19 @@ function GoalStep({ onNext, canNext }: { onNext: () => void; canNext: boolean })
         {GOALS.map((g) => {
           const selected = tr.goal === g;
           return (
-            <button
+            <ChoiceCard
               key={g}
-              type="button"
-              role="radio"
-              aria-checked={selected}
-              tabIndex={selected || (!tr.goal && g === GOALS[0]) ? 0 : -1}
-              className={`goal-card ${selected ? 'selected' : ''}`}
-              data-testid={`train-goal-${g}`}
+              selected={selected}
+              first={!tr.goal && g === GOALS[0]}
+              testId={`train-goal-${g}`}
               disabled={!tr.dataset}
-              onClick={() => void choose(g)}
-              onDoubleClick={() => selected && canNext && onNext()}
-              onKeyDown={(e) => cardKeys(e, selected, () => void choose(g), onNext, canNext)}
-            >
-              <span className="goal-icon" aria-hidden="true">
-                <Icon name={GOAL_ICONS[g]} size={26} />
-              </span>
-              <span className="goal-title">{GOAL_TITLES[g].title}</span>
-              <span className="goal-text muted small">{GOAL_TITLES[g].description}</span>
-              {selected && (
-                <span className="goal-check" aria-hidden="true">
-                  <Icon name="check" size={16} />
-                </span>
-              )}
-            </button>
+              onChoose={() => void choose(g)}
+              onNext={onNext}
+              canNext={canNext}
+              icon={GOAL_ICONS[g]}
+              title={GOAL_TITLES[g].title}
+              text={GOAL_TITLES[g].description}
+            />
           );
         })}
       </div>
@@ -319,35 +279,35 @@ function TargetList({ suggestion, onNext, canNext }: { suggestion: Suggestion | 
         {shown.map((t) => {
           const selected = t.name === target;
           return (
-            <button
+            <RadioRow
               key={t.name}
-              type="button"
-              role="radio"
-              aria-checked={selected}
-              tabIndex={selected || (!target && t === shown[0]) ? 0 : -1}
-              className={`target-card ${selected ? 'selected' : ''}`}
-              onClick={() => void choose(t.name)}
-              onDoubleClick={() => selected && canNext && onNext()}
-              onKeyDown={(e) => cardKeys(e, selected, () => void choose(t.name), onNext, canNext)}
-            >
-              <span className="target-radio" aria-hidden="true" />
-              <span className="target-main">
-                <span className="target-name">
-                  {t.name}
-                  {t.recommended && <span className="chip chip-active">Recommended</span>}
-                </span>
-                <span className="muted small">{t.reason}</span>
-              </span>
-              <span className="target-meta small muted">
-                {typeLabel(t.type)}
-                {t.classes !== null && (
-                  <>
-                    <br />
-                    {t.classes} {t.classes === 1 ? 'value' : 'values'}
-                  </>
-                )}
-              </span>
-            </button>
+              selected={selected}
+              first={!target && t === shown[0]}
+              onChoose={() => void choose(t.name)}
+              onNext={onNext}
+              canNext={canNext}
+              metaClass="small muted"
+              main={
+                <>
+                  <span className="target-name">
+                    {t.name}
+                    {t.recommended && <span className="chip chip-active">Recommended</span>}
+                  </span>
+                  <span className="muted small">{t.reason}</span>
+                </>
+              }
+              meta={
+                <>
+                  {typeLabel(t.type)}
+                  {t.classes !== null && (
+                    <>
+                      <br />
+                      {t.classes} {t.classes === 1 ? 'value' : 'values'}
+                    </>
+                  )}
+                </>
+              }
+            />
           );
         })}
       </div>
