@@ -1,28 +1,6 @@
 import { EmptyState } from '../components/empty-state';
-import { Icon } from '../components/icons';
-import { useStore } from '../store/store';
 
 /** Pages whose content arrives with later steps of the loop: each says what belongs here and what fills it. */
-export function DeploymentsPage() {
-  const go = useStore((s) => s.go);
-  return (
-    <div className="page">
-      <EmptyState
-        icon="deployments"
-        title="Nothing deployed yet"
-        actions={
-          <button className="button" onClick={() => go('models')}>
-            <Icon name="models" /> Go to models
-          </button>
-        }
-      >
-        Deploy a trained model as a signed bundle for an edge gateway, or run it on this PC. Health checks and one-click rollback appear
-        here.
-      </EmptyState>
-    </div>
-  );
-}
-
 export function MonitoringPage() {
   return (
     <div className="page">

@@ -8,8 +8,9 @@ import { createScoreSlice, type ScoreSlice } from './score-slice';
 import { setErrorSink } from './report-error';
 import { createRegistrySlice, type RegistrySlice } from './registry-slice';
 import { createAuditSlice, type AuditSlice } from './audit-slice';
+import { createDeploySlice, type DeploySlice } from './deploy-slice';
 
-export type State = UiSlice & JobsSlice & DataSlice & ImportSlice & ModelsSlice & ScoreSlice & RegistrySlice & AuditSlice;
+export type State = UiSlice & JobsSlice & DataSlice & ImportSlice & ModelsSlice & ScoreSlice & RegistrySlice & AuditSlice & DeploySlice;
 
 /** One store, one slice per feature. Components select only what they render. */
 export const useStore = create<State>()((...a) => ({
@@ -21,6 +22,7 @@ export const useStore = create<State>()((...a) => ({
   ...createScoreSlice(...a),
   ...createRegistrySlice(...a),
   ...createAuditSlice(...a),
+  ...createDeploySlice(...a),
 }));
 
 setErrorSink((message) => useStore.getState().toast('error', message));

@@ -74,6 +74,9 @@ export function ModelPage({ name }: { name: string }) {
         <button className="button" onClick={() => go('train', v.dataset)}>
           <Icon name="models" size={16} /> Train again
         </button>
+        <button className="button primary" onClick={() => go('deployments', 'deploy', [data.model.name])} data-testid="deploy-model">
+          <Icon name="deployments" size={16} /> Deploy
+        </button>
       </PageHead>
 
       <Versions model={data.model} versions={data.versions} shown={v} onShow={setVersion} onChanged={() => setGeneration((g) => g + 1)} />

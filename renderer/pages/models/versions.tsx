@@ -180,6 +180,9 @@ export function Versions({
           }
         />
         <ReproduceButton model={model.name} version={v.version} />
+        <button className="button small" onClick={() => go('deployments', 'deploy', [model.name, String(v.version)])} disabled={Boolean(v.archivedAt)} title={v.archivedAt ? `Version ${v.version} is archived. Restore it first.` : undefined} data-testid="deploy-version">
+          <Icon name="deployments" size={14} /> Deploy…
+        </button>
         </div>
       </div>
       {versionNote(v) && <p className="muted small">{versionNote(v)}</p>}
