@@ -7,6 +7,7 @@ import { tarHeader } from '../registry/backup';
 import { modelOnnx } from '../scoring/onnx-store';
 import type { ModelVersionRecord } from '../training/models';
 import type { Workspace } from '../workspace/workspace';
+import { trainingProfile, type TrainingProfile } from './profile';
 
 /**
  * A deployment bundle (DESIGN.md section 9): one .tar.gz with manifest.json,
@@ -52,7 +53,7 @@ export function workspaceKey(ws: Workspace): { privateKey: crypto.KeyObject; pub
   return { privateKey: crypto.createPrivateKey(fs.readFileSync(keyFile)), publicPem, fingerprint: fingerprintOf(publicPem) };
 }
 
-function fingerprintOf(publicPem: string): string {
+export function fingerprintOf(publicPem: string): string {
   const der = crypto.createPublicKey(publicPem).export({ type: 'spki', format: 'der' });
   return `SHA256:${crypto.createHash('sha256').update(der).digest('base64').replace(/=+$/, '')}`;
 }
@@ -151,15 +152,22 @@ function templates(v: ModelVersionRecord, fingerprint: string): Record<string, s
 export interface BuiltBundle {
   file: string;
   bytes: number;
+  /** Of the .tar.gz file. */
   sha256: string;
+  /** Of manifest.json: what an endpoint reports as its bundleSha256. */
+  manifestSha256: string;
   files: string[];
   fingerprint: string;
 }
 
-/** Writes the bundle of a model version to `out` (.tar.gz). */
-export function buildBundle(ws: Workspace, v: ModelVersionRecord, out: string, runtimeDir: string): BuiltBundle {
+/**
+ * Writes the bundle of a model version to `out` (.tar.gz). The manifest
+ * carries the training profile the endpoint's monitoring counts against.
+ */
+export async function buildBundle(ws: Workspace, v: ModelVersionRecord, out: string, runtimeDir: string, opts: { audit?: boolean; profile?: TrainingProfile } = {}): Promise<BuiltBundle> {
   const file = path.resolve(out);
   if (!fs.existsSync(path.dirname(file))) throw new AppError('bad_input', `Cannot write ${file}: the folder ${path.dirname(file)} does not exist.`, 'out');
+  const profile = opts.profile ?? (await trainingProfile(ws, v));
   const key = workspaceKey(ws);
   const stored = modelOnnx(ws, v);
   const entries = new Map<string, Buffer>();
@@ -180,6 +188,7 @@ export function buildBundle(ws: Workspace, v: ModelVersionRecord, out: string, r
     signature: sig,
     timeColumn: sig.historyRows > 0 ? v.settings.timeColumn : null,
     keyFingerprint: key.fingerprint,
+    profile,
     files: Object.fromEntries([...entries.keys()].sort().map((n) => [n, sha256(entries.get(n)!)])),
   };
   const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
@@ -202,11 +211,27 @@ export function buildBundle(ws: Workspace, v: ModelVersionRecord, out: string, r
     fs.rmSync(tmp, { force: true });
     throw new AppError('bad_input', `Cannot write ${file}: ${(e as Error).message}.`, 'out');
   }
-  ws.audit.record('model.bundle', { model: v.model, version: v.version, file, sha256: sha256(gz) });
-  return { file, bytes: gz.length, sha256: sha256(gz), files: all.map(([n]) => n), fingerprint: key.fingerprint };
+  if (opts.audit !== false) ws.audit.record('model.bundle', { model: v.model, version: v.version, file, sha256: sha256(gz) });
+  return { file, bytes: gz.length, sha256: sha256(gz), manifestSha256: sha256(manifestBytes), files: all.map(([n]) => n), fingerprint: key.fingerprint };
 }
 
 /** Checks a manifest's Ed25519 signature with a public key (PEM). */
 export function verifyManifest(manifest: Buffer, signatureBase64: string, publicPem: string): boolean {
   return crypto.verify(null, manifest, crypto.createPublicKey(publicPem), Buffer.from(signatureBase64.trim(), 'base64'));
+}
+
+/** manifest.json and manifest.sig read back from a bundle's .tar.gz (its first two entries). */
+export function readManifest(gz: Buffer): { manifest: Buffer; signature: string } {
+  const tar = zlib.gunzipSync(gz);
+  const found = new Map<string, Buffer>();
+  for (let at = 0; at + 512 <= tar.length && found.size < 2; ) {
+    const name = tar.toString('utf8', at, at + 100).replace(/\0.*$/s, '');
+    if (!name) break;
+    const size = parseInt(tar.toString('ascii', at + 124, at + 136).replace(/\0.*$/s, '').trim() || '0', 8);
+    if (name === 'manifest.json' || name === 'manifest.sig') found.set(name, tar.subarray(at + 512, at + 512 + size));
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  const manifest = found.get('manifest.json'), sig = found.get('manifest.sig');
+  if (!manifest || !sig) throw new AppError('bad_input', 'The bundle has no manifest.json or manifest.sig.');
+  return { manifest, signature: sig.toString('utf8') };
 }
