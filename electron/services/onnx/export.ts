@@ -348,10 +348,14 @@ class GraphWriter {
       named('Cast', [g.op('Greater', [score, g.scalar('float64', thresholdOf(p))])], 'anomaly', [attr.int('to', ELEM_TYPE.int64)]);
     } else {
       const classes = classesOf(p);
-      const index = classes.length === 2
-        ? g.cast(g.op('GreaterOrEqual', [g.op('Gather', [out, g.scalar('int64', 1)], [attr.int('axis', 1)]), g.scalar('float64', thresholdOf(p))]), 'int64')
-        : g.op('ArgMax', [out], [attr.int('axis', 1), attr.int('keepdims', 0)]);
-      named('Gather', [g.constant('string', classes, [classes.length], 'classes'), index], 'label', [attr.int('axis', 0)]);
+      if (classes.length === 2) {
+        // The positive class at or above the threshold: one Where on the class names.
+        const positive = g.op('GreaterOrEqual', [g.op('Gather', [out, g.scalar('int64', 1)], [attr.int('axis', 1)]), g.scalar('float64', thresholdOf(p))]);
+        named('Where', [positive, g.constant('string', [classes[1]!], [1], 'positive_class'), g.constant('string', [classes[0]!], [1], 'negative_class')], 'label');
+      } else {
+        const index = g.op('ArgMax', [out], [attr.int('axis', 1), attr.int('keepdims', 0)]);
+        named('Gather', [g.constant('string', classes, [classes.length], 'classes'), index], 'label', [attr.int('axis', 0)]);
+      }
       named('Cast', [out], 'probabilities', toFloat);
     }
     if (hasContributions(p)) {
