@@ -61,6 +61,13 @@ describe('API table', () => {
     'useCases.create': { name: 'n', goal: 'g', kpi: 'k' },
     'useCases.update': { useCase: 'u' },
     'useCases.assign': { useCase: 'u', kind: 'model', name: 'm' },
+    'endpoints.add': { name: 'line-3', url: 'http://10.0.0.5:8080', token: 'a-token-of-16-chars' },
+    'endpoints.remove': { name: 'line-3' },
+    'endpoints.refresh': { name: 'line-3' },
+    'endpoints.stop': { name: 'this-pc' },
+    'endpoints.start': { name: 'this-pc' },
+    'deploy.run': { model: 'm', target: { kind: 'local' } },
+    'deploy.rollback': { endpoint: 'line-3' },
   };
   it('has a minimal valid argument for each method tested here', () => {
     for (const [name, arg] of Object.entries(MINIMAL)) expect(parseCall(name, arg).name).toBe(name);

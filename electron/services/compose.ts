@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
 import type { AppEvent, Envelope, Handlers } from '../../shared/api';
 import { createHandlers } from './api/handlers';
 import { dispatch } from './api/dispatch';
+import { DeployService } from './deploy/deploy';
 import { appRoot, appVersion } from './app/app-root';
 import { JobManager } from './jobs/job-manager';
 import { DatasetReader } from './datasets/reader';
@@ -12,6 +14,12 @@ export interface CoreOptions {
   workspaceDir: string;
   electronVersion?: string | null;
   maxConcurrentJobs?: number;
+  /**
+   * Start again the local endpoints that were running when the app last
+   * closed (default true). Short CLI commands say false: an endpoint they
+   * started would stop when they exit.
+   */
+  resumeEndpoints?: boolean;
 }
 
 /** The core services, wired once per entry point (Electron main, server mode, CLI). */
@@ -41,7 +49,9 @@ export function createCore(opts: CoreOptions): Core {
   ws.cleanScratch();
   const reader = new DatasetReader(ws);
   const scoring = new ScoringService(ws, reader);
-  const handlers = createHandlers({ ws, jobs, appRoot: root, appVersion: version, electronVersion: opts.electronVersion ?? null, reader, scoring });
+  const deploy = new DeployService(ws, path.join(root, 'resources', 'runtime'));
+  const resumed = opts.resumeEndpoints === false ? Promise.resolve() : deploy.resume();
+  const handlers = createHandlers({ ws, jobs, appRoot: root, appVersion: version, electronVersion: opts.electronVersion ?? null, reader, scoring, deploy });
   return {
     ws,
     jobs,
@@ -51,6 +61,8 @@ export function createCore(opts: CoreOptions): Core {
     call: (name, arg) => dispatch(handlers, name, arg, ws.logDir),
     async close() {
       await jobs.close();
+      await resumed;
+      await deploy.close();
       await scoring.close();
       ws.close();
     },

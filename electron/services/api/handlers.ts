@@ -13,6 +13,7 @@ import { findModelVersion, getModel, listModels, publicInfo } from '../training/
 import { archiveVersion, restoreVersion, setAlias } from '../registry/aliases';
 import { writeMlflow } from '../registry/mlflow';
 import { buildBundle } from '../deploy/bundle';
+import { DeployService } from '../deploy/deploy';
 import { backupWorkspace, checkWorkspace } from '../registry/backup';
 import { prepareReproduce } from '../registry/reproduce';
 import { compareVersions } from '../registry/compare';
@@ -30,6 +31,8 @@ export interface HandlerDeps {
   electronVersion: string | null;
   reader: DatasetReader;
   scoring: ScoringService;
+  /** Endpoints and deployments; compose.ts passes the one it closes (a fresh one otherwise). */
+  deploy?: DeployService;
 }
 
 /** The one function table that IPC, HTTP and the CLI dispatch into. */
@@ -44,7 +47,7 @@ function auditFilterFor(ws: Workspace) {
   };
 }
 
-export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion, reader, scoring }: HandlerDeps): Handlers {
+export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion, reader, scoring, deploy = new DeployService(ws, path.join(appRoot, 'resources', 'runtime')) }: HandlerDeps): Handlers {
   const auditFilter = auditFilterFor(ws);
   return {
     'app.info': () => ({
@@ -123,5 +126,14 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'models.score': async (a) => jobs.start('models.score', await scoring.prepareScore(a)),
     'models.tryIt': (a) => scoring.tryIt(a),
     'models.predict': (a) => scoring.predict(a),
+    'endpoints.list': () => deploy.list(),
+    'endpoints.add': (a) => deploy.add(a),
+    'endpoints.remove': (a) => deploy.remove(a.name),
+    'endpoints.refresh': (a) => deploy.refresh(a.name),
+    'endpoints.stop': (a) => deploy.stop(a.name),
+    'endpoints.start': (a) => deploy.start(a.name),
+    'endpoints.history': (a) => deploy.history(a),
+    'deploy.run': (a) => deploy.run(a),
+    'deploy.rollback': (a) => deploy.rollback(a),
   };
 }

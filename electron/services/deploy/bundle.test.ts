@@ -3,19 +3,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Input, MethodName, Output } from '../../../shared/api';
 import type { Prediction } from '../../../shared/scoring';
+import { coreCaller } from '../../test-support/core-call';
+import { pumpsModel, writePumpsCsv } from '../../test-support/pumps';
 import { createCore, type Core } from '../compose';
 import { verifyManifest } from './bundle';
 
 let root: string;
 let core: Core;
 
-async function call<K extends MethodName>(name: K, arg: Input<K> | Record<string, unknown>): Promise<Output<K>> {
-  const env = await core.call(name, arg);
-  if (!env.ok) throw Object.assign(new Error(env.error.message), { code: env.error.code });
-  return env.value as Output<K>;
-}
+const call = coreCaller(() => core);
 
 function untar(file: string, dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
@@ -26,18 +23,7 @@ function untar(file: string, dir: string): void {
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-bundle-'));
   core = createCore({ workspaceDir: path.join(root, 'ws') });
-  const file = path.join(root, 'pumps.csv');
-  const lines = ['Line,Flow [m3/h],Vibration [mm/s],Trip'];
-  for (let i = 0; i < 500; i++) {
-    const flow = (i * 37) % 101, vib = ((i * 53) % 89) / 10;
-    lines.push(`${['A', 'B', 'C'][i % 3]},${flow},${vib},${flow > 60 && vib > 3 ? 'trip' : 'ok'}`);
-  }
-  fs.writeFileSync(file, lines.join('\n') + '\n');
-  const inspected = await call('imports.inspect', { paths: [file] });
-  const imp = await call('imports.analyze', { paths: [file], settings: inspected.settings, save: { name: 'pumps' } });
-  expect((await core.jobs.wait(imp.id)).state).toBe('done');
-  const job = await call('training.start', { dataset: 'pumps', task: 'binary', target: 'Trip', algorithms: ['hgb'], timeBudgetSeconds: 10, model: 'P-101' });
-  expect((await core.jobs.wait(job.id)).state).toBe('done');
+  await pumpsModel(core, call, writePumpsCsv(root), ['hgb']);
 }, 120_000);
 
 afterAll(async () => {

@@ -6,6 +6,7 @@ import { migration0040 } from './0040-models';
 import { migration0050 } from './0050-onnx';
 import { migration0060 } from './0060-aliases';
 import { migration0070 } from './0070-use-cases';
+import { migration0080 } from './0080-endpoints';
 
 /** Every migration, in order. A shipped migration is never edited: add a new one. */
-export const MIGRATIONS: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040, migration0050, migration0060, migration0070];
+export const MIGRATIONS: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040, migration0050, migration0060, migration0070, migration0080];
