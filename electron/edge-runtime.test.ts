@@ -5,10 +5,8 @@
  * ONNX Runtime in this process on the same rows, and the time-series stream
  * with the app's batch scoring (scoreColumns).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,8 +18,8 @@ import { scoreColumns } from './services/scoring/inference';
 import type { Candidate } from './services/training/automl';
 import type { Frame } from './services/training/frame';
 import type { FittedPipeline } from './services/training/pipeline';
+import { callEdge, isRunning, killAll, objects, rawPost as rawPostAs, SERVER, signingKey, startEdge as start, stopEdge as stop, writeSignedBundle, type Edge, type SigningKey } from './test-support/edge-child';
 
-const SERVER = path.resolve(__dirname, '../resources/runtime/server.js');
 const TOKEN = 'test-token-0123456789abcdef';
 
 const HGB: Candidate = { algorithm: 'hgb', params: { maxIter: 40, learningRate: 0.1, maxLeafNodes: 15, minSamplesLeaf: 10, l2: 0, balanced: false } };
@@ -43,30 +41,21 @@ let scoring: Frame;
 let binary: Bundle;
 let regression: Bundle;
 let anomaly: Bundle;
-const running = new Set<Edge>();
+/** The workspace key the test bundles are signed with; the endpoints pin it at their first start. */
+let key: SigningKey;
 
+/** A bundle folder laid out as buildBundle writes it, signed with the test's workspace key. */
 async function makeBundle(p: FittedPipeline, name: string, version: number, timeColumn: string | null): Promise<Bundle> {
   const dir = path.join(tmp, `${name}-v${version}`, 'bundle');
-  fs.mkdirSync(dir, { recursive: true });
   const bytes = exportOnnx(p, { modelName: name, modelVersion: version, appVersion: '0.1.0-test' });
-  fs.writeFileSync(path.join(dir, 'model.onnx'), bytes);
   const sig = onnxSignature(p);
-  const manifest = {
-    format: 1,
-    name,
-    version,
-    createdAt: new Date().toISOString(),
-    appVersion: '0.1.0-test',
-    signature: sig,
-    timeColumn,
-    files: { 'model.onnx': crypto.createHash('sha256').update(bytes).digest('hex') },
-  };
-  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  writeSignedBundle(dir, { format: 1, name, version, createdAt: new Date().toISOString(), appVersion: '0.1.0-test', signature: sig, timeColumn }, { 'model.onnx': bytes }, key);
   return { dir, name, sig, bytes, session: await ort.InferenceSession.create(Buffer.from(bytes)) };
 }
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-edge-'));
+  key = signingKey();
   frame = plantFrame(700);
   scoring = withOddRows(frame);
   binary = await makeBundle(train(frame, settings('binary', NO_TIME), [HGB]), 'failure', 3, null);
@@ -75,90 +64,14 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const e of running) e.proc.kill('SIGKILL');
+  killAll();
   for (const b of [binary, regression, anomaly]) await b?.session.release();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 // ---------------------------------------------------------------- the process
 
-interface Edge {
-  proc: ChildProcess;
-  port: number;
-  lines: Record<string, unknown>[];
-  stderr: () => string;
-  exit: Promise<number | null>;
-  /** Tokens the endpoint generated and printed, by role. */
-  generated: Record<string, string>;
-}
-
-/** Starts the endpoint and resolves when it prints the port it listens on. */
-function start(bundleDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<Edge> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MILLWRIGHT_')));
-  const proc = spawn(process.execPath, [SERVER, '--bundle', bundleDir, '--port', '0', ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: Record<string, unknown>[] = [];
-  let err = '';
-  let buf = '';
-  const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const edge: Edge = { proc, port: 0, lines, stderr: () => err, exit, generated: {} };
-    const timer = setTimeout(() => reject(new Error(`the endpoint did not start in 20 s: ${err}`)), 20_000);
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
-        buf = buf.slice(nl + 1);
-        lines.push(line);
-        const token = line.token as { role: string; value: string } | undefined;
-        if (token) edge.generated[token.role] = token.value;
-        const listening = line.listening as { port: number } | undefined;
-        if (listening) {
-          clearTimeout(timer);
-          edge.port = listening.port;
-          running.add(edge);
-          resolve(edge);
-        }
-      }
-    });
-    void exit.then((code) => {
-      clearTimeout(timer);
-      running.delete(edge);
-      reject(Object.assign(new Error(`the endpoint exited with ${code}: ${err}`), { code, stderr: err }));
-    });
-  });
-}
-
-/** SIGTERM and the exit code. */
-async function stop(edge: Edge): Promise<number | null> {
-  edge.proc.kill('SIGTERM');
-  const code = await edge.exit;
-  running.delete(edge);
-  return code;
-}
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  text: string;
-}
-
-async function call(edge: Edge, method: string, route: string, body?: unknown, token: string | null = TOKEN): Promise<Reply> {
-  const headers: Record<string, string> = {};
-  if (token !== null) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`http://127.0.0.1:${edge.port}${route}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
-  const text = await res.text();
-  let parsed: unknown = null;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // /metrics is text
-  }
-  return { status: res.status, headers: res.headers, body: parsed, text };
-}
+const call = (edge: Edge, method: string, route: string, body?: unknown, token: string | null = TOKEN) => callEdge(edge.port, method, route, body, token);
 
 const predict = async (edge: Edge, rows: unknown) => {
   const r = await call(edge, 'POST', '/predict', rows);
@@ -166,45 +79,10 @@ const predict = async (edge: Edge, rows: unknown) => {
   return r.body.predictions as { prediction: unknown; probabilities?: Record<string, number>; score?: number; anomaly?: boolean; contributions?: Record<string, number> }[];
 };
 
-/** A POST through node:http, for bodies sent in pieces or past the limit. */
-function rawPost(port: number, route: string, headers: Record<string, string | number>, send: (req: http.ClientRequest) => void): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: route, method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, ...headers }, agent: false });
-    let answered = false;
-    req.on('response', (res) => {
-      answered = true;
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
-    });
-    // The endpoint may close while the rest of a refused body is still being sent.
-    req.on('error', (e) => {
-      if (!answered) reject(e);
-    });
-    send(req);
-  });
-}
+/** A POST with the predict token through node:http, for bodies sent in pieces or past the limit. */
+const rawPost = (port: number, route: string, headers: Record<string, string | number>, send: Parameters<typeof rawPostAs>[3]) => rawPostAs(port, route, { Authorization: `Bearer ${TOKEN}`, ...headers }, send);
 
 // ---------------------------------------------------------------- rows
-
-/** Rows of a frame as /predict objects: null for missing, yes/no as true/false, every third row's numbers as text. */
-function objects(f: Frame, sig: OnnxSignature, from = 0, to = f.rows, extra: (i: number) => Record<string, unknown> = () => ({})): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (let i = from; i < to; i++) {
-    const o: Record<string, unknown> = {};
-    for (const input of sig.inputs) {
-      const col = f.columns.get(input.name)!;
-      if ('codes' in col) o[input.name] = col.codes[i]! < 0 ? null : col.dictionary[col.codes[i]!];
-      else if (col.type === 'boolean') o[input.name] = col.values[i] === 255 ? null : col.values[i] === 1;
-      else {
-        const v = col.values[i]!;
-        o[input.name] = Number.isNaN(v) ? null : i % 3 === 0 ? String(v) : v;
-      }
-    }
-    out.push({ ...o, ...extra(i) });
-  }
-  return out;
-}
 
 /** The same rows as Open Inference Protocol tensors, each input in a different allowed form. */
 function tensors(f: Frame, sig: OnnxSignature, from: number, to: number) {
@@ -245,7 +123,7 @@ describe('edge runtime: a binary classifier with a category input', () => {
     edge = await start(binary.dir, ['--token', TOKEN, '--state', path.join(tmp, 'state-binary')]);
   });
   afterAll(async () => {
-    if (running.has(edge)) expect(await stop(edge)).toBe(0);
+    if (isRunning(edge)) expect(await stop(edge)).toBe(0);
   });
 
   it('answers the health checks without a token and everything else only with the right one', async () => {
@@ -507,7 +385,7 @@ describe('edge runtime: an anomaly model with window features', () => {
     edge = await start(anomaly.dir, ['--state', path.join(tmp, 'state-anomaly')], { MILLWRIGHT_TOKEN: TOKEN });
   });
   afterAll(async () => {
-    if (running.has(edge)) await stop(edge);
+    if (isRunning(edge)) await stop(edge);
   });
 
   const scores = (got: Awaited<ReturnType<typeof predict>>) => ({ score: got.map((p) => p.score), flag: got.map((p) => (p.anomaly ? 1 : 0)) });
@@ -563,7 +441,8 @@ describe('edge runtime: an anomaly model with window features', () => {
     expect(first.status).toBe(200);
     const before = (await call(e, 'GET', '/metrics', undefined, token)).text;
     expect(await stop(e)).toBe(0);
-    expect(e.lines.map((l) => Object.keys(l)[0])).toEqual(['token', 'token', 'model', 'listening', 'stopping', 'stopped']);
+    expect(e.lines.map((l) => Object.keys(l)[0])).toEqual(['key', 'token', 'token', 'model', 'listening', 'stopping', 'stopped']);
+    expect(e.lines[0]).toEqual({ key: { fingerprint: key.fingerprint, source: 'bundle', file: path.join(state, 'pinned-key.pem'), note: expect.stringContaining('Trust on first use') } });
 
     e = await start(anomaly.dir, ['--state', state]);
     expect(e.generated).toEqual({});
@@ -596,7 +475,7 @@ describe('edge runtime: refusals and shutdown', () => {
   it('refuses to start on a model that does not match its manifest', async () => {
     const dir = path.join(tmp, 'tampered', 'bundle');
     fs.mkdirSync(dir, { recursive: true });
-    fs.copyFileSync(path.join(binary.dir, 'manifest.json'), path.join(dir, 'manifest.json'));
+    for (const f of ['manifest.json', 'manifest.sig', 'workspace-key.pub.pem']) fs.copyFileSync(path.join(binary.dir, f), path.join(dir, f));
     const bytes = Buffer.from(binary.bytes);
     bytes[bytes.length - 3]! ^= 0x01;
     fs.writeFileSync(path.join(dir, 'model.onnx'), bytes);
@@ -655,7 +534,7 @@ describe('edge runtime: switching bundles in a running endpoint', () => {
       startEdgeServer(o: object): Promise<{ address: { port: number }; swapBundle(dir: string): Promise<unknown>; stop(): Promise<void> }>;
     };
     const next = await makeBundle(train(frame, settings('binary', NO_TIME), [HGB]), 'failure', 4, null);
-    const server = await startEdgeServer({ bundle: binary.dir, port: 0, host: '127.0.0.1', token: TOKEN, adminToken: `${TOKEN}-admin`, state: path.join(tmp, 'state-swap'), maxBody: 1 << 20, maxSources: 10 });
+    const server = await startEdgeServer({ bundle: binary.dir, port: 0, host: '127.0.0.1', token: TOKEN, adminToken: `${TOKEN}-admin`, state: path.join(tmp, 'state-swap'), maxBody: 1 << 20, maxSources: 10, key: null, maxBundle: 1 << 20, mqtt: null });
     const edge = { port: server.address.port } as Edge;
     const rows = objects(scoring, binary.sig, 0, 50);
     const requests = Array.from({ length: 40 }, (_, i) => call(edge, 'POST', '/predict', rows.slice(i, i + 10)));

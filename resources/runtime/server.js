@@ -6,7 +6,7 @@
  * deployment bundles; its only dependency is onnxruntime-node (and mqtt,
  * loaded only when --mqtt is given).
  *
- *   node server.js --bundle DIR [--port N] [--host H] [--token T] [--admin-token T] [--state DIR]
+ *   node server.js --bundle PATH [--port N] [--host H] [--token T] [--admin-token T] [--state DIR] [--key FILE]
  *
  * Standard output carries one JSON object a line (the bound address, tokens
  * generated at the first start, shutdown); problems go to standard error.
@@ -15,10 +15,13 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 const { parseOptions, UsageError, USAGE } = require('./lib/options');
-const { verifyBundle, BundleError } = require('./lib/bundle');
+const { BundleError, readBundle, verifyFiles } = require('./lib/bundle');
 const { LoadedModel, ModelHolder, Streams } = require('./lib/model');
 const { Metrics } = require('./lib/metrics');
-const { EventLog, StateStore, resolveTokens, lockStateDir } = require('./lib/state');
+const { SeqLog, StateStore, resolveTokens, lockStateDir } = require('./lib/state');
+const { installAtStart } = require('./lib/installed');
+const { Monitor } = require('./lib/monitor');
+const { adminRoutes } = require('./lib/admin');
 const { createApp } = require('./lib/app');
 const { MqttLink, MqttError, resolveSettings, clientIdFor } = require('./lib/mqtt');
 
@@ -26,6 +29,9 @@ const RUNTIME_VERSION = require('./package.json').version;
 
 /** How long shutdown waits for requests in flight before closing their connections. */
 const DRAIN_MS = 10_000;
+/** Anomaly events kept, and monitoring buckets kept (about a week of minutes). */
+const EVENTS_KEPT = 10_000;
+const BUCKETS_KEPT = 7 * 24 * 60;
 
 const say = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const warn = (message) => process.stderr.write(`millwright-edge: ${message}\n`);
@@ -36,10 +42,12 @@ const warn = (message) => process.stderr.write(`millwright-edge: ${message}\n`);
  * @param {ReturnType<typeof parseOptions>} opts
  */
 async function startEdgeServer(opts) {
-  const model = await LoadedModel.open(verifyBundle(opts.bundle));
   fs.mkdirSync(opts.state, { recursive: true, mode: 0o700 });
   const unlock = lockStateDir(opts.state);
+  let model = null;
   try {
+    const { key, installed, served, maxUnpacked } = installAtStart(opts, say, warn);
+    model = await LoadedModel.open(served);
     const tokens = resolveTokens(
       opts.state,
       { token: opts.token, adminToken: opts.adminToken },
@@ -47,13 +55,32 @@ async function startEdgeServer(opts) {
       warn,
     );
     const metrics = new Metrics();
-    const events = new EventLog(opts.state);
+    const events = new SeqLog(opts.state, EVENTS_KEPT, 'events.jsonl');
+    const buckets = new SeqLog(opts.state, BUCKETS_KEPT, 'buckets.jsonl');
     let store;
-    const streams = new Streams(opts.maxSources, () => store.markDirty());
-    store = new StateStore(opts.state, { metrics, streams, events }, warn);
+    const dirty = () => store.markDirty();
+    const streams = new Streams(opts.maxSources, dirty);
+    const monitor = new Monitor(buckets, dirty);
+    store = new StateStore(opts.state, { metrics, streams, events, buckets, monitor }, warn);
     store.load();
     const holder = new ModelHolder(model);
-    const app = createApp({ holder, streams, metrics, events, tokens, maxBody: opts.maxBody, runtimeVersion: RUNTIME_VERSION, onChange: () => store.markDirty(), logError: warn });
+    const admin = adminRoutes({
+      holder,
+      installed,
+      key,
+      openModel: (b) => LoadedModel.open(b),
+      metrics,
+      monitor,
+      events,
+      buckets,
+      save: () => store.save(),
+      maxBundle: opts.maxBundle,
+      maxUnpacked,
+      runtimeVersion: RUNTIME_VERSION,
+      startedAt: new Date().toISOString(),
+      log: say,
+    });
+    const app = createApp({ holder, streams, metrics, events, tokens, maxBody: opts.maxBody, monitor, admin, runtimeVersion: RUNTIME_VERSION, onChange: dirty, logError: warn });
 
     const server = http.createServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, (req, res) => void app.handle(req, res));
     server.on('checkContinue', (req, res) => void app.handleContinue(req, res));
@@ -76,9 +103,11 @@ async function startEdgeServer(opts) {
       address: { host: addr.address, port: addr.port },
       holder,
       events,
-      /** Loads another bundle folder and switches to it; requests in flight finish on the old model. */
-      async swapBundle(dir) {
-        const next = await LoadedModel.open(verifyBundle(dir));
+      /** Installs another bundle (folder or .tar.gz, checked with the pinned key) and switches to it, as a push does; requests in flight finish on the old model. */
+      async swapBundle(where) {
+        const checked = verifyFiles(readBundle(where, maxUnpacked), where, key);
+        const next = await LoadedModel.open(installed.install(checked));
+        installed.served(checked);
         return holder.swap(next);
       },
       /** Stops taking connections, lets requests in flight finish (up to DRAIN_MS), saves the state. */
@@ -107,7 +136,7 @@ async function startEdgeServer(opts) {
     };
   } catch (e) {
     unlock();
-    model.release();
+    model?.release();
     throw e;
   }
 }
@@ -136,7 +165,6 @@ async function main() {
   }
   const m = edge.holder.current;
   say({ model: { name: m.name, version: m.version, task: m.signature.task, inputs: m.inputs.length, historyRows: m.historyRows, bundle: path.resolve(opts.bundle) } });
-  say({ listening: edge.address });
 
   let signals = 0;
   const onSignal = (signal) => {
@@ -154,6 +182,8 @@ async function main() {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // Only now: a supervisor that stops the endpoint as soon as it listens must find the handlers in place.
+  say({ listening: edge.address });
 }
 
 if (require.main === module) {

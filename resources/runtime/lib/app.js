@@ -1,8 +1,9 @@
 'use strict';
 /**
  * The endpoint's routes: the Open Inference Protocol (KServe v2 REST),
- * /predict with named fields, and /metrics. Every route but the two health
- * checks needs the predict token.
+ * /predict with named fields, /metrics, and the admin API (admin.js). Every
+ * route but the two health checks needs the predict token, except /admin/…,
+ * which needs the admin token (and the predict token is not one).
  */
 const { HttpError, readJson, sendJson, send, announcesTooMuch } = require('./http');
 const { authorized } = require('./state');
@@ -19,13 +20,15 @@ const DATATYPES = { float32: 'FP32', int64: 'INT64', string: 'BYTES' };
  *   events: import('./state').EventLog,
  *   tokens: { predict: Buffer, admin: Buffer },
  *   maxBody: number,
+ *   monitor?: import('./monitor').Monitor,
+ *   admin?: { template: string, auth: string, maxBody?: number, methods: Record<string, Function> }[],
  *   runtimeVersion: string,
  *   onChange: () => void,
  *   logError: (message: string) => void,
  * }} deps
  */
 function createApp(deps) {
-  const { holder, streams, metrics, events, tokens, maxBody, runtimeVersion, onChange, logError } = deps;
+  const { holder, streams, metrics, events, tokens, maxBody, monitor, runtimeVersion, onChange, logError } = deps;
   const state = { draining: false };
 
   /** The served model when `name` (and `version`, if given) is it; 404 otherwise. */
@@ -42,12 +45,14 @@ function createApp(deps) {
     const tally = new Map();
     const add = (label) => tally.set(label, (tally.get(label) ?? 0) + 1);
     const receivedAt = new Date().toISOString();
+    let flaggedRows = 0;
     for (let i = 0; i < answer.rows; i++) {
       if (o.label) add(/** @type {string[]} */ (o.label.data)[i]);
       else if (o.anomaly) {
         const flagged = o.anomaly.data[i] === 1;
         add(flagged ? 'anomaly' : 'normal');
         if (flagged) {
+          flaggedRows++;
           metrics.anomaly();
           /** @type {Record<string, unknown>} */
           const inputs = {};
@@ -60,6 +65,7 @@ function createApp(deps) {
       } else add('value');
     }
     for (const [label, n] of tally) metrics.prediction(label, n);
+    monitor?.rows(model, cols, answer.rows, tally, flaggedRows);
     onChange();
   }
 
@@ -112,7 +118,10 @@ function createApp(deps) {
     return { predictions };
   }
 
-  /** @type {{ template: string, pattern: RegExp, keys: string[], auth: boolean, methods: Record<string, (req: import('node:http').IncomingMessage, params: Record<string, string>) => unknown> }[]} */
+  /**
+   * `auth`: false for none, true for the predict token, 'admin' for the admin token.
+   * @type {{ template: string, pattern: RegExp, keys: string[], auth: boolean | string, maxBody?: number, methods: Record<string, (req: import('node:http').IncomingMessage, params: Record<string, string>) => unknown> }[]}
+   */
   const routes = [
     { template: '/v2', auth: true, methods: { GET: () => ({ name: 'millwright-edge', version: runtimeVersion, extensions: [] }) } },
     { template: '/v2/health/live', auth: false, methods: { GET: () => ({ live: true }) } },
@@ -129,6 +138,7 @@ function createApp(deps) {
     { template: '/v2/models/{name}/versions/{version}/infer', auth: true, methods: { POST: infer } },
     { template: '/predict', auth: true, methods: { POST: predict } },
     { template: '/metrics', auth: true, methods: { GET: () => new Text(metrics.render(holder.current), 'text/plain; version=0.0.4; charset=utf-8') } },
+    ...(deps.admin ?? []),
   ].map((r) => {
     const keys = [];
     const pattern = new RegExp(`^${r.template.replace(/\{(\w+)\}/g, (_, k) => (keys.push(k), '([^/]+)'))}$`);
@@ -156,9 +166,10 @@ function createApp(deps) {
     return null;
   }
 
-  /** Counts one answered request (an HTTP route's template, or "mqtt" for a message) in the metrics. */
+  /** Counts one answered request (an HTTP route's template, or "mqtt" for a message) in the metrics and the monitoring buckets. */
   function countRequest(route, status, seconds) {
     metrics.request(route, status, seconds);
+    monitor?.request(route, status, seconds, holder.current);
     onChange();
   }
 
@@ -177,12 +188,18 @@ function createApp(deps) {
       }
       const found = match(pathname);
       if (found) label = found.route.template;
+      const admin = found ? found.route.auth === 'admin' : pathname === '/admin' || pathname.startsWith('/admin/');
       if (!found || found.route.auth) {
-        if (!authorized(req.headers.authorization, tokens.predict)) {
-          const why = req.headers.authorization ? 'The token is not valid for this endpoint.' : 'This endpoint needs a token: send "Authorization: Bearer <token>".';
-          throw new HttpError(401, why, {}, { 'WWW-Authenticate': 'Bearer realm="millwright-edge"' });
+        if (!authorized(req.headers.authorization, admin ? tokens.admin : tokens.predict)) {
+          const why = !req.headers.authorization
+            ? `This endpoint needs a token: send "Authorization: Bearer <${admin ? 'admin token' : 'token'}>".`
+            : admin
+              ? 'The admin API needs the admin token; this token is not it.'
+              : 'The token is not valid for this endpoint.';
+          throw new HttpError(401, why, {}, { 'WWW-Authenticate': `Bearer realm="millwright-edge${admin ? '-admin' : ''}"` });
         }
       }
+      if (!found && admin) throw new HttpError(404, `Nothing at ${pathname}. Admin routes: /admin/status, /admin/bundle, /admin/rollback, /admin/monitoring.`);
       if (!found) throw new HttpError(404, `Nothing at ${pathname}. Routes: /predict, /metrics, /v2, /v2/health/live, /v2/health/ready, /v2/models/{name}[/ready|/infer].`);
       const method = req.method === 'HEAD' ? 'GET' : /** @type {string} */ (req.method);
       const handler = found.route.methods[method];
@@ -209,7 +226,13 @@ function createApp(deps) {
    * curl does past 1 MB): one announcing too much hears 413 before sending it.
    */
   function handleContinue(req, res) {
-    if (!announcesTooMuch(req, maxBody)) res.writeContinue();
+    let limit = maxBody;
+    try {
+      limit = match(new URL(req.url ?? '/', 'http://edge').pathname)?.route.maxBody ?? maxBody;
+    } catch {
+      // not a URL: handle() answers 400
+    }
+    if (!announcesTooMuch(req, limit)) res.writeContinue();
     return handle(req, res);
   }
 

@@ -26,8 +26,8 @@ function bytesText(n) {
   return `${n} bytes`;
 }
 
-function tooLarge(limit) {
-  return new HttpError(413, `The request body is larger than this endpoint takes (${bytesText(limit)}); send fewer rows per request.`, {}, { Connection: 'close' });
+function tooLarge(limit, advice = 'send fewer rows per request') {
+  return new HttpError(413, `The request body is larger than this endpoint takes (${bytesText(limit)}); ${advice}.`, {}, { Connection: 'close' });
 }
 
 /** True when the request announces a body over the limit (answered before it is read). */
@@ -41,10 +41,25 @@ function announcesTooMuch(req, limit) {
  * 400 for anything that is not JSON.
  * @returns {Promise<unknown>}
  */
-function readJson(req, limit) {
+async function readJson(req, limit) {
+  const text = (await readBody(req, limit)).toString('utf8');
+  if (!text.trim()) throw badRequest('The request has no body; send JSON.');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const why = e instanceof SyntaxError ? e.message : 'it nests too deeply';
+    throw badRequest(`The body is not valid JSON: ${why}.`);
+  }
+}
+
+/**
+ * The body's bytes; 413 past `limit` bytes (reading stops there), with `advice` saying what to do.
+ * @returns {Promise<Buffer>}
+ */
+function readBody(req, limit, advice = undefined) {
   return new Promise((resolve, reject) => {
     if (announcesTooMuch(req, limit)) {
-      reject(tooLarge(limit));
+      reject(tooLarge(limit, advice));
       return;
     }
     const chunks = [];
@@ -59,7 +74,7 @@ function readJson(req, limit) {
       if (done) return;
       total += chunk.length;
       if (total > limit) {
-        fail(tooLarge(limit));
+        fail(tooLarge(limit, advice));
         return;
       }
       chunks.push(chunk);
@@ -71,17 +86,7 @@ function readJson(req, limit) {
     req.on('end', () => {
       if (done) return;
       done = true;
-      const text = Buffer.concat(chunks, total).toString('utf8');
-      if (!text.trim()) {
-        reject(badRequest('The request has no body; send JSON.'));
-        return;
-      }
-      try {
-        resolve(JSON.parse(text));
-      } catch (e) {
-        const why = e instanceof SyntaxError ? e.message : 'it nests too deeply';
-        reject(badRequest(`The body is not valid JSON: ${why}.`));
-      }
+      resolve(Buffer.concat(chunks, total));
     });
   });
 }
@@ -108,4 +113,4 @@ function send(res, status, text, type, headers = {}, close = false) {
   res.end(text);
 }
 
-module.exports = { HttpError, badRequest, tooLarge, announcesTooMuch, readJson, sendJson, send, bytesText };
+module.exports = { HttpError, badRequest, tooLarge, announcesTooMuch, readJson, readBody, sendJson, send, bytesText };

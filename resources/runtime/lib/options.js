@@ -6,17 +6,25 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const USAGE = `Usage: node server.js --bundle DIR [options]
+const USAGE = `Usage: node server.js --bundle PATH [options]
 
-  --bundle DIR         the unpacked bundle: manifest.json and model.onnx   (MILLWRIGHT_BUNDLE)
+  --bundle PATH        the bundle: its .tar.gz (unpacked into the state
+                       folder) or its unpacked folder                      (MILLWRIGHT_BUNDLE)
   --port N             TCP port, 0 for any free one; default 8080          (MILLWRIGHT_PORT)
   --host H             address to listen on; default 127.0.0.1             (MILLWRIGHT_HOST)
   --token T            bearer token for predictions and metrics            (MILLWRIGHT_TOKEN)
   --admin-token T      bearer token for the admin API                      (MILLWRIGHT_ADMIN_TOKEN)
-  --state DIR          counters, tokens, history rows, anomaly events;
-                       default: the bundle's folder's sibling "state"      (MILLWRIGHT_STATE)
+  --state DIR          counters, tokens, history rows, anomaly events,
+                       monitoring, the installed bundles, the pinned key;
+                       default: "state" beside the bundle                  (MILLWRIGHT_STATE)
+  --key FILE           the workspace's public key (PEM) every bundle's
+                       manifest.sig must verify with; default: the key
+                       pinned in the state folder, or at the first start
+                       the first bundle's own workspace-key.pub.pem        (MILLWRIGHT_KEY)
   --max-body SIZE      largest request body, e.g. 1048576, 512k, 2m;
                        default 1m                                          (MILLWRIGHT_MAX_BODY)
+  --max-bundle SIZE    largest bundle pushed to /admin/bundle; a bundle
+                       may unpack to 4 times this; default 256m            (MILLWRIGHT_MAX_BUNDLE)
   --max-sources N      time-series streams kept; default 1000              (MILLWRIGHT_MAX_SOURCES)
   --mqtt URL           also take rows from an MQTT broker, mqtt://host:1883
                        or mqtts://host:8883                                (MILLWRIGHT_MQTT_URL)
@@ -35,7 +43,13 @@ const USAGE = `Usage: node server.js --bundle DIR [options]
 A token that is not given is generated at the first start, printed once, and
 only its SHA-256 digest is kept in the state folder, so a restart keeps it.
 Tokens given on the command line show in the process list: prefer the
-environment variables.`;
+environment variables.
+
+Bundles must be signed: manifest.sig must verify with the pinned key, at
+every start and every push, and every file must match its sha256 in
+manifest.json. A pushed bundle is served again after a restart, unless
+--bundle names another bundle than at the last start: that one is then
+served, as a new installation.`;
 
 const FLAGS = {
   bundle: 'MILLWRIGHT_BUNDLE',
@@ -46,6 +60,8 @@ const FLAGS = {
   state: 'MILLWRIGHT_STATE',
   'max-body': 'MILLWRIGHT_MAX_BODY',
   'max-sources': 'MILLWRIGHT_MAX_SOURCES',
+  key: 'MILLWRIGHT_KEY',
+  'max-bundle': 'MILLWRIGHT_MAX_BUNDLE',
   mqtt: 'MILLWRIGHT_MQTT_URL',
   'mqtt-in': 'MILLWRIGHT_MQTT_IN',
   'mqtt-out': 'MILLWRIGHT_MQTT_OUT',
@@ -62,7 +78,7 @@ class UsageError extends Error {}
 /**
  * @param {string[]} argv arguments after the script name
  * @param {Record<string, string | undefined>} env
- * @returns {{ help: boolean, bundle: string, port: number, host: string, token: string | null, adminToken: string | null, state: string, maxBody: number, maxSources: number, mqtt: MqttOptions | null }}
+ * @returns {{ help: boolean, bundle: string, port: number, host: string, token: string | null, adminToken: string | null, state: string, maxBody: number, maxSources: number, key: string | null, maxBundle: number, mqtt: MqttOptions | null }}
  */
 function parseOptions(argv, env) {
   /** @type {Record<string, string>} */
@@ -84,10 +100,10 @@ function parseOptions(argv, env) {
     given[m[1]] = value;
   }
   const get = (flag) => (given[flag] !== undefined ? given[flag] : env[FLAGS[flag]] !== undefined && env[FLAGS[flag]] !== '' ? env[FLAGS[flag]] : undefined);
-  if (help) return { help: true, bundle: '', port: 0, host: '', token: null, adminToken: null, state: '', maxBody: 0, maxSources: 0, mqtt: null };
+  if (help) return { help: true, bundle: '', port: 0, host: '', token: null, adminToken: null, state: '', maxBody: 0, maxSources: 0, key: null, maxBundle: 0, mqtt: null };
 
   const bundle = get('bundle');
-  if (!bundle) throw new UsageError('--bundle DIR is needed: the folder holding manifest.json and model.onnx.');
+  if (!bundle) throw new UsageError('--bundle PATH is needed: the bundle\'s .tar.gz, or the folder holding its manifest.json and model.onnx.');
   const port = integer(get('port') ?? '8080', '--port', 0, 65535);
   const host = get('host') ?? '127.0.0.1';
   const token = tokenOption(get('token'), '--token');
@@ -95,9 +111,12 @@ function parseOptions(argv, env) {
   if (token !== null && token === adminToken) throw new UsageError('--token and --admin-token must differ: the admin token can replace the model.');
   const bundleDir = path.resolve(bundle);
   const state = path.resolve(get('state') ?? path.join(bundleDir, '..', 'state'));
-  const maxBody = size(get('max-body') ?? '1m');
+  const maxBody = size(get('max-body') ?? '1m', '--max-body');
+  const maxBundle = size(get('max-bundle') ?? '256m', '--max-bundle');
+  const keyFile = get('key');
+  const key = keyFile === undefined ? null : path.resolve(keyFile);
   const maxSources = integer(get('max-sources') ?? '1000', '--max-sources', 1, 1_000_000);
-  return { help: false, bundle: bundleDir, port, host, token, adminToken, state, maxBody, maxSources, mqtt: mqttOptions(get) };
+  return { help: false, bundle: bundleDir, port, host, token, adminToken, state, maxBody, maxSources, key, maxBundle, mqtt: mqttOptions(get) };
 }
 
 /**
@@ -158,11 +177,11 @@ function integer(text, what, min, max) {
   return n;
 }
 
-function size(text) {
+function size(text, what) {
   const m = /^(\d+)\s*([kmKM]?)[bB]?$/.exec(text.trim());
-  if (!m) throw new UsageError(`--max-body must be a size in bytes such as 1048576, 512k or 2m, got "${text}".`);
+  if (!m) throw new UsageError(`${what} must be a size in bytes such as 1048576, 512k or 2m, got "${text}".`);
   const n = Number(m[1]) * (m[2].toLowerCase() === 'k' ? 1024 : m[2].toLowerCase() === 'm' ? 1024 * 1024 : 1);
-  if (n < 1024 || n > 1024 * 1024 * 1024) throw new UsageError('--max-body must be between 1k and 1024m.');
+  if (n < 1024 || n > 1024 * 1024 * 1024) throw new UsageError(`${what} must be between 1k and 1024m.`);
   return n;
 }
 

@@ -1,9 +1,11 @@
 'use strict';
 /**
  * What the endpoint keeps on disk, in its state folder: the tokens' digests,
- * the counters and history rows (state.json, replaced atomically at most
- * once a second and at shutdown), and the recent anomaly events
- * (events.jsonl, appended, compacted to the newest ones when it grows).
+ * the counters, history rows and open monitoring buckets (state.json,
+ * replaced atomically at most once a second and at shutdown), the recent
+ * anomaly events (events.jsonl) and closed monitoring buckets
+ * (buckets.jsonl), both appended and compacted to the newest ones when they
+ * grow. Which bundles are installed is in bundles.json (installed.js).
  */
 const { createHash, randomBytes, timingSafeEqual } = require('node:crypto');
 const fs = require('node:fs');
@@ -124,12 +126,13 @@ function alive(pid) {
 }
 
 /**
- * The newest anomaly events, in memory and in events.jsonl, each with a
- * sequence number that a reader can resume from.
+ * The newest records of one kind (anomaly events, monitoring buckets), in
+ * memory and in a .jsonl file, each with a sequence number that a reader can
+ * resume from.
  */
-class EventLog {
-  constructor(dir, cap = 10_000) {
-    this.file = path.join(dir, 'events.jsonl');
+class SeqLog {
+  constructor(dir, cap = 10_000, name = 'events.jsonl') {
+    this.file = path.join(dir, name);
     this.cap = cap;
     /** @type {Record<string, unknown>[]} */
     this.events = [];
@@ -157,7 +160,15 @@ class EventLog {
         // torn write
       }
     }
-    this.seq = Math.max(Number.isInteger(savedSeq) ? savedSeq : 0, ...this.events.map((e) => e.seq));
+    // Two writers (the periodic save and a reader's) may have appended out of order.
+    this.events.sort((a, b) => /** @type {number} */ (a.seq) - /** @type {number} */ (b.seq));
+    this.seq = this.events.reduce((m, e) => Math.max(m, /** @type {number} */ (e.seq)), Number.isInteger(savedSeq) ? savedSeq : 0);
+  }
+
+  /** The oldest sequence number kept (0 when empty). */
+  oldest() {
+    const kept = this.events.slice(-this.cap);
+    return kept.length ? /** @type {number} */ (kept[0].seq) : 0;
   }
 
   add(event) {
@@ -202,7 +213,7 @@ class EventLog {
 class StateStore {
   /**
    * @param {string} dir
-   * @param {{ metrics: import('./metrics').Metrics, streams: import('./model').Streams, events: EventLog }} parts
+   * @param {{ metrics: import('./metrics').Metrics, streams: import('./model').Streams, events: SeqLog, buckets?: SeqLog, monitor?: import('./monitor').Monitor }} parts
    */
   constructor(dir, parts, warn) {
     this.file = path.join(dir, 'state.json');
@@ -219,6 +230,8 @@ class StateStore {
     this.parts.metrics.load(saved.metrics);
     this.parts.streams.load(saved.streams);
     this.parts.events.load(saved.eventSeq);
+    this.parts.buckets?.load(saved.bucketSeq);
+    this.parts.monitor?.load(saved.monitor);
   }
 
   markDirty() {
@@ -241,8 +254,22 @@ class StateStore {
     await this.writing;
   }
 
+  /**
+   * Saves now, after a save under way; for answers that hand out sequence
+   * numbers (monitoring reads), which must be on disk before a reader sees them.
+   */
+  async save() {
+    while (this.writing) await this.writing;
+    const run = this.flush(false);
+    this.writing = run.catch(() => undefined).finally(() => {
+      this.writing = null;
+    });
+    await run;
+  }
+
   async flush(sync) {
     await this.parts.events.flush(sync);
+    await this.parts.buckets?.flush(sync);
     if (!this.dirty) return;
     this.dirty = false;
     const text = JSON.stringify({
@@ -251,6 +278,8 @@ class StateStore {
       metrics: this.parts.metrics.toJSON(),
       streams: this.parts.streams.toJSON(),
       eventSeq: this.parts.events.seq,
+      bucketSeq: this.parts.buckets?.seq,
+      monitor: this.parts.monitor?.toJSON(),
     });
     try {
       if (sync) writeAtomic(this.file, text);
@@ -270,4 +299,4 @@ class StateStore {
   }
 }
 
-module.exports = { writeAtomic, resolveTokens, authorized, lockStateDir, EventLog, StateStore };
+module.exports = { writeAtomic, resolveTokens, authorized, lockStateDir, SeqLog, EventLog: SeqLog, StateStore };
