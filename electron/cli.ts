@@ -5,6 +5,7 @@
  * Exit codes: 0 success, 2 bad input (one-line reason on stderr), 1 internal failure.
  * With --json the result is JSON on stdout and progress goes to stderr.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { JobInfo, MethodName, Output } from '../shared/api';
@@ -17,6 +18,7 @@ import type { ReproduceResult } from './services/jobs/kinds/reproduce';
 import { checkWorkspace, restoreWorkspace } from './services/registry/backup';
 import { appRoot, appVersion } from './services/app/app-root';
 import { createCore, type Core } from './services/compose';
+import { runtimeCommand } from './services/deploy/local';
 import { resolveWorkspaceDir } from './services/workspace/location';
 import { logInternal } from './services/api/dispatch';
 
@@ -481,6 +483,123 @@ const COMMANDS: Record<string, CommandSpec> = {
       return r;
     },
   },
+  serve: {
+    summary: 'Run a deployment bundle (.tar.gz or its folder) as an endpoint here, in the foreground.',
+    usage: 'millwright serve BUNDLE [--port N] [--host H] [--token T] [--admin-token T] [--state DIR] [--key FILE]',
+    flags: { port: 'value', host: 'value', token: 'value', 'admin-token': 'value', state: 'value', key: 'value' },
+    async run(ctx, args) {
+      const bundle = args.positional[0];
+      if (!bundle || args.positional.length > 1) throw new AppError('bad_input', 'Which bundle? Usage: millwright serve BUNDLE.tar.gz [--port N]');
+      const file = path.resolve(bundle);
+      if (!fs.existsSync(file)) throw new AppError('bad_input', `${file} does not exist. Give a bundle written by "millwright export" (a .tar.gz) or its unpacked folder.`, 'bundle');
+      const isDir = fs.statSync(file).isDirectory();
+      if (isDir ? !fs.existsSync(path.join(file, 'manifest.json')) : !/\.(tar\.gz|tgz)$/i.test(file)) {
+        throw new AppError('bad_input', `${file} is not a bundle: give the .tar.gz written by "millwright export", or a folder holding its manifest.json.`, 'bundle');
+      }
+      const port = intFlag(args, 'port', 0, 65535);
+      const forward: string[] = ['--bundle', file];
+      if (port !== undefined) forward.push('--port', String(port));
+      for (const flag of ['host', 'state', 'key'] as const) {
+        const v = stringFlag(args, flag);
+        if (v !== undefined) forward.push(`--${flag}`, flag === 'host' ? v : path.resolve(v));
+      }
+      // Tokens go by environment variables, so the process list does not show them.
+      const token = stringFlag(args, 'token');
+      const adminToken = stringFlag(args, 'admin-token');
+      const cmd = runtimeCommand(path.join(appRoot(), 'resources', 'runtime'), forward, { MILLWRIGHT_TOKEN: token, MILLWRIGHT_ADMIN_TOKEN: adminToken }, true);
+      const child = spawn(cmd.command, cmd.args, { env: cmd.env, stdio: 'inherit' });
+      const forwardSignal = (signal: NodeJS.Signals) => child.kill(signal);
+      process.on('SIGINT', forwardSignal);
+      process.on('SIGTERM', forwardSignal);
+      try {
+        const code = await new Promise<number>((resolve, reject) => {
+          child.once('error', (e) => reject(new AppError('io', `Cannot run the edge runtime: ${e.message}.`)));
+          child.once('exit', (c, signal) => resolve(c ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1)));
+        });
+        process.exitCode = code;
+      } finally {
+        process.off('SIGINT', forwardSignal);
+        process.off('SIGTERM', forwardSignal);
+      }
+      return undefined;
+    },
+  },
+  endpoints: {
+    summary: 'Endpoints this workspace deploys to: list them (with their status now), add one, or remove one.',
+    usage: 'millwright endpoints [list]\n       millwright endpoints add NAME --url URL --token T [--admin-token T]\n       millwright endpoints remove NAME',
+    flags: { url: 'value', token: 'value', 'admin-token': 'value' },
+    async run(ctx, args) {
+      const [sub, name, ...extra] = args.positional;
+      if (extra.length) throw new AppError('bad_input', `Unexpected "${extra[0]}". Usage: millwright endpoints ${sub ?? ''} NAME`);
+      if (sub === 'add') {
+        if (!name) throw new AppError('bad_input', 'Which name? Usage: millwright endpoints add NAME --url URL --token T [--admin-token T]');
+        const url = requiredFlag(args, 'url', 'Where is it? Give --url, e.g. --url http://10.0.0.5:8080.');
+        const token = requiredFlag(args, 'token', 'Give its predict token with --token T (the endpoint printed it at its first start).');
+        const adminToken = stringFlag(args, 'admin-token');
+        const e = await ctx.call('endpoints.add', { name, url, token, ...(adminToken !== undefined ? { adminToken } : {}) });
+        if (!ctx.json) {
+          ctx.out(`Added ${e.name} (${e.url})${e.canDeploy ? '' : ' without an admin token: it can be watched but not deployed to'}.`);
+          ctx.out(e.status === 'up' ? `It is up${e.model ? `, serving ${e.model.name} version ${e.model.version}` : ''}.` : `It did not answer: ${e.lastError ?? e.status}. It is kept; "millwright endpoints" contacts it again.`);
+        }
+        return e;
+      }
+      if (sub === 'remove') {
+        if (!name) throw new AppError('bad_input', 'Which endpoint? Usage: millwright endpoints remove NAME');
+        const r = await ctx.call('endpoints.remove', { name });
+        if (!ctx.json) ctx.out(`Removed ${r.removed}; its tokens were deleted from the workspace.`);
+        return r;
+      }
+      if (sub !== undefined && sub !== 'list') throw new AppError('bad_input', `Unknown endpoints command "${sub}". Use list, add or remove.`);
+      if (name) throw new AppError('bad_input', `Unexpected "${name}". Usage: millwright endpoints [list]`);
+      const known = await ctx.call('endpoints.list', {});
+      const list = await Promise.all(known.map((e) => ctx.call('endpoints.refresh', { name: e.name })));
+      if (!ctx.json) {
+        ctx.out(
+          list.length
+            ? textTable(
+                ['NAME', 'KIND', 'URL', 'STATUS', 'SERVES', 'REQUESTS', 'LAST CONTACT'],
+                list.map((e) => [e.name, e.kind, e.url, e.status + (e.lastError ? ` (${e.lastError.slice(0, 60)})` : ''), e.model ? `${e.model.name}@${e.model.version}` : '', e.requests === null ? '' : String(e.requests), e.lastContact?.replace('T', ' ').slice(0, 19) ?? 'never']),
+              )
+            : 'No endpoints yet. Add one with: millwright endpoints add NAME --url URL --token T --admin-token T',
+        );
+      }
+      return list;
+    },
+  },
+  deploy: {
+    summary: 'Deploy a model version to an endpoint, then check its signature, health and answers. Exits 1 when a check fails.',
+    usage: 'millwright deploy MODEL[@VERSION] --endpoint NAME [--json]',
+    flags: { endpoint: 'value' },
+    async run(ctx, args) {
+      const model = args.positional[0];
+      if (!model || args.positional.length > 1) throw new AppError('bad_input', 'Which model? Usage: millwright deploy MODEL[@VERSION] --endpoint NAME');
+      const name = requiredFlag(args, 'endpoint', 'Which endpoint? Give --endpoint NAME (see "millwright endpoints").');
+      const e = await ctx.call('endpoints.refresh', { name });
+      if (e.kind === 'local' && e.status !== 'up') {
+        throw new AppError('conflict', `The endpoint "${name}" runs on this PC inside the Millwright app, and it is not running now. Open Millwright (it starts it again), or use "millwright serve".`, 'endpoint');
+      }
+      const r = await ctx.call('deploy.run', { model, target: { kind: 'endpoint', name } });
+      if (!ctx.json) {
+        ctx.out(`${r.ok ? 'Deployed' : 'Deployed, but a check failed:'} ${r.model} version ${r.version} to ${r.endpoint} (${r.url})${r.replaced ? `, replacing ${r.replaced.name} version ${r.replaced.version}` : ''}.`);
+        ctx.out(textTable(['CHECK', '', 'DETAIL'], r.checks.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', c.detail])));
+        if (r.curl) ctx.out(`\nCall it:\n  ${r.curl}`);
+      }
+      if (!r.ok) process.exitCode = 1;
+      return r;
+    },
+  },
+  rollback: {
+    summary: 'Put back the model version an endpoint served before its last deployment.',
+    usage: 'millwright rollback --endpoint NAME [--json]',
+    flags: { endpoint: 'value' },
+    async run(ctx, args) {
+      if (args.positional.length) throw new AppError('bad_input', `Unexpected "${args.positional[0]}". Usage: millwright rollback --endpoint NAME`);
+      const name = requiredFlag(args, 'endpoint', 'Which endpoint? Give --endpoint NAME (see "millwright endpoints").');
+      const e = await ctx.call('deploy.rollback', { endpoint: name });
+      if (!ctx.json) ctx.out(`${e.name} serves ${e.model ? `${e.model.name} version ${e.model.version}` : 'its previous bundle'} again${e.previous ? ` (rolling back again puts ${e.previous.name} version ${e.previous.version} back)` : ''}.`);
+      return e;
+    },
+  },
   'export-mlflow': {
     summary: 'Write a model version as an MLflow model directory (onnx and python_function flavors).',
     usage: 'millwright export-mlflow MODEL[@VERSION] --out DIR [--json]',
@@ -716,6 +835,13 @@ function stringFlag(args: Parsed, name: string): string | undefined {
   return v;
 }
 
+/** A flag the command cannot do without; `message` says what to give. */
+function requiredFlag(args: Parsed, name: string, message: string): string {
+  const v = stringFlag(args, name);
+  if (!v) throw new AppError('bad_input', message, name);
+  return v;
+}
+
 function numberFlag(args: Parsed, name: string): number | undefined {
   const v = stringFlag(args, name);
   if (v === undefined) return undefined;
@@ -784,7 +910,8 @@ export async function main(argv: string[]): Promise<number> {
       workspaceDir,
       out,
       err,
-      core: () => (core ??= createCore({ workspaceDir })),
+      // Only serve-app lives long enough to run the local endpoints again.
+      core: () => (core ??= createCore({ workspaceDir, resumeEndpoints: args.command === 'serve-app' })),
       async call(name, arg) {
         const reply = await ctx.core().call(name, arg);
         if (!reply.ok) throw new AppError(reply.error.code as ErrorCode, reply.error.message, reply.error.field);
@@ -793,8 +920,8 @@ export async function main(argv: string[]): Promise<number> {
     };
     const result = await spec.run(ctx, args);
     if (json && result !== undefined && args.command !== 'serve-app') out(JSON.stringify(result, null, 2));
-    // A command that ran but found something wrong (check) says so with exit 1.
-    return process.exitCode === 1 ? 1 : 0;
+    // A command that ran but found something wrong (check, deploy) says so with exit 1; serve passes on the endpoint's own code.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     const info = toErrorInfo(e);
     if (!(e instanceof AppError) && core) logInternal(core.ws.logDir, `cli ${argv.join(' ')}`, e);

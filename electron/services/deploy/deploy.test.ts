@@ -1,12 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployResult, EndpointSummary } from '../../../shared/deploy';
 import type { Prediction } from '../../../shared/scoring';
 import { coreCaller } from '../../test-support/core-call';
+import { freePort } from '../../test-support/free-port';
 import { pumpsModel, writePumpsCsv } from '../../test-support/pumps';
 import { createCore, type Core } from '../compose';
 import { AuditLog } from '../workspace/audit';
@@ -23,14 +23,6 @@ let wsDir: string;
 let core: Core;
 const call = coreCaller(() => core);
 const children: ChildProcess[] = [];
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 /** An endpoint "operations" runs: the edge runtime started with a bundle and its own tokens. */
 async function startRemote(bundle: string, tokens: { token: string; adminToken: string }): Promise<{ url: string; proc: ChildProcess }> {
