@@ -12,7 +12,7 @@ import zlib from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnx, onnxSignature, type OnnxSignature } from './services/onnx/export';
-import { feeds, plantFrame, settings, sliceFrame, train } from './services/onnx/parity-harness';
+import { feeds, plantFrame, settings, sliceFrame, train, withOddRows } from './services/onnx/parity-harness';
 import type { Candidate } from './services/training/automl';
 import type { Frame } from './services/training/frame';
 import {
@@ -39,6 +39,7 @@ const USER = 'Ada Lovelace (test)';
 const TOKENS = ['--token', TOKEN, '--admin-token', ADMIN];
 
 const hgb = (maxIter: number, learningRate: number, minSamplesLeaf: number): Candidate => ({ algorithm: 'hgb', params: { maxIter, learningRate, maxLeafNodes: 15, minSamplesLeaf, l2: 0, balanced: false } });
+const IFOREST: Candidate = { algorithm: 'iforest', params: { trees: 60, sampleSize: 256 } };
 const NO_TIME = { timeColumn: null, windowMinutes: null, lags: [] };
 
 type NumericProfile = { name: string; kind: 'numeric'; edges: number[]; counts: number[]; missing: number };
@@ -63,6 +64,8 @@ let otherKey: SigningKey;
 let v1: Version;
 let v2: Version;
 let v3: Version;
+/** An anomaly model with window features (history rows), for monitoring. */
+let unusual: Version;
 /** Rows the answers of v1, v2 and v3 are compared on, and each version's answers to them from ONNX Runtime in this process. */
 let rows: Record<string, unknown>[];
 const answers = new Map<number, string>();
@@ -158,6 +161,7 @@ beforeAll(async () => {
   v1 = makeVersion(frame, [hgb(40, 0.1, 10)], 'binary', 'failure', 1);
   v2 = makeVersion(frame, [hgb(6, 0.3, 40)], 'binary', 'failure', 2);
   v3 = makeVersion(frame, [hgb(15, 0.2, 25)], 'binary', 'failure', 3);
+  unusual = makeVersion(frame, [IFOREST], 'anomaly', 'unusual', 1);
   const head = sliceFrame(frame, 0, 40);
   rows = objects(head, v1.sig);
   for (const v of [v1, v2, v3]) answers.set(v.version, await expectedAnswer(v, head));
@@ -377,6 +381,16 @@ describe('edge admin API: push, rollback, status', () => {
     expect(seen.get(answers.get(1)!), 'some answers came from version 1').toBeGreaterThan(0);
     expect(seen.get(answers.get(2)!), 'some answers came from version 2').toBeGreaterThan(0);
     expect(await served(edge)).toBe(2);
+
+    // Monitoring counted every row once, under the version that answered it.
+    const predictions = (await admin(edge, 'GET', '/admin/status')).body.counters.predictions as number;
+    const m = (await admin(edge, 'GET', '/admin/monitoring?limit=10000')).body as Monitoring;
+    expect(m.more).toBe(false);
+    expect(totals(m.buckets).rows).toBe(predictions);
+    expect(new Set(m.buckets.map((b) => b.version))).toEqual(new Set(['1', '2']));
+    const byVersion = (v: string) => totals(m.buckets.filter((b) => b.version === v)).rows;
+    expect(byVersion('1') + byVersion('2')).toBe(predictions);
+    expect(byVersion('1')).toBe(rows.length * (seen.get(answers.get(1)!)! + 2));
   });
 });
 
@@ -468,3 +482,206 @@ function escapeRe(s: string): string {
 
 /** Bytes gzipped as they are, for archives that are not tar. */
 const tarGzRaw = (bytes: Buffer) => zlib.gzipSync(bytes);
+
+// ---------------------------------------------------------------- monitoring
+
+interface Bucket {
+  seq: number;
+  from: string;
+  to: string;
+  name: string;
+  version: string;
+  requests: number;
+  errors: number;
+  rows: number;
+  predictions: Record<string, number>;
+  anomalies: number;
+  latencyMs: { count: number; sum: number; p50: number | null; p99: number | null };
+  features: Record<string, { counts: number[]; missing: number }>;
+}
+interface Event {
+  seq: number;
+  time: string | number | null;
+  receivedAt: string;
+  source: string;
+  model: string;
+  version: string;
+  score: number;
+  inputs: Record<string, unknown>;
+}
+interface Monitoring {
+  cursor: string;
+  more: boolean;
+  model: { name: string; version: string };
+  counters: { requests: number; errors: number; predictions: Record<string, number>; anomalies: number };
+  buckets: Bucket[];
+  events: Event[];
+}
+
+/** What the buckets add up to. */
+function totals(buckets: Bucket[]) {
+  const t = { requests: 0, errors: 0, rows: 0, anomalies: 0, latency: 0, predictions: {} as Record<string, number>, features: {} as Record<string, { counts: number[]; missing: number }> };
+  for (const b of buckets) {
+    t.requests += b.requests;
+    t.errors += b.errors;
+    t.rows += b.rows;
+    t.anomalies += b.anomalies;
+    t.latency += b.latencyMs.count;
+    for (const [label, n] of Object.entries(b.predictions)) t.predictions[label] = (t.predictions[label] ?? 0) + n;
+    for (const [name, f] of Object.entries(b.features)) {
+      const into = (t.features[name] ??= { counts: f.counts.map(() => 0), missing: 0 });
+      f.counts.forEach((n, i) => (into.counts[i]! += n));
+      into.missing += f.missing;
+    }
+  }
+  return t;
+}
+
+describe('edge admin API: monitoring', () => {
+  let scoring: Frame;
+  let edge: Edge;
+  let tgz: string;
+  let state: string;
+  /** Rows sent and not yet read, with what the endpoint answered. */
+  let sent: Record<string, unknown>[] = [];
+  let flagged: { time: string; source: string; score: number }[] = [];
+  const labels: Record<string, number> = {};
+  const base = () => scoring.rows - 150;
+  const iso = (i: number) => new Date((scoring.columns.get('Time') as { values: Float64Array }).values[i]!).toISOString();
+  /** Rows [from, to) of the last 150 of the frame (the odd ones among them) as one source's stream, with their own time. */
+  const stream = (from: number, to: number, source: string) => objects(scoring, unusual.sig, base() + from, base() + to, (i) => ({ source, Time: iso(i) }));
+
+  async function send(batch: Record<string, unknown>[]) {
+    const r = await callEdge(edge.port, 'POST', '/predict', batch, TOKEN);
+    expect(r.status, r.text).toBe(200);
+    const preds = r.body.predictions as Prediction[];
+    preds.forEach((p, i) => {
+      labels[p.prediction as string] = (labels[p.prediction as string] ?? 0) + 1;
+      if (p.anomaly) flagged.push({ time: batch[i]!.Time as string, source: batch[i]!.source as string, score: p.score! });
+    });
+    sent.push(...batch);
+  }
+
+  const read = async (cursor?: string, limit?: number): Promise<Monitoring> => {
+    const q = new URLSearchParams();
+    if (cursor !== undefined) q.set('cursor', cursor);
+    if (limit !== undefined) q.set('limit', String(limit));
+    const r = await admin(edge, 'GET', `/admin/monitoring${q.size ? `?${q}` : ''}`);
+    expect(r.status, r.text).toBe(200);
+    return r.body as Monitoring;
+  };
+
+  /** The buckets and events since `cursor` hold exactly the rows sent since then, counted here independently. */
+  function expectExactly(m: { buckets: Bucket[]; events: Event[] }, requests: number, errors: number) {
+    const t = totals(m.buckets);
+    expect(t.rows).toBe(sent.length);
+    expect(t.features).toEqual(countBins(sent, unusual.profile));
+    expect(t.predictions).toEqual(Object.fromEntries(Object.entries(labels).filter(([, n]) => n > 0)));
+    expect(t.anomalies).toBe(flagged.length);
+    expect(t.requests).toBe(requests);
+    expect(t.errors).toBe(errors);
+    expect(t.latency).toBe(requests - errors);
+    expect(m.events.map((e) => [e.time, e.source, e.score])).toEqual(flagged.map((f) => [f.time, f.source, f.score]));
+    const seqs = m.events.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+  }
+
+  function forget() {
+    sent = [];
+    flagged = [];
+    for (const k of Object.keys(labels)) delete labels[k];
+  }
+
+  beforeAll(async () => {
+    scoring = withOddRows(plantFrame(700));
+    expect(unusual.sig.historyRows, 'a model with window features').toBeGreaterThan(5);
+    tgz = path.join(tmp, 'unusual.tar.gz');
+    fs.writeFileSync(tgz, unusual.tgz);
+    state = stateDir('monitoring');
+    edge = await startEdge(tgz, [...TOKENS, '--state', state]);
+  });
+  afterAll(async () => {
+    if (isRunning(edge)) await stopEdge(edge);
+  });
+
+  let cursor = '';
+
+  it('counts every input over the profile\'s bins as counted here from the rows sent, once per row; reading with the cursor never repeats or skips', async () => {
+    const empty = await read();
+    expect(empty).toEqual({ cursor: '0.0', more: false, model: { name: 'unusual', version: '1' }, counters: { requests: 0, errors: 0, predictions: {}, anomalies: 0 }, buckets: [], events: [] });
+
+    for (const [a, b] of [[0, 20], [20, 40], [40, 60]]) await send(stream(a!, b!, 'line-1'));
+    await send(stream(105, 150, 'line-2'));
+    const bad = await callEdge(edge.port, 'POST', '/predict', { Inlet: 'hot' }, TOKEN);
+    expect(bad.status).toBe(400);
+    expect(flagged.length, 'some rows are flagged').toBeGreaterThan(0);
+    expect(sent.some((r) => r.Grade === 'Z') && sent.some((r) => r.Inlet === null), 'unseen categories and missing values are among the rows').toBe(true);
+
+    const first = await read();
+    expect(first.buckets.length).toBeGreaterThanOrEqual(1);
+    expectExactly(first, 5, 1);
+    for (const b of first.buckets) {
+      expect(b).toMatchObject({ name: 'unusual', version: '1' });
+      expect(Date.parse(b.from)).toBeLessThanOrEqual(Date.parse(b.to));
+      expect(b.latencyMs.p50!).toBeGreaterThan(0);
+      expect(b.latencyMs.p99!).toBeGreaterThanOrEqual(b.latencyMs.p50!);
+    }
+    expect(first.cursor).toBe(`${first.buckets.at(-1)!.seq}.${first.events.at(-1)!.seq}`);
+    expect(first.more).toBe(false);
+    expect(first.counters).toEqual({ requests: 1 + 5, errors: 1, predictions: labels, anomalies: flagged.length });
+    // Each profiled input is counted, and no more rows than were sent (a window model is fed history rows too).
+    expect(Object.keys(totals(first.buckets).features).sort()).toEqual(unusual.profile.inputs.map((p) => p.name).sort());
+
+    // Nothing new: nothing again.
+    const again = await read(first.cursor);
+    expect(again).toMatchObject({ cursor: first.cursor, more: false, buckets: [], events: [] });
+
+    // New rows come once, and reading from an older cursor gives the same again (nothing is lost by a reader that did not keep its answer).
+    forget();
+    await send(stream(60, 90, 'line-1'));
+    const next = await read(first.cursor);
+    expectExactly(next, 1, 0);
+    expect(next.buckets[0]!.seq).toBeGreaterThan(first.buckets.at(-1)!.seq);
+    expect(await read(first.cursor)).toMatchObject({ cursor: next.cursor, buckets: next.buckets, events: next.events });
+
+    // Page by page from the start: the same buckets and events, each once.
+    const pages: Monitoring[] = [];
+    let c: string | undefined;
+    do {
+      pages.push(await read(c, 1));
+      c = pages.at(-1)!.cursor;
+    } while (pages.at(-1)!.more);
+    expect(pages.flatMap((p) => p.buckets)).toEqual([...first.buckets, ...next.buckets]);
+    expect(pages.flatMap((p) => p.events)).toEqual([...first.events, ...next.events]);
+    expect(pages.at(-1)!.cursor).toBe(next.cursor);
+    cursor = next.cursor;
+
+    for (const wrong of ['abc', '1', '1.2.3', '-1.0']) {
+      const r = await admin(edge, 'GET', `/admin/monitoring?cursor=${encodeURIComponent(wrong)}`);
+      expect(r.status, wrong).toBe(400);
+      expect(r.body.error).toContain('"cursor"');
+    }
+    expect((await admin(edge, 'GET', '/admin/monitoring?limit=0')).status).toBe(400);
+  });
+
+  it('a restart loses nothing not yet read: after SIGTERM, and after SIGKILL once the second\'s save is done', async () => {
+    forget();
+    await send(stream(90, 120, 'line-1'));
+    expect(await stopEdge(edge)).toBe(0);
+    edge = await startEdge(tgz, [...TOKENS, '--state', state]);
+    await send(stream(120, 150, 'line-1'));
+    await send(stream(45, 80, 'line-2'));
+    await new Promise((resolve) => setTimeout(resolve, 2200));
+    edge.proc.kill('SIGKILL');
+    await edge.exit;
+    edge = await startEdge(tgz, [...TOKENS, '--state', state]);
+    const after = await read(cursor);
+    expectExactly(after, 3, 0);
+    const [b, e] = cursor.split('.').map(Number);
+    expect(after.buckets.every((x) => x.seq > b!)).toBe(true);
+    expect(after.events.every((x) => x.seq > e!)).toBe(true);
+    expect(after.events.length).toBeGreaterThan(0);
+    expect(fs.readFileSync(path.join(state, 'buckets.jsonl'), 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(after.buckets.length + 2);
+  });
+});
