@@ -13,6 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnx, onnxSignature, type OnnxSignature } from './services/onnx/export';
 import { feeds, plantFrame, settings, sliceFrame, train, withOddRows } from './services/onnx/parity-harness';
+import { createCore, type Core } from './services/compose';
 import type { Candidate } from './services/training/automl';
 import type { Frame } from './services/training/frame';
 import {
@@ -32,6 +33,8 @@ import {
   type SigningKey,
   type TarEntry,
 } from './test-support/edge-child';
+import { coreCaller } from './test-support/core-call';
+import { pumpsModel, writePumpsCsv } from './test-support/pumps';
 
 const TOKEN = 'predict-token-0123456789abcdef';
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -684,4 +687,46 @@ describe('edge admin API: monitoring', () => {
     expect(after.events.length).toBeGreaterThan(0);
     expect(fs.readFileSync(path.join(state, 'buckets.jsonl'), 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(after.buckets.length + 2);
   });
+});
+
+describe('edge admin API: bundles the app builds', () => {
+  let core: Core;
+  const call = coreCaller(() => core);
+
+  beforeAll(async () => {
+    core = createCore({ workspaceDir: path.join(tmp, 'ws') });
+    await pumpsModel(core, call, writePumpsCsv(tmp), ['hgb', 'logistic']);
+  }, 180_000);
+  afterAll(async () => {
+    await core?.close();
+  });
+
+  it('starts from buildBundle\'s .tar.gz, takes the next version pushed, and counts over the profile the app wrote', async () => {
+    const one = await call('models.exportBundle', { model: 'P-101@1', out: path.join(tmp, 'p101-1.tar.gz') });
+    const two = await call('models.exportBundle', { model: 'P-101@2', out: path.join(tmp, 'p101-2.tar.gz') });
+    const state = stateDir('app-bundles');
+    const edge = await startEdge(one.file, [...TOKENS, '--state', state]);
+    expect(edge.lines[0]).toMatchObject({ key: { fingerprint: one.fingerprint, source: 'bundle' } });
+    const status = (await admin(edge, 'GET', '/admin/status')).body;
+    expect(status).toMatchObject({ model: { name: 'P-101', version: '1', task: 'binary' }, keyFingerprint: one.fingerprint });
+    const installed = path.join(state, 'bundles', status.model.bundleSha256.slice(0, 16));
+    const manifestBytes = fs.readFileSync(path.join(installed, 'manifest.json'));
+    expect(sha256(manifestBytes)).toBe(status.model.bundleSha256);
+    expect(fs.readdirSync(path.join(installed, 'runtime', 'lib')).sort()).toContain('admin.js');
+
+    const pushed = await admin(edge, 'POST', '/admin/bundle', fs.readFileSync(two.file));
+    expect(pushed.body).toEqual({ model: { name: 'P-101', version: '2' }, previous: { name: 'P-101', version: '1' } });
+
+    const sent = Array.from({ length: 60 }, (_, i) => ({ Line: i % 7 === 0 ? null : ['A', 'B', 'C', 'D'][i % 4], Flow: i % 11 === 0 ? '' : (i * 37) % 101, Vibration: ((i * 53) % 89) / 10 }));
+    const r = await callEdge(edge.port, 'POST', '/predict', sent, TOKEN);
+    expect(r.status, r.text).toBe(200);
+    const m = (await admin(edge, 'GET', '/admin/monitoring')).body as Monitoring;
+    const current = (await admin(edge, 'GET', '/admin/status')).body.model.bundleSha256 as string;
+    const manifest = JSON.parse(fs.readFileSync(path.join(state, 'bundles', current.slice(0, 16), 'manifest.json'), 'utf8')) as { profile: Profile };
+    expect(manifest.profile.inputs.map((p) => p.name).sort()).toEqual(['Flow', 'Line', 'Vibration']);
+    const mine = m.buckets.filter((b) => b.version === '2');
+    expect(totals(mine).rows).toBe(60);
+    expect(totals(mine).features).toEqual(countBins(sent, manifest.profile));
+    expect(await stopEdge(edge)).toBe(0);
+  }, 60_000);
 });
