@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,6 +147,22 @@ describe('a local endpoint ("Run on this PC")', () => {
     }
     await expectSameAnswers(first.url!, token, 1);
     expect((await call('endpoints.refresh', { name: 'this-pc' })).status).toBe('up');
+  }, 120_000);
+  it('on a port another program holds: a clear error, nothing deployed, and the next try starts afresh', async () => {
+    const port = await freePort();
+    const holder = net.createServer();
+    await new Promise<void>((r) => holder.listen(port, '127.0.0.1', () => r()));
+    try {
+      await expect(call('deploy.run', { model: 'P-101', target: { kind: 'local', name: 'busy-pc', port } })).rejects.toThrow(`Port ${port} on this PC is already in use by another program. Choose another port, or none to take any free one.`);
+    } finally {
+      await new Promise<void>((r) => holder.close(() => r()));
+    }
+    expect(await call('endpoints.history', { name: 'busy-pc' })).toEqual([]);
+    expect(fs.existsSync(path.join(wsDir, 'endpoints', 'busy-pc', 'first-bundle.tar.gz'))).toBe(false);
+    const r = await call('deploy.run', { model: 'P-101', target: { kind: 'local', name: 'busy-pc', port } });
+    expect(r.ok).toBe(true);
+    expect(r.url).toBe(`http://127.0.0.1:${port}`);
+    await call('endpoints.remove', { name: 'busy-pc' });
   }, 120_000);
 });
 

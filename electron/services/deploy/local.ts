@@ -117,6 +117,7 @@ export class LocalEndpoints {
     if (!tokens?.adminToken) throw new AppError('conflict', `The tokens of the local endpoint "${name}" are missing from ${path.join(this.ws.dir, 'keys')}. Remove the endpoint and deploy again.`, 'name');
     const first = this.firstBundle(name);
     fs.mkdirSync(path.join(this.dir(name), 'state'), { recursive: true, mode: 0o700 });
+    const hadBundle = fs.existsSync(first);
     if (opts.bundle) {
       const tmp = `${first}.part-${process.pid}`;
       fs.copyFileSync(opts.bundle, tmp);
@@ -126,11 +127,17 @@ export class LocalEndpoints {
     const wanted = opts.port ?? e.port ?? 0;
     let port: number;
     try {
-      port = await this.spawn(name, tokens, wanted);
+      try {
+        port = await this.spawn(name, tokens, wanted);
+      } catch (err) {
+        // The port it had is taken now: take any free one (its URL changes).
+        if (wanted === 0 || !(err instanceof AppError) || !/already in use/.test(err.message) || opts.port !== undefined) throw err;
+        port = await this.spawn(name, tokens, 0);
+      }
     } catch (err) {
-      // The port it had is taken now: take any free one (its URL changes).
-      if (wanted === 0 || !(err instanceof AppError) || !/EADDRINUSE|in use/i.test(err.message) || opts.port !== undefined) throw err;
-      port = await this.spawn(name, tokens, 0);
+      // A first bundle that never ran is not kept: the next deployment starts afresh.
+      if (!hadBundle) fs.rmSync(first, { force: true });
+      throw err;
     }
     const url = `http://127.0.0.1:${port}`;
     this.store.setLocal(name, { runState: 'running', port, url });
@@ -161,6 +168,9 @@ export class LocalEndpoints {
       proc.kill('SIGKILL');
       await exited;
       log.end();
+      if (port !== 0 && e instanceof AppError && /EADDRINUSE/.test(e.message)) {
+        throw new AppError('bad_input', `Port ${port} on this PC is already in use by another program. Choose another port, or none to take any free one.`, 'port');
+      }
       throw e;
     }
     const child: Child = { proc, port: p, stopping: false, exited };
