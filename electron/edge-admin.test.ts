@@ -19,6 +19,7 @@ import type { Frame } from './services/training/frame';
 import {
   bundleEntries,
   callEdge,
+  rawPost,
   isRunning,
   killAll,
   objects,
@@ -246,6 +247,17 @@ describe('edge admin API: push, rollback, status', () => {
       const r = await callEdge(edge.port, method!, route!, method === 'POST' ? rows : undefined, ADMIN);
       expect(r.status, `${method} ${route} with the admin token`).toBe(401);
     }
+    // A client that asks before sending ("Expect: 100-continue") is refused before it sends the bundle.
+    let continued = false;
+    const asked = await rawPost(edge.port, '/admin/bundle', { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/gzip', 'Content-Length': v2.tgz.length, Expect: '100-continue' }, (req) => {
+      req.on('continue', () => {
+        continued = true;
+        req.end(v2.tgz);
+      });
+    });
+    expect(asked.status).toBe(401);
+    expect(continued).toBe(false);
+
     const nothing = await admin(edge, 'GET', '/admin/nothing');
     expect(nothing.status).toBe(404);
     expect(nothing.body.error).toContain('/admin/status');
@@ -469,6 +481,15 @@ describe('edge admin API: restarts and the pinned key', () => {
     const r = await admin(edge, 'POST', '/admin/bundle', big);
     expect(r.status).toBe(413);
     expect(r.body.error).toBe('The request body is larger than this endpoint takes (64 KB); start the endpoint with a larger --max-bundle.');
+    let continued = false;
+    const asked = await rawPost(edge.port, '/admin/bundle', { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/gzip', 'Content-Length': big.length, Expect: '100-continue' }, (req) => {
+      req.on('continue', () => {
+        continued = true;
+        req.end(big);
+      });
+    });
+    expect(asked.status).toBe(413);
+    expect(continued).toBe(false);
     const bomb = tarGz([{ name: 'manifest.json', data: Buffer.alloc(300 * 1024, 0x20) }]);
     expect(bomb.length).toBeLessThan(64 * 1024);
     const b = await admin(edge, 'POST', '/admin/bundle', bomb);

@@ -173,6 +173,21 @@ function createApp(deps) {
     onChange();
   }
 
+  const isAdmin = (pathname, found) => (found ? found.route.auth === 'admin' : pathname === '/admin' || pathname.startsWith('/admin/'));
+
+  /** The 401 for a request without the token its route needs (the admin token on /admin/…), or null. */
+  function refusal(req, pathname, found) {
+    if (found && !found.route.auth) return null;
+    const admin = isAdmin(pathname, found);
+    if (authorized(req.headers.authorization, admin ? tokens.admin : tokens.predict)) return null;
+    const why = !req.headers.authorization
+      ? `This endpoint needs a token: send "Authorization: Bearer <${admin ? 'admin token' : 'token'}>".`
+      : admin
+        ? 'The admin API needs the admin token; this token is not it.'
+        : 'The token is not valid for this endpoint.';
+    return new HttpError(401, why, {}, { 'WWW-Authenticate': `Bearer realm="millwright-edge${admin ? '-admin' : ''}"` });
+  }
+
   /** Answers one request; never lets an exception or a stack reach the caller. */
   async function handle(req, res) {
     const started = process.hrtime.bigint();
@@ -188,17 +203,9 @@ function createApp(deps) {
       }
       const found = match(pathname);
       if (found) label = found.route.template;
-      const admin = found ? found.route.auth === 'admin' : pathname === '/admin' || pathname.startsWith('/admin/');
-      if (!found || found.route.auth) {
-        if (!authorized(req.headers.authorization, admin ? tokens.admin : tokens.predict)) {
-          const why = !req.headers.authorization
-            ? `This endpoint needs a token: send "Authorization: Bearer <${admin ? 'admin token' : 'token'}>".`
-            : admin
-              ? 'The admin API needs the admin token; this token is not it.'
-              : 'The token is not valid for this endpoint.';
-          throw new HttpError(401, why, {}, { 'WWW-Authenticate': `Bearer realm="millwright-edge${admin ? '-admin' : ''}"` });
-        }
-      }
+      const admin = isAdmin(pathname, found);
+      const refused = refusal(req, pathname, found);
+      if (refused) throw refused;
       if (!found && admin) throw new HttpError(404, `Nothing at ${pathname}. Admin routes: /admin/status, /admin/bundle, /admin/rollback, /admin/monitoring.`);
       if (!found) throw new HttpError(404, `Nothing at ${pathname}. Routes: /predict, /metrics, /v2, /v2/health/live, /v2/health/ready, /v2/models/{name}[/ready|/infer].`);
       const method = req.method === 'HEAD' ? 'GET' : /** @type {string} */ (req.method);
@@ -213,7 +220,8 @@ function createApp(deps) {
       else sendJson(res, 200, result, {}, close || state.draining);
     } catch (e) {
       if (e instanceof HttpError) {
-        sendJson(res, e.status, { error: e.message, ...e.detail }, e.headers, close || state.draining || e.status === 413);
+        // A refused request's body is not read: close rather than let the client send it all.
+        sendJson(res, e.status, { error: e.message, ...e.detail }, e.headers, close || state.draining || e.status === 413 || (e.status === 401 && hasBody(req)));
       } else {
         logError(`${req.method} ${req.url}: ${e && e.stack ? e.stack : String(e)}`);
         sendJson(res, 500, { error: "The endpoint could not answer this request; its log has the details." }, {}, close || state.draining);
@@ -223,21 +231,26 @@ function createApp(deps) {
 
   /**
    * A client that asks before sending its body ("Expect: 100-continue", as
-   * curl does past 1 MB): one announcing too much hears 413 before sending it.
+   * curl does past 1 MB): one announcing too much, or without the route's
+   * token, hears 413 or 401 before sending it.
    */
   function handleContinue(req, res) {
-    let limit = maxBody;
+    let ok = true;
     try {
-      limit = match(new URL(req.url ?? '/', 'http://edge').pathname)?.route.maxBody ?? maxBody;
+      const pathname = new URL(req.url ?? '/', 'http://edge').pathname;
+      const found = match(pathname);
+      ok = !announcesTooMuch(req, found?.route.maxBody ?? maxBody) && !refusal(req, pathname, found);
     } catch {
       // not a URL: handle() answers 400
     }
-    if (!announcesTooMuch(req, limit)) res.writeContinue();
+    if (ok) res.writeContinue();
     return handle(req, res);
   }
 
   return { handle, handleContinue, predictObjects, countRequest, state };
 }
+
+const hasBody = (req) => Number(req.headers['content-length']) > 0 || req.headers['transfer-encoding'] !== undefined;
 
 /** A plain-text answer. */
 class Text {
