@@ -202,6 +202,10 @@ describe('an endpoint operations runs', () => {
     expect(back.model).toEqual({ name: 'P-101', version: 1 });
     await expectSameAnswers(remote.url, tokens.token, 1);
     expect((await call('endpoints.history', { name: 'line-3' })).map((h) => [h.action, h.version])).toEqual([['rollback', 1], ['deploy', 2]]);
+    // The lineage of each version ends at the endpoints it went to, and says what they serve now.
+    const steps = async (version: number) => (await call('models.lineage', { model: 'P-101', version })).nodes.filter((n) => n.kind === 'deployment').map((n) => [n.title, n.subtitle]);
+    expect(await steps(2)).toEqual([['Deployed to this-pc', 'serves P-101 version 1 now'], ['Deployed to busy-pc', 'the endpoint was removed since'], ['Deployed to line-3', 'serves P-101 version 1 now']]);
+    expect(await steps(1)).toEqual([['Deployed to this-pc', 'serves it now']]);
   }, 120_000);
 
   it('refuses a bundle signed by another workspace: the signature check fails and the deployment is recorded as failed', async () => {

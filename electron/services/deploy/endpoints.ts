@@ -2,7 +2,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DeploymentRecord, EndpointSummary } from '../../../shared/deploy';
+import type { LineageNode } from '../../../shared/registry';
 import { AppError } from '../../../shared/errors';
+import type { ReadableDb } from '../workspace/db';
 import type { Workspace } from '../workspace/workspace';
 
 /**
@@ -230,4 +232,39 @@ export class EndpointStore {
 export function summaryOf(e: EndpointRecord): EndpointSummary {
   const { bundleSha256: _b, runState: _r, port: _p, ...summary } = e;
   return summary;
+}
+
+/**
+ * The lineage steps after a model version: each endpoint it was deployed to
+ * (its last successful deployment there), and whether it still serves it.
+ */
+export function deploymentNodes(db: ReadableDb, v: { id: number; model: string; version: number }): LineageNode[] {
+  const rows = db
+    .prepare(
+      `SELECT d.id, d.endpoint, d.at, d.by, d.bundle_sha256, e.url, e.kind, e.model AS serves
+         FROM deployments d LEFT JOIN endpoints e ON e.name = d.endpoint
+        WHERE d.id IN (SELECT MAX(id) FROM deployments WHERE model_version_id = ? AND action = 'deploy' AND ok = 1 GROUP BY endpoint)
+        ORDER BY d.id`,
+    )
+    .all(v.id) as { id: number; endpoint: string; at: string; by: string; bundle_sha256: string | null; url: string | null; kind: EndpointKind | null; serves: string | null }[];
+  return rows.map((r) => {
+    const now = parseServed(r.serves);
+    const serving = now !== null && now.name === v.model && String(now.version) === String(v.version);
+    const state = r.url === null ? 'the endpoint was removed since' : serving ? 'serves it now' : now ? `serves ${now.name} version ${now.version} now` : 'not contacted since';
+    return {
+      id: `deployment:${r.id}`,
+      kind: 'deployment',
+      title: `Deployed to ${r.endpoint}`,
+      subtitle: state,
+      who: r.by,
+      when: r.at,
+      details: {
+        Endpoint: r.endpoint,
+        ...(r.url ? { URL: r.url, Kind: r.kind === 'local' ? 'on this PC' : 'run by operations' } : {}),
+        'Bundle manifest SHA-256': r.bundle_sha256 ?? '',
+        Now: state,
+      },
+      link: '#/deployments',
+    };
+  });
 }

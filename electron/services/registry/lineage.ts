@@ -1,5 +1,6 @@
 import type { Lineage, LineageNode } from '../../../shared/registry';
 import type { DatasetReader } from '../datasets/reader';
+import { deploymentNodes } from '../deploy/endpoints';
 import { modelOnnx } from '../scoring/onnx-store';
 import { findModelVersion } from '../training/models';
 import type { Workspace } from '../workspace/workspace';
@@ -20,8 +21,8 @@ function bytes(n: number): string {
 
 /**
  * A model version's lineage (DESIGN.md section 8): source files → dataset
- * version → training run → model version (→ bundles → deployments →
- * endpoints, once the deployment issue records them), with who and when.
+ * version → training run → model version → the endpoints it was deployed
+ * to, with who and when.
  */
 export function modelLineage(ws: Workspace, reader: DatasetReader, a: { model: string; version?: number }): Lineage {
   const v = findModelVersion(ws.db, a.model, a.version);
@@ -91,5 +92,9 @@ export function modelLineage(ws: Workspace, reader: DatasetReader, a: { model: s
     link: `#/models/${encodeURIComponent(v.model)}`,
   });
   edges.push({ from: runId, to: modelId });
+  for (const d of deploymentNodes(ws.db, v)) {
+    nodes.push(d);
+    edges.push({ from: modelId, to: d.id });
+  }
   return { nodes, edges, traced: sources.length > 0 && sources.every((x) => /^[0-9a-f]{64}$/.test(x.sha256)) };
 }
