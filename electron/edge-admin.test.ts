@@ -19,6 +19,8 @@ import type { Frame } from './services/training/frame';
 import {
   bundleEntries,
   callEdge,
+  IFOREST,
+  NO_TIME,
   rawPost,
   isRunning,
   killAll,
@@ -43,8 +45,6 @@ const USER = 'Ada Lovelace (test)';
 const TOKENS = ['--token', TOKEN, '--admin-token', ADMIN];
 
 const hgb = (maxIter: number, learningRate: number, minSamplesLeaf: number): Candidate => ({ algorithm: 'hgb', params: { maxIter, learningRate, maxLeafNodes: 15, minSamplesLeaf, l2: 0, balanced: false } });
-const IFOREST: Candidate = { algorithm: 'iforest', params: { trees: 60, sampleSize: 256 } };
-const NO_TIME = { timeColumn: null, windowMinutes: null, lags: [] };
 
 type NumericProfile = { name: string; kind: 'numeric'; edges: number[]; counts: number[]; missing: number };
 type CategoryProfile = { name: string; kind: 'category'; categories: string[]; counts: number[]; missing: number };

@@ -12,28 +12,34 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportOnnx, onnxSignature, type OnnxSignature } from './services/onnx/export';
+import type { OnnxSignature } from './services/onnx/export';
 import { feeds, plantFrame, settings, sliceFrame, train, withOddRows } from './services/onnx/parity-harness';
 import { scoreColumns } from './services/scoring/inference';
-import type { Candidate } from './services/training/automl';
 import type { Frame } from './services/training/frame';
 import type { FittedPipeline } from './services/training/pipeline';
-import { callEdge, isRunning, killAll, objects, rawPost as rawPostAs, SERVER, signingKey, startEdge as start, stopEdge as stop, writeSignedBundle, type Edge, type SigningKey } from './test-support/edge-child';
+import {
+  callEdge,
+  HGB,
+  IFOREST,
+  isRunning,
+  killAll,
+  LINEAR,
+  modelBundle,
+  NO_TIME,
+  objects,
+  rawPost as rawPostAs,
+  SERVER,
+  signingKey,
+  startEdge as start,
+  stopEdge as stop,
+  type Edge,
+  type ModelBundle,
+  type SigningKey,
+} from './test-support/edge-child';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
-const HGB: Candidate = { algorithm: 'hgb', params: { maxIter: 40, learningRate: 0.1, maxLeafNodes: 15, minSamplesLeaf: 10, l2: 0, balanced: false } };
-const LINEAR: Candidate = { algorithm: 'linear', params: { alpha: 1 } };
-const IFOREST: Candidate = { algorithm: 'iforest', params: { trees: 60, sampleSize: 256 } };
-const NO_TIME = { timeColumn: null, windowMinutes: null, lags: [] };
-
-interface Bundle {
-  dir: string;
-  name: string;
-  sig: OnnxSignature;
-  bytes: Uint8Array;
-  session: ort.InferenceSession;
-}
+type Bundle = ModelBundle;
 
 let tmp: string;
 let frame: Frame;
@@ -45,13 +51,7 @@ let anomaly: Bundle;
 let key: SigningKey;
 
 /** A bundle folder laid out as buildBundle writes it, signed with the test's workspace key. */
-async function makeBundle(p: FittedPipeline, name: string, version: number, timeColumn: string | null): Promise<Bundle> {
-  const dir = path.join(tmp, `${name}-v${version}`, 'bundle');
-  const bytes = exportOnnx(p, { modelName: name, modelVersion: version, appVersion: '0.1.0-test' });
-  const sig = onnxSignature(p);
-  writeSignedBundle(dir, { format: 1, name, version, createdAt: new Date().toISOString(), appVersion: '0.1.0-test', signature: sig, timeColumn }, { 'model.onnx': bytes }, key);
-  return { dir, name, sig, bytes, session: await ort.InferenceSession.create(Buffer.from(bytes)) };
-}
+const makeBundle = (p: FittedPipeline, name: string, version: number, timeColumn: string | null) => modelBundle(path.join(tmp, `${name}-v${version}`, 'bundle'), p, name, version, timeColumn, key);
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-edge-'));

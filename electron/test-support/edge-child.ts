@@ -10,9 +10,12 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import type { OnnxSignature } from '../services/onnx/export';
+import * as ort from 'onnxruntime-node';
+import { exportOnnx, onnxSignature, type OnnxSignature } from '../services/onnx/export';
 import { tarHeader } from '../services/registry/backup';
+import type { Candidate } from '../services/training/automl';
 import type { Frame } from '../services/training/frame';
+import type { FittedPipeline } from '../services/training/pipeline';
 
 export const SERVER = path.resolve(__dirname, '../../resources/runtime/server.js');
 
@@ -173,6 +176,29 @@ export function writeSignedBundle(dir: string, manifest: Record<string, unknown>
 }
 
 export const signManifest = (bytes: Buffer, key: SigningKey) => crypto.sign(null, bytes, key.privateKey).toString('base64');
+
+/** Small learners the edge tests train: quick, and each kind of graph output. */
+export const HGB: Candidate = { algorithm: 'hgb', params: { maxIter: 40, learningRate: 0.1, maxLeafNodes: 15, minSamplesLeaf: 10, l2: 0, balanced: false } };
+export const LINEAR: Candidate = { algorithm: 'linear', params: { alpha: 1 } };
+export const IFOREST: Candidate = { algorithm: 'iforest', params: { trees: 60, sampleSize: 256 } };
+export const NO_TIME = { timeColumn: null, windowMinutes: null, lags: [] };
+
+/** A trained pipeline's bundle folder, and an ONNX Runtime session on its graph in this process to compare with. */
+export interface ModelBundle {
+  dir: string;
+  name: string;
+  sig: OnnxSignature;
+  bytes: Uint8Array;
+  session: ort.InferenceSession;
+}
+
+/** Writes a pipeline's signed bundle folder (as buildBundle lays it out) to `dir`. */
+export async function modelBundle(dir: string, p: FittedPipeline, name: string, version: number, timeColumn: string | null, key: SigningKey): Promise<ModelBundle> {
+  const bytes = exportOnnx(p, { modelName: name, modelVersion: version, appVersion: '0.1.0-test' });
+  const sig = onnxSignature(p);
+  writeSignedBundle(dir, { format: 1, name, version, createdAt: new Date().toISOString(), appVersion: '0.1.0-test', signature: sig, timeColumn }, { 'model.onnx': bytes }, key);
+  return { dir, name, sig, bytes, session: await ort.InferenceSession.create(Buffer.from(bytes)) };
+}
 
 /** One tar entry: a regular file unless `type` says otherwise ('2' symbolic link, '1' hard link, '5' folder…). */
 export interface TarEntry {
