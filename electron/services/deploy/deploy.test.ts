@@ -208,6 +208,15 @@ describe('an endpoint operations runs', () => {
     expect(await steps(1)).toEqual([['Deployed to this-pc', 'serves it now']]);
   }, 120_000);
 
+  it('without its admin token: watched through /metrics, not deployed to', async () => {
+    const e = await call('endpoints.add', { name: 'watch-only', url: remote.url, token: tokens.token });
+    expect(e).toEqual(expect.objectContaining({ status: 'up', canDeploy: false, model: { name: 'P-101', version: 1 }, lastError: null }));
+    expect(e.requests).toBeGreaterThan(0);
+    await expect(call('deploy.run', { model: 'P-101', target: { kind: 'endpoint', name: 'watch-only' } })).rejects.toThrow('The workspace has no admin token for "watch-only", so it cannot deploy to it. Remove it and add it again with --admin-token.');
+    await expect(call('deploy.rollback', { endpoint: 'watch-only' })).rejects.toThrow(/no admin token/);
+    await call('endpoints.remove', { name: 'watch-only' });
+  });
+
   it('refuses a bundle signed by another workspace: the signature check fails and the deployment is recorded as failed', async () => {
     const other = createCore({ workspaceDir: path.join(root, 'other-ws') });
     try {

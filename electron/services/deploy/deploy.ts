@@ -161,6 +161,9 @@ export class DeployService {
     const v = findModelVersion(this.ws.db, a.model, a.version);
     const t = a.target;
     if (t.kind === 'file') {
+      // The wizard's default place, the exports folder (server mode downloads from there), is made on first use; any other folder must exist.
+      const exportsDir = path.join(this.ws.dir, 'exports');
+      if (path.dirname(path.resolve(t.out)) === exportsDir) fs.mkdirSync(exportsDir, { recursive: true });
       const built = await buildBundle(this.ws, v, t.out, this.runtimeDir);
       const check = this.signatureOfFile(built.file);
       return { model: v.model, version: v.version, endpoint: null, url: null, file: built.file, replaced: null, checks: [check], curl: null, ok: check.ok };
@@ -189,6 +192,8 @@ export class DeployService {
 
     const rows = versionRows(this.ws, v);
     const profile = await trainingProfile(this.ws, v, rows);
+    // The smoke rows and the app's answers for them; window models' rows go under a source of their own.
+    const plan = await smokePlan(rows, { source: `millwright-smoke-${crypto.randomBytes(4).toString('hex')}`, timeColumn: v.settings.timeColumn });
     const tmpDir = path.join(this.ws.dir, 'tmp');
     fs.mkdirSync(tmpDir, { recursive: true });
     const file = path.join(tmpDir, `deploy-${crypto.randomBytes(6).toString('hex')}.tar.gz`);
@@ -259,7 +264,6 @@ export class DeployService {
         });
         checks.push(health);
         try {
-          const plan = await smokePlan(rows, { source: `millwright-smoke-${crypto.randomBytes(4).toString('hex')}`, timeColumn: v.settings.timeColumn });
           const got = await client.predict(plan.request);
           checks.push(compareAnswers(plan, got));
         } catch (err) {
@@ -277,7 +281,6 @@ export class DeployService {
         this.store.noteContact(e.name, { status: 'up', error: null, reached: true, model: served(status.model), previous: served(status.previous), bundleSha256: status.model.bundleSha256, requests: status.counters.requests, errors: status.counters.errors });
       } else this.store.noteContact(e.name, (await this.contact(e)).contact);
       e = this.store.get(e.name);
-      const plan = await smokePlan(rows);
       const token = e.kind === 'local' ? (this.store.tokens.get(e.name)?.token ?? null) : null;
       return {
         model: v.model,
@@ -287,7 +290,7 @@ export class DeployService {
         file: null,
         replaced,
         checks,
-        curl: plan.request.length ? curlLine(e.url, token, plan.request[plan.compare[0]?.at ?? 0]!) : null,
+        curl: plan.compare.length ? curlLine(e.url, token, plan.source ? withoutSource(plan.request[plan.compare[0]!.at]!) : plan.request[plan.compare[0]!.at]!) : null,
         ok,
       };
     } finally {
@@ -303,4 +306,10 @@ export class DeployService {
   close(): Promise<void> {
     return this.local.close();
   }
+}
+
+/** A smoke row as a person would send it: without the smoke test's own source. */
+function withoutSource(row: Record<string, unknown>): Record<string, unknown> {
+  const { source: _source, ...rest } = row;
+  return rest;
 }

@@ -25,6 +25,8 @@ export interface SmokePlan {
   /** The app's answers for the whole request, in request order. */
   expected: Scored;
   classes: string[] | null;
+  /** The `source` field added to every row (window models), or null. */
+  source: string | null;
 }
 
 /** A row as /predict takes it: each input by name, null when missing. */
@@ -79,13 +81,14 @@ export async function smokePlan(rows: VersionRows, opts: { source?: string; time
   }
   const position = new Map(Array.from(range, (row, at) => [row, at]));
   const time = sig.historyRows > 0 && opts.timeColumn && frame.time ? frame.time : null;
+  const source = opts.source && sig.historyRows > 0 && !sig.inputs.some((i) => i.name === 'source') ? opts.source : null;
   const request = Array.from(range, (row, at) => {
     const r = requestRow(rows, cols, at);
     if (time && opts.timeColumn && Number.isFinite(time[row]!)) r[opts.timeColumn] = new Date(time[row]!).toISOString();
-    if (opts.source && sig.historyRows > 0 && !sig.inputs.some((i) => i.name === 'source')) r.source = opts.source;
+    if (source) r.source = source;
     return r;
   });
-  return { request, compare: Array.from(picked, (row) => ({ at: position.get(row)!, row })), expected: expected!, classes: sig.classes };
+  return { request, compare: Array.from(picked, (row) => ({ at: position.get(row)!, row })), expected: expected!, classes: sig.classes, source };
 }
 
 const num = (x: unknown): number => (typeof x === 'number' ? x : x === null || x === undefined ? NaN : Number(x));
