@@ -281,6 +281,17 @@ describe('a model that reads history (window features and lags)', () => {
   }, 180_000);
 });
 
+describe('an anomaly model', () => {
+  it('passes the smoke test on flags and scores', async () => {
+    const job = await call('training.start', { dataset: 'pumps', task: 'anomaly', inputs: ['Flow', 'Vibration'], algorithms: ['iforest'], timeBudgetSeconds: 10, model: 'pump-odd' });
+    expect((await core.jobs.wait(job.id)).state).toBe('done');
+    const r = await call('deploy.run', { model: 'pump-odd', target: { kind: 'local', name: 'odd-pc' } });
+    expect(r.checks.map((c) => c.ok), JSON.stringify(r.checks)).toEqual([true, true, true]);
+    expect(r.checks[2]!.detail).toMatch(/^\d+ holdout rows: the endpoint's answers match the app's \(flags identical, largest difference 0\)\.$/);
+    await call('endpoints.remove', { name: 'odd-pc' });
+  }, 120_000);
+});
+
 describe('tokens', () => {
   it('are kept in keys/endpoints.json (0600), never in the database', () => {
     expect(fs.statSync(tokensFile()).mode & 0o777).toBe(0o600);
