@@ -91,6 +91,12 @@ describe('the deployment bundle', () => {
       const app = (await call('models.predict', { model: 'P-101', rows })) as Prediction[];
       expect(body.predictions.map((p) => p.prediction)).toEqual(app.map((p) => p.prediction));
       expect(body.predictions[0]!.probabilities.trip).toBeCloseTo(app[0]!.probabilities!.trip!, 6);
+      // README's own curl line works as printed, with a typical row of the training data.
+      const curl = readme.split('\n').find((l) => l.trim().startsWith('curl -H "Authorization: Bearer $MILLWRIGHT_TOKEN"'))!.trim().replace(':8080/', `:${port}/`);
+      expect(curl).toContain('"Line":"');
+      const r = spawnSync('/bin/sh', ['-c', `${curl} -sS`], { encoding: 'utf8', env: { ...process.env, MILLWRIGHT_TOKEN: token } });
+      expect(r.status, r.stderr).toBe(0);
+      expect((JSON.parse(r.stdout) as { predictions: { prediction: string }[] }).predictions[0]!.prediction).toMatch(/^(ok|trip)$/);
     } finally {
       child.kill('SIGTERM');
     }

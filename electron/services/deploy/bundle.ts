@@ -64,8 +64,10 @@ function slug(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'model';
 }
 
-function templates(v: ModelVersionRecord, fingerprint: string): Record<string, string> {
+function templates(v: ModelVersionRecord, fingerprint: string, profile: TrainingProfile): Record<string, string> {
   const app = slug(v.model);
+  // A row to call it with: each input at a typical training value (the middle decile edge, the most frequent category).
+  const example = Object.fromEntries(profile.inputs.map((i) => [i.name, i.kind === 'numeric' ? (i.edges[Math.floor(i.edges.length / 2)] ?? 0) : (i.categories[0] ?? null)]));
   return {
     Dockerfile: [
       '# The endpoint of one model version: Node and onnxruntime-node, nothing else.',
@@ -135,11 +137,24 @@ function templates(v: ModelVersionRecord, fingerprint: string): Record<string, s
       '',
       'Run it on this machine (Node 20 or newer):',
       '  cd runtime && npm install --omit=dev && cd ..',
-      '  node runtime/server.js --bundle . --port 8080',
-      '  (a token is printed once; give your own with --token or MILLWRIGHT_TOKEN)',
+      '  export MILLWRIGHT_TOKEN=...        # the token callers send (16 characters or more)',
+      '  export MILLWRIGHT_ADMIN_TOKEN=...  # another one, for Millwright to push new versions and roll back',
+      '  node runtime/server.js --bundle . --port 8080 --key workspace-key.pub.pem',
+      '  (a token not given is generated, printed once, and kept as a digest in the state folder;',
+      '   --key pins the workspace key: every bundle pushed later must be signed by it)',
+      '',
+      'Check it:',
+      '  curl http://127.0.0.1:8080/v2/health/ready',
+      '  curl -H "Authorization: Bearer $MILLWRIGHT_ADMIN_TOKEN" http://127.0.0.1:8080/admin/status',
       '',
       'Call it:',
-      '  curl -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -d \'{"Input": 1}\' http://127.0.0.1:8080/predict',
+      `  curl -H "Authorization: Bearer $MILLWRIGHT_TOKEN" -H "Content-Type: application/json" -d '${JSON.stringify(example).replace(/'/g, "'\\''")}' http://127.0.0.1:8080/predict`,
+      '',
+      'New versions and rollback, from the Millwright app or its command line:',
+      '  millwright endpoints add NAME --url http://THIS-HOST:8080 --token $MILLWRIGHT_TOKEN --admin-token $MILLWRIGHT_ADMIN_TOKEN',
+      `  millwright deploy ${v.model}@VERSION --endpoint NAME`,
+      '  millwright rollback --endpoint NAME',
+      '  or here: curl -X POST -H "Authorization: Bearer $MILLWRIGHT_ADMIN_TOKEN" http://127.0.0.1:8080/admin/rollback',
       '',
       'As a container:   docker build -t ' + app + ':' + v.version + ' .   then  docker run -p 8080:8080 ' + app + ':' + v.version,
       'On Kubernetes:    kubectl apply -f k8s.yaml  (after creating the secret ' + app + '-tokens)',
@@ -173,7 +188,7 @@ export async function buildBundle(ws: Workspace, v: ModelVersionRecord, out: str
   const entries = new Map<string, Buffer>();
   entries.set('model.onnx', stored.bytes);
   for (const f of runtimeFiles(runtimeDir)) entries.set(`runtime/${f}`, fs.readFileSync(path.join(runtimeDir, f)));
-  for (const [name, text] of Object.entries(templates(v, key.fingerprint))) entries.set(name, Buffer.from(text));
+  for (const [name, text] of Object.entries(templates(v, key.fingerprint, profile))) entries.set(name, Buffer.from(text));
   entries.set('workspace-key.pub.pem', Buffer.from(key.publicPem));
   const sig = stored.signature;
   const manifest = {
