@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect } from 'vitest';
 import type { Core } from '../services/compose';
-import type { coreCaller } from './core-call';
+import { importCsv, trainModel, type CoreCall } from './core-call';
 
 /** A small pump table (line, flow, vibration → trip), the same bytes every time. */
 export function writePumpsCsv(dir: string, rows = 500): string {
@@ -17,12 +16,7 @@ export function writePumpsCsv(dir: string, rows = 500): string {
 }
 
 /** Imports the pump table as dataset "pumps" and trains model P-101 once per algorithm (version 1, 2, …). */
-export async function pumpsModel(core: Core, call: ReturnType<typeof coreCaller>, file: string, algorithms: string[]): Promise<void> {
-  const inspected = await call('imports.inspect', { paths: [file] });
-  const imp = await call('imports.analyze', { paths: [file], settings: inspected.settings, save: { name: 'pumps' } });
-  expect((await core.jobs.wait(imp.id)).state).toBe('done');
-  for (const algorithm of algorithms) {
-    const job = await call('training.start', { dataset: 'pumps', task: 'binary', target: 'Trip', algorithms: [algorithm], timeBudgetSeconds: 10, model: 'P-101' });
-    expect((await core.jobs.wait(job.id)).state).toBe('done');
-  }
+export async function pumpsModel(core: Core, call: CoreCall, file: string, algorithms: string[]): Promise<void> {
+  await importCsv(core, call, file, 'pumps');
+  for (const algorithm of algorithms) await trainModel(core, call, { dataset: 'pumps', task: 'binary', target: 'Trip', algorithms: [algorithm], timeBudgetSeconds: 10, model: 'P-101' });
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployResult, EndpointSummary } from '../../../shared/deploy';
 import type { Prediction } from '../../../shared/scoring';
-import { coreCaller } from '../../test-support/core-call';
+import { coreCaller, importCsv, trainModel } from '../../test-support/core-call';
 import { freePort } from '../../test-support/free-port';
 import { pumpsModel, writePumpsCsv } from '../../test-support/pumps';
 import { createCore, type Core } from '../compose';
@@ -260,12 +260,8 @@ describe('a model that reads history (window features and lags)', () => {
       lines.push(`${t},${temp.toFixed(2)},${(3 + Math.cos(i / 5)).toFixed(3)},${phase >= 45 ? 'yes' : 'no'}`);
     }
     fs.writeFileSync(file, lines.join('\n') + '\n');
-    const inspected = await call('imports.inspect', { paths: [file] });
-    const imp = await call('imports.analyze', { paths: [file], settings: { ...inspected.settings, timeColumn: 'Time' }, save: { name: 'kiln' } });
-    expect((await core.jobs.wait(imp.id)).state).toBe('done');
-    const job = await call('training.start', { dataset: 'kiln', task: 'binary', target: 'Fault', inputs: ['Temperature', 'Pressure'], timeColumn: 'Time', windowMinutes: 10, lags: [1, 3], algorithms: ['hgb'], timeBudgetSeconds: 10, model: 'kiln-fault' });
-    const done = await core.jobs.wait(job.id);
-    expect(done.state, JSON.stringify(done.error)).toBe('done');
+    await importCsv(core, call, file, 'kiln', { timeColumn: 'Time' });
+    await trainModel(core, call, { dataset: 'kiln', task: 'binary', target: 'Fault', inputs: ['Temperature', 'Pressure'], timeColumn: 'Time', windowMinutes: 10, lags: [1, 3], algorithms: ['hgb'], timeBudgetSeconds: 10, model: 'kiln-fault' });
     const r = await call('deploy.run', { model: 'kiln-fault', target: { kind: 'local', name: 'kiln-pc' } });
     expect(r.checks.map((c) => [c.name, c.ok]), JSON.stringify(r.checks)).toEqual([['signature', true], ['health', true], ['smoke', true]]);
     expect(r.checks[2]!.detail).toMatch(/^20 holdout rows: the endpoint's answers match the app's/);
@@ -283,8 +279,7 @@ describe('a model that reads history (window features and lags)', () => {
 
 describe('an anomaly model', () => {
   it('passes the smoke test on flags and scores', async () => {
-    const job = await call('training.start', { dataset: 'pumps', task: 'anomaly', inputs: ['Flow', 'Vibration'], algorithms: ['iforest'], timeBudgetSeconds: 10, model: 'pump-odd' });
-    expect((await core.jobs.wait(job.id)).state).toBe('done');
+    await trainModel(core, call, { dataset: 'pumps', task: 'anomaly', inputs: ['Flow', 'Vibration'], algorithms: ['iforest'], timeBudgetSeconds: 10, model: 'pump-odd' });
     const r = await call('deploy.run', { model: 'pump-odd', target: { kind: 'local', name: 'odd-pc' } });
     expect(r.checks.map((c) => c.ok), JSON.stringify(r.checks)).toEqual([true, true, true]);
     expect(r.checks[2]!.detail).toMatch(/^\d+ holdout rows: the endpoint's answers match the app's \(flags identical, largest difference 0\)\.$/);

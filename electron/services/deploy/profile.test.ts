@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Prediction } from '../../../shared/scoring';
-import { coreCaller } from '../../test-support/core-call';
+import { coreCaller, importCsv, trainModel } from '../../test-support/core-call';
 import { createCore, type Core } from '../compose';
 import { findModelVersion } from '../training/models';
 import { categoryProfile, numericBin, numericProfile, trainingProfile, type InputProfile, type TrainingProfile } from './profile';
@@ -85,12 +85,6 @@ let csv: string;
 
 const call = coreCaller(() => core);
 
-async function train(arg: Record<string, unknown>): Promise<void> {
-  const job = await call('training.start', arg);
-  const done = await core.jobs.wait(job.id);
-  expect(done.state, JSON.stringify(done.error)).toBe('done');
-}
-
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-profile-'));
   core = createCore({ workspaceDir: path.join(root, 'ws') });
@@ -111,11 +105,9 @@ beforeAll(async () => {
   }
   const order = rows.map((_, i) => i).sort((a, b) => ((a * 7919) % 1201) - ((b * 7919) % 1201));
   fs.writeFileSync(csv, ['Time,Line,Flow [m3/h],Temperature [C],Trip', ...order.map((i) => rows[i])].join('\n') + '\n');
-  const inspected = await call('imports.inspect', { paths: [csv] });
-  const imp = await call('imports.analyze', { paths: [csv], settings: { ...inspected.settings, timeColumn: 'Time' }, save: { name: 'line' } });
-  expect((await core.jobs.wait(imp.id)).state).toBe('done');
-  await train({ dataset: 'line', task: 'binary', target: 'Trip', inputs: ['Line', 'Flow', 'Temperature'], algorithms: ['hgb'], timeBudgetSeconds: 10, model: 'trips' });
-  await train({ dataset: 'line', task: 'anomaly', inputs: ['Flow', 'Temperature'], algorithms: ['iforest'], timeBudgetSeconds: 10, model: 'odd' });
+  await importCsv(core, call, csv, 'line', { timeColumn: 'Time' });
+  await trainModel(core, call, { dataset: 'line', task: 'binary', target: 'Trip', inputs: ['Line', 'Flow', 'Temperature'], algorithms: ['hgb'], timeBudgetSeconds: 10, model: 'trips' });
+  await trainModel(core, call, { dataset: 'line', task: 'anomaly', inputs: ['Flow', 'Temperature'], algorithms: ['iforest'], timeBudgetSeconds: 10, model: 'odd' });
 }, 180_000);
 
 afterAll(async () => {
