@@ -164,6 +164,26 @@ describe('a local endpoint ("Run on this PC")', () => {
     expect(r.url).toBe(`http://127.0.0.1:${port}`);
     await call('endpoints.remove', { name: 'busy-pc' });
   }, 120_000);
+  it('that stops by itself is marked down with the reason, and starts again', async () => {
+    const pids = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(path.join(wsDir, 'endpoints', 'this-pc', 'state'));
+      } catch {
+        return false;
+      }
+    });
+    expect(pids).toHaveLength(1);
+    process.kill(Number(pids[0]), 'SIGKILL');
+    let e = (await call('endpoints.list', {})).find((x) => x.name === 'this-pc')!;
+    for (let i = 0; i < 50 && e.status !== 'down'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      e = (await call('endpoints.list', {})).find((x) => x.name === 'this-pc')!;
+    }
+    expect(e.status).toBe('down');
+    expect(e.lastError).toMatch(/^The endpoint stopped by itself \(SIGKILL\)\. Start it again, or see .*endpoint\.log\.$/);
+    const again = await call('endpoints.start', { name: 'this-pc' });
+    expect(again).toEqual(expect.objectContaining({ status: 'up', lastError: null, url: first.url, model: { name: 'P-101', version: 1 } }));
+  }, 60_000);
 });
 
 describe('an endpoint operations runs', () => {

@@ -141,6 +141,8 @@ export class LocalEndpoints {
     }
     const url = `http://127.0.0.1:${port}`;
     this.store.setLocal(name, { runState: 'running', port, url });
+    // It listens: whatever went wrong before is over.
+    this.store.noteContact(name, { status: 'up', error: null, reached: true });
     this.ws.audit.record('endpoint.start', { name, url });
     return { port, url };
   }
