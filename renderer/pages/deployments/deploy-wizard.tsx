@@ -12,7 +12,7 @@ import { useStore } from '../../store/store';
 import { formatMetric } from '../models/report-logic';
 import { baseName, downloadHref } from '../models/scoring-logic';
 import { VersionChips } from '../models/versions';
-import { formatWhen } from '../when';
+import { formatWhen, timeZoneLabel } from '../when';
 import {
   CHECK_TITLES,
   CHECK_WAITING,
@@ -123,7 +123,7 @@ export function DeployWizard({ model, version, onClose }: { model: string | null
         {d.step === DEPLOY_STEP.version && <VersionStep versions={versions} onNext={next} canNext={!problem} />}
         {d.step === DEPLOY_STEP.target && <TargetStep chosen={chosen} onNext={next} canNext={!problem} />}
         {d.step === DEPLOY_STEP.checks && <ChecksStep />}
-        {d.step === DEPLOY_STEP.done && <DoneStep onClose={onClose} />}
+        {d.step === DEPLOY_STEP.done && <DoneStep />}
       </div>
       <WizardFoot problem={problem} onNext={next} onClose={onClose} />
     </div>
@@ -241,7 +241,7 @@ function VersionStep({ versions, onNext, canNext }: { versions: ModelVersionInfo
           <span className="field-label" id="deploy-version-label">
             Version
           </span>
-          <span className="field-hint">Production is preselected: it is the version endpoints should run.</span>
+          <span className="field-hint">Production is preselected: it is the version endpoints should run. Times in {timeZoneLabel()}.</span>
           <div className="target-list deploy-versions" role="radiogroup" aria-labelledby="deploy-version-label">
             {listed.map((v) => {
               const selected = v.version === d.version;
@@ -409,7 +409,7 @@ function EndpointFields({ onNext, canNext }: { onNext: () => void; canNext: bool
           })}
         </div>
       )}
-      <div>
+      <div className="deploy-add-endpoint">
         <button className="button small" onClick={() => setAdding(true)} data-testid="deploy-add-endpoint">
           <Icon name="plus" size={14} /> Add an endpoint…
         </button>
@@ -454,10 +454,11 @@ function Summary({ chosen }: { chosen: ModelVersionInfo }) {
     const name = d.target === 'local' ? d.localName.trim() || 'this-pc' : d.endpoint;
     const e = endpoints?.find((x) => x.name === name);
     const where = d.target === 'local' ? (e ? `the endpoint ${name} on this PC` : `a new endpoint called ${name} on this PC`) : name ? `the endpoint ${name}` : 'the endpoint you choose';
+    const silent = e && e.status === 'down' ? ` ${e.name} did not answer at the last contact, so the deployment may fail; Refresh it on the Deployments page first.` : '';
     const replaces = e?.model
       ? ` It replaces ${servedWords(e.model)}, which stays as the previous version: one click rolls back to it.`
       : '';
-    text = `${what} goes to ${where}.${replaces} Then three checks run: the signature, the health of the endpoint, and a smoke test that sends rows the model was checked on and compares the answers with Millwright's own.`;
+    text = `${what} goes to ${where}.${silent}${replaces} Then three checks run: the signature, the health of the endpoint, and a smoke test that sends rows the model was checked on and compares the answers with Millwright's own.`;
   }
   return (
     <div className="summary deploy-summary" data-testid="deploy-summary">
@@ -541,7 +542,7 @@ function ResultHead({ r }: { r: DeployResult }) {
   const failed = failedLines(r);
   if (failed.length === 0) {
     return (
-      <p className="ok-text" data-testid="deploy-ok">
+      <p className="deploy-ok" data-testid="deploy-ok">
         <Icon name="check" />{' '}
         {r.file && !r.endpoint
           ? `Wrote version ${r.version} of ${r.model} as a signed bundle.`
@@ -617,7 +618,7 @@ function CheckList({ checks }: { checks: DeployCheck[] }) {
 // ---------------------------------------------------------------------------
 // Step 4: done
 
-function DoneStep({ onClose }: { onClose: () => void }) {
+function DoneStep() {
   const d = useStore((s) => s.dw);
   const reset = useStore((s) => s.deployReset);
   const r = d.result;
@@ -632,6 +633,7 @@ function DoneStep({ onClose }: { onClose: () => void }) {
           <span data-testid="deploy-url">
             <CopyValue value={r.url} label="endpoint address" />
           </span>
+          {/^https?:\/\/(127\.|localhost\b|\[::1\])/.test(r.url) && <span className="field-hint">It listens on this PC only: programs elsewhere cannot reach it.</span>}
         </div>
       )}
       {r.curl && (
@@ -639,7 +641,7 @@ function DoneStep({ onClose }: { onClose: () => void }) {
           <span className="field-label">Call it</span>
           <span className="field-hint">
             One real row to /predict; the answer comes back as JSON.
-            {r.curl.includes('$TOKEN') ? ' $TOKEN stands for the endpoint’s predict token.' : ''}
+            {r.curl.includes('$TOKEN') ? ' $TOKEN stands for the endpoint’s predict token.' : ' The line holds the endpoint’s predict token: share it only with people who may call it.'}
           </span>
           <span data-testid="deploy-curl">
             <CopyValue value={r.curl} label="curl line" />
@@ -651,11 +653,6 @@ function DoneStep({ onClose }: { onClose: () => void }) {
         <button className="link-button" onClick={reset}>
           Deploy version {r.version} somewhere else
         </button>
-        {d.model && (
-          <button className="link-button" onClick={onClose}>
-            Back to {d.model}
-          </button>
-        )}
       </div>
     </div>
   );

@@ -127,7 +127,6 @@ function Endpoints() {
               <th scope="col" className="num">
                 Traffic
               </th>
-              <th scope="col">Last contact</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
               </th>
@@ -165,21 +164,30 @@ function EndpointRow({ e, now, onRollback, onRemove }: { e: EndpointSummary; now
       <td>
         <span className="strong">{e.name}</span>
         <span className="muted small block">{local ? 'This PC' : 'Remote'}</span>
-        <span className="muted small block mono endpoint-url" title={e.url}>
-          {e.url}
-        </span>
+        <span className="muted small block mono endpoint-url">{e.url}</span>
       </td>
       <td className="endpoint-status-cell">
         <EndpointStatus e={e} now={now} />
+        {e.status !== 'down' && (
+          <span className="muted small block" data-testid="endpoint-last-contact">
+            Last contact: {e.lastContact ? <span title={formatWhen(e.lastContact)}>{relativeTime(e.lastContact, now)}</span> : 'never'}
+          </span>
+        )}
       </td>
-      <td data-testid="endpoint-serves">
+      <td className="endpoint-serves" data-testid="endpoint-serves">
         {e.model ? (
           <>
             <AppLink route="models" param={e.model.name}>
               {e.model.name}
             </AppLink>
-            <span className="block">version {e.model.version}</span>
-            {e.previous && <span className="muted small block">before: version {e.previous.version}</span>}
+            <span className="block" data-testid="endpoint-version">
+              version {e.model.version}
+            </span>
+            {e.previous && (
+              <span className="muted small block" data-testid="endpoint-previous">
+                before: version {e.previous.version}
+              </span>
+            )}
           </>
         ) : (
           <span className="muted">Nothing known yet</span>
@@ -195,16 +203,9 @@ function EndpointRow({ e, now, onRollback, onRemove }: { e: EndpointSummary; now
           <span className="muted">–</span>
         )}
       </td>
-      <td className="nowrap">
-        {e.lastContact ? (
-          <span title={formatWhen(e.lastContact)}>{relativeTime(e.lastContact, now)}</span>
-        ) : (
-          <span className="muted">Never</span>
-        )}
-      </td>
       <td>
         <div className="endpoint-actions" role="group" aria-label={`${e.name} actions`}>
-          <button className="button small" onClick={() => void run('refresh')} disabled={busy !== null} aria-label={`Refresh ${e.name}`} title="Contact it now">
+          <button className="button small" onClick={() => void run('refresh')} disabled={busy !== null} title="Refresh: contact it now" aria-label={`Refresh ${e.name}`} data-testid="endpoint-refresh">
             {busy === 'refresh' ? <span className="spinner" aria-hidden /> : <Icon name="repeat" size={14} />}
           </button>
           <button className="button small" onClick={onRollback} disabled={busy !== null || rollbackWhy !== null} title={rollbackWhy ?? `Go back to version ${e.previous?.version}`} data-testid="endpoint-rollback">
@@ -244,7 +245,9 @@ function History() {
               <tr>
                 <th scope="col">When</th>
                 <th scope="col">Endpoint</th>
-                <th scope="col">What</th>
+                <th scope="col" className="wide">
+                  What
+                </th>
                 <th scope="col">By</th>
                 <th scope="col">Result</th>
               </tr>

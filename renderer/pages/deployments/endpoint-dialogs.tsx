@@ -7,7 +7,7 @@ import { endpointDraftProblem, rollbackSentence, servedWords, type EndpointDraft
 /** Adds an endpoint operations installed: its address and the tokens printed at install. */
 export function AddEndpointDialog({ onClose, onAdded }: { onClose: () => void; onAdded: (e: EndpointSummary) => void }) {
   const add = useStore((s) => s.addEndpoint);
-  const taken = useStore((s) => s.endpoints?.map((e) => e.name) ?? []);
+  const endpoints = useStore((s) => s.endpoints);
   const [draft, setDraft] = useState<EndpointDraft>({ name: '', url: '', token: '', adminToken: '' });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ field: keyof EndpointDraft | null; message: string } | null>(null);
@@ -16,7 +16,7 @@ export function AddEndpointDialog({ onClose, onAdded }: { onClose: () => void; o
     setError(null);
   };
   const submit = async () => {
-    const problem = endpointDraftProblem(draft, taken);
+    const problem = endpointDraftProblem(draft, endpoints?.map((e) => e.name) ?? []);
     if (problem) return setError(problem);
     setBusy(true);
     const admin = draft.adminToken.trim();
