@@ -210,6 +210,7 @@ function VersionStep({ versions, onNext, canNext }: { versions: ModelVersionInfo
   const set = useStore((s) => s.deploySet);
   const models = useStore((s) => s.models);
   const loadModels = useStore((s) => s.loadModels);
+  const go = useStore((s) => s.go);
   const [all, setAll] = useState(false);
   useEffect(() => void loadModels(), [loadModels]);
 
@@ -221,6 +222,18 @@ function VersionStep({ versions, onNext, canNext }: { versions: ModelVersionInfo
   const picked = live.find((v) => v.version === d.version);
   if (picked && !listed.includes(picked)) listed.push(picked);
 
+  if (models !== null && names.length === 0) {
+    return (
+      <div className="step">
+        <p>No model to deploy yet. Train one from a dataset first; its versions then appear here.</p>
+        <div>
+          <button className="button" onClick={() => go('models')}>
+            <Icon name="models" size={16} /> Go to models
+          </button>
+        </div>
+      </div>
+    );
+  }
   return (
     <div className="step">
       <label className="field deploy-model-pick">

@@ -46,10 +46,16 @@ function Endpoints() {
   // Statuses are contacted on arrival and every 15 s while the page is open.
   useEffect(() => {
     let live = true;
-    const tick = () =>
+    // An unreachable endpoint can take a while to time out: one round at a time.
+    let busy = false;
+    const tick = () => {
+      if (busy) return;
+      busy = true;
       void refreshAll().finally(() => {
+        busy = false;
         if (live) setNow(Date.now());
       });
+    };
     void load().then(tick);
     void loadHistory();
     const t = setInterval(tick, REFRESH_MS);
