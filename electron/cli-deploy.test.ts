@@ -128,7 +128,7 @@ describe('millwright endpoints, deploy and rollback', () => {
     const text = await cli(['deploy', 'P-101@2', '--endpoint', 'line-3', '--workspace', ws], { timeoutMs: 120_000 });
     expect(text.status, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^Deployed P-101 version 2 to line-3 \(http:\/\/127\.0\.0\.1:\d+\), replacing P-101 version 2\./);
-    expect(text.stdout).toMatch(/smoke\s+ok\s+\d+ holdout rows: the endpoint's answers match the app's/);
+    expect(text.stdout).toMatch(/smoke\s+ok\s+\d+ test rows \(set aside when the model was trained\): the endpoint's answers match the app's/);
     expect(text.stdout).toContain('Call it:\n  curl -sS');
 
     const back = await json<EndpointSummary>(['rollback', '--endpoint', 'line-3']);

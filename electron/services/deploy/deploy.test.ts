@@ -85,7 +85,7 @@ describe('a local endpoint ("Run on this PC")', () => {
     expect(first.ok).toBe(true);
     expect(first).toEqual(expect.objectContaining({ model: 'P-101', version: 1, endpoint: 'this-pc', file: null, replaced: null }));
     expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(first.checks[2]!.detail).toMatch(/^\d+ holdout rows: the endpoint's answers match the app's \(labels identical, largest difference 0\)\.$/);
+    expect(first.checks[2]!.detail).toMatch(/^\d+ test rows \(set aside when the model was trained\): the endpoint's answers match the app's \(labels identical, largest difference 0\)\.$/);
     expect(first.checks[0]!.detail).toMatch(/signed by the workspace key SHA256:.*serves this bundle \(P-101 version 1/);
     const { token, adminToken } = tokensOf('this-pc');
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -284,7 +284,7 @@ describe('a model that reads history (window features and lags)', () => {
     await trainModel(core, call, { dataset: 'kiln', task: 'binary', target: 'Fault', inputs: ['Temperature', 'Pressure'], timeColumn: 'Time', windowMinutes: 10, lags: [1, 3], algorithms: ['hgb'], timeBudgetSeconds: 10, model: 'kiln-fault' });
     const r = await call('deploy.run', { model: 'kiln-fault', target: { kind: 'local', name: 'kiln-pc' } });
     expect(r.checks.map((c) => [c.name, c.ok]), JSON.stringify(r.checks)).toEqual([['signature', true], ['health', true], ['smoke', true]]);
-    expect(r.checks[2]!.detail).toMatch(/^20 holdout rows: the endpoint's answers match the app's/);
+    expect(r.checks[2]!.detail).toMatch(/^20 test rows \(set aside when the model was trained\): the endpoint's answers match the app's/);
     // Without the past the same rows get other answers, so the check above did compare windows.
     const { token } = tokensOf('kiln-pc');
     const rows = lines.slice(481, 501).map((l) => l.split(',')).map((c) => ({ Time: c[0], Temperature: Number(c[1]), Pressure: Number(c[2]), source: 'no-past' }));
@@ -302,7 +302,7 @@ describe('an anomaly model', () => {
     await trainModel(core, call, { dataset: 'pumps', task: 'anomaly', inputs: ['Flow', 'Vibration'], algorithms: ['iforest'], timeBudgetSeconds: 10, model: 'pump-odd' });
     const r = await call('deploy.run', { model: 'pump-odd', target: { kind: 'local', name: 'odd-pc' } });
     expect(r.checks.map((c) => c.ok), JSON.stringify(r.checks)).toEqual([true, true, true]);
-    expect(r.checks[2]!.detail).toMatch(/^\d+ holdout rows: the endpoint's answers match the app's \(flags identical, largest difference 0\)\.$/);
+    expect(r.checks[2]!.detail).toMatch(/^\d+ test rows \(set aside when the model was trained\): the endpoint's answers match the app's \(flags identical, largest difference 0\)\.$/);
     await call('endpoints.remove', { name: 'odd-pc' });
   }, 120_000);
 });

@@ -242,7 +242,7 @@ export class DeployService {
           const ready = await client.ready();
           status = await client.status();
           health = ready.ok
-            ? { name: 'health', ok: true, detail: `/v2/health/ready answered ready and /admin/status answered (edge runtime ${status.runtimeVersion}, ${status.counters.requests} requests, ${status.counters.errors} errors so far).` }
+            ? { name: 'health', ok: true, detail: `/v2/health/ready answered ready and /admin/status answered (edge runtime ${status.runtimeVersion}, ${plural(status.counters.requests, 'request')}, ${plural(status.counters.errors, 'error')} so far).` }
             : { name: 'health', ok: false, detail: `${e.url} is not ready: ${ready.detail}.` };
         } catch (err) {
           health = { name: 'health', ok: false, detail: err instanceof Error ? err.message : String(err) };
@@ -312,4 +312,9 @@ export class DeployService {
 function withoutSource(row: Record<string, unknown>): Record<string, unknown> {
   const { source: _source, ...rest } = row;
   return rest;
+}
+
+/** "1 request", "2 requests". */
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

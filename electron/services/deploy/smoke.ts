@@ -128,7 +128,7 @@ export function compareAnswers(plan: SmokePlan, got: EdgePrediction[]): DeployCh
     }
   }
   const n = plan.compare.length;
-  const rows = `${n} holdout row${n === 1 ? '' : 's'}`;
+  const rows = `${n} test row${n === 1 ? '' : 's'} (set aside when the model was trained)`;
   const what = e.label ? 'labels' : e.anomaly ? 'flags' : null;
   if (!labelDiffers && !numberDiffers) {
     return { name: 'smoke', ok: true, detail: `${rows}: the endpoint's answers match the app's (${what ? `${what} identical, ` : ''}largest difference ${show(largest)}).` };

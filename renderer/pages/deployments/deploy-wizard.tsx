@@ -254,7 +254,12 @@ function VersionStep({ versions, onNext, canNext }: { versions: ModelVersionInfo
           <span className="field-label" id="deploy-version-label">
             Version
           </span>
-          <span className="field-hint">Production is preselected: it is the version endpoints should run. Times in {timeZoneLabel()}.</span>
+          <span className="field-hint">
+            {live.some((v) => v.aliases.includes('production'))
+              ? 'The production version is preselected: it is the one endpoints should run.'
+              : 'The newest version is preselected; none is marked production yet.'}{' '}
+            Times in {timeZoneLabel()}.
+          </span>
           <div className="target-list deploy-versions" role="radiogroup" aria-labelledby="deploy-version-label">
             {listed.map((v) => {
               const selected = v.version === d.version;
