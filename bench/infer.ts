@@ -42,7 +42,7 @@ import { frameFromColumns, type Frame } from '../electron/services/training/fram
 import { recordModelVersion } from '../electron/services/training/models';
 import { predictFeatures, type FittedPipeline } from '../electron/services/training/pipeline';
 import { buildReport } from '../electron/services/training/report';
-import { envInt, log, median, rng, round } from './lib/common';
+import { envInt, log, median, rng, round, sensorRow, sensorValue } from './lib/common';
 import { generatedFiles } from './lib/generated-files';
 
 const ROWS = envInt('BENCH_ROWS', 1_000_000, 1000, 20_000_000);
@@ -67,22 +67,15 @@ function percentile(sorted: Float64Array, q: number): number {
 /** Twenty sensor-like columns (a few carry the signal, with interactions) and a 0/1 label; 1% missing in two columns. */
 function generate(file: string): void {
   const rand = rng(20251126);
-  const normal = () => {
-    let u = rand();
-    while (u === 0) u = rand();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-  };
   const fd = fs.openSync(`${file}.part`, 'w');
   fs.writeSync(fd, `${NAMES.join(',')},failure\n`);
   const z = new Float64Array(INPUTS);
   let out = '';
   for (let r = 0; r < ROWS; r++) {
-    for (let j = 0; j < INPUTS; j++) z[j] = normal();
-    const f = 1.1 * z[0]! * z[1]! + (z[2]! > 0.6 ? 1.3 : 0) - 0.9 * z[3]! + Math.sin(2 * z[4]!) + 0.5 * z[5]! * z[5]!;
-    const y = rand() < 1 / (1 + Math.exp(-(1.5 * f - 2))) ? 1 : 0;
+    const y = sensorRow(rand, z);
     let line = '';
     for (let j = 0; j < INPUTS; j++) {
-      const v = 50 + 10 * (j % 3) + z[j]! * (1 + (j % 4));
+      const v = sensorValue(j, z[j]!);
       line += (j === 7 || j === 13) && rand() < 0.01 ? ',' : `${v.toFixed(4)},`;
     }
     out += `${line}${y}\n`;

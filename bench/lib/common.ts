@@ -30,3 +30,22 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * One row of the generated sensor data of bench/infer and bench/serve: twenty
+ * standard normal draws (Box–Muller) into `z`, then the 0/1 failure label,
+ * drawn from the logistic of a nonlinear rule on the first six.
+ */
+export function sensorRow(rand: () => number, z: Float64Array): 0 | 1 {
+  const normal = () => {
+    let u = rand();
+    while (u === 0) u = rand();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+  };
+  for (let j = 0; j < z.length; j++) z[j] = normal();
+  const f = 1.1 * z[0]! * z[1]! + (z[2]! > 0.6 ? 1.3 : 0) - 0.9 * z[3]! + Math.sin(2 * z[4]!) + 0.5 * z[5]! * z[5]!;
+  return rand() < 1 / (1 + Math.exp(-(1.5 * f - 2))) ? 1 : 0;
+}
+
+/** The value a generated sensor column j holds for the normal draw z. */
+export const sensorValue = (j: number, z: number): number => 50 + 10 * (j % 3) + z * (1 + (j % 4));
