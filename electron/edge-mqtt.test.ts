@@ -329,46 +329,53 @@ describe('edge runtime: MQTT options', () => {
 
 describe('edge runtime: dynamic batching', () => {
   const require = createRequire(__filename);
-  // The runtime's own module, in this process, to see how many runs it makes.
-  const { LoadedModel } = require('../resources/runtime/lib/model.js') as {
-    LoadedModel: {
-      open(b: unknown): Promise<{
-        run(cols: unknown[], total: number, skip: number): Promise<{ rows: number; outputs: Record<string, { data: ArrayLike<unknown> }> }>;
-        score(cols: unknown[], n: number): Promise<{ rows: number; outputs: Record<string, { data: ArrayLike<unknown> }> }>;
-        release(): void;
-      }>;
-    };
+  type Answer = { rows: number; outputs: Record<string, { data: ArrayLike<unknown> }> };
+  type Model = {
+    engine: { kind: string };
+    run(cols: unknown[], total: number, skip: number): Promise<Answer>;
+    runNow(cols: unknown[], total: number, skip: number): Answer | Promise<Answer>;
+    score(cols: unknown[], n: number): Promise<Answer>;
+    release(): void;
   };
+  // The runtime's own module, in this process, to see how many runs it makes.
+  const { LoadedModel } = require('../resources/runtime/lib/model.js') as { LoadedModel: { open(b: unknown, how?: { engine: 'worker' | 'direct' | 'public' }): Promise<Model> } };
 
   it.each([
     ['a boosting classifier with a category input', () => binary],
     ['a linear regression with contributions', () => regression],
-  ])('scores calls that wait for a run in flight together, with the answers each gets alone: %s', async (_, bundle) => {
+  ])('scores calls made together in one run, with the answers each gets alone: %s', async (_, bundle) => {
     const b = bundle();
-    const model = await LoadedModel.open({ dir: b.dir, manifest: { name: b.name, version: 1, signature: b.sig }, signature: b.sig, modelBytes: Buffer.from(b.bytes) });
+    const verified = { dir: b.dir, manifest: { name: b.name, version: 1, signature: b.sig }, signature: b.sig, modelBytes: Buffer.from(b.bytes) };
+    // Through onnxruntime-node's public API, through the native session it wraps, and in a worker thread (what the endpoint uses).
+    const publicApi = await LoadedModel.open(verified, { engine: 'public' });
+    const direct = await LoadedModel.open(verified, { engine: 'direct' });
+    const worker = await LoadedModel.open(verified);
+    expect([publicApi.engine.kind, direct.engine.kind, worker.engine.kind]).toEqual(['public', 'direct', 'worker']);
     try {
       const all = feeds(b.sig, scoring);
       const cols = b.sig.inputs.map((i) => all[i.name]!.data as Float32Array | string[]);
       const row = (r: number, n = 1) => cols.map((c) => c.slice(r, r + n));
-      const alone = [];
-      for (let r = 0; r < scoring.rows; r++) alone.push(await model.run(row(r), 1, 0));
-      let runs = 0;
-      const run = model.run.bind(model);
-      model.run = (c, total, skip) => (runs++, run(c, total, skip));
-      // Every row at once, plus calls of several rows and one too big to share a run.
-      const together = await Promise.all([...Array.from({ length: scoring.rows }, (_, r) => model.score(row(r), 1)), model.score(row(0, 5), 5), model.score(row(0, 100), 100)]);
-      expect(runs, 'far fewer runs than calls').toBeLessThan(scoring.rows / 10);
-      for (let r = 0; r < scoring.rows; r++) {
-        for (const [name, block] of Object.entries(alone[r]!.outputs)) expect(Array.from(together[r]!.outputs[name]!.data), `row ${r}, ${name}`).toEqual(Array.from(block.data));
-      }
-      const whole = await run(row(0, 100), 100, 0);
-      for (const [name, block] of Object.entries(whole.outputs)) {
-        const width = block.data.length / 100;
-        expect(Array.from(together.at(-2)!.outputs[name]!.data)).toEqual(Array.from(block.data).slice(0, 5 * width));
-        expect(Array.from(together.at(-1)!.outputs[name]!.data)).toEqual(Array.from(block.data));
+      const alone: Answer[] = [];
+      for (let r = 0; r < scoring.rows; r++) alone.push(await publicApi.run(row(r), 1, 0));
+      const whole = await publicApi.run(row(0, 100), 100, 0);
+      for (const model of [publicApi, direct, worker]) {
+        let runs = 0;
+        const runNow = model.runNow.bind(model);
+        model.runNow = (c, total, skip) => (runs++, runNow(c, total, skip));
+        // Every row at once, plus calls of several rows and one too big to share a run.
+        const together = await Promise.all([...Array.from({ length: scoring.rows }, (_, r) => model.score(row(r), 1)), model.score(row(0, 5), 5), model.score(row(0, 100), 100)]);
+        expect(runs, 'far fewer runs than calls').toBeLessThan(scoring.rows / 10);
+        for (let r = 0; r < scoring.rows; r++) {
+          for (const [name, block] of Object.entries(alone[r]!.outputs)) expect(Array.from(together[r]!.outputs[name]!.data), `row ${r}, ${name}`).toEqual(Array.from(block.data));
+        }
+        for (const [name, block] of Object.entries(whole.outputs)) {
+          const width = block.data.length / 100;
+          expect(Array.from(together.at(-2)!.outputs[name]!.data)).toEqual(Array.from(block.data).slice(0, 5 * width));
+          expect(Array.from(together.at(-1)!.outputs[name]!.data)).toEqual(Array.from(block.data));
+        }
       }
     } finally {
-      model.release();
+      for (const model of [publicApi, direct, worker]) model.release();
     }
   });
 

@@ -6,6 +6,7 @@
  */
 const ort = require('onnxruntime-node');
 const { BundleError } = require('./bundle');
+const { openEngine, SESSION_OPTIONS } = require('./scorer');
 const { toJsonNumber, fromJsonNumber } = require('./values');
 
 /** The stream a row belongs to when it names no `source`. */
@@ -30,33 +31,43 @@ const MAX_BATCH_ROWS = 64;
 
 class LoadedModel {
   /**
-   * Opens an ONNX Runtime session on a verified bundle's model.
+   * Opens ONNX Runtime on a verified bundle's model: checked here, then
+   * served by an engine (scorer.js), in a worker thread unless `how` says.
    * @param {import('./bundle').VerifiedBundle} bundle
+   * @param {{ engine?: 'worker' | 'direct' | 'public' }} [how] the tests compare the engines
    */
-  static async open(bundle) {
+  static async open(bundle, how = {}) {
     let session;
     try {
-      // One thread per run: requests run side by side on the machine's cores instead.
-      session = await ort.InferenceSession.create(bundle.modelBytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+      session = await ort.InferenceSession.create(bundle.modelBytes, SESSION_OPTIONS);
     } catch (e) {
       throw new BundleError(`ONNX Runtime cannot load the bundle's model.onnx: ${e.message}`);
     }
     const sig = bundle.signature;
     const missingIn = sig.inputs.map((i) => i.name).filter((n) => !session.inputNames.includes(n));
     const missingOut = sig.outputs.map((o) => o.name).filter((n) => !session.outputNames.includes(n));
+    await session.release().catch(() => undefined);
     if (missingIn.length || missingOut.length || session.inputNames.length !== sig.inputs.length) {
-      await session.release().catch(() => undefined);
       throw new BundleError(`model.onnx does not have the inputs and outputs its manifest describes (graph inputs: ${session.inputNames.join(', ')}; outputs: ${session.outputNames.join(', ')}).`);
     }
-    return new LoadedModel(bundle, session);
+    let engine;
+    try {
+      engine = await openEngine(bundle.modelBytes, sig.inputs, sig.outputs, how.engine ?? 'worker');
+    } catch (e) {
+      throw new BundleError(e.message);
+    }
+    return new LoadedModel(bundle, engine);
   }
 
-  /** @param {import('./bundle').VerifiedBundle} bundle */
-  constructor(bundle, session) {
+  /**
+   * @param {import('./bundle').VerifiedBundle} bundle
+   * @param {import('./scorer').Engine} engine
+   */
+  constructor(bundle, engine) {
     const m = bundle.manifest;
     this.manifest = m;
     this.signature = bundle.signature;
-    this.session = session;
+    this.engine = engine;
     this.name = m.name;
     this.version = String(m.version);
     this.appVersion = String(m.appVersion ?? '');
@@ -71,16 +82,17 @@ class LoadedModel {
     this.refs = 0;
     this.retired = false;
     this.released = false;
-    /** Calls waiting for the run in flight to finish, scored together when it does. @type {{ cols: Columns, n: number, resolve: (a: Answer) => void, reject: (e: unknown) => void }[]} */
+    /** Calls waiting to be scored together. @type {{ cols: Columns, n: number, resolve: (a: Answer) => void, reject: (e: unknown) => void }[]} */
     this.waiting = [];
-    this.running = false;
+    this.draining = false;
   }
 
   /**
-   * Answers `n` rows that need no history. While a run is in flight, calls
-   * queue and the next run scores all of them at once (dynamic batching, as
-   * Triton and TorchServe do), then each call gets its own rows back: the same
-   * answers as scoring it alone, since every row is computed on its own.
+   * Answers `n` rows that need no history. Calls made in one turn of the
+   * event loop, and calls made while a run is in flight, are scored in one
+   * run (dynamic batching, as Triton and TorchServe do), and each call gets
+   * its own rows back: the same answers as scoring it alone, since every row
+   * is computed on its own.
    * @param {Columns} cols
    * @returns {Promise<Answer>}
    */
@@ -88,40 +100,43 @@ class LoadedModel {
     if (n === 0 || n >= MAX_BATCH_ROWS) return this.run(cols, n, 0);
     return new Promise((resolve, reject) => {
       this.waiting.push({ cols, n, resolve, reject });
-      if (!this.running) void this.drain();
+      if (this.draining) return;
+      this.draining = true;
+      // After the requests that arrived with this one have been read: they join its run.
+      setImmediate(() => void this.drain());
     });
   }
 
   /** Runs the waiting calls, up to MAX_BATCH_ROWS rows at a time, until none is left. */
   async drain() {
-    this.running = true;
     try {
       while (this.waiting.length) {
         let rows = this.waiting[0].n;
         let k = 1;
         while (k < this.waiting.length && rows + this.waiting[k].n <= MAX_BATCH_ROWS) rows += this.waiting[k++].n;
         const batch = this.waiting.splice(0, k);
-        if (batch.length === 1) {
-          const one = batch[0];
-          await this.run(one.cols, one.n, 0).then(one.resolve, one.reject);
-          continue;
-        }
+        const cols = k === 1 ? batch[0].cols : this.inputs.map((input, j) => joined(batch.map((c) => c.cols[j]), rows, input.type));
         let answer;
         try {
-          answer = await this.run(this.inputs.map((input, j) => joined(batch.map((c) => c.cols[j]), rows, input.type)), rows, 0);
-        } catch {
+          const a = this.runNow(cols, rows, 0);
+          answer = a instanceof Promise ? await a : a;
+        } catch (e) {
+          if (k === 1) batch[0].reject(e);
           // Scored alone, a call that ONNX Runtime refuses fails by itself, not with its neighbours.
-          for (const c of batch) await this.run(c.cols, c.n, 0).then(c.resolve, c.reject);
+          else for (const c of batch) await this.run(c.cols, c.n, 0).then(c.resolve, c.reject);
           continue;
         }
+        if (k === 1) batch[0].resolve(answer);
         let from = 0;
-        for (const c of batch) {
-          c.resolve(part(answer, from, c.n));
-          from += c.n;
+        if (k > 1) {
+          for (const c of batch) {
+            c.resolve(part(answer, from, c.n));
+            from += c.n;
+          }
         }
       }
     } finally {
-      this.running = false;
+      this.draining = false;
     }
   }
 
@@ -137,24 +152,35 @@ class LoadedModel {
    * @returns {Promise<Answer>}
    */
   async run(cols, total, skip) {
-    /** @type {Record<string, OutputBlock>} */
-    const outputs = {};
+    return this.runNow(cols, total, skip);
+  }
+
+  /**
+   * run(), at once when ONNX Runtime is called directly: the answer itself,
+   * or a promise of it otherwise.
+   * @param {Columns} cols
+   * @returns {Answer | Promise<Answer>}
+   */
+  runNow(cols, total, skip) {
     if (total - skip <= 0) {
+      /** @type {Record<string, OutputBlock>} */
+      const outputs = {};
       for (const o of this.outputs) outputs[o.name] = { type: o.type, width: this.width(o), data: o.type === 'string' ? [] : new Float32Array(0) };
       return { rows: 0, outputs };
     }
-    /** @type {Record<string, ort.Tensor>} */
-    const feeds = {};
-    this.inputs.forEach((input, j) => {
-      feeds[input.name] = new ort.Tensor(input.type, cols[j], [total]);
-    });
-    const out = await this.session.run(feeds);
+    const out = this.engine.run(cols, total);
+    return out instanceof Promise ? out.then((o) => this.answer(o, total, skip)) : this.answer(out, total, skip);
+  }
+
+  /** ONNX Runtime's outputs as an Answer for rows [skip, total). */
+  answer(out, total, skip) {
+    /** @type {Record<string, OutputBlock>} */
+    const outputs = {};
     for (const o of this.outputs) {
-      const t = out[o.name];
       const width = this.width(o);
-      let data = t.data;
+      let data = out[o.name];
       if (o.type === 'int64') data = Float64Array.from(/** @type {BigInt64Array} */ (data), Number);
-      outputs[o.name] = { type: o.type, width, data: data.slice(skip * width, total * width) };
+      outputs[o.name] = { type: o.type, width, data: /** @type {Float32Array | Float64Array | string[]} */ (skip === 0 ? data : data.slice(skip * width, total * width)) };
     }
     return { rows: total - skip, outputs };
   }
@@ -162,7 +188,7 @@ class LoadedModel {
   release() {
     if (this.released) return;
     this.released = true;
-    void this.session.release().catch(() => undefined);
+    this.engine.release();
   }
 }
 
@@ -314,7 +340,8 @@ function part(answer, from, n) {
   /** @type {Record<string, OutputBlock>} */
   const outputs = {};
   for (const [name, block] of Object.entries(answer.outputs)) {
-    outputs[name] = { type: block.type, width: block.width, data: block.data.slice(from * block.width, (from + n) * block.width) };
+    const d = block.data;
+    outputs[name] = { type: block.type, width: block.width, data: Array.isArray(d) ? d.slice(from * block.width, (from + n) * block.width) : d.subarray(from * block.width, (from + n) * block.width) };
   }
   return { rows: n, outputs };
 }

@@ -1,0 +1,176 @@
+'use strict';
+/**
+ * ONNX Runtime for one model: the engine LoadedModel runs its batches on.
+ *
+ * By default the session lives in a worker thread of its own. onnxruntime-node
+ * runs a session on the thread that calls it, so on the main thread every run
+ * (about 150 µs for a 300-tree model, however few rows) stops the endpoint from
+ * reading and answering requests. In a worker, the main thread keeps parsing
+ * requests while a batch is scored, and those requests form the next batch.
+ *
+ * Inside the thread that owns it, the session is called through the native
+ * session that onnxruntime-node's public API wraps, when it has the shape of
+ * the pinned version: the public run() defers every call to a later turn of
+ * the event loop (setImmediate) and then runs on that thread all the same.
+ */
+const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
+const ort = require('onnxruntime-node');
+
+/** One thread per run: batching, not threads inside a run, is what keeps the cores busy. */
+const SESSION_OPTIONS = { intraOpNumThreads: 1, interOpNumThreads: 1 };
+
+/**
+ * @typedef {{ name: string, type: 'float32' | 'string' }} EngineInput
+ * @typedef {{ name: string }} EngineOutput
+ * @typedef {Record<string, Float32Array | BigInt64Array | string[]>} EngineOutputs
+ * @typedef {{ kind: 'worker' | 'direct' | 'public', run: (cols: (Float32Array | string[])[], total: number) => EngineOutputs | Promise<EngineOutputs>, release: () => void }} Engine
+ */
+
+/** The native session under the public API, or null when it is not the shape of the pinned version. */
+function nativeSession(bytes) {
+  try {
+    const { binding, initOrt } = require('onnxruntime-node/dist/binding');
+    if (typeof initOrt !== 'function' || typeof binding?.InferenceSession !== 'function') return null;
+    initOrt();
+    const native = new binding.InferenceSession();
+    native.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, SESSION_OPTIONS);
+    if (typeof native.run !== 'function' || typeof native.dispose !== 'function') return null;
+    return native;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A session in this thread: synchronous runs through the native session
+ * when `direct` and it is available, else the public API.
+ * @param {Uint8Array} bytes
+ * @param {EngineInput[]} inputs
+ * @param {EngineOutput[]} outputs
+ * @param {boolean} direct
+ * @returns {Promise<Engine>}
+ */
+async function openHere(bytes, inputs, outputs, direct) {
+  const feeds = (cols, total) => {
+    /** @type {Record<string, ort.Tensor>} */
+    const f = {};
+    inputs.forEach((input, j) => {
+      f[input.name] = new ort.Tensor(input.type, cols[j], [total]);
+    });
+    return f;
+  };
+  const pick = (out) => Object.fromEntries(outputs.map((o) => [o.name, out[o.name].data]));
+  const native = direct ? nativeSession(bytes) : null;
+  if (native) {
+    const fetches = Object.fromEntries(outputs.map((o) => [o.name, null]));
+    return { kind: 'direct', run: (cols, total) => pick(native.run(feeds(cols, total), fetches, {})), release: () => native.dispose() };
+  }
+  const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
+  return { kind: 'public', run: async (cols, total) => pick(await session.run(feeds(cols, total))), release: () => void session.release().catch(() => undefined) };
+}
+
+/**
+ * A session in a worker thread of its own; runs are answered in the order
+ * they are asked. Resolves once the worker has loaded the model.
+ * @param {Uint8Array} bytes
+ * @param {EngineInput[]} inputs
+ * @param {EngineOutput[]} outputs
+ * @returns {Promise<Engine>}
+ */
+function openWorker(bytes, inputs, outputs) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(__filename, { workerData: { scorer: { bytes, inputs: inputs.map((i) => ({ name: i.name, type: i.type })), outputs: outputs.map((o) => ({ name: o.name })) } } });
+    /** @type {Map<number, { resolve: (o: EngineOutputs) => void, reject: (e: Error) => void }>} */
+    const pending = new Map();
+    let next = 0;
+    const numeric = inputs.filter((i) => i.type !== 'string').length;
+    let broken = null;
+    const fail = (e) => {
+      broken = e;
+      for (const p of pending.values()) p.reject(e);
+      pending.clear();
+      reject(e);
+    };
+    worker.on('error', (e) => fail(new Error(`ONNX Runtime's worker thread failed: ${e.message}`)));
+    worker.on('exit', (code) => fail(new Error(`ONNX Runtime's worker thread stopped (exit code ${code}).`)));
+    worker.on('message', (m) => {
+      if (m.ready) {
+        worker.unref();
+        resolve({
+          kind: 'worker',
+          run(cols, total) {
+            if (broken) return Promise.reject(broken);
+            const id = next++;
+            // A run in flight keeps the process alive; an idle worker does not.
+            if (pending.size === 0) worker.ref();
+            // Every number in one buffer that moves to the worker: a message of many small arrays costs more than the run saves.
+            const numbers = new Float32Array(numeric * total);
+            /** @type {string[][]} */
+            const texts = [];
+            let at = 0;
+            cols.forEach((c, j) => {
+              if (inputs[j].type === 'string') texts.push(/** @type {string[]} */ (c));
+              else {
+                numbers.set(/** @type {Float32Array} */ (c), at);
+                at += total;
+              }
+            });
+            worker.postMessage({ id, total, numbers, texts }, [numbers.buffer]);
+            return new Promise((res, rej) => pending.set(id, { resolve: res, reject: rej }));
+          },
+          release() {
+            worker.removeAllListeners('exit');
+            void worker.terminate();
+          },
+        });
+        return;
+      }
+      if (m.failed) {
+        fail(new Error(m.failed));
+        return;
+      }
+      const p = pending.get(m.id);
+      pending.delete(m.id);
+      if (pending.size === 0) worker.unref();
+      if (m.error) p?.reject(new Error(m.error));
+      else p?.resolve(m.outputs);
+    });
+  });
+}
+
+/**
+ * Opens the engine of one model: in a worker thread by default ('worker'),
+ * or in this thread ('direct': the native session, 'public': the public API).
+ * @param {Uint8Array} bytes
+ * @param {EngineInput[]} inputs
+ * @param {EngineOutput[]} outputs
+ * @param {'worker' | 'direct' | 'public'} [kind]
+ * @returns {Promise<Engine>}
+ */
+function openEngine(bytes, inputs, outputs, kind = 'worker') {
+  return kind === 'worker' ? openWorker(bytes, inputs, outputs) : openHere(bytes, inputs, outputs, kind === 'direct');
+}
+
+// The worker thread: loads the model, then answers { id, total, numbers, texts } with { id, outputs } or { id, error }.
+if (!isMainThread && workerData && workerData.scorer && parentPort) {
+  const port = parentPort;
+  const { bytes, inputs, outputs } = workerData.scorer;
+  openHere(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), inputs, outputs, true).then(
+    (engine) => {
+      port.on('message', async ({ id, total, numbers, texts }) => {
+        try {
+          let at = 0;
+          let t = 0;
+          const cols = inputs.map((input) => (input.type === 'string' ? texts[t++] : numbers.subarray(at, (at += total))));
+          port.postMessage({ id, outputs: await engine.run(cols, total) });
+        } catch (e) {
+          port.postMessage({ id, error: e && e.message ? e.message : String(e) });
+        }
+      });
+      port.postMessage({ ready: true });
+    },
+    (e) => port.postMessage({ failed: `ONNX Runtime cannot load the model in its worker thread: ${e && e.message ? e.message : String(e)}` }),
+  );
+}
+
+module.exports = { openEngine, SESSION_OPTIONS };
