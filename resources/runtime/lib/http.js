@@ -43,10 +43,10 @@ function announcesTooMuch(req, limit) {
  */
 async function readJson(req, limit) {
   const text = (await readBody(req, limit)).toString('utf8');
-  if (!text.trim()) throw badRequest('The request has no body; send JSON.');
   try {
     return JSON.parse(text);
   } catch (e) {
+    if (!/\S/.test(text)) throw badRequest('The request has no body; send JSON.');
     const why = e instanceof SyntaxError ? e.message : 'it nests too deeply';
     throw badRequest(`The body is not valid JSON: ${why}.`);
   }
@@ -86,10 +86,15 @@ function readBody(req, limit, advice = undefined) {
     req.on('end', () => {
       if (done) return;
       done = true;
-      resolve(Buffer.concat(chunks, total));
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
     });
   });
 }
+
+const isEmpty = (obj) => {
+  for (const _ in obj) return false;
+  return true;
+};
 
 const SECURITY_HEADERS = {
   'Cache-Control': 'no-store',
@@ -107,9 +112,15 @@ function send(res, status, text, type, headers = {}, close = false) {
     res.destroy();
     return;
   }
-  const h = { ...SECURITY_HEADERS, ...headers, 'Content-Type': type, 'Content-Length': Buffer.byteLength(text) };
-  if (close) h.Connection = 'close';
-  res.writeHead(status, h);
+  const length = String(Buffer.byteLength(text));
+  if (!close && isEmpty(headers)) {
+    // Name-value pairs in a list: Node writes them without the object merge and copy, which costs about as much as a prediction's bookkeeping.
+    res.writeHead(status, ['Cache-Control', 'no-store', 'X-Content-Type-Options', 'nosniff', 'Content-Type', type, 'Content-Length', length]);
+  } else {
+    const h = { ...SECURITY_HEADERS, ...headers, 'Content-Type': type, 'Content-Length': length };
+    if (close) h.Connection = 'close';
+    res.writeHead(status, h);
+  }
   res.end(text);
 }
 

@@ -72,6 +72,13 @@ function timeOf(v) {
 
 const MAX_SOURCE_LENGTH = 200;
 
+/** A float32 column with room for `length` rows, the first ones `c`'s. */
+function grown(c, length) {
+  const d = new Float32Array(length);
+  d.set(c);
+  return d;
+}
+
 /**
  * /predict rows, grouped by source in request order.
  * @param {unknown} body one object or a list of objects
@@ -84,8 +91,10 @@ function predictRows(body, model, defaultSource) {
   const inputs = model.inputs;
   const timeFields = [model.timeColumn, 'time'].filter((f) => f && !model.inputIndex.has(f));
   const takesSource = !model.inputIndex.has('source');
-  /** @type {Map<string, { indices: number[], values: (number | string)[][], times: (string | number | null)[] }>} */
+  /** @type {Map<string, { indices: number[], cols: import('./model').Columns, times: (string | number | null)[], room: number }>} */
   const building = new Map();
+  // Names an Object.prototype member also has must be read as own fields only; the others are read directly.
+  const inherited = inputs.map((input) => input.name in Object.prototype);
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
     const at = `Row ${r + 1}`;
@@ -114,35 +123,41 @@ function predictRows(body, model, defaultSource) {
     }
     let g = building.get(source);
     if (!g) {
-      g = { indices: [], values: inputs.map(() => []), times: [] };
+      // Numbers go straight into float32 columns: room for every row in the first source's, a few rows (doubled as needed) in any other's.
+      const room = building.size === 0 ? rows.length : Math.min(rows.length - r, 8);
+      g = { indices: [], cols: inputs.map((input) => (input.type === 'string' ? [] : new Float32Array(room))), times: [], room };
       building.set(source, g);
+    }
+    const k = g.indices.length;
+    if (k === g.room) {
+      const room = Math.min(2 * k, rows.length - r + k);
+      g.cols = g.cols.map((c) => (c instanceof Float32Array ? grown(c, room) : c));
+      g.room = room;
     }
     g.indices.push(r);
     g.times.push(time);
     for (let j = 0; j < inputs.length; j++) {
       const input = inputs[j];
-      const v = field(row, input.name);
+      const v = inherited[j] ? field(row, input.name) : row[input.name];
       if (input.type === 'string') {
         const t = textOf(v);
         if (t === undefined) throw badRequest(`${at}: "${input.name}" must be a category (text), got ${shown(v)}.`, { field: input.name, row: r + 1 });
-        g.values[j].push(t);
+        /** @type {string[]} */ (g.cols[j]).push(t);
       } else {
         const x = numberOf(v, input.kind ?? 'number');
         if (x === undefined) {
           const what = input.kind === 'boolean' ? 'a yes/no value (true, false, 1 or 0)' : 'a number';
           throw badRequest(`${at}: "${input.name}" must be ${what}, or null when missing; got ${shown(v)}.`, { field: input.name, row: r + 1 });
         }
-        g.values[j].push(x);
+        /** @type {Float32Array} */ (g.cols[j])[k] = x;
       }
     }
   }
+  /** @type {Map<string, { indices: number[], cols: import('./model').Columns, times: (string | number | null)[] }>} */
   const groups = new Map();
   for (const [source, g] of building) {
-    groups.set(source, {
-      indices: g.indices,
-      times: g.times,
-      cols: inputs.map((input, j) => (input.type === 'string' ? /** @type {string[]} */ (g.values[j]) : Float32Array.from(/** @type {number[]} */ (g.values[j])))),
-    });
+    const k = g.indices.length;
+    groups.set(source, { indices: g.indices, times: g.times, cols: g.cols.map((c) => (c instanceof Float32Array && c.length !== k ? c.slice(0, k) : c)) });
   }
   return { n: rows.length, groups };
 }
