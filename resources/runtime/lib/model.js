@@ -115,10 +115,9 @@ class LoadedModel {
         let k = 1;
         while (k < this.waiting.length && rows + this.waiting[k].n <= MAX_BATCH_ROWS) rows += this.waiting[k++].n;
         const batch = this.waiting.splice(0, k);
-        const cols = k === 1 ? batch[0].cols : this.inputs.map((input, j) => joined(batch.map((c) => c.cols[j]), rows, input.type));
         let answer;
         try {
-          const a = this.runNow(cols, rows, 0);
+          const a = this.runNow(batch.map((c) => c.cols), rows, 0);
           answer = a instanceof Promise ? await a : a;
         } catch (e) {
           if (k === 1) batch[0].reject(e);
@@ -152,23 +151,23 @@ class LoadedModel {
    * @returns {Promise<Answer>}
    */
   async run(cols, total, skip) {
-    return this.runNow(cols, total, skip);
+    return this.runNow([cols], total, skip);
   }
 
   /**
-   * run(), at once when ONNX Runtime is called directly: the answer itself,
-   * or a promise of it otherwise.
-   * @param {Columns} cols
+   * run() on the rows of several calls back to back, at once when ONNX
+   * Runtime is called directly: the answer itself, or a promise of it otherwise.
+   * @param {Columns[]} parts
    * @returns {Answer | Promise<Answer>}
    */
-  runNow(cols, total, skip) {
+  runNow(parts, total, skip) {
     if (total - skip <= 0) {
       /** @type {Record<string, OutputBlock>} */
       const outputs = {};
       for (const o of this.outputs) outputs[o.name] = { type: o.type, width: this.width(o), data: o.type === 'string' ? [] : new Float32Array(0) };
       return { rows: 0, outputs };
     }
-    const out = this.engine.run(cols, total);
+    const out = this.engine.run(parts, total);
     return out instanceof Promise ? out.then((o) => this.answer(o, total, skip)) : this.answer(out, total, skip);
   }
 
@@ -321,18 +320,6 @@ class Streams {
       }
     }
   }
-}
-
-/** One column of several calls' rows, back to back. */
-function joined(parts, rows, type) {
-  if (type === 'string') return /** @type {string[]} */ ([]).concat(...parts);
-  const out = new Float32Array(rows);
-  let at = 0;
-  for (const p of parts) {
-    out.set(/** @type {Float32Array} */ (p), at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Rows [from, from + n) of an answer. */

@@ -23,7 +23,9 @@ const SESSION_OPTIONS = { intraOpNumThreads: 1, interOpNumThreads: 1 };
  * @typedef {{ name: string, type: 'float32' | 'string' }} EngineInput
  * @typedef {{ name: string }} EngineOutput
  * @typedef {Record<string, Float32Array | BigInt64Array | string[]>} EngineOutputs
- * @typedef {{ kind: 'worker' | 'direct' | 'public', run: (cols: (Float32Array | string[])[], total: number) => EngineOutputs | Promise<EngineOutputs>, release: () => void }} Engine
+ * @typedef {(Float32Array | string[])[]} Columns
+ * @typedef {{ kind: 'worker' | 'direct' | 'public', run: (parts: Columns[], total: number) => EngineOutputs | Promise<EngineOutputs>, release: () => void }} Engine
+ * run: the rows of `parts` (each a call's columns, in input order) back to back, `total` in all.
  */
 
 /** The native session under the public API, or null when it is not the shape of the pinned version. */
@@ -51,11 +53,12 @@ function nativeSession(bytes) {
  * @returns {Promise<Engine>}
  */
 async function openHere(bytes, inputs, outputs, direct) {
-  const feeds = (cols, total) => {
+  /** @param {Columns[]} parts */
+  const feeds = (parts, total) => {
     /** @type {Record<string, ort.Tensor>} */
     const f = {};
     inputs.forEach((input, j) => {
-      f[input.name] = new ort.Tensor(input.type, cols[j], [total]);
+      f[input.name] = new ort.Tensor(input.type, parts.length === 1 ? parts[0][j] : joined(parts.map((p) => p[j]), total, input.type), [total]);
     });
     return f;
   };
@@ -63,10 +66,10 @@ async function openHere(bytes, inputs, outputs, direct) {
   const native = direct ? nativeSession(bytes) : null;
   if (native) {
     const fetches = Object.fromEntries(outputs.map((o) => [o.name, null]));
-    return { kind: 'direct', run: (cols, total) => pick(native.run(feeds(cols, total), fetches, {})), release: () => native.dispose() };
+    return { kind: 'direct', run: (parts, total) => pick(native.run(feeds(parts, total), fetches, {})), release: () => native.dispose() };
   }
   const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
-  return { kind: 'public', run: async (cols, total) => pick(await session.run(feeds(cols, total))), release: () => void session.release().catch(() => undefined) };
+  return { kind: 'public', run: async (parts, total) => pick(await session.run(feeds(parts, total))), release: () => void session.release().catch(() => undefined) };
 }
 
 /**
@@ -98,7 +101,7 @@ function openWorker(bytes, inputs, outputs) {
         worker.unref();
         resolve({
           kind: 'worker',
-          run(cols, total) {
+          run(parts, total) {
             if (broken) return Promise.reject(broken);
             const id = next++;
             // A run in flight keeps the process alive; an idle worker does not.
@@ -108,11 +111,13 @@ function openWorker(bytes, inputs, outputs) {
             /** @type {string[][]} */
             const texts = [];
             let at = 0;
-            cols.forEach((c, j) => {
-              if (inputs[j].type === 'string') texts.push(/** @type {string[]} */ (c));
+            inputs.forEach((input, j) => {
+              if (input.type === 'string') texts.push(/** @type {string[]} */ (parts.length === 1 ? parts[0][j] : joined(parts.map((p) => p[j]), total, 'string')));
               else {
-                numbers.set(/** @type {Float32Array} */ (c), at);
-                at += total;
+                for (const p of parts) {
+                  numbers.set(/** @type {Float32Array} */ (p[j]), at);
+                  at += p[j].length;
+                }
               }
             });
             worker.postMessage({ id, total, numbers, texts }, [numbers.buffer]);
@@ -162,7 +167,7 @@ if (!isMainThread && workerData && workerData.scorer && parentPort) {
           let at = 0;
           let t = 0;
           const cols = inputs.map((input) => (input.type === 'string' ? texts[t++] : numbers.subarray(at, (at += total))));
-          port.postMessage({ id, outputs: await engine.run(cols, total) });
+          port.postMessage({ id, outputs: await engine.run([cols], total) });
         } catch (e) {
           port.postMessage({ id, error: e && e.message ? e.message : String(e) });
         }
@@ -171,6 +176,18 @@ if (!isMainThread && workerData && workerData.scorer && parentPort) {
     },
     (e) => port.postMessage({ failed: `ONNX Runtime cannot load the model in its worker thread: ${e && e.message ? e.message : String(e)}` }),
   );
+}
+
+/** One column of several calls' rows, back to back. */
+function joined(parts, rows, type) {
+  if (type === 'string') return /** @type {string[]} */ ([]).concat(...parts);
+  const out = new Float32Array(rows);
+  let at = 0;
+  for (const p of parts) {
+    out.set(/** @type {Float32Array} */ (p), at);
+    at += p.length;
+  }
+  return out;
 }
 
 module.exports = { openEngine, SESSION_OPTIONS };
