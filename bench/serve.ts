@@ -45,7 +45,9 @@ const INPUTS = 20;
 const TREES = 300;
 const ROUNDS = envInt('BENCH_ROUNDS', 3, 1, 20);
 const SECONDS = envInt('BENCH_SECONDS', 4, 1, 60);
-const SWEEP = [8, 16, 32];
+const SWEEP = [16, 32, 64];
+/** Connections tried for the 80% run, fewest first: the first that carries the rate is used. */
+const AT80_CONNECTIONS = [16, 32, 64];
 const TOKEN = 'bench-serve-token-0123456789';
 const NAMES = Array.from({ length: INPUTS }, (_, j) => `s${String(j + 1).padStart(2, '0')}`);
 const TARGETS = { ratioMin: 0.6, p99MaxMs: 5 };
@@ -269,12 +271,18 @@ async function main(): Promise<void> {
     const result = { bare: summary(runs.bare, best.bare!), predict: summary(runs.predict, best.predict!), v2: summary(runs.v2, best.v2!) };
 
     const rate = Math.round(0.8 * result.predict.reqPerSec);
+    // autocannon paces each connection on its own timer, all started together: many connections at a set rate arrive in bursts. Fewest that carry the rate.
+    let at80Connections = AT80_CONNECTIONS[0]!;
+    for (const c of AT80_CONNECTIONS) {
+      at80Connections = c;
+      if (check('predict at 80%', await load({ ...targets.predict, connections: c, seconds: 2, overallRate: rate })).reqPerSec >= 0.97 * rate) break;
+    }
     const at80: LoadResult[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      at80.push(check('predict at 80%', await load({ ...targets.predict, connections: best.predict!, seconds: SECONDS, overallRate: rate })));
+      at80.push(check('predict at 80%', await load({ ...targets.predict, connections: at80Connections, seconds: SECONDS, overallRate: rate })));
       log(`round ${r + 1}/${ROUNDS} /predict at ${rate} req/s: ${Math.round(at80.at(-1)!.reqPerSec)} req/s, p50 ${at80.at(-1)!.p50Ms.toFixed(2)} ms, p99 ${at80.at(-1)!.p99Ms.toFixed(2)} ms`);
     }
-    const predictAt80 = { rate, reqPerSec: Math.round(median(at80.map((x) => x.reqPerSec))), p50Ms: round(median(at80.map((x) => x.p50Ms))), p99Ms: round(median(at80.map((x) => x.p99Ms))), connections: best.predict! };
+    const predictAt80 = { rate, reqPerSec: Math.round(median(at80.map((x) => x.reqPerSec))), p50Ms: round(median(at80.map((x) => x.p50Ms))), p99Ms: round(median(at80.map((x) => x.p99Ms))), connections: at80Connections };
 
     const ratios = { predict: round(result.predict.reqPerSec / result.bare.reqPerSec), v2: round(result.v2.reqPerSec / result.bare.reqPerSec) };
     const cpus = os.cpus();
@@ -293,7 +301,7 @@ async function main(): Promise<void> {
       },
       notes: [
         `Each of the endpoint, the bare server and the load generator (autocannon ${(JSON.parse(fs.readFileSync(require.resolve('autocannon/package.json'), 'utf8')) as { version: string }).version}) is its own process on this ${cpus.length}-core machine, over loopback; every request carries one row and the bearer token.`,
-        'connections: the number that gave the most requests per second in a 2 s sweep over ' + SWEEP.join(', ') + '; rounds: requests per second of each round.',
+        `connections: the number that gave the most requests per second in a 2 s sweep over ${SWEEP.join(', ')}; rounds: requests per second of each round. predictAt80: the fewest connections of ${AT80_CONNECTIONS.join(', ')} that carried the rate in a 2 s try (autocannon paces every connection on its own timer, started together, so many connections at a set rate arrive in bursts).`,
         `Rounds of ${SECONDS} s, ${ROUNDS} per target, interleaved; figures are medians. Latency is from the request being written to the answer read, by autocannon, percentiles over every request.`,
       ],
     };
