@@ -68,6 +68,10 @@ describe('API table', () => {
     'endpoints.start': { name: 'this-pc' },
     'deploy.run': { model: 'm', target: { kind: 'local' } },
     'deploy.rollback': { endpoint: 'line-3' },
+    'monitor.dashboard': { name: 'line-3' },
+    'monitor.input': { name: 'line-3', input: 'Temperature' },
+    'alerts.acknowledge': { id: 1 },
+    'alerts.snooze': { id: 1, minutes: 60 },
   };
   it('has a minimal valid argument for each method tested here', () => {
     for (const [name, arg] of Object.entries(MINIMAL)) expect(parseCall(name, arg).name).toBe(name);

@@ -12,6 +12,7 @@ import { COLUMN_TYPES, DELIMITERS, PROBLEM_KINDS, TEXT_ENCODINGS, TIME_FORMATS }
 import { ALGORITHMS, GOALS, MODEL_ALIASES, TASKS, TIME_BUDGET } from './training';
 import { CellSchema, PredictionSchema, TryItFormSchema } from './scoring';
 import type { Comparison, Lineage, UseCaseSummary } from './registry';
+import { AlertSchema, EndpointDashboardSchema, InputHistogramSchema, MONITOR_WINDOWS, MonitorCycleSchema, MonitorSettingsSchema, type Alert } from './monitor';
 import { DeployResultSchema, DeployTargetSchema, DeploymentRecordSchema, EndpointNameSchema, EndpointSummarySchema } from './deploy';
 
 const id = z.string().min(1).max(100);
@@ -579,6 +580,35 @@ export const API = {
     z.object({ endpoint: EndpointNameSchema }).strict(),
     EndpointSummarySchema,
   ),
+  'monitor.cycle': method(
+    'Polls every endpoint now (or one), as the background scheduler does, and returns each one\'s health, drift verdicts over the last hour and open alerts.',
+    z.object({ name: EndpointNameSchema.optional() }).strict(),
+    MonitorCycleSchema,
+  ),
+  'monitor.status': method('Each endpoint\'s health, drift verdict and open alerts as of the last poll, without contacting anyone.', empty, MonitorCycleSchema),
+  'monitor.dashboard': method(
+    'One endpoint\'s dashboard over a window ending now: traffic, latency, errors and anomalies over time, drift per input and a heat map of inputs by time.',
+    z.object({ name: EndpointNameSchema, window: z.enum(MONITOR_WINDOWS).optional() }).strict(),
+    EndpointDashboardSchema,
+  ),
+  'monitor.input': method(
+    'An input\'s live histogram over the training one, with its drift statistics.',
+    z.object({ name: EndpointNameSchema, input: z.string().min(1).max(500), window: z.enum(MONITOR_WINDOWS).optional() }).strict(),
+    InputHistogramSchema,
+  ),
+  'monitor.settings': method('How often endpoints are polled, and the alert rules.', empty, MonitorSettingsSchema),
+  'monitor.configure': method('Changes how often endpoints are polled or the alert rules (audited).', MonitorSettingsSchema.partial().strict(), MonitorSettingsSchema),
+  'alerts.list': method(
+    'Alerts, newest first: firing ones, or all.',
+    z.object({ endpoint: EndpointNameSchema.optional(), all: z.boolean().optional(), limit: z.number().int().min(1).max(1000).optional() }).strict(),
+    z.array(AlertSchema),
+  ),
+  'alerts.acknowledge': method('Marks an alert as seen by the person (audited); it stays until its condition clears.', z.object({ id: z.number().int().positive() }).strict(), AlertSchema),
+  'alerts.snooze': method(
+    'Silences an alert\'s notifications for a while (audited).',
+    z.object({ id: z.number().int().positive(), minutes: z.number().int().min(1).max(10_080) }).strict(),
+    AlertSchema,
+  ),
   'models.predict': method(
     'Answers of a model version (ONNX Runtime) for rows given as objects named by input, with the inputs that pushed each answer most.',
     z
@@ -623,7 +653,11 @@ export interface ApiClient {
 export type AppEvent =
   | { type: 'job'; job: JobInfo }
   | { type: 'notice'; level: 'info' | 'warning' | 'error'; message: string }
-  | { type: 'command'; id: string };
+  | { type: 'command'; id: string }
+  /** An alert fired, cleared, or was acknowledged or snoozed. */
+  | { type: 'alert'; alert: Alert }
+  /** The scheduler polled endpoints: pages showing monitoring data reload. */
+  | { type: 'monitor'; endpoints: string[] };
 
 /** One reply shape for every transport. */
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };

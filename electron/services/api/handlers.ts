@@ -35,6 +35,10 @@ export interface HandlerDeps {
   deploy?: DeployService;
 }
 
+function notYet(): never {
+  throw new AppError('conflict', 'Monitoring is not available in this build yet.');
+}
+
 /** The one function table that IPC, HTTP and the CLI dispatch into. */
 /** The audit log's filters, with a use case turned into the names of everything under it. */
 function auditFilterFor(ws: Workspace) {
@@ -135,5 +139,15 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'endpoints.history': (a) => deploy.history(a),
     'deploy.run': (a) => deploy.run(a),
     'deploy.rollback': (a) => deploy.rollback(a),
+    // Monitoring (issue 8): being built; each says so until it is.
+    'monitor.cycle': () => notYet(),
+    'monitor.status': () => notYet(),
+    'monitor.dashboard': () => notYet(),
+    'monitor.input': () => notYet(),
+    'monitor.settings': () => notYet(),
+    'monitor.configure': () => notYet(),
+    'alerts.list': () => notYet(),
+    'alerts.acknowledge': () => notYet(),
+    'alerts.snooze': () => notYet(),
   };
 }
