@@ -54,6 +54,7 @@ function useCoreEvents() {
     void s.loadJobs();
     void s.loadSamples();
     void s.loadDatasets();
+    void s.loadAlerts();
     const offJob = api().on('job', ({ job }) => {
       const st = useStore.getState();
       const before = st.jobs[job.id];
@@ -89,11 +90,15 @@ function useCoreEvents() {
     });
     const offNotice = api().on('notice', (n) => useStore.getState().toast(n.level === 'error' ? 'error' : 'info', n.message));
     const offCommand = api().on('command', (c) => runCommand(c.id));
+    const offAlert = api().on('alert', ({ alert }) => useStore.getState().noteAlert(alert));
+    const offMonitor = api().on('monitor', ({ endpoints }) => useStore.getState().notePolled(endpoints));
     const unbind = api().transport === 'http' ? bindShortcuts() : () => undefined;
     return () => {
       offJob();
       offNotice();
       offCommand();
+      offAlert();
+      offMonitor();
       unbind();
     };
   }, []);

@@ -1,5 +1,6 @@
 import { PAGES, type PageId } from '../../shared/commands';
 import { Icon, type IconName } from '../components/icons';
+import { needsPerson } from '../pages/monitoring/monitor-logic';
 import { useStore } from '../store/store';
 
 const MAIN: PageId[] = ['home', 'data', 'models', 'deployments', 'monitoring', 'inbox'];
@@ -10,6 +11,8 @@ function NavItem({ id }: { id: PageId }) {
   const go = useStore((s) => s.go);
   const def = PAGES.find((p) => p.id === id)!;
   const current = page === id;
+  // Firing alerts nobody has acknowledged or snoozed (a number, so the item re-renders only when it changes).
+  const badge = useStore((s) => (id === 'monitoring' ? (s.alerts ?? []).filter((a) => needsPerson(a, Date.now())).length : 0));
   return (
     <li>
       <a
@@ -24,6 +27,11 @@ function NavItem({ id }: { id: PageId }) {
       >
         <Icon name={id as IconName} />
         <span>{def.label}</span>
+        {badge > 0 && (
+          <span className="nav-badge" data-testid="nav-alert-badge" aria-label={`${badge} ${badge === 1 ? 'alert' : 'alerts'} firing`}>
+            {badge}
+          </span>
+        )}
       </a>
     </li>
   );

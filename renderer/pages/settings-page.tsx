@@ -5,6 +5,7 @@ import { Icon } from '../components/icons';
 import { ProgressBar } from '../components/progress-bar';
 import { reportError } from '../store/report-error';
 import { useStore } from '../store/store';
+import { MonitorSettingsSection } from './monitoring/monitor-settings';
 import type { ThemeChoice } from '../store/ui-slice';
 
 export function SettingsPage() {
@@ -26,6 +27,8 @@ export function SettingsPage() {
           ))}
         </fieldset>
       </section>
+
+      <MonitorSettingsSection />
 
       <SystemCheck />
 

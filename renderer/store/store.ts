@@ -9,8 +9,9 @@ import { setErrorSink } from './report-error';
 import { createRegistrySlice, type RegistrySlice } from './registry-slice';
 import { createAuditSlice, type AuditSlice } from './audit-slice';
 import { createDeploySlice, type DeploySlice } from './deploy-slice';
+import { createMonitorSlice, type MonitorSlice } from './monitor-slice';
 
-export type State = UiSlice & JobsSlice & DataSlice & ImportSlice & ModelsSlice & ScoreSlice & RegistrySlice & AuditSlice & DeploySlice;
+export type State = UiSlice & JobsSlice & DataSlice & ImportSlice & ModelsSlice & ScoreSlice & RegistrySlice & AuditSlice & DeploySlice & MonitorSlice;
 
 /** One store, one slice per feature. Components select only what they render. */
 export const useStore = create<State>()((...a) => ({
@@ -23,6 +24,7 @@ export const useStore = create<State>()((...a) => ({
   ...createRegistrySlice(...a),
   ...createAuditSlice(...a),
   ...createDeploySlice(...a),
+  ...createMonitorSlice(...a),
 }));
 
 setErrorSink((message) => useStore.getState().toast('error', message));
