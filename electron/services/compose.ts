@@ -6,6 +6,7 @@ import { dispatch } from './api/dispatch';
 import { DeployService } from './deploy/deploy';
 import { appRoot, appVersion } from './app/app-root';
 import { JobManager } from './jobs/job-manager';
+import { MonitorService } from './monitor/service';
 import { DatasetReader } from './datasets/reader';
 import { ScoringService } from './scoring/service';
 import { Workspace } from './workspace/workspace';
@@ -20,6 +21,11 @@ export interface CoreOptions {
    * started would stop when they exit.
    */
   resumeEndpoints?: boolean;
+  /**
+   * Poll the endpoints in the background (default true). Short CLI commands
+   * say false: `monitor.cycle` still polls when asked.
+   */
+  monitor?: boolean;
 }
 
 /** The core services, wired once per entry point (Electron main, server mode, CLI). */
@@ -28,6 +34,8 @@ export interface Core {
   readonly jobs: JobManager;
   readonly handlers: Handlers;
   readonly events: EventEmitter<{ event: [AppEvent] }>;
+  /** Endpoint monitoring and alerts; its background loop runs unless CoreOptions.monitor is false. */
+  readonly monitor: MonitorService;
   readonly version: string;
   call(name: unknown, arg: unknown): Promise<Envelope<unknown>>;
   close(): Promise<void>;
@@ -51,15 +59,19 @@ export function createCore(opts: CoreOptions): Core {
   const scoring = new ScoringService(ws, reader);
   const deploy = new DeployService(ws, path.join(root, 'resources', 'runtime'));
   const resumed = opts.resumeEndpoints === false ? Promise.resolve() : deploy.resume();
-  const handlers = createHandlers({ ws, jobs, appRoot: root, appVersion: version, electronVersion: opts.electronVersion ?? null, reader, scoring, deploy });
+  const monitor = new MonitorService({ ws, deploy, emit: (e) => events.emit('event', e) });
+  if (opts.monitor !== false) monitor.start();
+  const handlers = createHandlers({ ws, jobs, appRoot: root, appVersion: version, electronVersion: opts.electronVersion ?? null, reader, scoring, deploy, monitor });
   return {
     ws,
     jobs,
     handlers,
     events,
+    monitor,
     version,
     call: (name, arg) => dispatch(handlers, name, arg, ws.logDir),
     async close() {
+      await monitor.close();
       await jobs.close();
       await resumed;
       await deploy.close();

@@ -14,6 +14,7 @@ import { archiveVersion, restoreVersion, setAlias } from '../registry/aliases';
 import { writeMlflow } from '../registry/mlflow';
 import { buildBundle } from '../deploy/bundle';
 import { DeployService } from '../deploy/deploy';
+import { MonitorService } from '../monitor/service';
 import { backupWorkspace, checkWorkspace } from '../registry/backup';
 import { prepareReproduce } from '../registry/reproduce';
 import { compareVersions } from '../registry/compare';
@@ -33,10 +34,8 @@ export interface HandlerDeps {
   scoring: ScoringService;
   /** Endpoints and deployments; compose.ts passes the one it closes (a fresh one otherwise). */
   deploy?: DeployService;
-}
-
-function notYet(): never {
-  throw new AppError('conflict', 'Monitoring is not available in this build yet.');
+  /** Monitoring; compose.ts passes the one whose loop it runs (a fresh one otherwise, polling only when asked). */
+  monitor?: MonitorService;
 }
 
 /** The one function table that IPC, HTTP and the CLI dispatch into. */
@@ -51,7 +50,7 @@ function auditFilterFor(ws: Workspace) {
   };
 }
 
-export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion, reader, scoring, deploy = new DeployService(ws, path.join(appRoot, 'resources', 'runtime')) }: HandlerDeps): Handlers {
+export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion, reader, scoring, deploy = new DeployService(ws, path.join(appRoot, 'resources', 'runtime')), monitor = new MonitorService({ ws, deploy, emit: () => undefined }) }: HandlerDeps): Handlers {
   const auditFilter = auditFilterFor(ws);
   return {
     'app.info': () => ({
@@ -139,15 +138,14 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'endpoints.history': (a) => deploy.history(a),
     'deploy.run': (a) => deploy.run(a),
     'deploy.rollback': (a) => deploy.rollback(a),
-    // Monitoring (issue 8): being built; each says so until it is.
-    'monitor.cycle': () => notYet(),
-    'monitor.status': () => notYet(),
-    'monitor.dashboard': () => notYet(),
-    'monitor.input': () => notYet(),
-    'monitor.settings': () => notYet(),
-    'monitor.configure': () => notYet(),
-    'alerts.list': () => notYet(),
-    'alerts.acknowledge': () => notYet(),
-    'alerts.snooze': () => notYet(),
+    'monitor.cycle': (a) => monitor.cycle(a),
+    'monitor.status': () => monitor.status(),
+    'monitor.dashboard': (a) => monitor.dashboard(a),
+    'monitor.input': (a) => monitor.input(a),
+    'monitor.settings': () => monitor.settings(),
+    'monitor.configure': (a) => monitor.configure(a),
+    'alerts.list': (a) => monitor.listAlerts(a),
+    'alerts.acknowledge': (a) => monitor.acknowledge(a.id),
+    'alerts.snooze': (a) => monitor.snooze(a.id, a.minutes),
   };
 }

@@ -19,6 +19,51 @@ export interface AdminStatus {
   counters: { requests: number; errors: number; predictions: number };
 }
 
+/** One input of a monitoring bucket: counts over its profile's bins (numeric inputs may also carry each bin's sum of values). */
+export interface EdgeBinCounts {
+  counts: number[];
+  missing: number;
+  sums?: number[];
+}
+
+/** A closed minute bucket of GET /admin/monitoring. */
+export interface EdgeBucket {
+  seq: number;
+  from: string;
+  to: string;
+  name: string;
+  version: string;
+  requests: number;
+  errors: number;
+  rows: number;
+  predictions: Record<string, number>;
+  anomalies: number;
+  latencyMs: { count: number; sum: number; p50: number | null; p99: number | null; bins?: [number, number][] };
+  features: Record<string, EdgeBinCounts>;
+}
+
+/** An anomalous row as the endpoint recorded it. */
+export interface EdgeEvent {
+  seq: number;
+  time: string | number | null;
+  receivedAt: string;
+  source: string | null;
+  model: string;
+  version: string;
+  score: number | null;
+  inputs: Record<string, unknown>;
+}
+
+/** GET /admin/monitoring (contract (a)): a page after a cursor; `more` when another page waits. */
+export interface MonitoringPage {
+  cursor: string;
+  more: boolean;
+  model: Served;
+  counters: { requests: number; errors: number; predictions: Record<string, number>; anomalies: number };
+  buckets: EdgeBucket[];
+  events: EdgeEvent[];
+}
+
 export interface PushReply {
   model: Served;
   previous: Served | null;
@@ -159,6 +204,13 @@ export class EndpointClient {
 
   status(): Promise<AdminStatus> {
     return this.call<AdminStatus>('GET', '/admin/status', 'admin');
+  }
+
+  /** GET /admin/monitoring: the buckets and anomaly events after `cursor` (exactly once), at most `limit` of each. */
+  monitoring(cursor: string | null, limit = 1000): Promise<MonitoringPage> {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (cursor) q.set('cursor', cursor);
+    return this.call<MonitoringPage>('GET', `/admin/monitoring?${q}`, 'admin');
   }
 
   /** Sends a bundle (.tar.gz bytes); the endpoint checks it and swaps with no dropped request. */

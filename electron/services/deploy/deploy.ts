@@ -50,9 +50,9 @@ export class DeployService {
     return run;
   }
 
-  private client(e: EndpointRecord): EndpointClient {
+  private client(e: EndpointRecord, timeoutMs?: number): EndpointClient {
     const t = this.store.tokens.get(e.name);
-    return new EndpointClient(e.url, { token: t?.token ?? null, adminToken: t?.adminToken ?? null }, { user: this.ws.who });
+    return new EndpointClient(e.url, { token: t?.token ?? null, adminToken: t?.adminToken ?? null }, { user: this.ws.who, ...(timeoutMs ? { timeoutMs } : {}) });
   }
 
   list(): EndpointSummary[] {
@@ -64,8 +64,7 @@ export class DeployService {
   }
 
   /** Asks the endpoint how it is: health, and what it serves (admin status, or /metrics without the admin token). */
-  private async contact(e: EndpointRecord): Promise<{ contact: Contact; status: AdminStatus | null }> {
-    const c = this.client(e);
+  private async contact(e: EndpointRecord, c = this.client(e)): Promise<{ contact: Contact; status: AdminStatus | null }> {
     const notRunHere = e.kind === 'local' && !this.local.isRunning(e.name);
     try {
       const ready = await c.ready();
@@ -91,6 +90,28 @@ export class DeployService {
     const e = this.store.get(name);
     const { contact } = await this.contact(e);
     return summaryOf(this.store.noteContact(name, contact));
+  }
+
+  /**
+   * One contact for the monitor, inside the endpoint's lock (a poll must not
+   * write what an endpoint served before a deployment over what it serves
+   * after): health and what it serves are noted as a refresh does; then, when
+   * it is up and the workspace has its admin token, `then` reads more with
+   * the same client. A failure of `then` comes back as words in `readError`.
+   */
+  async observe<T>(name: string, then: (client: EndpointClient, e: EndpointRecord) => Promise<T>, timeoutMs?: number): Promise<{ endpoint: EndpointRecord; contact: Contact; read?: T; readError?: string }> {
+    return this.exclusive(name, async () => {
+      const e = this.store.get(name);
+      const client = this.client(e, timeoutMs);
+      const { contact } = await this.contact(e, client);
+      const endpoint = this.store.noteContact(name, contact);
+      if (contact.status !== 'up' || !e.canDeploy) return { endpoint, contact };
+      try {
+        return { endpoint, contact, read: await then(client, endpoint) };
+      } catch (err) {
+        return { endpoint, contact, readError: err instanceof Error ? err.message : String(err) };
+      }
+    });
   }
 
   /** Adds an endpoint operations runs; contacts it once (an unreachable one is kept, marked down with the reason). */

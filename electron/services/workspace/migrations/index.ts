@@ -7,6 +7,7 @@ import { migration0050 } from './0050-onnx';
 import { migration0060 } from './0060-aliases';
 import { migration0070 } from './0070-use-cases';
 import { migration0080 } from './0080-endpoints';
+import { migration0090 } from './0090-monitoring';
 
 /** Every migration, in order. A shipped migration is never edited: add a new one. */
-export const MIGRATIONS: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040, migration0050, migration0060, migration0070, migration0080];
+export const MIGRATIONS: readonly Migration[] = [migration0010, migration0020, migration0030, migration0040, migration0050, migration0060, migration0070, migration0080, migration0090];

@@ -1,0 +1,170 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppEvent } from '../../../shared/api';
+import { MonitorCycleSchema } from '../../../shared/monitor';
+import { coreCaller } from '../../test-support/core-call';
+import { pumpsModel, writePumpsCsv } from '../../test-support/pumps';
+import { createCore, type Core } from '../compose';
+import { EndpointClient } from '../deploy/client';
+import { killEdge, predict, startRemoteEdge, type RemoteEdge } from './edge-fixture';
+import { BACKOFF_CAP_MS, inPool, nextDelayMs } from './scheduler';
+import { pollState, storePage, storedTotals } from './store';
+
+/**
+ * The scheduler against a real edge runtime on loopback: what it stores
+ * equals the traffic sent, exactly, across the endpoint dying and coming
+ * back, the app restarting, and a page read twice.
+ */
+
+let root: string;
+let wsDir: string;
+let core: Core;
+const call = coreCaller(() => core);
+const tokens = { token: 'monitor-predict-token-0123456789', adminToken: 'monitor-admin-token-0123456789ab' };
+let bundle: string;
+let state: string;
+let edge: RemoteEdge;
+const events: AppEvent[] = [];
+
+const rows = (n: number, flow = 40) => Array.from({ length: n }, (_, i) => ({ Line: ['A', 'B', 'C'][i % 3], Flow: flow + (i % 7), Vibration: (i % 9) / 2 }));
+
+/** Sends `count` requests of `perRequest` rows; all must be answered. */
+async function traffic(count: number, perRequest: number): Promise<void> {
+  for (let i = 0; i < count; i++) expect(await predict(edge.url, tokens.token, rows(perRequest))).toBe(200);
+}
+
+function openCore(): Core {
+  const c = createCore({ workspaceDir: wsDir, resumeEndpoints: false, monitor: false });
+  c.events.on('event', (e) => events.push(e));
+  return c;
+}
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-monitor-'));
+  wsDir = path.join(root, 'ws');
+  core = openCore();
+  await pumpsModel(core, call, writePumpsCsv(root), ['logistic']);
+  bundle = (await call('models.exportBundle', { model: 'P-101', version: 1, out: path.join(root, 'p101-v1.tar.gz') })).file;
+  state = path.join(root, 'edge-state');
+  edge = await startRemoteEdge(bundle, state, tokens);
+  await call('endpoints.add', { name: 'line-3', url: edge.url, ...tokens });
+}, 120_000);
+
+afterAll(async () => {
+  await core?.close();
+  if (edge) await killEdge(edge);
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('backoff', () => {
+  it('doubles the interval with each failure in a row, up to 30 minutes', () => {
+    expect([0, 1, 2, 3, 4, 5].map((k) => nextDelayMs(60, k) / 1000)).toEqual([60, 120, 240, 480, 960, 1800]);
+    expect(nextDelayMs(60, 40)).toBe(BACKOFF_CAP_MS);
+    // An interval longer than the cap is never shortened by a failure.
+    expect(nextDelayMs(3600, 3)).toBe(3_600_000);
+  });
+
+  it('runs at most n at a time and keeps the order of the answers', async () => {
+    let now = 0, most = 0;
+    const out = await inPool([...Array(40).keys()], 16, async (i) => {
+      most = Math.max(most, ++now);
+      await new Promise((r) => setTimeout(r, 5));
+      now--;
+      return i * 2;
+    });
+    expect(most).toBe(16);
+    expect(out).toEqual([...Array(40).keys()].map((i) => i * 2));
+  });
+});
+
+describe('polling a real endpoint', () => {
+  it('stores health, what it serves and its monitoring data; totals equal the traffic sent', async () => {
+    await traffic(5, 3);
+    const cycle = await call('monitor.cycle', {});
+    expect(MonitorCycleSchema.parse(cycle)).toEqual(cycle);
+    const [e] = cycle.endpoints;
+    expect(e).toEqual(expect.objectContaining({ name: 'line-3', reachable: true, model: { name: 'P-101', version: 1 }, requests: 5, errors: 0 }));
+    expect(e!.latencyP99Ms).toBeGreaterThan(0);
+    // 15 rows is too few to judge drift.
+    expect(e!.drift.verdict).toBe('unknown');
+    expect(e!.drift.inputs.map((i) => i.name).sort()).toEqual(['Flow', 'Line', 'Vibration']);
+    expect(storedTotals(core.ws.db, 'line-3')).toEqual(expect.objectContaining({ requests: 5, rows: 15, errors: 0 }));
+    const p = pollState(core.ws.db, 'line-3')!;
+    expect(p.cursor).toMatch(/^[1-9]\d*\.0$/);
+    expect(p.failures).toBe(0);
+    expect(Date.parse(p.next!) - Date.now()).toBeGreaterThan(55_000);
+    expect(events.filter((x) => x.type === 'monitor').at(-1)).toEqual({ type: 'monitor', endpoints: ['line-3'] });
+  }, 30_000);
+
+  it('backs off while the endpoint is dead, then catches up from the cursor with no gap and no double count', async () => {
+    await traffic(7, 2);
+    // The endpoint saves its state within a second; then it dies with no goodbye.
+    await new Promise((r) => setTimeout(r, 1500));
+    await killEdge(edge);
+
+    const t0 = Date.now();
+    const first = await core.monitor.scheduler.poll('line-3');
+    expect(first.status).toBe('down');
+    expect(first.error).toMatch(/^Cannot reach http:\/\/127\.0\.0\.1:\d+ \(connection refused: nothing listens there\)\.$/);
+    let p = pollState(core.ws.db, 'line-3')!;
+    expect(p.failures).toBe(1);
+    expect(Date.parse(p.next!) - t0).toBeGreaterThanOrEqual(120_000);
+    expect(Date.parse(p.next!) - Date.now()).toBeLessThanOrEqual(120_000);
+    const downSince = p.downSince;
+    await core.monitor.scheduler.poll('line-3');
+    p = pollState(core.ws.db, 'line-3')!;
+    expect(p.failures).toBe(2);
+    expect(p.downSince).toBe(downSince);
+    expect(Date.parse(p.next!) - Date.now()).toBeGreaterThan(230_000);
+    // Not due yet: the loop leaves it alone.
+    expect(core.monitor.scheduler.due()).toEqual([]);
+
+    const status = await call('monitor.dashboard', { name: 'line-3' });
+    expect(status.health.reachable).toBe(false);
+    expect(status.health.noContactSince).toBe((await call('endpoints.list', {}))[0]!.lastContact);
+    expect(status.health.nextContact).toBe(p.next);
+    expect(status.health.lastError).toMatch(/connection refused/);
+
+    // The app restarts while the endpoint is down: the cursor and the schedule are where they were.
+    await core.close();
+    core = openCore();
+    expect(pollState(core.ws.db, 'line-3')).toEqual(p);
+
+    // The endpoint comes back where it was, with its state; traffic after the restart.
+    edge = await startRemoteEdge(bundle, state, tokens, edge.port);
+    await traffic(11, 1);
+    const back = await core.monitor.scheduler.poll('line-3');
+    expect(back.status).toBe('up');
+    expect(storedTotals(core.ws.db, 'line-3')).toEqual(expect.objectContaining({ requests: 5 + 7 + 11, rows: 15 + 14 + 11, errors: 0 }));
+    p = pollState(core.ws.db, 'line-3')!;
+    expect(p).toEqual(expect.objectContaining({ failures: 0, downSince: null }));
+
+    // Polling again finds nothing new.
+    await core.monitor.scheduler.poll('line-3');
+    expect(storedTotals(core.ws.db, 'line-3').requests).toBe(23);
+  }, 60_000);
+
+  it('a page read twice (the app died before its cursor was kept) is not counted twice; a reset endpoint is counted from 1 again', async () => {
+    const client = new EndpointClient(edge.url, tokens);
+    const before = storedTotals(core.ws.db, 'line-3');
+    // Reading from the start again returns every bucket the endpoint keeps: all already stored.
+    const again = await client.monitoring(null, 1000);
+    expect(again.buckets.length).toBe(before.buckets);
+    storePage(core.ws, 'line-3', null, again, new Date());
+    expect(storedTotals(core.ws.db, 'line-3')).toEqual(before);
+    // storePage kept the (old) cursor it was given back; the next poll moves on from there without counting anything twice.
+    await traffic(2, 4);
+    await core.monitor.scheduler.poll('line-3');
+    expect(storedTotals(core.ws.db, 'line-3')).toEqual(expect.objectContaining({ requests: before.requests + 2, rows: before.rows + 8 }));
+
+    // The endpoint loses its state folder: its numbers start at 1 again and are still counted.
+    await killEdge(edge);
+    const fresh = path.join(root, 'edge-state-new');
+    edge = await startRemoteEdge(bundle, fresh, tokens, edge.port);
+    await traffic(3, 1);
+    await core.monitor.scheduler.poll('line-3');
+    expect(storedTotals(core.ws.db, 'line-3')).toEqual(expect.objectContaining({ requests: before.requests + 5, rows: before.rows + 11 }));
+  }, 60_000);
+});

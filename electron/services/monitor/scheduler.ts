@@ -1,0 +1,180 @@
+import { AppError } from '../../../shared/errors';
+import type { MonitorSettings } from '../../../shared/monitor';
+import { logInternal } from '../api/dispatch';
+import type { DeployService } from '../deploy/deploy';
+import type { Workspace } from '../workspace/workspace';
+import { noteSchedule, pollState, pollStates, storePage } from './store';
+
+/**
+ * The background poll (issue 8): every endpoint every `intervalSeconds` —
+ * health, what it serves, and its monitoring data from the cursor on, each
+ * page stored with its cursor in one transaction. An endpoint that does not
+ * answer is tried less and less often (interval × 2^failures, at most
+ * BACKOFF_CAP_MS) and catches up from its cursor when it answers again.
+ * Several endpoints are polled at once (CONCURRENCY), all on this event
+ * loop: each poll waits on the network, and its database work is one short
+ * transaction per page.
+ */
+
+export const CONCURRENCY = 16;
+export const BACKOFF_CAP_MS = 30 * 60_000;
+/** How long one request to an endpoint may take before the poll counts it as not answering. */
+export const POLL_TIMEOUT_MS = 5_000;
+/** Buckets and events asked for per page; a long catch-up takes several. */
+export const PAGE_LIMIT = 1000;
+/** Pages read per poll at most; the rest waits for the next poll (the cursor keeps the place). */
+export const MAX_PAGES = 50;
+
+/** When to try again after `failures` failed contacts in a row (0: the interval). */
+export function nextDelayMs(intervalSeconds: number, failures: number): number {
+  const interval = intervalSeconds * 1000;
+  if (failures <= 0) return interval;
+  return Math.min(interval * 2 ** Math.min(failures, 30), Math.max(BACKOFF_CAP_MS, interval));
+}
+
+export interface PollOutcome {
+  name: string;
+  /** up: answered; stopped: a local endpoint nobody runs; down: no answer, or not ready. */
+  status: 'up' | 'down' | 'stopped' | 'unknown';
+  buckets: number;
+  events: number;
+  pages: number;
+  error: string | null;
+}
+
+export interface SchedulerOptions {
+  now?: () => number;
+  concurrency?: number;
+  timeoutMs?: number;
+  pageLimit?: number;
+  /** After each round of polls (the names polled); the service evaluates alerts and tells the windows. */
+  afterPolls?: (outcomes: PollOutcome[]) => Promise<void> | void;
+  /** Every tick, polls or not (the "down for N minutes" rule needs the clock, not a poll). */
+  onTick?: () => Promise<void> | void;
+}
+
+/** Runs `f` over `items`, at most `n` at a time. */
+export async function inPool<T, R>(items: T[], n: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  return out;
+}
+
+export class Scheduler {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private stopped = true;
+  readonly now: () => number;
+
+  constructor(
+    private readonly ws: Workspace,
+    private readonly deploy: DeployService,
+    private readonly settings: () => MonitorSettings,
+    private readonly opts: SchedulerOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Polls one endpoint now, whatever its backoff says, and keeps when to poll it next. */
+  async poll(name: string): Promise<PollOutcome> {
+    const before = pollState(this.ws.db, name);
+    if (!before) throw new AppError('not_found', `There is no endpoint called "${name}".`, 'name');
+    const limit = this.opts.pageLimit ?? PAGE_LIMIT;
+    let buckets = 0, events = 0, pages = 0;
+    const r = await this.deploy.observe(
+      name,
+      async (client) => {
+        let cursor = before.cursor;
+        let more = true;
+        while (more && pages < MAX_PAGES) {
+          const page = await client.monitoring(cursor, limit);
+          const stored = storePage(this.ws, name, cursor, page, new Date(this.now()));
+          buckets += stored.buckets;
+          events += stored.events;
+          pages++;
+          cursor = page.cursor;
+          more = page.more;
+        }
+      },
+      this.opts.timeoutMs ?? POLL_TIMEOUT_MS,
+    );
+    const status = r.contact.status;
+    if (r.readError) this.deploy.store.noteContact(name, { status: 'up', error: `Monitoring data could not be read: ${r.readError}`, reached: true });
+    const now = this.now();
+    const failing = status === 'down' || status === 'unknown';
+    const failures = failing ? before.failures + 1 : 0;
+    noteSchedule(this.ws, name, {
+      next: new Date(now + nextDelayMs(this.settings().intervalSeconds, failures)).toISOString(),
+      failures,
+      downSince: failing ? (before.downSince ?? new Date(now).toISOString()) : null,
+    });
+    return { name, status, buckets, events, pages, error: r.readError ?? r.contact.error };
+  }
+
+  /** Polls the endpoints named (every one when none), at most `concurrency` at a time. Endpoints removed meanwhile are skipped. */
+  async pollMany(names?: string[]): Promise<PollOutcome[]> {
+    const all = names ?? pollStates(this.ws.db).map((p) => p.name);
+    const outcomes = await inPool(all, this.opts.concurrency ?? CONCURRENCY, async (name) => {
+      try {
+        return await this.poll(name);
+      } catch (e) {
+        if (e instanceof AppError && e.code === 'not_found' && names === undefined) return null;
+        throw e;
+      }
+    });
+    const done = outcomes.filter((o): o is PollOutcome => o !== null);
+    await this.opts.afterPolls?.(done);
+    return done;
+  }
+
+  /** The endpoints due now: never polled, or their next contact has come. */
+  due(): string[] {
+    const now = this.now();
+    return pollStates(this.ws.db)
+      .filter((p) => p.next === null || Date.parse(p.next) <= now)
+      .map((p) => p.name);
+  }
+
+  /** One turn of the loop: polls what is due, then the clock's own checks. */
+  async tick(): Promise<PollOutcome[]> {
+    const due = this.due();
+    const outcomes = due.length ? await this.pollMany(due) : [];
+    await this.opts.onTick?.();
+    return outcomes;
+  }
+
+  /** Starts the loop: a tick every `tickMs`, one at a time. */
+  start(tickMs = 1000): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const loop = () => {
+      if (this.stopped) return;
+      this.running = this.tick()
+        .catch((e: unknown) => logInternal(this.ws.logDir, 'monitor', e))
+        .finally(() => {
+          this.running = null;
+          if (!this.stopped) this.timer = setTimeout(loop, tickMs);
+        });
+    };
+    this.timer = setTimeout(loop, 0);
+  }
+
+  get started(): boolean {
+    return !this.stopped;
+  }
+
+  /** Stops the loop and waits for a tick in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}

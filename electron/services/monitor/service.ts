@@ -1,0 +1,216 @@
+import type { AppEvent } from '../../../shared/api';
+import { AppError } from '../../../shared/errors';
+import { MonitorSettingsSchema, type Alert, type Drift, type EndpointDashboard, type EndpointMonitor, type Health, type InputHistogram, type MonitorCycle, type MonitorSettings, type MonitorWindow } from '../../../shared/monitor';
+import type { DeployService } from '../deploy/deploy';
+import type { EndpointRecord } from '../deploy/endpoints';
+import type { Workspace } from '../workspace/workspace';
+import { AlertBook, conditions, downCondition, listAlerts, type AlertFacts } from './alerts';
+import { ProfileCache, type ProfileLookup } from './profiles';
+import { Scheduler, type PollOutcome, type SchedulerOptions } from './scheduler';
+import { bucketsBetween, pollState, readSettings, writeSettings, type StoredBucket } from './store';
+import { drift, health, heatmap, histogram, ofServed, series, windowRange } from './windows';
+
+/**
+ * Monitoring (DESIGN.md section 10) behind the monitor.* and alerts.*
+ * methods: the scheduler's polls, and what the stored data says about each
+ * endpoint over a window ending now.
+ */
+
+/** How long an endpoint's hour view is reused by monitor.status before it is worked out again. */
+const VIEW_TTL_MS = 30_000;
+
+interface HourView {
+  at: number;
+  health: Health;
+  drift: Drift;
+  lookup: ProfileLookup | null;
+  served: StoredBucket[];
+}
+
+export interface MonitorServiceDeps {
+  ws: Workspace;
+  deploy: DeployService;
+  emit: (e: AppEvent) => void;
+  now?: () => number;
+  scheduler?: Omit<SchedulerOptions, 'now' | 'afterPolls' | 'onTick'>;
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export class MonitorService {
+  readonly scheduler: Scheduler;
+  readonly alerts: AlertBook;
+  readonly profiles: ProfileCache;
+  private readonly ws: Workspace;
+  private readonly deploy: DeployService;
+  private readonly emit: (e: AppEvent) => void;
+  readonly now: () => number;
+  private readonly views = new Map<string, HourView>();
+
+  constructor(deps: MonitorServiceDeps) {
+    this.ws = deps.ws;
+    this.deploy = deps.deploy;
+    this.emit = deps.emit;
+    this.now = deps.now ?? Date.now;
+    this.profiles = new ProfileCache(this.ws);
+    this.alerts = new AlertBook(this.ws, this.emit, this.now);
+    this.scheduler = new Scheduler(this.ws, this.deploy, () => this.settings(), {
+      ...deps.scheduler,
+      now: this.now,
+      afterPolls: (outcomes) => this.afterPolls(outcomes),
+      onTick: () => this.checkDown(),
+    });
+  }
+
+  settings(): MonitorSettings {
+    return readSettings(this.ws.db);
+  }
+
+  configure(patch: Partial<MonitorSettings>): MonitorSettings {
+    const before = this.settings();
+    const after = MonitorSettingsSchema.parse({ ...before, ...patch });
+    writeSettings(this.ws, after);
+    this.ws.audit.record('monitor.configure', { before, after });
+    // New rules apply to what is known now, not only after the next poll.
+    this.views.clear();
+    return after;
+  }
+
+  /** Polls now (every endpoint, or the one named), whatever the schedule says, and returns what it found. */
+  async cycle(a: { name?: string } = {}): Promise<MonitorCycle> {
+    if (a.name) this.deploy.store.get(a.name);
+    const outcomes = await this.scheduler.pollMany(a.name ? [a.name] : undefined);
+    const names = new Set(outcomes.map((o) => o.name));
+    return { endpoints: (await this.status()).endpoints.filter((e) => names.has(e.name)) };
+  }
+
+  /** Each endpoint as of the last poll, without contacting anyone. */
+  async status(): Promise<MonitorCycle> {
+    const endpoints: EndpointMonitor[] = [];
+    for (const e of this.deploy.store.list()) endpoints.push(this.summary(e, await this.hourView(e)));
+    return { endpoints };
+  }
+
+  private summary(e: EndpointRecord, v: HourView): EndpointMonitor {
+    return {
+      name: e.name,
+      reachable: v.health.reachable,
+      lastContact: v.health.lastContact,
+      model: v.health.model,
+      requests: v.health.requests,
+      errors: v.health.errors,
+      latencyP99Ms: v.health.latencyP99Ms,
+      drift: { verdict: v.drift.verdict, inputs: v.drift.inputs.map((i) => ({ name: i.name, verdict: i.verdict, psi: i.psi, statistic: i.statistic, test: i.test })) },
+      alerts: listAlerts(this.ws.db, { endpoint: e.name }),
+    };
+  }
+
+  /** The last hour of an endpoint, reused for a while (the page and the CLI ask often; the data changes once a poll). */
+  private async hourView(e: EndpointRecord, fresh = false): Promise<HourView> {
+    const now = this.now();
+    const kept = this.views.get(e.name);
+    if (!fresh && kept && now - kept.at < VIEW_TTL_MS && kept.health.lastContact === e.lastContact && kept.health.model?.version === e.model?.version) return kept;
+    const range = windowRange('hour', now);
+    const buckets = bucketsBetween(this.ws.db, e.name, range.from, range.to);
+    const served = ofServed(buckets, e.model);
+    const lookup = e.model ? await this.profiles.get(e.model.name, e.model.version) : null;
+    const view: HourView = { at: now, health: health(e, pollState(this.ws.db, e.name), buckets), drift: drift('hour', range, served, lookup, e.model), lookup, served };
+    this.views.set(e.name, view);
+    return view;
+  }
+
+  async dashboard(a: { name: string; window?: MonitorWindow }): Promise<EndpointDashboard> {
+    const window = a.window ?? 'hour';
+    const e = this.deploy.store.get(a.name);
+    const now = this.now();
+    const range = windowRange(window, now);
+    const buckets = bucketsBetween(this.ws.db, e.name, range.from, range.to);
+    const served = ofServed(buckets, e.model);
+    const lookup = e.model ? await this.profiles.get(e.model.name, e.model.version) : null;
+    return {
+      name: e.name,
+      window,
+      health: health(e, pollState(this.ws.db, e.name), buckets),
+      series: series(window, now, buckets),
+      drift: drift(window, range, served, lookup, e.model),
+      heatmap: heatmap(window, now, served, lookup),
+      alerts: listAlerts(this.ws.db, { endpoint: e.name, all: true, limit: 50 }),
+    };
+  }
+
+  async input(a: { name: string; input: string; window?: MonitorWindow }): Promise<InputHistogram> {
+    const window = a.window ?? 'hour';
+    const e = this.deploy.store.get(a.name);
+    if (!e.model) throw new AppError('conflict', `"${e.name}" has not said which model it serves yet, so its inputs are not known.`, 'name');
+    const lookup = await this.profiles.get(e.model.name, e.model.version);
+    if (!lookup.ok) throw new AppError('conflict', lookup.reason, 'name');
+    const ref = lookup.value.profile.inputs.find((i) => i.name === a.input);
+    if (!ref) throw new AppError('not_found', `${e.model.name} version ${e.model.version} on "${e.name}" has no input called "${a.input}". Its inputs: ${lookup.value.profile.inputs.map((i) => `"${i.name}"`).join(', ')}.`, 'input');
+    const range = windowRange(window, this.now());
+    const served = ofServed(bucketsBetween(this.ws.db, e.name, range.from, range.to), e.model);
+    return histogram(e.name, window, served, ref, lookup.value);
+  }
+
+  listAlerts(a: { endpoint?: string; all?: boolean; limit?: number }): Alert[] {
+    return listAlerts(this.ws.db, a);
+  }
+
+  acknowledge(id: number): Alert {
+    return this.alerts.acknowledge(id);
+  }
+
+  snooze(id: number, minutes: number): Alert {
+    return this.alerts.snooze(id, minutes);
+  }
+
+  /** After polls: every rule of each endpoint polled, then one event so open pages reload. */
+  private async afterPolls(outcomes: PollOutcome[]): Promise<void> {
+    const rules = this.settings().rules;
+    const now = this.now();
+    for (const o of outcomes) {
+      const e = this.deploy.store.find(o.name);
+      if (!e) continue;
+      const v = await this.hourView(e, true);
+      this.alerts.apply(e.name, conditions(rules, this.facts(e, v), now));
+      await yieldToLoop();
+    }
+    if (outcomes.length) this.emit({ type: 'monitor', endpoints: outcomes.map((o) => o.name) });
+  }
+
+  private facts(e: EndpointRecord, v: HourView): AlertFacts {
+    const poll = pollState(this.ws.db, e.name);
+    return {
+      endpoint: e.name,
+      down: downOf(e, poll),
+      requests: v.health.requests,
+      errors: v.health.errors,
+      rows: v.drift.rows,
+      anomalies: v.served.reduce((n, b) => n + b.anomalies, 0),
+      trainingAnomalyRate: v.lookup?.ok ? v.lookup.value.profile.anomalyRate : null,
+      drift: v.drift,
+    };
+  }
+
+  /** The clock's rule: an endpoint that has not answered for N minutes fires between polls too (backoff polls it seldom). */
+  private checkDown(): void {
+    const rules = this.settings().rules;
+    const now = this.now();
+    for (const e of this.deploy.store.list()) {
+      this.alerts.apply(e.name, { down: downCondition(rules, e.name, downOf(e, pollState(this.ws.db, e.name)), now) });
+    }
+  }
+
+  /** Starts the background loop (a tick a second; each endpoint is polled when its time comes). */
+  start(tickMs?: number): void {
+    this.scheduler.start(tickMs);
+  }
+
+  async close(): Promise<void> {
+    await this.scheduler.stop();
+  }
+}
+
+function downOf(e: EndpointRecord, poll: ReturnType<typeof pollState>): AlertFacts['down'] {
+  if (e.status === 'up' || e.status === 'stopped' || !poll || poll.failures === 0 || !poll.downSince) return null;
+  return { since: Date.parse(poll.downSince), reason: e.lastError };
+}

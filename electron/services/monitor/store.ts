@@ -1,0 +1,205 @@
+import { DEFAULT_MONITOR_SETTINGS, MonitorSettingsSchema, type MonitorSettings } from '../../../shared/monitor';
+import type { EdgeBinCounts, EdgeBucket, MonitoringPage } from '../deploy/client';
+import type { ReadableDb } from '../workspace/db';
+import type { Workspace } from '../workspace/workspace';
+
+/**
+ * Monitoring data in the workspace database (migration 0090): the buckets
+ * and anomaly events read from each endpoint, where polling stands per
+ * endpoint, and the settings.
+ */
+
+const SETTINGS_KEY = 'monitor.settings';
+/** Buckets older than this are dropped as new ones arrive (the longest window is a week). */
+export const KEEP_BUCKETS_MS = 31 * 86_400_000;
+
+export function readSettings(db: ReadableDb): MonitorSettings {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(SETTINGS_KEY) as { value: string } | undefined;
+  if (!row) return DEFAULT_MONITOR_SETTINGS;
+  // A setting added by a later version keeps its default; one that no longer parses falls back whole.
+  const saved = JSON.parse(row.value) as Partial<MonitorSettings>;
+  const merged = { ...DEFAULT_MONITOR_SETTINGS, ...saved, rules: { ...DEFAULT_MONITOR_SETTINGS.rules, ...(saved.rules ?? {}) } };
+  const parsed = MonitorSettingsSchema.safeParse(merged);
+  return parsed.success ? parsed.data : DEFAULT_MONITOR_SETTINGS;
+}
+
+export function writeSettings(ws: Workspace, s: MonitorSettings): void {
+  ws.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(SETTINGS_KEY, JSON.stringify(s));
+}
+
+/** Where polling of one endpoint stands (columns of `endpoints`). */
+export interface PollState {
+  name: string;
+  /** The endpoint's cursor ("buckets.events"), null before the first read. */
+  cursor: string | null;
+  /** When monitoring data was last read. */
+  monitorAt: string | null;
+  /** When to contact it next (null: now). */
+  next: string | null;
+  /** Failed contacts in a row. */
+  failures: number;
+  /** The first failed contact of the current run of failures. */
+  downSince: string | null;
+  bucketBase: number;
+  eventBase: number;
+}
+
+interface PollRow {
+  name: string;
+  monitor_cursor: string | null;
+  monitor_at: string | null;
+  monitor_next: string | null;
+  monitor_failures: number;
+  monitor_down_since: string | null;
+  monitor_bucket_base: number;
+  monitor_event_base: number;
+}
+
+const toPoll = (r: PollRow): PollState => ({
+  name: r.name,
+  cursor: r.monitor_cursor,
+  monitorAt: r.monitor_at,
+  next: r.monitor_next,
+  failures: r.monitor_failures,
+  downSince: r.monitor_down_since,
+  bucketBase: r.monitor_bucket_base,
+  eventBase: r.monitor_event_base,
+});
+
+const POLL_COLUMNS = 'name, monitor_cursor, monitor_at, monitor_next, monitor_failures, monitor_down_since, monitor_bucket_base, monitor_event_base';
+
+export function pollStates(db: ReadableDb): PollState[] {
+  return (db.prepare(`SELECT ${POLL_COLUMNS} FROM endpoints ORDER BY name`).all() as PollRow[]).map(toPoll);
+}
+
+export function pollState(db: ReadableDb, name: string): PollState | null {
+  const r = db.prepare(`SELECT ${POLL_COLUMNS} FROM endpoints WHERE name = ?`).get(name) as PollRow | undefined;
+  return r ? toPoll(r) : null;
+}
+
+/** Keeps when to contact an endpoint next and its run of failures. */
+export function noteSchedule(ws: Workspace, name: string, s: { next: string; failures: number; downSince: string | null }): void {
+  ws.db.prepare('UPDATE endpoints SET monitor_next = ?, monitor_failures = ?, monitor_down_since = ? WHERE name = ?').run(s.next, s.failures, s.downSince, name);
+}
+
+function parseCursor(c: string | null): [number, number] {
+  const m = c ? /^(\d+)\.(\d+)$/.exec(c) : null;
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+/**
+ * Stores one page and advances the cursor in one transaction: a crash leaves
+ * either both or neither, and a page read again is ignored row by row by the
+ * (endpoint, seq) key, so nothing is counted twice and nothing skipped.
+ * An endpoint whose state folder was reset numbers from 1 again (its cursor
+ * went back, or it sent numbers at or below ours): the base moves past what
+ * is kept, so its new rows are stored too.
+ * Returns the buckets and events newly stored.
+ */
+export function storePage(ws: Workspace, name: string, sentCursor: string | null, page: MonitoringPage, now: Date): { buckets: number; events: number; cursor: string } {
+  return ws.db.transaction(() => {
+    const state = pollState(ws.db, name);
+    if (!state) return { buckets: 0, events: 0, cursor: page.cursor };
+    const [sentB, sentE] = parseCursor(sentCursor);
+    const [gotB, gotE] = parseCursor(page.cursor);
+    let { bucketBase, eventBase } = state;
+    if (sentB > 0 && (gotB < sentB || (page.buckets.length > 0 && page.buckets[0]!.seq <= sentB))) {
+      bucketBase = ((ws.db.prepare('SELECT MAX(seq) AS m FROM monitor_buckets WHERE endpoint = ?').get(name) as { m: number | null }).m ?? 0) + 1;
+    }
+    if (sentE > 0 && (gotE < sentE || (page.events.length > 0 && page.events[0]!.seq <= sentE))) {
+      eventBase = ((ws.db.prepare('SELECT MAX(seq) AS m FROM monitor_events WHERE endpoint = ?').get(name) as { m: number | null }).m ?? 0) + 1;
+    }
+    const putBucket = ws.db.prepare(
+      `INSERT OR IGNORE INTO monitor_buckets (endpoint, seq, from_at, to_at, model, version, requests, errors, rows, anomalies, predictions, latency, features)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    let buckets = 0;
+    for (const b of page.buckets) {
+      const r = putBucket.run(name, bucketBase + b.seq, b.from, b.to, b.name, String(b.version), count(b.requests), count(b.errors), count(b.rows), count(b.anomalies), JSON.stringify(b.predictions ?? {}), JSON.stringify(b.latencyMs ?? {}), JSON.stringify(b.features ?? {}));
+      buckets += r.changes;
+    }
+    const putEvent = ws.db.prepare('INSERT OR IGNORE INTO monitor_events (endpoint, seq, time, received_at, source, model, version, score, inputs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    let events = 0;
+    for (const e of page.events) {
+      const time = e.time === null || e.time === undefined ? null : String(e.time);
+      const r = putEvent.run(name, eventBase + e.seq, time, e.receivedAt, e.source ?? null, e.model, String(e.version), typeof e.score === 'number' ? e.score : null, JSON.stringify(e.inputs ?? {}));
+      events += r.changes;
+    }
+    ws.db
+      .prepare('UPDATE endpoints SET monitor_cursor = ?, monitor_at = ?, monitor_bucket_base = ?, monitor_event_base = ? WHERE name = ?')
+      .run(page.cursor, now.toISOString(), bucketBase, eventBase, name);
+    ws.db.prepare('DELETE FROM monitor_buckets WHERE endpoint = ? AND to_at < ?').run(name, new Date(now.getTime() - KEEP_BUCKETS_MS).toISOString());
+    return { buckets, events, cursor: page.cursor };
+  })();
+}
+
+const count = (n: unknown): number => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
+
+/** A stored bucket, times in ms. */
+export interface StoredBucket {
+  seq: number;
+  from: number;
+  to: number;
+  model: string;
+  version: string;
+  requests: number;
+  errors: number;
+  rows: number;
+  anomalies: number;
+  predictions: Record<string, number>;
+  latency: EdgeBucket['latencyMs'];
+  /** Parsed on first use: most readers need only the totals. */
+  features(): Record<string, EdgeBinCounts>;
+}
+
+interface BucketRow {
+  seq: number;
+  from_at: string;
+  to_at: string;
+  model: string;
+  version: string;
+  requests: number;
+  errors: number;
+  rows: number;
+  anomalies: number;
+  predictions: string;
+  latency: string;
+  features: string;
+}
+
+/** The buckets of an endpoint that end after `from` and start before `to`, oldest first. */
+export function bucketsBetween(db: ReadableDb, endpoint: string, from: Date, to: Date): StoredBucket[] {
+  const rows = db
+    .prepare('SELECT seq, from_at, to_at, model, version, requests, errors, rows, anomalies, predictions, latency, features FROM monitor_buckets WHERE endpoint = ? AND to_at > ? AND from_at <= ? ORDER BY from_at, seq')
+    .all(endpoint, from.toISOString(), to.toISOString()) as BucketRow[];
+  return rows.map((r) => {
+    let features: Record<string, EdgeBinCounts> | null = null;
+    return {
+      seq: r.seq,
+      from: Date.parse(r.from_at),
+      to: Date.parse(r.to_at),
+      model: r.model,
+      version: r.version,
+      requests: r.requests,
+      errors: r.errors,
+      rows: r.rows,
+      anomalies: r.anomalies,
+      predictions: JSON.parse(r.predictions) as Record<string, number>,
+      latency: JSON.parse(r.latency) as EdgeBucket['latencyMs'],
+      features: () => (features ??= JSON.parse(r.features) as Record<string, EdgeBinCounts>),
+    };
+  });
+}
+
+/** Totals of every bucket stored for an endpoint (what the tests compare with the traffic sent). */
+export function storedTotals(db: ReadableDb, endpoint: string): { buckets: number; requests: number; errors: number; rows: number; anomalies: number; events: number } {
+  const b = db.prepare('SELECT COUNT(*) AS buckets, COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(errors), 0) AS errors, COALESCE(SUM(rows), 0) AS rows, COALESCE(SUM(anomalies), 0) AS anomalies FROM monitor_buckets WHERE endpoint = ?').get(endpoint) as {
+    buckets: number;
+    requests: number;
+    errors: number;
+    rows: number;
+    anomalies: number;
+  };
+  const e = db.prepare('SELECT COUNT(*) AS n FROM monitor_events WHERE endpoint = ?').get(endpoint) as { n: number };
+  return { ...b, events: e.n };
+}
