@@ -180,6 +180,18 @@ describe('edge runtime: a binary classifier with a category input', () => {
     expect(one).toEqual([got[5]]);
   });
 
+  it('started with --engine main (ONNX Runtime on the event loop\'s thread) answers exactly as with its worker thread', async () => {
+    const rows = tail();
+    const main = await start(binary.dir, ['--engine', 'main', '--token', TOKEN, '--state', path.join(tmp, 'state-binary-main')]);
+    try {
+      const got = await predict(main, objects(rows, binary.sig));
+      expect(got).toEqual(await predict(edge, objects(rows, binary.sig)));
+      expect(got.map((p) => p.prediction)).toEqual((await inProcess(binary, rows)).label);
+    } finally {
+      await stop(main);
+    }
+  });
+
   it('/predict takes "NaN", "Infinity", "-Infinity", numeric text, "" and missing fields as the pipeline does', async () => {
     const rows = [
       { Inlet: 'NaN', Outlet: 'Infinity', Pressure: '-Infinity', Pump: 'true', Grade: 'B' },
@@ -487,7 +499,7 @@ describe('edge runtime: refusals and shutdown', () => {
   });
 
   it('refuses options it does not know, and short tokens', async () => {
-    for (const [args, message] of [[['--prot', '80'], 'Unknown option "--prot"'], [['--token', 'short'], '--token must be at least 16 characters']] as const) {
+    for (const [args, message] of [[['--prot', '80'], 'Unknown option "--prot"'], [['--token', 'short'], '--token must be at least 16 characters'], [['--engine', 'gpu'], '--engine must be "worker" or "main"']] as const) {
       const e = (await start(binary.dir, [...args]).catch((x: unknown) => x)) as { code: number; stderr: string };
       expect(e.code).toBe(2);
       expect(e.stderr).toContain(message);

@@ -32,6 +32,8 @@ const DRAIN_MS = 10_000;
 /** Anomaly events kept, and monitoring buckets kept (about a week of minutes). */
 const EVENTS_KEPT = 10_000;
 const BUCKETS_KEPT = 7 * 24 * 60;
+/** --engine → the scorer's engine. */
+const ENGINES = /** @type {const} */ ({ worker: 'worker', main: 'direct' });
 
 const say = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const warn = (message) => process.stderr.write(`millwright-edge: ${message}\n`);
@@ -47,7 +49,7 @@ async function startEdgeServer(opts) {
   let model = null;
   try {
     const { key, installed, served, maxUnpacked } = installAtStart(opts, say, warn);
-    model = await LoadedModel.open(served);
+    model = await LoadedModel.open(served, { engine: ENGINES[opts.engine] });
     const tokens = resolveTokens(
       opts.state,
       { token: opts.token, adminToken: opts.adminToken },
@@ -68,7 +70,7 @@ async function startEdgeServer(opts) {
       holder,
       installed,
       key,
-      openModel: (b) => LoadedModel.open(b),
+      openModel: (b) => LoadedModel.open(b, { engine: ENGINES[opts.engine] }),
       metrics,
       monitor,
       events,
@@ -106,7 +108,7 @@ async function startEdgeServer(opts) {
       /** Installs another bundle (folder or .tar.gz, checked with the pinned key) and switches to it, as a push does; requests in flight finish on the old model. */
       async swapBundle(where) {
         const checked = verifyFiles(readBundle(where, maxUnpacked), where, key);
-        const next = await LoadedModel.open(installed.install(checked));
+        const next = await LoadedModel.open(installed.install(checked), { engine: ENGINES[opts.engine] });
         installed.served(checked);
         return holder.swap(next);
       },

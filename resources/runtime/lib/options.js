@@ -26,6 +26,11 @@ const USAGE = `Usage: node server.js --bundle PATH [options]
   --max-bundle SIZE    largest bundle pushed to /admin/bundle; a bundle
                        may unpack to 4 times this; default 256m            (MILLWRIGHT_MAX_BUNDLE)
   --max-sources N      time-series streams kept; default 1000              (MILLWRIGHT_MAX_SOURCES)
+  --engine E           where ONNX Runtime scores: "worker" (a thread of
+                       its own, so requests keep being read meanwhile) or
+                       "main" (the event loop's thread: the least CPU per
+                       request, for machines of 1 or 2 cores that also run
+                       the callers); default worker                        (MILLWRIGHT_ENGINE)
   --mqtt URL           also take rows from an MQTT broker, mqtt://host:1883
                        or mqtts://host:8883                                (MILLWRIGHT_MQTT_URL)
   --mqtt-in TOPIC      where rows arrive, as /predict bodies (+ and #
@@ -60,6 +65,7 @@ const FLAGS = {
   state: 'MILLWRIGHT_STATE',
   'max-body': 'MILLWRIGHT_MAX_BODY',
   'max-sources': 'MILLWRIGHT_MAX_SOURCES',
+  engine: 'MILLWRIGHT_ENGINE',
   key: 'MILLWRIGHT_KEY',
   'max-bundle': 'MILLWRIGHT_MAX_BUNDLE',
   mqtt: 'MILLWRIGHT_MQTT_URL',
@@ -78,7 +84,7 @@ class UsageError extends Error {}
 /**
  * @param {string[]} argv arguments after the script name
  * @param {Record<string, string | undefined>} env
- * @returns {{ help: boolean, bundle: string, port: number, host: string, token: string | null, adminToken: string | null, state: string, maxBody: number, maxSources: number, key: string | null, maxBundle: number, mqtt: MqttOptions | null }}
+ * @returns {{ help: boolean, bundle: string, port: number, host: string, token: string | null, adminToken: string | null, state: string, maxBody: number, maxSources: number, key: string | null, maxBundle: number, engine: 'worker' | 'main', mqtt: MqttOptions | null }}
  */
 function parseOptions(argv, env) {
   /** @type {Record<string, string>} */
@@ -100,7 +106,7 @@ function parseOptions(argv, env) {
     given[m[1]] = value;
   }
   const get = (flag) => (given[flag] !== undefined ? given[flag] : env[FLAGS[flag]] !== undefined && env[FLAGS[flag]] !== '' ? env[FLAGS[flag]] : undefined);
-  if (help) return { help: true, bundle: '', port: 0, host: '', token: null, adminToken: null, state: '', maxBody: 0, maxSources: 0, key: null, maxBundle: 0, mqtt: null };
+  if (help) return { help: true, bundle: '', port: 0, host: '', token: null, adminToken: null, state: '', maxBody: 0, maxSources: 0, key: null, maxBundle: 0, engine: 'worker', mqtt: null };
 
   const bundle = get('bundle');
   if (!bundle) throw new UsageError('--bundle PATH is needed: the bundle\'s .tar.gz, or the folder holding its manifest.json and model.onnx.');
@@ -116,7 +122,9 @@ function parseOptions(argv, env) {
   const keyFile = get('key');
   const key = keyFile === undefined ? null : path.resolve(keyFile);
   const maxSources = integer(get('max-sources') ?? '1000', '--max-sources', 1, 1_000_000);
-  return { help: false, bundle: bundleDir, port, host, token, adminToken, state, maxBody, maxSources, key, maxBundle, mqtt: mqttOptions(get) };
+  const engine = get('engine') ?? 'worker';
+  if (engine !== 'worker' && engine !== 'main') throw new UsageError(`--engine must be "worker" or "main", got "${engine}".`);
+  return { help: false, bundle: bundleDir, port, host, token, adminToken, state, maxBody, maxSources, key, maxBundle, engine, mqtt: mqttOptions(get) };
 }
 
 /**
