@@ -8,7 +8,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { JobInfo, MethodName, Output } from '../shared/api';
+import type { AppEvent, JobInfo, MethodName, Output } from '../shared/api';
+import type { MonitorCycle } from '../shared/monitor';
 import { DELIMITERS, TEXT_ENCODINGS, type ProblemKind } from '../shared/datasets';
 import { AppError, USER_ERROR_CODES, isErrorCode, toErrorInfo, type ErrorCode } from '../shared/errors';
 import { formatDuration, formatPercent, textTable } from '../shared/format';
@@ -703,6 +704,43 @@ const COMMANDS: Record<string, CommandSpec> = {
       return r;
     },
   },
+  monitor: {
+    summary: 'Poll every endpoint once (--once) or every interval until Ctrl+C, and print health, drift verdicts and alerts.',
+    usage: 'millwright monitor [--once] [--json]',
+    flags: { once: 'switch' },
+    async run(ctx, args) {
+      if (args.positional.length) throw new AppError('bad_input', `"monitor" takes no names (got "${args.positional[0]}"). Usage: millwright monitor [--once] [--json]`);
+      const once = args.flags.get('once');
+      if (once !== undefined && once !== true) throw new AppError('bad_input', '--once takes no value. Usage: millwright monitor [--once] [--json]', 'once');
+      const show = (cycle: MonitorCycle) => (ctx.json ? ctx.out(JSON.stringify(cycle)) : ctx.out(describeCycle(cycle)));
+      if (once) {
+        const cycle = await ctx.call('monitor.cycle', {});
+        if (!ctx.json) show(cycle);
+        return cycle;
+      }
+      // The loop: the core's scheduler polls each endpoint when its time comes; each round is printed as it ends.
+      const core = ctx.core();
+      const settings = await ctx.call('monitor.settings', {});
+      if (!ctx.json) ctx.err(`Polling every ${settings.intervalSeconds} s; press Ctrl+C to stop.`);
+      const onEvent = (e: AppEvent) => {
+        if (e.type !== 'monitor') return;
+        const names = new Set(e.endpoints);
+        void ctx.call('monitor.status', {}).then((s) => show({ endpoints: s.endpoints.filter((x) => names.has(x.name)) }));
+      };
+      core.events.on('event', onEvent);
+      core.monitor.start();
+      try {
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', () => resolve());
+          process.once('SIGTERM', () => resolve());
+        });
+      } finally {
+        core.events.off('event', onEvent);
+        await core.monitor.close();
+      }
+      return undefined;
+    },
+  },
   audit: {
     summary: 'Show the audit log: who did what, and when; or write it as CSV.',
     usage: 'millwright audit [--limit N] [--action NAME] [--who PERSON] [--object NAME] [--use-case NAME] [--csv FILE]',
@@ -744,6 +782,22 @@ const COMMANDS: Record<string, CommandSpec> = {
 };
 
 const BAD_VALUE_KINDS: ProblemKind[] = ['not_a_number', 'bad_timestamp', 'bad_boolean', 'ragged_row'];
+
+/** A poll's findings in plain words, an endpoint a paragraph. */
+function describeCycle(cycle: MonitorCycle): string {
+  if (!cycle.endpoints.length) return 'No endpoints to watch. Add one with "millwright endpoints add NAME --url URL --token T --admin-token A".';
+  return cycle.endpoints
+    .map((e) => {
+      const when = e.lastContact ? `last contact ${e.lastContact.replace('T', ' ').slice(0, 19)} UTC` : 'never contacted';
+      const head = `${e.name}: ${e.reachable ? 'answering' : 'NOT answering'} (${when})${e.model ? `, serves ${e.model.name} version ${e.model.version}` : ''}.`;
+      const traffic = `  Last hour: ${e.requests} ${e.requests === 1 ? 'request' : 'requests'}, ${e.errors} ${e.errors === 1 ? 'error' : 'errors'}${e.latencyP99Ms !== null ? `, 99% answered within ${fmt(e.latencyP99Ms)} ms` : ''}.`;
+      const drift = `  Drift: ${e.drift.verdict === 'unknown' ? 'not enough rows to say' : e.drift.verdict}.`;
+      const inputs = e.drift.inputs.filter((i) => i.verdict !== 'unknown').map((i) => `    ${i.name}: ${i.verdict} (PSI ${fmt(i.psi)}${i.test ? `, ${i.test} ${fmt(i.statistic)}` : ''})`);
+      const alerts = e.alerts.map((a) => `  Alert: ${a.message}`);
+      return [head, traffic, drift, ...inputs, ...alerts].join('\n');
+    })
+    .join('\n\n');
+}
 
 function fmt(n: number | null | undefined): string {
   return typeof n === 'number' && Number.isFinite(n) ? String(Number(n.toPrecision(6))) : '';
@@ -910,8 +964,8 @@ export async function main(argv: string[]): Promise<number> {
       workspaceDir,
       out,
       err,
-      // Only serve-app lives long enough to run the local endpoints again.
-      core: () => (core ??= createCore({ workspaceDir, resumeEndpoints: args.command === 'serve-app' })),
+      // Only serve-app lives long enough to run the local endpoints again, and to poll in the background (monitor starts its own loop).
+      core: () => (core ??= createCore({ workspaceDir, resumeEndpoints: args.command === 'serve-app', monitor: args.command === 'serve-app' })),
       async call(name, arg) {
         const reply = await ctx.core().call(name, arg);
         if (!reply.ok) throw new AppError(reply.error.code as ErrorCode, reply.error.message, reply.error.field);
