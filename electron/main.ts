@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, Notification, session, shell, type MenuItemConstructorOptions } from 'electron';
 import type { AppEvent } from '../shared/api';
 import { COMMANDS, type CommandDef } from '../shared/commands';
 import { createCore, type Core } from './services/compose';
@@ -151,6 +151,28 @@ function registerIpc(c: Core): void {
   c.events.on('event', send);
 }
 
+/**
+ * A newly fired alert as an operating-system notification, when the person
+ * wants them (Settings); clicking it opens the Monitoring page. Cleared,
+ * acknowledged and snoozed alerts make no noise.
+ */
+function notifyAlerts(c: Core): void {
+  c.events.on('event', (e) => {
+    if (e.type !== 'alert' || !Notification.isSupported()) return;
+    const a = e.alert;
+    const fresh = a.state === 'firing' && a.firstAt === a.lastAt && !a.acknowledgedAt && !(a.snoozedUntil && Date.parse(a.snoozedUntil) > Date.now());
+    if (!fresh || !c.monitor.settings().notifications) return;
+    const n = new Notification({ title: `Millwright: ${a.endpoint}`, body: a.message });
+    n.on('click', () => {
+      if (!win || win.isDestroyed()) createWindow();
+      win?.show();
+      win?.focus();
+      send({ type: 'command', id: 'go.monitoring' });
+    });
+    n.show();
+  });
+}
+
 app.enableSandbox();
 if (!app.requestSingleInstanceLock()) app.quit();
 app.on('second-instance', () => {
@@ -170,6 +192,7 @@ void app.whenReady().then(() => {
   }
   hardenContents();
   registerIpc(core);
+  notifyAlerts(core);
   buildMenu();
   createWindow();
   app.on('activate', () => {
