@@ -67,6 +67,13 @@ describe('the deployment bundle', () => {
     expect(readme).toContain('node runtime/server.js --bundle . --port 8080');
     // The runtime's one dependency comes from the app's node_modules here (README's npm install needs the network).
     fs.symlinkSync(path.resolve('node_modules'), path.join(dir, 'runtime', 'node_modules'), 'junction');
+    // Every option README.txt names for the runtime (not for the millwright command or npm) is one its --help lists.
+    const help = spawnSync(process.execPath, ['runtime/server.js', '--help'], { cwd: dir, encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    const runtimeLines = readme.split('\n').filter((l) => !/^\s*(millwright|cd runtime) /.test(l)).join('\n');
+    const named = [...new Set(runtimeLines.match(/--[a-z][a-z-]+/g))];
+    expect(named).toEqual(expect.arrayContaining(['--mqtt', '--mqtt-in', '--mqtt-out', '--mqtt-ca', '--engine']));
+    for (const flag of named) expect(help.stdout, flag).toMatch(new RegExp(`${flag}\\b`));
     const token = 'a-test-token-of-32-characters-xx';
     const child = spawn(process.execPath, ['runtime/server.js', '--bundle', '.', '--port', '0', '--token', token, '--admin-token', 'another-admin-token-of-32-chars!'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
