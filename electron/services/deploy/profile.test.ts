@@ -25,8 +25,13 @@ def bins(values):
     present = x[~np.isnan(x)]
     finite = present[np.isfinite(present)]
     edges = np.unique(np.quantile(finite, np.arange(1, 10) / 10)) if finite.size else np.array([])
-    counts = np.bincount(np.searchsorted(edges, present, side='left'), minlength=edges.size + 1)
-    return {'edges': edges.tolist(), 'counts': counts.tolist(), 'missing': int(np.isnan(x).sum())}
+    b = np.searchsorted(edges, present, side='left')
+    counts = np.bincount(b, minlength=edges.size + 1)
+    fin = np.isfinite(present)
+    sums = np.bincount(b[fin], weights=present[fin], minlength=edges.size + 1)
+    nfin = np.bincount(b[fin], minlength=edges.size + 1)
+    means = [float(s / n) if n else None for s, n in zip(sums, nfin)]
+    return {'edges': edges.tolist(), 'counts': counts.tolist(), 'missing': int(np.isnan(x).sum()), 'means': means, 'std': float(np.std(finite)) if finite.size else 0.0}
 `;
 
 const enc = (v: number) => (Number.isNaN(v) ? null : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : v);
@@ -43,7 +48,7 @@ describe('numeric and category bins', () => {
       [NaN, NaN],
       [1.5],
     ];
-    const theirs = python<{ edges: number[]; counts: number[]; missing: number }[]>(
+    const theirs = python<{ edges: number[]; counts: number[]; missing: number; means: (number | null)[]; std: number }[]>(
       `${NUMPY_BINS}\ncases = json.load(sys.stdin)\nprint(json.dumps([bins([float(v) if isinstance(v, str) else v for v in c]) for c in cases]))`,
       cases.map((c) => c.map(enc)),
     );
@@ -52,6 +57,10 @@ describe('numeric and category bins', () => {
       expect(ours.edges, `case ${k}`).toEqual(theirs[k]!.edges);
       expect(ours.counts, `case ${k}`).toEqual(theirs[k]!.counts);
       expect(ours.missing, `case ${k}`).toBe(theirs[k]!.missing);
+      // Per-bin means: numpy's bincount adds in the same order, so the same doubles.
+      expect(ours.means, `case ${k}`).toEqual(theirs[k]!.means);
+      expect(ours.std, `case ${k}`).toBeCloseTo(theirs[k]!.std, 9);
+      expect(Math.abs(ours.std! - theirs[k]!.std)).toBeLessThanOrEqual(1e-12 * Math.max(1, theirs[k]!.std));
       expect(ours.edges.length).toBeLessThanOrEqual(9);
       expect(ours.counts.reduce((a, b) => a + b, 0) + ours.missing).toBe(c.length);
     });
@@ -140,9 +149,14 @@ print(json.dumps({'rows': len(train), 'anomalyRate': None, 'inputs': [line, num(
     );
     expect(p.rows).toBe(960);
     expect(p.anomalyRate).toBeNull();
-    // The graph names its inputs in its own order; compare by name.
-    const byName = (x: TrainingProfile) => Object.fromEntries(x.inputs.map((i) => [i.name, i]));
+    // The graph names its inputs in its own order; compare by name (std apart: numpy sums pairwise).
+    const withoutStd = (i: InputProfile) => (i.kind === 'numeric' ? { ...i, std: undefined } : i);
+    const byName = (x: TrainingProfile) => Object.fromEntries(x.inputs.map((i) => [i.name, withoutStd(i)]));
     expect(byName(p)).toEqual(byName(theirs));
+    for (const input of p.inputs) {
+      const their = theirs.inputs.find((i) => i.name === input.name)!;
+      if (input.kind === 'numeric' && their.kind === 'numeric') expect(Math.abs(input.std! - their.std!)).toBeLessThan(1e-12 * their.std!);
+    }
     const line = byName(p).Line as Extract<InputProfile, { kind: 'category' }>;
     expect(line.categories).toHaveLength(20);
     expect(line.counts.at(-1)).toBeGreaterThan(0);
@@ -163,6 +177,21 @@ print(json.dumps({'rows': len(train), 'anomalyRate': None, 'inputs': [line, num(
     const flagged = [...answers, ...rest].filter((a) => a.anomaly).length;
     expect(flagged).toBeGreaterThan(0);
     expect(p.anomalyRate).toBe(flagged / 960);
+    // Predictions by label, as the edge counts them.
+    expect(p.predictions).toEqual({ anomaly: flagged, normal: 960 - flagged });
+  }, 60_000);
+
+  it("counts a classifier's predictions on its training rows by class", async () => {
+    const p = await trainingProfile(core.ws, findModelVersion(core.ws.db, 'trips'));
+    const lines = fs.readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    lines.sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+    const train = lines.slice(0, 960).map((c) => ({ Line: c[1] === '' ? null : c[1]!, Flow: c[2] === '' ? null : Number(c[2]), Temperature: Number(c[3]) }));
+    const answers = [...((await call('models.predict', { model: 'trips', rows: train.slice(0, 500) })) as Prediction[]), ...((await call('models.predict', { model: 'trips', rows: train.slice(500) })) as Prediction[])];
+    const byClass: Record<string, number> = {};
+    for (const a of answers) byClass[String(a.prediction)] = (byClass[String(a.prediction)] ?? 0) + 1;
+    expect(Object.keys(byClass).length).toBeGreaterThan(1);
+    expect(p.predictions).toEqual(byClass);
+    expect(Object.values(p.predictions!).reduce((a, b) => a + b, 0)).toBe(960);
   }, 60_000);
 
   it('goes into the bundle manifest, which stays the same bytes', async () => {

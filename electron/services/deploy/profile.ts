@@ -10,9 +10,30 @@ import { scoreFrame, textCell, versionRows, type VersionRows } from './rows';
  * drift can be read as "this share of rows now falls where training had that
  * share". Deterministic: the same version gives the same profile.
  */
-export type InputProfile =
-  | { name: string; kind: 'numeric'; edges: number[]; counts: number[]; missing: number }
-  | { name: string; kind: 'category'; categories: string[]; counts: number[]; missing: number };
+export type InputProfile = NumericProfile | CategoryProfile;
+
+export interface NumericProfile {
+  name: string;
+  kind: 'numeric';
+  /** Ascending cut points; a value's bin is the number of edges strictly below it. */
+  edges: number[];
+  /** Values per bin (edges + 1 bins; ±Infinity count in the end bins). */
+  counts: number[];
+  missing: number;
+  /** The mean of the finite values in each bin, null for a bin without any. Absent from profiles made before monitoring. */
+  means?: (number | null)[];
+  /** Population standard deviation of the finite values (0 without any). Absent from profiles made before monitoring. */
+  std?: number;
+}
+
+export interface CategoryProfile {
+  name: string;
+  kind: 'category';
+  /** The named categories, most frequent first; every other value counts in the last bin. */
+  categories: string[];
+  counts: number[];
+  missing: number;
+}
 
 export interface TrainingProfile {
   /** Training rows counted. */
@@ -20,6 +41,12 @@ export interface TrainingProfile {
   /** Anomaly models: the share of training rows the model flags; null for other models. */
   anomalyRate: number | null;
   inputs: InputProfile[];
+  /**
+   * The model's own predictions on the training rows by label, as the edge
+   * counts them (classifiers: the class; anomaly models: "anomaly" and
+   * "normal"); null for regression. Absent from profiles made before monitoring.
+   */
+  predictions?: Record<string, number> | null;
 }
 
 /** At most this many categories are named; every other value counts in one last bin. */
@@ -54,8 +81,12 @@ export function numericBin(edges: readonly number[], x: number): number {
   return lo;
 }
 
-/** Decile edges of the finite values (duplicates removed) and the count of every value in each bin; NaN is missing. */
-export function numericProfile(name: string, values: ArrayLike<number>): InputProfile {
+/**
+ * Decile edges of the finite values (duplicates removed), the count of every
+ * value in each bin (NaN is missing), the mean of the finite values in each
+ * bin, and their population standard deviation (numpy.std's two passes).
+ */
+export function numericProfile(name: string, values: ArrayLike<number>): NumericProfile {
   const present: number[] = [];
   let missing = 0;
   for (let i = 0; i < values.length; i++) {
@@ -72,12 +103,33 @@ export function numericProfile(name: string, values: ArrayLike<number>): InputPr
     }
   }
   const counts = new Array<number>(edges.length + 1).fill(0);
-  for (const x of present) counts[numericBin(edges, x)]!++;
-  return { name, kind: 'numeric', edges, counts, missing };
+  const sums = new Array<number>(edges.length + 1).fill(0);
+  const finiteCounts = new Array<number>(edges.length + 1).fill(0);
+  for (const x of present) {
+    const b = numericBin(edges, x);
+    counts[b]!++;
+    if (Number.isFinite(x)) {
+      sums[b]! += x;
+      finiteCounts[b]!++;
+    }
+  }
+  const means = sums.map((s, b) => (finiteCounts[b] ? s / finiteCounts[b]! : null));
+  return { name, kind: 'numeric', edges, counts, missing, means, std: populationStd(finite) };
+}
+
+/** Population standard deviation (0 for no values). */
+function populationStd(xs: Float64Array): number {
+  if (!xs.length) return 0;
+  let mean = 0;
+  for (const x of xs) mean += x;
+  mean /= xs.length;
+  let ss = 0;
+  for (const x of xs) ss += (x - mean) * (x - mean);
+  return Math.sqrt(ss / xs.length);
 }
 
 /** The most frequent values first (ties in text order), at most MAX_CATEGORIES, then one bin for the rest; '' is missing. */
-export function categoryProfile(name: string, values: Iterable<string>): InputProfile {
+export function categoryProfile(name: string, values: Iterable<string>): CategoryProfile {
   const tally = new Map<string, number>();
   let missing = 0;
   for (const v of values) {
@@ -101,11 +153,23 @@ export async function trainingProfile(ws: Workspace, v: ModelVersionRecord, rows
     return numericProfile(input.name, Float64Array.from(train, (i) => all[i]!));
   });
   let anomalyRate: number | null = null;
-  if (sig.task === 'anomaly' && train.length) {
+  let predictions: Record<string, number> | null = null;
+  if (sig.task !== 'regression' && train.length) {
+    // The whole frame is scored: window models see the rows before each training row.
     const scored = await scoreFrame(stored, frame);
-    let flagged = 0;
-    for (const i of train) flagged += scored.anomaly![i]!;
-    anomalyRate = flagged / train.length;
+    predictions = {};
+    if (sig.task === 'anomaly') {
+      let flagged = 0;
+      for (const i of train) flagged += scored.anomaly![i]!;
+      anomalyRate = flagged / train.length;
+      predictions = { anomaly: flagged, normal: train.length - flagged };
+    } else {
+      for (const i of train) {
+        const label = scored.label![i]!;
+        predictions[label] = (predictions[label] ?? 0) + 1;
+      }
+      predictions = Object.fromEntries(Object.entries(predictions).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
   }
-  return { rows: train.length, anomalyRate, inputs };
+  return { rows: train.length, anomalyRate, inputs, predictions };
 }
