@@ -7,7 +7,7 @@ import type { Workspace } from '../workspace/workspace';
 import { AlertBook, conditions, downCondition, listAlerts, type AlertFacts } from './alerts';
 import { ProfileCache, type ProfileLookup } from './profiles';
 import { Scheduler, type PollOutcome, type SchedulerOptions } from './scheduler';
-import { bucketsBetween, pollState, readSettings, writeSettings, type StoredBucket } from './store';
+import { bucketsSince, pollState, readSettings, writeSettings, type StoredBucket } from './store';
 import { drift, health, heatmap, histogram, ofServed, series, windowRange } from './windows';
 
 /**
@@ -111,7 +111,7 @@ export class MonitorService {
     const kept = this.views.get(e.name);
     if (!fresh && kept && now - kept.at < VIEW_TTL_MS && kept.health.lastContact === e.lastContact && kept.health.model?.version === e.model?.version) return kept;
     const range = windowRange('hour', now);
-    const buckets = bucketsBetween(this.ws.db, e.name, range.from, range.to);
+    const buckets = bucketsSince(this.ws.db, e.name, range.from);
     const served = ofServed(buckets, e.model);
     const lookup = e.model ? await this.profiles.get(e.model.name, e.model.version) : null;
     const view: HourView = { at: now, health: health(e, pollState(this.ws.db, e.name), buckets), drift: drift('hour', range, served, lookup, e.model), lookup, served };
@@ -124,7 +124,7 @@ export class MonitorService {
     const e = this.deploy.store.get(a.name);
     const now = this.now();
     const range = windowRange(window, now);
-    const buckets = bucketsBetween(this.ws.db, e.name, range.from, range.to);
+    const buckets = bucketsSince(this.ws.db, e.name, range.from);
     const served = ofServed(buckets, e.model);
     const lookup = e.model ? await this.profiles.get(e.model.name, e.model.version) : null;
     return {
@@ -147,7 +147,7 @@ export class MonitorService {
     const ref = lookup.value.profile.inputs.find((i) => i.name === a.input);
     if (!ref) throw new AppError('not_found', `${e.model.name} version ${e.model.version} on "${e.name}" has no input called "${a.input}". Its inputs: ${lookup.value.profile.inputs.map((i) => `"${i.name}"`).join(', ')}.`, 'input');
     const range = windowRange(window, this.now());
-    const served = ofServed(bucketsBetween(this.ws.db, e.name, range.from, range.to), e.model);
+    const served = ofServed(bucketsSince(this.ws.db, e.name, range.from), e.model);
     return histogram(e.name, window, served, ref, lookup.value);
   }
 

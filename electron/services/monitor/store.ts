@@ -167,11 +167,15 @@ interface BucketRow {
   features: string;
 }
 
-/** The buckets of an endpoint that end after `from` and start before `to`, oldest first. */
-export function bucketsBetween(db: ReadableDb, endpoint: string, from: Date, to: Date): StoredBucket[] {
+/**
+ * The buckets of an endpoint that end after `from`, oldest first. No upper
+ * bound: an endpoint whose clock runs ahead of this PC's still counts its
+ * newest minutes.
+ */
+export function bucketsSince(db: ReadableDb, endpoint: string, from: Date): StoredBucket[] {
   const rows = db
-    .prepare('SELECT seq, from_at, to_at, model, version, requests, errors, rows, anomalies, predictions, latency, features FROM monitor_buckets WHERE endpoint = ? AND to_at > ? AND from_at <= ? ORDER BY from_at, seq')
-    .all(endpoint, from.toISOString(), to.toISOString()) as BucketRow[];
+    .prepare('SELECT seq, from_at, to_at, model, version, requests, errors, rows, anomalies, predictions, latency, features FROM monitor_buckets WHERE endpoint = ? AND to_at > ? ORDER BY from_at, seq')
+    .all(endpoint, from.toISOString()) as BucketRow[];
   return rows.map((r) => {
     let features: Record<string, EdgeBinCounts> | null = null;
     return {
