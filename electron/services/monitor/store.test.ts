@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MONITOR_SETTINGS } from '../../../shared/monitor';
+import type { EdgeBucket, MonitoringPage } from '../deploy/client';
+import { migrate, openDatabase } from '../workspace/db';
+import { MIGRATIONS } from '../workspace/migrations';
+import { Workspace } from '../workspace/workspace';
+import { pollState, readSettings, storePage, storedTotals, writeSettings } from './store';
+
+/** Migration 0090 and the store: pages kept exactly once, the cursor with them, settings with defaults. */
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-monitor-store-'));
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+const bucket = (seq: number, requests: number): EdgeBucket => ({
+  seq,
+  from: `2026-03-02T10:0${seq % 10}:00.000Z`,
+  to: `2026-03-02T10:0${seq % 10}:30.000Z`,
+  name: 'P-101',
+  version: '1',
+  requests,
+  errors: 0,
+  rows: requests,
+  predictions: { ok: requests },
+  anomalies: 0,
+  latencyMs: { count: requests, sum: requests, p50: 1, p99: 1, bins: [[1, requests]] },
+  features: { Flow: { counts: [requests, 0], missing: 0 } },
+});
+const page = (cursor: string, buckets: EdgeBucket[]): MonitoringPage => ({ cursor, more: false, model: { name: 'P-101', version: '1' }, counters: { requests: 0, errors: 0, predictions: {}, anomalies: 0 }, buckets, events: [] });
+
+function workspace(name: string): Workspace {
+  const ws = Workspace.open(path.join(root, name), { who: 'ana' });
+  ws.db.prepare("INSERT INTO endpoints (name, kind, url, added_at, added_by) VALUES ('line-3', 'remote', 'http://127.0.0.1:1', '2026-03-02T09:00:00.000Z', 'ana')").run();
+  return ws;
+}
+
+describe('migration 0090', () => {
+  it('keeps the endpoints of version 80 and their cursor, with polling state at its defaults', () => {
+    const db = openDatabase(':memory:');
+    migrate(db, MIGRATIONS, 80);
+    db.prepare("INSERT INTO endpoints (name, kind, url, added_at, added_by, status, monitor_cursor) VALUES ('line-3', 'remote', 'http://10.0.0.7:8080', '2026-03-01T00:00:00.000Z', 'ana', 'up', '4.2')").run();
+    expect(migrate(db, MIGRATIONS)).toBe(90);
+    expect(db.prepare('SELECT name, status, monitor_cursor, monitor_next, monitor_failures, monitor_down_since, monitor_bucket_base, monitor_event_base FROM endpoints').all()).toEqual([
+      { name: 'line-3', status: 'up', monitor_cursor: '4.2', monitor_next: null, monitor_failures: 0, monitor_down_since: null, monitor_bucket_base: 0, monitor_event_base: 0 },
+    ]);
+    db.close();
+  });
+
+  it('forgets an endpoint\'s monitoring data with it, and clears its firing alerts', () => {
+    const ws = workspace('forget');
+    storePage(ws, 'line-3', null, page('2.0', [bucket(1, 3), bucket(2, 4)]), new Date('2026-03-02T10:10:00Z'));
+    ws.db.prepare("INSERT INTO monitor_alerts (endpoint, kind, state, message, first_at, last_at) VALUES ('line-3', 'down', 'firing', 'x', 'a', 'a')").run();
+    ws.db.prepare("DELETE FROM endpoints WHERE name = 'line-3'").run();
+    expect(storedTotals(ws.db, 'line-3')).toEqual({ buckets: 0, requests: 0, errors: 0, rows: 0, anomalies: 0, events: 0 });
+    expect(ws.db.prepare('SELECT state, cleared_at IS NOT NULL AS cleared FROM monitor_alerts').all()).toEqual([{ state: 'cleared', cleared: 1 }]);
+    // One firing alert per endpoint and kind at most.
+    ws.db.prepare("INSERT INTO monitor_alerts (endpoint, kind, state, message, first_at, last_at) VALUES ('x', 'down', 'firing', 'x', 'a', 'a')").run();
+    expect(() => ws.db.prepare("INSERT INTO monitor_alerts (endpoint, kind, state, message, first_at, last_at) VALUES ('x', 'down', 'firing', 'y', 'a', 'a')").run()).toThrow(/UNIQUE/);
+    ws.close();
+  });
+});
+
+describe('storePage', () => {
+  it('stores a page and its cursor together; the same page again changes nothing', () => {
+    const ws = workspace('once');
+    const at = new Date('2026-03-02T10:10:00Z');
+    expect(storePage(ws, 'line-3', null, page('2.0', [bucket(1, 3), bucket(2, 4)]), at)).toEqual({ buckets: 2, events: 0, cursor: '2.0' });
+    expect(storePage(ws, 'line-3', null, page('2.0', [bucket(1, 3), bucket(2, 4)]), at)).toEqual({ buckets: 0, events: 0, cursor: '2.0' });
+    expect(storePage(ws, 'line-3', '2.0', page('3.0', [bucket(3, 5)]), at).buckets).toBe(1);
+    expect(storedTotals(ws.db, 'line-3')).toEqual(expect.objectContaining({ buckets: 3, requests: 12 }));
+    expect(pollState(ws.db, 'line-3')).toEqual(expect.objectContaining({ cursor: '3.0', monitorAt: at.toISOString(), bucketBase: 0 }));
+    // The endpoint lost its state: it numbers from 1 again, and its buckets count after ours.
+    expect(storePage(ws, 'line-3', '3.0', page('1.0', [bucket(1, 7)]), at).buckets).toBe(1);
+    expect(pollState(ws.db, 'line-3')!.bucketBase).toBe(4);
+    expect(storePage(ws, 'line-3', '1.0', page('2.0', [bucket(2, 1)]), at).buckets).toBe(1);
+    expect(storedTotals(ws.db, 'line-3')).toEqual(expect.objectContaining({ buckets: 5, requests: 20 }));
+    ws.close();
+  });
+});
+
+describe('settings', () => {
+  it('are the defaults until changed; a rule added later keeps its default', () => {
+    const ws = workspace('settings');
+    expect(readSettings(ws.db)).toEqual(DEFAULT_MONITOR_SETTINGS);
+    writeSettings(ws, { ...DEFAULT_MONITOR_SETTINGS, intervalSeconds: 30 });
+    expect(readSettings(ws.db).intervalSeconds).toBe(30);
+    ws.db.prepare("UPDATE meta SET value = ? WHERE key = 'monitor.settings'").run(JSON.stringify({ intervalSeconds: 45, notifications: false, rules: { down: { enabled: false, minutes: 9 } } }));
+    expect(readSettings(ws.db)).toEqual({ intervalSeconds: 45, notifications: false, rules: { ...DEFAULT_MONITOR_SETTINGS.rules, down: { enabled: false, minutes: 9 } } });
+    ws.close();
+  });
+});
