@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CELL_LEGEND, cellTone, heatLayout, moveCell, pairedLengths, slotLabel, toShares } from './drift-chart-math';
+import { CELL_LEGEND, cellTone, heatLayout, moveCell, pairedLengths, slotAt, slotColumn, slotLabel, toShares, zeroBasedAxis } from './drift-chart-math';
 
 describe('heat map shades', () => {
   it('keeps stable cells grey, darker as PSI approaches the watch level, and colours only watch and changed', () => {
@@ -101,5 +101,43 @@ describe('slot labels', () => {
     expect(slotLabel(t, 3_600_000, 'UTC')).toBe('14:05');
     expect(slotLabel(t, 7 * 86_400_000, 'UTC')).toBe('Tue 14:05');
     expect(slotLabel(t, 3_600_000, 'Asia/Kolkata')).toBe('19:35');
+  });
+});
+
+describe('slot charts', () => {
+  it('starts counts at zero and puts the top on a round tick that holds the largest', () => {
+    expect(zeroBasedAxis([0, 3, 31, null], 4)).toEqual({ top: 40, ticks: [0, 10, 20, 30, 40], step: 10 });
+    expect(zeroBasedAxis([0, 20], 4)).toEqual({ top: 20, ticks: [0, 10, 20], step: 10 });
+  });
+
+  it('puts counts on whole numbers only', () => {
+    expect(zeroBasedAxis([0, 0], 4, true)).toEqual({ top: 1, ticks: [0, 1], step: 1 });
+    expect(zeroBasedAxis([0, 3], 6, true)).toEqual({ top: 3, ticks: [0, 1, 2, 3], step: 1 });
+    expect(zeroBasedAxis([0, 0], 4).ticks.length).toBeGreaterThan(2);
+  });
+
+  it('keeps a scale when every value is zero or missing', () => {
+    const a = zeroBasedAxis([0, 0, null, Number.NaN], 3);
+    expect(a.top).toBeGreaterThanOrEqual(1);
+    expect(a.ticks[0]).toBe(0);
+  });
+
+  it('finds the slot a time falls in, and none outside them', () => {
+    const slots = [0, 60_000, 120_000, 300_000];
+    expect(slotAt(slots, 60_000, 0)).toBe(0);
+    expect(slotAt(slots, 60_000, 59_999)).toBe(0);
+    expect(slotAt(slots, 60_000, 60_000)).toBe(1);
+    expect(slotAt(slots, 60_000, 130_000)).toBe(2);
+    expect(slotAt(slots, 60_000, 200_000)).toBe(-1);
+    expect(slotAt(slots, 60_000, 359_999)).toBe(3);
+    expect(slotAt(slots, 60_000, -1)).toBe(-1);
+    expect(slotAt([], 60_000, 0)).toBe(-1);
+  });
+
+  it('draws a slot as a column with a gap when there is room, and at least a hairline when there is not', () => {
+    expect(slotColumn(60_000, 60_000, 0, 600_000, 50, 500)).toEqual({ x: 100, w: 49 });
+    const thin = slotColumn(0, 60_000, 0, 60_000 * 1000, 0, 500);
+    expect(thin.x).toBe(0);
+    expect(thin.w).toBe(0.75);
   });
 });

@@ -3,7 +3,7 @@
  * cells and time labels go, how the keyboard moves across it, and how paired
  * training/live bars are scaled. Pure, so it is unit tested.
  */
-import { zonedParts } from '../../shared/downsample';
+import { niceNumberTicks, zonedParts } from '../../shared/downsample';
 import type { DriftVerdict } from '../../shared/monitor';
 
 /**
@@ -124,4 +124,44 @@ export function slotLabel(t: number, spanMs: number, timeZone?: string): string 
   const p = zonedParts(t, timeZone);
   const hm = `${pad2(p.hour)}:${pad2(p.minute)}`;
   return spanMs > 86_400_000 ? `${WEEKDAY[p.weekday]} ${hm}` : hm;
+}
+
+// ---------------------------------------------------------------------------
+// Slot charts: one column per time slot (counts from zero, or a low–high range such as p50–p99)
+
+/**
+ * Top of a value axis that starts at zero and holds the largest value (at least 1, so an all-zero chart
+ * still has a scale), with its ticks; `whole`: counts, so no tick between whole numbers.
+ */
+export function zeroBasedAxis(values: readonly (number | null)[], maxTicks: number, whole = false): { top: number; ticks: number[]; step: number } {
+  let max = 0;
+  for (const v of values) if (v !== null && Number.isFinite(v) && v > max) max = v;
+  const hi = max > 0 ? max : 1;
+  let ticks = niceNumberTicks(0, hi, maxTicks);
+  if (whole && ticks.length >= 2 && ticks[1]! - ticks[0]! < 1) ticks = Array.from({ length: Math.ceil(hi) + 1 }, (_, i) => i);
+  const step = ticks.length >= 2 ? ticks[1]! - ticks[0]! : hi;
+  const last = ticks[ticks.length - 1] ?? hi;
+  return { top: last >= hi ? last : last + step, ticks: last >= hi ? ticks : [...ticks, last + step], step };
+}
+
+/** The slot holding time t (slots are ascending starts, each `slotMs` long), or -1. */
+export function slotAt(slots: readonly number[], slotMs: number, t: number): number {
+  let lo = 0;
+  let hi = slots.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = slots[mid]!;
+    if (t < s) hi = mid - 1;
+    else if (t >= s + slotMs) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
+
+/** A slot's column in pixels: a 1 px gap between neighbours while columns are wider than 3 px. */
+export function slotColumn(t: number, slotMs: number, from: number, to: number, left: number, width: number): { x: number; w: number } {
+  const sx = (v: number) => left + ((v - from) / (to - from)) * width;
+  const a = sx(t);
+  const b = sx(t + slotMs);
+  return { x: a, w: b - a > 3 ? b - a - 1 : Math.max(0.75, b - a) };
 }

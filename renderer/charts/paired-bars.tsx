@@ -4,7 +4,8 @@ import './drift-charts.css';
 
 export type { PairedRow } from './drift-chart-math';
 
-const pct = (s: number) => `${formatNumber(s * 100, s > 0 && s < 0.1 ? 1 : 0)} %`;
+/** One decimal below 10 % (where it is rounded to), none above: "0.8 %", "9.9 %", "10 %". */
+const pct = (s: number) => `${formatNumber(s * 100, s > 0 && s * 100 < 9.95 ? 1 : 0)} %`;
 
 /**
  * Two bars per bin on one scale: the reference (training) in grey above the

@@ -1,8 +1,8 @@
 import { useEffect, useMemo, type ReactNode } from 'react';
 import { MONITOR_WINDOWS, type Alert, type EndpointDashboard, type InputDrift, type MonitorPoint } from '../../../shared/monitor';
 import { Heatmap } from '../../charts/heatmap';
-import { LineChart, type LineSeries } from '../../charts/line-chart';
 import { PairedBars } from '../../charts/paired-bars';
+import { type CountSlots, type RangeSlots, SlotChart } from '../../charts/slot-chart';
 import { PageHead } from '../../components/page-head';
 import { useStore } from '../../store/store';
 import { clockTime, relativeTime } from '../deployments/deploy-logic';
@@ -100,7 +100,9 @@ function Dashboard({ d, now }: { d: EndpointDashboard; now: number }) {
         </Tile>
         <Tile label="Traffic" testId="tile-traffic">
           <span className="tile-value">{h.requests.toLocaleString()}</span>
-          <span className="muted small block">{h.requests === 1 ? 'request' : 'requests'} over {WINDOW_WORDS[d.window].sentence}</span>
+          <span className="muted small block">
+            {h.requests === 1 ? 'request' : 'requests'} with {count(d.drift.rows, 'row', 'rows')} over {WINDOW_WORDS[d.window].sentence}
+          </span>
         </Tile>
         <Tile label="Error rate" bad={tooManyErrors} testId="tile-errors">
           <span className="tile-value">{percentText(h.errorRate)}</span>
@@ -111,7 +113,8 @@ function Dashboard({ d, now }: { d: EndpointDashboard; now: number }) {
         </Tile>
         <Tile label="Response time" testId="tile-latency">
           <span className="tile-value">{latencyText(h.latencyP50Ms)}</span>
-          <span className="muted small block">typical (p50) · slowest 1 % (p99): {latencyText(h.latencyP99Ms)}</span>
+          <span className="muted small block">typical (p50)</span>
+          <span className="muted small block">slowest 1&nbsp;% (p99): {latencyText(h.latencyP99Ms)}</span>
         </Tile>
         <Tile label="Version running" testId="tile-version">
           <span className="tile-value small-value">{h.model ? `version ${h.model.version}` : '–'}</span>
@@ -121,7 +124,7 @@ function Dashboard({ d, now }: { d: EndpointDashboard; now: number }) {
         </Tile>
       </section>
 
-      <OverTime d={d} />
+      <OverTime d={d} now={now} />
 
       <section className="card section monitor-drift" aria-labelledby="drift-title" data-testid="monitor-drift-card">
         <div className="monitor-drift-head">
@@ -173,37 +176,35 @@ function alertBands(alerts: readonly Alert[], now: number): { from: number; to: 
   return alerts.map((a) => ({ from: Date.parse(a.firstAt), to: a.clearedAt ? Date.parse(a.clearedAt) : now })).filter((b) => Number.isFinite(b.from) && b.to > b.from);
 }
 
-function OverTime({ d }: { d: EndpointDashboard }) {
+function OverTime({ d, now }: { d: EndpointDashboard; now: number }) {
   const model = useMemo(() => {
-    const x = d.series.map((p) => Date.parse(p.at));
-    const of = (f: (p: MonitorPoint) => number | null) => d.series.map((p) => f(p) ?? NaN);
+    const of = (f: (p: MonitorPoint) => number | null) => d.series.map(f);
     return {
-      x,
-      traffic: [{ name: 'Requests', values: of((p) => p.requests), look: 'actual' }] satisfies LineSeries[],
-      errors: [{ name: 'Errors', values: of((p) => p.errors), look: 'actual' }] satisfies LineSeries[],
-      latency: [
-        { name: 'Typical (p50)', values: of((p) => p.latencyP50Ms), look: 'actual' },
-        { name: 'Slowest 1 % (p99)', values: of((p) => p.latencyP99Ms), look: 'model' },
-      ] satisfies LineSeries[],
-      anomalies: [{ name: 'Unusual rows', values: of((p) => p.anomalies), look: 'actual' }] satisfies LineSeries[],
+      slots: d.series.map((p) => Date.parse(p.at)),
+      requests: d.series.map((p) => p.requests),
+      errors: d.series.map((p) => p.errors),
+      anomalies: d.series.map((p) => p.anomalies),
+      p50: of((p) => p.latencyP50Ms),
+      p99: of((p) => p.latencyP99Ms),
     };
   }, [d.series]);
-  const bands = alertBands(d.alerts, Date.now());
-  const unit = SLOT_UNIT[d.window];
-  const chart = (title: string, series: LineSeries[], u: string, testId: string) => (
+  const bands = alertBands(d.alerts, now);
+  const per = SLOT_UNIT[d.window];
+  const slotMs = WINDOW_WORDS[d.window].slotMs;
+  const chart = (title: string, unitWords: string, data: CountSlots | RangeSlots, unit: string, testId: string) => (
     <section className="card monitor-chart" aria-label={title} data-testid={testId}>
       <h4>
-        {title} <span className="muted small">({u})</span>
+        {title} <span className="muted small">({unitWords})</span>
       </h4>
-      <LineChart x={model.x} xIsTime series={series} unit={u === 'ms' ? 'ms' : null} bands={bands} bandLabel="Alert firing" height={150} ariaLabel={title} />
+      <SlotChart slots={model.slots} slotMs={slotMs} data={data} unit={unit} bands={bands} bandLabel="Alert firing" ariaLabel={`${title}, ${unitWords}`} />
     </section>
   );
   return (
     <div className="monitor-charts" aria-label="Over time">
-      {chart('Requests', model.traffic, unit, 'chart-traffic')}
-      {chart('Errors', model.errors, unit, 'chart-errors')}
-      {chart('Response time', model.latency, 'ms', 'chart-latency')}
-      {chart('Unusual behaviour', model.anomalies, `rows ${unit}`, 'chart-anomalies')}
+      {chart('Requests', per, { kind: 'count', name: 'Requests', values: model.requests }, 'requests', 'chart-traffic')}
+      {chart('Errors', per, { kind: 'count', name: 'Errors', values: model.errors }, 'errors', 'chart-errors')}
+      {chart('Response time', 'ms', { kind: 'range', lowName: 'Typical (p50)', highName: 'Slowest 1 % (p99)', low: model.p50, high: model.p99 }, 'ms', 'chart-latency')}
+      {chart('Unusual behaviour', `rows ${per}`, { kind: 'count', name: 'Unusual rows', values: model.anomalies }, 'rows', 'chart-anomalies')}
     </div>
   );
 }
@@ -236,10 +237,14 @@ function InputsTable({ inputs, selected, onPick }: { inputs: readonly InputDrift
           {rows.map((i) => (
             <tr key={i.name} className={selected === i.name ? 'selected' : ''} data-testid={`monitor-input-${i.name}`}>
               <td>
-                <button className="link-button input-pick" onClick={() => onPick(i.name)} aria-pressed={selected === i.name}>
+                <button
+                  className="link-button input-pick"
+                  onClick={() => onPick(i.name)}
+                  aria-pressed={selected === i.name}
+                  title={i.importanceRank !== null ? `Number ${i.importanceRank} by importance in training` : undefined}
+                >
                   {i.name}
                 </button>
-                {i.importanceRank !== null && <span className="muted small"> #{i.importanceRank}</span>}
               </td>
               <td>
                 <VerdictChip verdict={i.verdict} />

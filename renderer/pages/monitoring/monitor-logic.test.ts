@@ -43,13 +43,15 @@ describe('contact', () => {
 
 describe('numbers', () => {
   it('writes rates and latencies with their units', () => {
-    expect(percentText(0.004)).toBe('0.4 %');
-    expect(percentText(0.25)).toBe('25 %');
-    expect(percentText(0)).toBe('0 %');
+    expect(percentText(0.004)).toBe('0.4\u00a0%');
+    expect(percentText(0.25)).toBe('25\u00a0%');
+    expect(percentText(0)).toBe('0\u00a0%');
+    expect(percentText(0.01)).toBe('1\u00a0%');
+    expect(percentText(0.025)).toBe('2.5\u00a0%');
     expect(percentText(null)).toBe('–');
-    expect(latencyText(7.25)).toBe('7.3 ms');
-    expect(latencyText(42)).toBe('42 ms');
-    expect(latencyText(1500)).toBe('1.5 s');
+    expect(latencyText(7.25)).toBe('7.3\u00a0ms');
+    expect(latencyText(42)).toBe('42\u00a0ms');
+    expect(latencyText(1500)).toBe('1.5\u00a0s');
     expect(latencyText(null)).toBe('–');
   });
 

@@ -58,17 +58,18 @@ export function contactLook(e: { reachable: boolean; lastContact: string | null 
 
 export const count = (n: number, one: string, many: string): string => `${n.toLocaleString()} ${n === 1 ? one : many}`;
 
-/** "0.4 %", "12 %", "–" without requests. */
+/** "0.4 %", "12 %", "–" without requests; the unit never wraps away from its number. */
 export function percentText(rate: number | null): string {
   if (rate === null || !Number.isFinite(rate)) return '–';
   const p = rate * 100;
-  return `${formatNumber(p, p > 0 && p < 10 ? 1 : 0)} %`;
+  // One decimal below 10 %, and only when it says something: "0.4 %", "1 %", "2.5 %".
+  return `${formatNumber(p, p > 0 && p < 9.95 && Math.abs(p - Math.round(p)) >= 0.05 ? 1 : 0)}\u00a0%`;
 }
 
 /** "8 ms", "1.2 s", "–". */
 export function latencyText(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '–';
-  return ms >= 1000 ? `${formatNumber(ms / 1000, 1)} s` : `${formatNumber(ms, ms < 10 ? 1 : 0)} ms`;
+  return ms >= 1000 ? `${formatNumber(ms / 1000, 1)}\u00a0s` : `${formatNumber(ms, ms < 10 ? 1 : 0)}\u00a0ms`;
 }
 
 /** "every minute", "every 5 minutes", "every 10 seconds". */

@@ -87,7 +87,7 @@ export function MonitorSettingsSection() {
       </Rule>
       <label className="rule-line">
         <input type="checkbox" checked={draft.notifications} onChange={(e) => edit({ notifications: e.target.checked })} data-testid="monitor-setting-notifications" />
-        Also show alerts as notifications of Windows or macOS (desktop app)
+        Also show alerts as Windows or macOS notifications (in the desktop app)
       </label>
       {problem && (
         <p className="field-error" id={`${id}-error`} role="alert">

@@ -86,12 +86,9 @@ function EndpointList() {
               <th scope="col">Endpoint</th>
               <th scope="col">Contact</th>
               <th scope="col" className="num">
-                Requests
+                Last hour
               </th>
-              <th scope="col" className="num">
-                Errors
-              </th>
-              <th scope="col" className="num">
+              <th scope="col" className="num" title="Response time of the slowest 1 % of requests over the last hour (p99)">
                 Slowest 1 %
               </th>
               <th scope="col">Inputs vs training</th>
@@ -127,12 +124,12 @@ function EndpointRow({ e, now }: { e: EndpointMonitor; now: number }) {
       <td className="monitor-contact-cell">
         <ContactChip e={e} now={now} />
       </td>
-      <td className="num" data-testid="monitor-requests">
-        {e.requests.toLocaleString()}
-      </td>
-      <td className="num" data-testid="monitor-errors">
-        {e.errors.toLocaleString()}
-        {e.requests > 0 && <span className="muted small block">{percentText(e.errors / e.requests)}</span>}
+      <td className="num">
+        <span data-testid="monitor-requests">{count(e.requests, 'request', 'requests')}</span>
+        <span className={`small block${e.errors > 0 ? '' : ' muted'}`} data-testid="monitor-errors">
+          {count(e.errors, 'error', 'errors')}
+          {e.errors > 0 && ` (${percentText(e.errors / e.requests)})`}
+        </span>
       </td>
       <td className="num">{latencyText(e.latencyP99Ms)}</td>
       <td>
