@@ -37,6 +37,7 @@ import {
   type TarEntry,
 } from './test-support/edge-child';
 import { coreCaller } from './test-support/core-call';
+import { latencyQuantile } from './services/monitor/latency';
 import { pumpsModel, writePumpsCsv } from './test-support/pumps';
 
 const TOKEN = 'predict-token-0123456789abcdef';
@@ -520,8 +521,8 @@ interface Bucket {
   rows: number;
   predictions: Record<string, number>;
   anomalies: number;
-  latencyMs: { count: number; sum: number; p50: number | null; p99: number | null };
-  features: Record<string, { counts: number[]; missing: number }>;
+  latencyMs: { count: number; sum: number; p50: number | null; p99: number | null; bins: [number, number][] };
+  features: Record<string, { counts: number[]; missing: number; sums?: number[] }>;
 }
 interface Event {
   seq: number;
@@ -540,6 +541,44 @@ interface Monitoring {
   counters: { requests: number; errors: number; predictions: Record<string, number>; anomalies: number };
   buckets: Bucket[];
   events: Event[];
+}
+
+/** Per numeric input, the sum of the finite values in each bin as the edge sees them (float32), counted here from the rows sent. */
+function sumBins(sent: Record<string, unknown>[], profile: Profile): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const p of profile.inputs) {
+    if (p.kind !== 'numeric') continue;
+    const sums = new Array<number>(p.counts.length).fill(0);
+    for (const row of sent) {
+      const x = numeric(row[p.name]);
+      if (x !== null && Number.isFinite(x)) sums[p.edges.filter((e) => e < x).length]! += Math.fround(x);
+    }
+    out[p.name] = sums;
+  }
+  return out;
+}
+
+/** The buckets' sums of each numeric input, added up; and that each bucket's latency histogram gives its own count, p50 and p99. */
+function bucketSums(buckets: Bucket[]): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const b of buckets) {
+    expect(b.latencyMs.bins.reduce((n, [, k]) => n + k, 0)).toBe(b.latencyMs.count);
+    expect([latencyQuantile(b.latencyMs.bins, 0.5), latencyQuantile(b.latencyMs.bins, 0.99)]).toEqual([b.latencyMs.p50, b.latencyMs.p99]);
+    for (const [name, f] of Object.entries(b.features)) {
+      if (!f.sums) continue;
+      expect(f.sums).toHaveLength(f.counts.length);
+      const into = (out[name] ??= f.sums.map(() => 0));
+      f.sums.forEach((x, i) => (into[i]! += x));
+    }
+  }
+  return out;
+}
+
+function expectSums(buckets: Bucket[], sent: Record<string, unknown>[], profile: Profile) {
+  const want = sumBins(sent, profile);
+  const got = bucketSums(buckets);
+  expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+  for (const [name, sums] of Object.entries(want)) sums.forEach((x, i) => expect(Math.abs(got[name]![i]! - x), `${name} bin ${i}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(x))));
 }
 
 /** What the buckets add up to. */
@@ -600,6 +639,7 @@ describe('edge admin API: monitoring', () => {
     const t = totals(m.buckets);
     expect(t.rows).toBe(sent.length);
     expect(t.features).toEqual(countBins(sent, unusual.profile));
+    expectSums(m.buckets, sent, unusual.profile);
     expect(t.predictions).toEqual(Object.fromEntries(Object.entries(labels).filter(([, n]) => n > 0)));
     expect(t.anomalies).toBe(flagged.length);
     expect(t.requests).toBe(requests);
@@ -748,6 +788,7 @@ describe('edge admin API: bundles the app builds', () => {
     const mine = m.buckets.filter((b) => b.version === '2');
     expect(totals(mine).rows).toBe(60);
     expect(totals(mine).features).toEqual(countBins(sent, manifest.profile));
+    expectSums(mine, sent, manifest.profile);
     expect(await stopEdge(edge)).toBe(0);
   }, 60_000);
 });

@@ -4,7 +4,12 @@
  * model version. Each bucket counts prediction requests and errors, their
  * latency, rows, predictions by label, anomalies, and every input's values
  * over the training profile's bins (manifest.profile), so the app computes
- * drift without the rows leaving the plant. A bucket is open until its
+ * drift without the rows leaving the plant. Numeric inputs also sum their
+ * finite values per bin (`sums`), so the app knows where in a bin the live
+ * values sit; ±Infinity count in the end bins but are left out of the sums.
+ * Latency goes out as its histogram too (`latencyMs.bins`: [bin, count]
+ * pairs), so the app can take p50/p99 over any run of buckets as the edge
+ * does (electron/services/monitor/latency.ts holds the same bin math). A bucket is open until its
  * minute ends, the model changes, or a reader asks (reading closes it, so a
  * reader gets everything up to now); closed buckets go to a SeqLog
  * (buckets.jsonl) with a sequence number a reader resumes from.
@@ -15,7 +20,7 @@ const MINUTE = 60_000;
 /** Request routes whose requests, errors and latency the buckets count ("mqtt": messages on the MQTT in-topic). */
 const PREDICTION_ROUTES = new Set(['/predict', '/v2/models/{name}/infer', '/v2/models/{name}/versions/{version}/infer', 'mqtt']);
 
-/** Latency histogram: bins 2% wide from 1 µs, so p50 and p99 are within 1% without keeping every request. */
+/** Latency histogram: bins 2% wide from 1 µs, so p50 and p99 are within 1% without keeping every request (the app's copy: electron/services/monitor/latency.ts). */
 const LAT_BASE_MS = 0.001;
 const LAT_STEP = Math.log(1.02);
 const LAT_BINS = 1100;
@@ -111,6 +116,11 @@ class Latency {
     return { bins: [...this.bins], count: this.count, sum: this.sum };
   }
 
+  /** The histogram as [bin, count] pairs, lowest bin first. */
+  pairs() {
+    return [...this.bins].sort((x, y) => x[0] - y[0]);
+  }
+
   static from(saved) {
     const l = new Latency();
     if (saved && Array.isArray(saved.bins)) {
@@ -125,8 +135,15 @@ class Latency {
 const round3 = (x) => Math.round(x * 1000) / 1000;
 
 /**
+ * An input's counts in a bucket; numeric inputs also sum their finite values
+ * per bin (absent on a bucket continued from a state.json written before
+ * sums existed: part sums would misplace the bin's mean).
+ * @typedef {{ counts: number[], missing: number, sums?: number[] }} FeatureCounts
+ */
+
+/**
  * @typedef {{ from: number, until: number, name: string, version: string, requests: number, errors: number, rows: number,
- *   predictions: Record<string, number>, anomalies: number, latency: Latency, features: Record<string, { counts: number[], missing: number }> }} OpenBucket
+ *   predictions: Record<string, number>, anomalies: number, latency: Latency, features: Record<string, FeatureCounts> }} OpenBucket
  */
 
 class Monitor {
@@ -192,14 +209,22 @@ class Monitor {
       const spec = bins[j];
       if (!spec) continue;
       let f = b.features[spec.name];
-      if (!f || f.counts.length !== spec.bins) f = b.features[spec.name] = { counts: new Array(spec.bins).fill(0), missing: 0 };
+      if (!f || f.counts.length !== spec.bins) {
+        f = b.features[spec.name] = { counts: new Array(spec.bins).fill(0), missing: 0 };
+        if (spec.numeric) f.sums = new Array(spec.bins).fill(0);
+      }
       const col = cols[j];
       if (spec.numeric) {
         const values = /** @type {Float32Array} */ (col);
+        const { counts, sums } = f;
         for (let i = 0; i < n; i++) {
           const x = values[i];
           if (Number.isNaN(x)) f.missing++;
-          else f.counts[numericBin(spec.edges, x)]++;
+          else {
+            const bin = numericBin(spec.edges, x);
+            counts[bin]++;
+            if (sums && x !== Infinity && x !== -Infinity) sums[bin] += x;
+          }
         }
       } else {
         const values = /** @type {string[]} */ (col);
@@ -246,10 +271,13 @@ class Monitor {
     for (const b of saved.open) {
       if (!b || typeof b.name !== 'string' || typeof b.version !== 'string' || !Number.isFinite(b.from) || !Number.isFinite(b.until)) continue;
       const count = (v) => (Number.isFinite(v) && v >= 0 ? v : 0);
-      /** @type {Record<string, { counts: number[], missing: number }>} */
+      /** @type {Record<string, FeatureCounts>} */
       const features = {};
       for (const [name, f] of Object.entries(b.features && typeof b.features === 'object' ? b.features : {})) {
-        if (f && Array.isArray(f.counts)) features[name] = { counts: f.counts.map(count), missing: count(f.missing) };
+        if (!f || !Array.isArray(f.counts)) continue;
+        features[name] = { counts: f.counts.map(count), missing: count(f.missing) };
+        // Sums only when every bin has one: an older state.json has none, and part sums would mislead.
+        if (Array.isArray(f.sums) && f.sums.length === f.counts.length && f.sums.every((x) => Number.isFinite(x))) features[name].sums = [...f.sums];
       }
       /** @type {Record<string, number>} */
       const predictions = {};
@@ -283,9 +311,9 @@ function closed(b, to) {
     rows: b.rows,
     predictions: b.predictions,
     anomalies: b.anomalies,
-    latencyMs: b.latency.summary(),
+    latencyMs: { ...b.latency.summary(), bins: b.latency.pairs() },
     features: b.features,
   };
 }
 
-module.exports = { Monitor, PREDICTION_ROUTES, numericBin, Latency };
+module.exports = { Monitor, PREDICTION_ROUTES, numericBin, Latency, LAT_BASE_MS, LAT_STEP, LAT_BINS };
