@@ -108,6 +108,10 @@ export const createMonitorSlice: StateCreator<State, [], [], MonitorSlice> = (se
   noteAlert(a) {
     const known = get().alerts?.find((x) => x.id === a.id);
     set({ alerts: mergeAlert(get().alerts ?? [], a, true) });
+    const m = get().monitor;
+    if (m?.endpoints.some((e) => e.name === a.endpoint)) {
+      set({ monitor: { endpoints: m.endpoints.map((e) => (e.name === a.endpoint ? { ...e, alerts: mergeAlert(e.alerts, a, true) } : e)) } });
+    }
     const d = get().dashboard;
     if (d?.data && d.name === a.endpoint) set({ dashboard: { ...d, data: { ...d.data, alerts: mergeAlert(d.data.alerts, a, false) } } });
     if (!known && a.state === 'firing' && get().page !== 'monitoring') get().toast('error', a.message);

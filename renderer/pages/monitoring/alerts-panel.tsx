@@ -101,3 +101,39 @@ function AlertRow({ a, now, showEndpoint }: { a: Alert; now: number; showEndpoin
     </li>
   );
 }
+
+/** Alerts that fired and cleared: what happened, from when to when. Nothing when there were none. */
+export function EarlierAlerts({ alerts, now }: { alerts: readonly Alert[]; now: number }) {
+  const cleared = alerts.filter((a) => a.state === 'cleared');
+  if (cleared.length === 0) return null;
+  return (
+    <section className="card section monitor-earlier" aria-labelledby="earlier-alerts-title" data-testid="earlier-alerts">
+      <h3 id="earlier-alerts-title">Earlier alerts</h3>
+      <table className="table compact">
+        <thead>
+          <tr>
+            <th scope="col">From</th>
+            <th scope="col">Until</th>
+            <th scope="col">What</th>
+            <th scope="col" className="wide">
+              Message
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {cleared.map((a) => (
+            <tr key={a.id}>
+              <td className="nowrap">{clockTime(a.firstAt, now)}</td>
+              <td className="nowrap">{a.clearedAt ? clockTime(a.clearedAt, now) : '–'}</td>
+              <td className="nowrap">{ALERT_KIND_WORDS[a.kind]}</td>
+              <td>
+                {a.message}
+                {a.acknowledgedAt && <span className="muted small block">{alertStateWords(a, now)}</span>}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

@@ -7,7 +7,7 @@ import { PageHead } from '../../components/page-head';
 import { useStore } from '../../store/store';
 import { clockTime, relativeTime } from '../deployments/deploy-logic';
 import { timeZoneLabel } from '../when';
-import { AlertsPanel } from './alerts-panel';
+import { AlertsPanel, EarlierAlerts } from './alerts-panel';
 import { ContactChip, VerdictChip } from './chips';
 import { InputPanel } from './input-panel';
 import { CheckNowButton, useNow } from './check-now';
@@ -156,6 +156,8 @@ function Dashboard({ d, now }: { d: EndpointDashboard; now: number }) {
       </div>
 
       <Predictions d={d} />
+
+      <EarlierAlerts alerts={d.alerts} now={now} />
     </>
   );
 }
@@ -196,7 +198,7 @@ function OverTime({ d, now }: { d: EndpointDashboard; now: number }) {
       <h4>
         {title} <span className="muted small">({unitWords})</span>
       </h4>
-      <SlotChart slots={model.slots} slotMs={slotMs} data={data} unit={unit} bands={bands} bandLabel="Alert firing" ariaLabel={`${title}, ${unitWords}`} />
+      <SlotChart slots={model.slots} slotMs={slotMs} data={data} unit={unit} bands={bands} bandLabel="While an alert fired" ariaLabel={`${title}, ${unitWords}`} />
     </section>
   );
   return (
@@ -212,7 +214,7 @@ function OverTime({ d, now }: { d: EndpointDashboard; now: number }) {
 function InputsTable({ inputs, selected, onPick }: { inputs: readonly InputDrift[]; selected: string | null; onPick(input: string): void }) {
   const rows = byImportance(inputs);
   return (
-    <section className="card table-card monitor-inputs" aria-labelledby="inputs-title">
+    <section className="card table-card monitor-inputs" aria-labelledby="inputs-title" data-testid="monitor-inputs-card">
       <h3 id="inputs-title" className="table-title">
         Inputs, most important first
       </h3>

@@ -9,7 +9,7 @@ import { AlertsPanel } from './alerts-panel';
 import { ContactChip, VerdictChip } from './chips';
 import { CheckNowButton, useNow } from './check-now';
 import { EndpointDashboardView } from './endpoint-dashboard';
-import { count, intervalWords, latencyText, percentText } from './monitor-logic';
+import { count, intervalWords, latencyText, needsPerson, percentText } from './monitor-logic';
 import './monitoring.css';
 
 /** "#/monitoring" lists the endpoints with their health and drift; "#/monitoring/NAME" is one endpoint's dashboard. */
@@ -110,6 +110,8 @@ function EndpointList() {
 
 function EndpointRow({ e, now }: { e: EndpointMonitor; now: number }) {
   const firing = e.alerts.filter((a) => a.state === 'firing').length;
+  // Red while someone still has to look at one; grey once each has been acknowledged or snoozed.
+  const unseen = e.alerts.some((a) => needsPerson(a, now));
   const changed = e.drift.inputs.filter((i) => i.verdict === 'changed').length;
   return (
     <tr data-testid={`monitor-row-${e.name}`}>
@@ -138,7 +140,7 @@ function EndpointRow({ e, now }: { e: EndpointMonitor; now: number }) {
       </td>
       <td className="num">
         {firing > 0 ? (
-          <span className="chip chip-bad" data-testid="monitor-alert-count">
+          <span className={`chip ${unseen ? 'chip-bad' : 'chip-neutral'}`} data-testid="monitor-alert-count" title={unseen ? undefined : 'Acknowledged or snoozed'}>
             <Icon name="alert" size={12} /> {firing}
           </span>
         ) : (
