@@ -7,6 +7,7 @@ import { tarHeader } from '../registry/backup';
 import { modelOnnx } from '../scoring/onnx-store';
 import type { ModelVersionRecord } from '../training/models';
 import type { Workspace } from '../workspace/workspace';
+import { keepProfile } from '../monitor/profiles';
 import { trainingProfile, type TrainingProfile } from './profile';
 
 /**
@@ -189,6 +190,7 @@ export async function buildBundle(ws: Workspace, v: ModelVersionRecord, out: str
   const file = path.resolve(out);
   if (!fs.existsSync(path.dirname(file))) throw new AppError('bad_input', `Cannot write ${file}: the folder ${path.dirname(file)} does not exist.`, 'out');
   const profile = opts.profile ?? (await trainingProfile(ws, v));
+  keepProfile(ws, v, profile);
   const key = workspaceKey(ws);
   const stored = modelOnnx(ws, v);
   const entries = new Map<string, Buffer>();

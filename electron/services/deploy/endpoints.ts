@@ -102,6 +102,11 @@ export class TokenStore {
     return this.readAll()[name] ?? null;
   }
 
+  /** Every endpoint's tokens, read once (a list of many endpoints must not read the file once per endpoint). */
+  all(): Record<string, EndpointTokens> {
+    return this.readAll();
+  }
+
   set(name: string, tokens: EndpointTokens): void {
     this.writeAll({ ...this.readAll(), [name]: tokens });
   }
@@ -128,12 +133,12 @@ export class EndpointStore {
     this.tokens = new TokenStore(ws);
   }
 
-  private toRecord(r: EndpointRow): EndpointRecord {
+  private toRecord(r: EndpointRow, tokens: EndpointTokens | null = this.tokens.get(r.name)): EndpointRecord {
     return {
       name: r.name,
       url: r.url,
       kind: r.kind,
-      canDeploy: Boolean(this.tokens.get(r.name)?.adminToken),
+      canDeploy: Boolean(tokens?.adminToken),
       status: r.status,
       model: parseServed(r.model),
       previous: parseServed(r.previous),
@@ -150,7 +155,8 @@ export class EndpointStore {
   }
 
   list(): EndpointRecord[] {
-    return (this.ws.db.prepare('SELECT * FROM endpoints ORDER BY name').all() as EndpointRow[]).map((r) => this.toRecord(r));
+    const tokens = this.tokens.all();
+    return (this.ws.db.prepare('SELECT * FROM endpoints ORDER BY name').all() as EndpointRow[]).map((r) => this.toRecord(r, tokens[r.name] ?? null));
   }
 
   find(name: string): EndpointRecord | null {

@@ -1,6 +1,6 @@
 import type { TrainingReport } from '../../../shared/training';
 import { trainingProfile, type TrainingProfile } from '../deploy/profile';
-import { findModelVersion } from '../training/models';
+import { findModelVersion, type ModelVersionRecord } from '../training/models';
 import type { Workspace } from '../workspace/workspace';
 
 /**
@@ -56,16 +56,26 @@ export class ProfileCache {
     } catch (e) {
       return { ok: false, reason: `The training profile of ${model} version ${version} cannot be worked out: ${e instanceof Error ? e.message : String(e)}` };
     }
-    let order: string[] = [];
-    try {
-      const report = JSON.parse(this.ws.blobs.read(v.reportBlob).toString('utf8')) as Pick<TrainingReport, 'importance'>;
-      order = [...(report.importance ?? [])].sort((a, b) => b.drop - a.drop).map((i) => i.input);
-    } catch {
-      // Without a report the inputs have no rank; drift still works.
-    }
-    this.ws.db.prepare('INSERT OR REPLACE INTO monitor_profiles (model_version_id, profile, importance) VALUES (?, ?, ?)').run(v.id, JSON.stringify(profile), JSON.stringify(order));
+    const order = keepProfile(this.ws, v, profile);
     return { ok: true, value: { versionId: v.id, model: v.model, version: v.version, profile, ranks: rankMap(order) } };
   }
+}
+
+/**
+ * Keeps the profile a bundle of `v` carries (buildBundle calls this), so the
+ * monitor compares with exactly what the endpoint counts against and need
+ * not read the training rows again. Returns the inputs by importance.
+ */
+export function keepProfile(ws: Workspace, v: ModelVersionRecord, profile: TrainingProfile): string[] {
+  let order: string[] = [];
+  try {
+    const report = JSON.parse(ws.blobs.read(v.reportBlob).toString('utf8')) as Pick<TrainingReport, 'importance'>;
+    order = [...(report.importance ?? [])].sort((a, b) => b.drop - a.drop).map((i) => i.input);
+  } catch {
+    // Without a report the inputs have no rank; drift still works.
+  }
+  ws.db.prepare('INSERT OR REPLACE INTO monitor_profiles (model_version_id, profile, importance) VALUES (?, ?, ?)').run(v.id, JSON.stringify(profile), JSON.stringify(order));
+  return order;
 }
 
 function rankMap(order: string[]): Map<string, number> {

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { AppEvent } from '../../../shared/api';
 import { AppError } from '../../../shared/errors';
 import { MonitorSettingsSchema, type Alert, type Drift, type EndpointDashboard, type EndpointMonitor, type Health, type InputHistogram, type MonitorCycle, type MonitorSettings, type MonitorWindow } from '../../../shared/monitor';
@@ -16,8 +17,12 @@ import { drift, health, heatmap, histogram, ofServed, series, windowRange } from
  * endpoint over a window ending now.
  */
 
-/** How long an endpoint's hour view is reused by monitor.status before it is worked out again. */
-const VIEW_TTL_MS = 30_000;
+/**
+ * How long an endpoint's hour view is reused by monitor.status before it is
+ * worked out again. Each poll (or failed try) works it out anew, so this
+ * matters only for an endpoint polled seldom (backoff).
+ */
+const VIEW_TTL_MS = 10 * 60_000;
 
 interface HourView {
   at: number;
@@ -46,6 +51,8 @@ export class MonitorService {
   private readonly emit: (e: AppEvent) => void;
   readonly now: () => number;
   private readonly views = new Map<string, HourView>();
+  private warm: Promise<void> | null = null;
+  private closed = false;
 
   constructor(deps: MonitorServiceDeps) {
     this.ws = deps.ws;
@@ -87,29 +94,46 @@ export class MonitorService {
   /** Each endpoint as of the last poll, without contacting anyone. */
   async status(): Promise<MonitorCycle> {
     const endpoints: EndpointMonitor[] = [];
-    for (const e of this.deploy.store.list()) endpoints.push(this.summary(e, await this.hourView(e)));
+    const alerts = new Map<string, Alert[]>();
+    for (const a of listAlerts(this.ws.db, { limit: 100_000 })) alerts.set(a.endpoint, [...(alerts.get(a.endpoint) ?? []), a]);
+    let since = performance.now();
+    for (const e of this.deploy.store.list()) {
+      // A view in hand is used at once: with every view known, the whole list is one short turn of the event loop.
+      endpoints.push(this.summary(e, this.keptView(e) ?? (await this.hourView(e)), alerts.get(e.name) ?? []));
+      // Working out many endpoints at once must not hold up other calls (the pages' own, IPC's).
+      if (performance.now() - since > 8) {
+        await yieldToLoop();
+        since = performance.now();
+      }
+    }
     return { endpoints };
   }
 
-  private summary(e: EndpointRecord, v: HourView): EndpointMonitor {
+  /** Contact and model as the endpoints table has them now; traffic and drift as of the last poll. */
+  private summary(e: EndpointRecord, v: HourView, alerts: Alert[]): EndpointMonitor {
     return {
       name: e.name,
-      reachable: v.health.reachable,
-      lastContact: v.health.lastContact,
-      model: v.health.model,
+      reachable: e.status === 'up',
+      lastContact: e.lastContact,
+      model: e.model,
       requests: v.health.requests,
       errors: v.health.errors,
       latencyP99Ms: v.health.latencyP99Ms,
       drift: { verdict: v.drift.verdict, inputs: v.drift.inputs.map((i) => ({ name: i.name, verdict: i.verdict, psi: i.psi, statistic: i.statistic, test: i.test })) },
-      alerts: listAlerts(this.ws.db, { endpoint: e.name }),
+      alerts,
     };
   }
 
   /** The last hour of an endpoint, reused for a while (the page and the CLI ask often; the data changes once a poll). */
+  private keptView(e: EndpointRecord): HourView | null {
+    const kept = this.views.get(e.name);
+    return kept && this.now() - kept.at < VIEW_TTL_MS && kept.health.model?.name === e.model?.name && kept.health.model?.version === e.model?.version ? kept : null;
+  }
+
   private async hourView(e: EndpointRecord, fresh = false): Promise<HourView> {
     const now = this.now();
-    const kept = this.views.get(e.name);
-    if (!fresh && kept && now - kept.at < VIEW_TTL_MS && kept.health.lastContact === e.lastContact && kept.health.model?.version === e.model?.version) return kept;
+    const kept = fresh ? null : this.keptView(e);
+    if (kept) return kept;
     const range = windowRange('hour', now);
     const buckets = bucketsSince(this.ws.db, e.name, range.from);
     const served = ofServed(buckets, e.model);
@@ -200,12 +224,18 @@ export class MonitorService {
     }
   }
 
-  /** Starts the background loop (a tick a second; each endpoint is polled when its time comes). */
+  /** Starts the background loop (a tick a second; each endpoint is polled when its time comes), after working out every endpoint's last hour once. */
   start(tickMs?: number): void {
-    this.scheduler.start(tickMs);
+    this.warm ??= this.status()
+      .catch(() => undefined)
+      .then(() => {
+        if (!this.closed) this.scheduler.start(tickMs);
+      });
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    await this.warm;
     await this.scheduler.stop();
   }
 }

@@ -2,6 +2,7 @@ import { WINDOW_MS, type Drift, type DriftVerdict, type EndpointDashboard, type 
 import type { InputProfile } from '../deploy/profile';
 import type { EndpointRecord, Served } from '../deploy/endpoints';
 import { inputDrift, mergeBinCounts, modelVerdict, predictionDrift, type BinCounts } from './drift';
+import { latencyQuantile, mergeLatency } from './latency';
 import type { ProfileLookup, VersionProfile } from './profiles';
 import type { PollState, StoredBucket } from './store';
 
@@ -12,13 +13,19 @@ import type { PollState, StoredBucket } from './store';
  */
 
 /**
- * p50 and p99 of the requests in some buckets. Buckets from an edge that
- * sends no latency histogram give only their own p50/p99: then the p50 of
- * the bucket holding the middle request and the highest p99 stand in.
+ * p50 and p99 of the requests in some buckets, from their merged latency
+ * histograms (latency.ts), exactly as the edge would give them for one
+ * bucket. Buckets from an edge that sends no histogram give only their own
+ * p50/p99: then the p50 of the bucket holding the middle request and the
+ * highest p99 stand in.
  */
 export function latencyOf(buckets: StoredBucket[]): { p50: number | null; p99: number | null } {
   const withCount = buckets.filter((b) => (b.latency?.count ?? 0) > 0);
   if (!withCount.length) return { p50: null, p99: null };
+  if (withCount.every((b) => Array.isArray(b.latency.bins))) {
+    const merged = mergeLatency(...withCount.map((b) => b.latency.bins));
+    return { p50: latencyQuantile(merged, 0.5), p99: latencyQuantile(merged, 0.99) };
+  }
   const sorted = [...withCount].sort((a, b) => (a.latency.p50 ?? 0) - (b.latency.p50 ?? 0));
   const total = sorted.reduce((n, b) => n + b.latency.count, 0);
   let seen = 0;
