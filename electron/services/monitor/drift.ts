@@ -305,12 +305,14 @@ const isNumbers = (v: Float64Array | Float32Array | readonly string[]): v is Flo
  * Raw rows: bin each column over the profile (for the benchmark and for
  * checking a file). Numbers: NaN is missing, a bin is the number of edges
  * strictly below the value, ±Infinity count in the end bins and add nothing
- * to the sums; text for a numeric input is read as a number ('' or not a
- * number: missing). Categories: '' is missing, anything not named counts in
+ * to the sums; a Float32Array is compared with the edges rounded to float32,
+ * as the edge runtime does with the values it receives; text for a numeric
+ * input is read as a number ('' or not a number: missing). Categories: '' is missing, anything not named counts in
  * the last bin; numbers are taken as text.
  */
 export function binColumn(ref: InputProfile, values: Float64Array | Float32Array | readonly string[]): BinCounts {
   if (ref.kind === 'numeric') {
+    if (values instanceof Float32Array) return binNumbers(ref.edges.map(Math.fround), values);
     const nums = isNumbers(values) ? values : Float64Array.from(values, (v) => (v.trim() === '' ? NaN : Number(v)));
     return binNumbers(ref.edges, nums);
   }

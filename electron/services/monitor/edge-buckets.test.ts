@@ -16,7 +16,10 @@ const { Monitor } = createRequire(import.meta.url)('../../../resources/runtime/l
 };
 
 const profile: NumericProfile = { name: 'Flow', kind: 'numeric', edges: [1, 2.5, 4], counts: [1, 1, 1, 1], missing: 0 };
+/** 0.1 and 0.3 are not float32 numbers: a float32 value equal to the rounded edge belongs below it, at the edge and in binColumn. */
+const tenths: NumericProfile = { name: 'Gap', kind: 'numeric', edges: [0.1, 0.3], counts: [1, 1, 1], missing: 0 };
 const model = { name: 'm', version: '1', manifest: { profile: { inputs: [profile] } }, inputs: [{ name: 'Flow', type: 'float32' }] };
+const twoInputs = { name: 'm', version: '1', manifest: { profile: { inputs: [profile, tenths] } }, inputs: [{ name: 'Flow', type: 'float32' }, { name: 'Gap', type: 'float32' }] };
 
 describe('edge buckets as the app reads them', () => {
   it('sum the finite float32 values per bin, as binColumn does on the same values; latency goes with its bins', () => {
@@ -24,13 +27,17 @@ describe('edge buckets as the app reads them', () => {
     const t = 1_700_000_000_000;
     const m = new Monitor({ add: (b) => closed.push(b) }, undefined, () => t);
     const values = Float32Array.from([0.5, 1, 1.25, 2.5, 3.3, 4, 9.75, Infinity, -Infinity, NaN, 2.6]);
-    m.rows(model, [values], values.length, new Map([['value', values.length]]), 0);
+    const gaps = Float32Array.from([0.1, 0.1, 0.2, 0.3, 0.30000001, 0.5, 0.05, 0.3, 0.3, 0.1, 0.7]);
+    m.rows(twoInputs, [values, gaps], values.length, new Map([['value', values.length]]), 0);
     m.request('/predict', 200, 0.004, model);
     m.request('/predict', 200, 0.0021, model);
     m.closeAll(t);
     expect(closed).toHaveLength(1);
     expect(closed[0]!.features.Flow).toEqual(binColumn(profile, values));
     expect(closed[0]!.features.Flow!.sums).toEqual([0.5 + 1, 1.25 + 2.5, Math.fround(3.3) + 4 + Math.fround(2.6), 9.75]);
+    expect(closed[0]!.features.Gap).toEqual(binColumn(tenths, gaps));
+    expect(closed[0]!.features.Gap!.counts).toEqual([4, 5, 2]);
+    expect(binColumn(tenths, Float64Array.from(gaps)).counts, 'compared in float64, the values on the edges move up').not.toEqual([4, 5, 2]);
     expect(closed[0]!.latencyMs.count).toBe(2);
     expect(closed[0]!.latencyMs.bins.map(([, n]) => n)).toEqual([1, 1]);
   });
