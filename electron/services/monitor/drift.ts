@@ -22,6 +22,11 @@
  *   as for PSI) for categories and for numbers filling at most 5 bins, drift
  *   at ≥ 0.1. (Evidently's z-test for two-valued columns is replaced by
  *   chi-squared: the contract names four tests.)
+ * - Positions for Wasserstein: training, the profile's per-bin means; live,
+ *   the edge's per-bin sum over the bin's count (±Infinity count but add
+ *   nothing), kept inside the bin. A bin without them sits at the training
+ *   mean, else at its middle (the end bins at their edge); a profile without
+ *   `std` (made before monitoring) takes the spread of its bins' positions.
  * - Missing values: PSI and Jensen–Shannon count them as one more bin when
  *   either side has any (an input going blank is drift a plant engineer
  *   wants to see; Evidently drops them first). KS, chi-squared and
@@ -222,7 +227,11 @@ export function testVerdict(test: DriftTest, statistic: number | null, pValue: n
   return near || (psiValue !== null && psiValue >= PSI_WATCH) ? 'watch' : 'stable';
 }
 
-/** Drift of one input: PSI plus the Evidently-style test chosen by the reference size; verdict stable/watch/changed/unknown. */
+/**
+ * Drift of one input: PSI plus the Evidently-style test chosen by the
+ * reference size (`referenceRows`: the profile's training rows); verdict
+ * stable/watch/changed/unknown. `cur` undefined or over other bins: unknown.
+ */
 export function inputDrift(ref: InputProfile, referenceRows: number, cur: BinCounts | undefined, importanceRank: number | null): InputDrift {
   const base = { name: ref.name, kind: ref.kind, importanceRank };
   if (!cur || cur.counts.length !== ref.counts.length) return { ...base, verdict: 'unknown', psi: null, statistic: null, test: null, pValue: null, rows: 0 };
