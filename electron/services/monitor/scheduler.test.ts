@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../../shared/api';
-import { MonitorCycleSchema } from '../../../shared/monitor';
+import { EndpointDashboardSchema, InputHistogramSchema, MonitorCycleSchema } from '../../../shared/monitor';
 import { coreCaller } from '../../test-support/core-call';
 import { pumpsModel, writePumpsCsv } from '../../test-support/pumps';
 import { createCore, type Core } from '../compose';
@@ -167,4 +167,56 @@ describe('polling a real endpoint', () => {
     await core.monitor.scheduler.poll('line-3');
     expect(storedTotals(core.ws.db, 'line-3')).toEqual(expect.objectContaining({ requests: before.requests + 5, rows: before.rows + 11 }));
   }, 60_000);
+});
+
+describe('what the pages ask for', () => {
+  it('a dashboard over the hour: health, a minute series holding every request, drift per input with a heat map, alerts', async () => {
+    await traffic(4, 25);
+    await core.monitor.cycle({ name: 'line-3' });
+    const d = EndpointDashboardSchema.parse(await call('monitor.dashboard', { name: 'line-3', window: 'hour' }));
+    const total = storedTotals(core.ws.db, 'line-3');
+    expect(d.health).toEqual(expect.objectContaining({ reachable: true, requests: total.requests, errors: 0, errorRate: 0, noContactSince: null, model: { name: 'P-101', version: 1 } }));
+    expect(d.health.latencyP50Ms).toBeGreaterThan(0);
+    expect(d.health.latencyP99Ms).toBeGreaterThanOrEqual(d.health.latencyP50Ms!);
+    expect(d.series).toHaveLength(60);
+    expect(d.series.reduce((n, p) => n + p.requests, 0)).toBe(total.requests);
+    expect(d.series.reduce((n, p) => n + p.rows, 0)).toBe(total.rows);
+    expect(d.drift.rows).toBe(total.rows);
+    expect(d.drift.inputs.map((i) => i.name).sort()).toEqual(['Flow', 'Line', 'Vibration']);
+    expect(d.drift.verdict).not.toBe('unknown');
+    expect(d.drift.predictions.training).not.toBeNull();
+    expect(Object.values(d.drift.predictions.window).reduce((a, b) => a + b, 0)).toBe(total.rows);
+    expect(d.heatmap.inputs).toEqual(d.drift.inputs.map((i) => i.name));
+    expect(d.heatmap.psi.map((r) => r.length)).toEqual([60, 60, 60]);
+    expect(d.heatmap.psi.flat().filter((x) => x !== null).length).toBeGreaterThan(0);
+    // The week: hour slots, the same totals.
+    const week = await call('monitor.dashboard', { name: 'line-3', window: 'week' });
+    expect(week.series).toHaveLength(168);
+    expect(week.series.reduce((n, p) => n + p.requests, 0)).toBe(total.requests);
+  }, 30_000);
+
+  it('an input\'s live histogram over the training one, bins in words', async () => {
+    const h = InputHistogramSchema.parse(await call('monitor.input', { name: 'line-3', input: 'Flow' }));
+    expect(h.kind).toBe('numeric');
+    expect(h.bins[0]).toMatch(/^≤ [\d.]+$/);
+    expect(h.bins.at(-1)).toMatch(/^> [\d.]+$/);
+    expect(h.bins[1]).toMatch(/^[\d.]+ – [\d.]+$/);
+    expect(h.training).toHaveLength(h.bins.length);
+    expect(h.live).toHaveLength(h.bins.length);
+    expect(h.training.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    expect(h.live.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    const line = await call('monitor.input', { name: 'line-3', input: 'Line' });
+    expect(line.bins).toEqual(['A', 'B', 'C', '(other)']);
+    await expect(call('monitor.input', { name: 'line-3', input: 'Pressure' })).rejects.toThrow('P-101 version 1 on "line-3" has no input called "Pressure". Its inputs: "Line", "Flow", "Vibration".');
+    await expect(call('monitor.dashboard', { name: 'line-9' })).rejects.toThrow(/^There is no endpoint called "line-9"\./);
+  });
+
+  it('a shorter interval applies at once; a longer one after the next poll', async () => {
+    const next = pollState(core.ws.db, 'line-3')!.next!;
+    expect(Date.parse(next) - Date.now()).toBeGreaterThan(50_000);
+    await call('monitor.configure', { intervalSeconds: 10 });
+    expect(Date.parse(pollState(core.ws.db, 'line-3')!.next!) - Date.now()).toBeLessThanOrEqual(10_000);
+    expect((await call('monitor.settings', {})).intervalSeconds).toBe(10);
+    await expect(call('monitor.configure', { intervalSeconds: 0 })).rejects.toThrow();
+  });
 });

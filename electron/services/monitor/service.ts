@@ -76,8 +76,14 @@ export class MonitorService {
   configure(patch: Partial<MonitorSettings>): MonitorSettings {
     const before = this.settings();
     const after = MonitorSettingsSchema.parse({ ...before, ...patch });
-    writeSettings(this.ws, after);
-    this.ws.audit.record('monitor.configure', { before, after });
+    this.ws.db.transaction(() => {
+      writeSettings(this.ws, after);
+      // A shorter interval applies now, not after the next poll at the old one; endpoints backing off keep their time.
+      if (after.intervalSeconds < before.intervalSeconds) {
+        this.ws.db.prepare('UPDATE endpoints SET monitor_next = ? WHERE monitor_failures = 0 AND monitor_next > ?').run(new Date(this.now() + after.intervalSeconds * 1000).toISOString(), new Date(this.now() + after.intervalSeconds * 1000).toISOString());
+      }
+      this.ws.audit.record('monitor.configure', { before, after });
+    })();
     // New rules apply to what is known now, not only after the next poll.
     this.views.clear();
     return after;
