@@ -211,6 +211,17 @@ describe('what the pages ask for', () => {
     await expect(call('monitor.dashboard', { name: 'line-9' })).rejects.toThrow(/^There is no endpoint called "line-9"\./);
   });
 
+  it('an endpoint added without its admin token: health only, and drift says why it is missing', async () => {
+    await call('endpoints.add', { name: 'line-3-watch', url: edge.url, token: tokens.token });
+    const [e] = (await call('monitor.cycle', { name: 'line-3-watch' })).endpoints;
+    expect(e).toEqual(expect.objectContaining({ name: 'line-3-watch', reachable: true, model: { name: 'P-101', version: 1 }, requests: 0 }));
+    expect(e!.drift).toEqual({ verdict: 'unknown', inputs: [] });
+    expect(storedTotals(core.ws.db, 'line-3-watch').buckets).toBe(0);
+    const d = await call('monitor.dashboard', { name: 'line-3-watch' });
+    expect(d.drift.reason).toBe('The workspace has no admin token for this endpoint, so its monitoring data cannot be read; add it again with its admin token to see drift.');
+    await call('endpoints.remove', { name: 'line-3-watch' });
+  });
+
   it('a shorter interval applies at once; a longer one after the next poll', async () => {
     const next = pollState(core.ws.db, 'line-3')!.next!;
     expect(Date.parse(next) - Date.now()).toBeGreaterThan(50_000);

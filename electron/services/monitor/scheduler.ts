@@ -91,7 +91,8 @@ export class Scheduler {
     const r = await this.deploy.observe(
       name,
       async (client) => {
-        let cursor = before.cursor;
+        // Read inside the endpoint's lock: a poll that ran meanwhile (monitor.cycle beside the loop) moved it on.
+        let cursor = pollState(this.ws.db, name)?.cursor ?? null;
         let more = true;
         while (more && pages < MAX_PAGES) {
           const page = await client.monitoring(cursor, limit);

@@ -131,6 +131,11 @@ export class MonitorService {
   }
 
   /** The last hour of an endpoint, reused for a while (the page and the CLI ask often; the data changes once a poll). */
+  /** The profile to compare with; none without the admin token (no monitoring data to compare). */
+  private async lookup(e: EndpointRecord): Promise<ProfileLookup | null> {
+    return e.model && e.canDeploy ? this.profiles.get(e.model.name, e.model.version) : null;
+  }
+
   private keptView(e: EndpointRecord): HourView | null {
     const kept = this.views.get(e.name);
     return kept && this.now() - kept.at < VIEW_TTL_MS && kept.health.model?.name === e.model?.name && kept.health.model?.version === e.model?.version ? kept : null;
@@ -143,7 +148,7 @@ export class MonitorService {
     const range = windowRange('hour', now);
     const buckets = bucketsSince(this.ws.db, e.name, range.from);
     const served = ofServed(buckets, e.model);
-    const lookup = e.model ? await this.profiles.get(e.model.name, e.model.version) : null;
+    const lookup = await this.lookup(e);
     const view: HourView = { at: now, health: health(e, pollState(this.ws.db, e.name), buckets), drift: drift('hour', range, served, lookup, e.model), lookup, served };
     this.views.set(e.name, view);
     return view;
@@ -156,7 +161,7 @@ export class MonitorService {
     const range = windowRange(window, now);
     const buckets = bucketsSince(this.ws.db, e.name, range.from);
     const served = ofServed(buckets, e.model);
-    const lookup = e.model ? await this.profiles.get(e.model.name, e.model.version) : null;
+    const lookup = await this.lookup(e);
     return {
       name: e.name,
       window,

@@ -110,7 +110,7 @@ export function drift(window: MonitorWindow, range: { from: Date; to: Date }, se
   const live = sumLabels(served);
   const base = { window, from: range.from.toISOString(), to: range.to.toISOString(), rows, liveAccuracy: null };
   if (!lookup?.ok) {
-    const reason = !model ? 'The endpoint has not said which model it serves yet.' : lookup ? lookup.reason : 'Without monitoring data from the endpoint (it needs its admin token) drift cannot be worked out.';
+    const reason = !model ? 'The endpoint has not said which model it serves yet.' : lookup ? lookup.reason : 'The workspace has no admin token for this endpoint, so its monitoring data cannot be read; add it again with its admin token to see drift.';
     return { ...base, verdict: 'unknown', reason, inputs: [], predictions: { training: null, window: live, distance: null, verdict: 'unknown' } };
   }
   const { profile, ranks } = lookup.value;
