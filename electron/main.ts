@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, Notification, session, shell, type MenuItemConstructorOptions } from 'electron';
 import type { AppEvent } from '../shared/api';
+import type { Alert } from '../shared/monitor';
 import { COMMANDS, type CommandDef } from '../shared/commands';
 import { createCore, type Core } from './services/compose';
 import { resolveWorkspaceDir } from './services/workspace/location';
@@ -153,15 +154,13 @@ function registerIpc(c: Core): void {
 
 /**
  * A newly fired alert as an operating-system notification, when the person
- * wants them (Settings); clicking it opens the Monitoring page. Cleared,
- * acknowledged and snoozed alerts make no noise.
+ * wants them (Settings); clicking it opens the Monitoring page. Cleared and
+ * acknowledged alerts make no noise; a snoozed one speaks again when its
+ * snooze ends, if it still fires.
  */
 function notifyAlerts(c: Core): void {
-  c.events.on('event', (e) => {
-    if (e.type !== 'alert' || !Notification.isSupported()) return;
-    const a = e.alert;
-    const fresh = a.state === 'firing' && a.firstAt === a.lastAt && !a.acknowledgedAt && !(a.snoozedUntil && Date.parse(a.snoozedUntil) > Date.now());
-    if (!fresh || !c.monitor.settings().notifications) return;
+  const show = (a: Alert) => {
+    if (!Notification.isSupported() || !c.monitor.settings().notifications) return;
     const n = new Notification({ title: `Millwright: ${a.endpoint}`, body: a.message });
     n.on('click', () => {
       if (!win || win.isDestroyed()) createWindow();
@@ -170,6 +169,27 @@ function notifyAlerts(c: Core): void {
       send({ type: 'command', id: 'go.monitoring' });
     });
     n.show();
+  };
+  const snoozes = new Map<number, NodeJS.Timeout>();
+  c.events.on('event', (e) => {
+    if (e.type !== 'alert') return;
+    const a = e.alert;
+    clearTimeout(snoozes.get(a.id));
+    snoozes.delete(a.id);
+    const snoozedFor = a.snoozedUntil ? Date.parse(a.snoozedUntil) - Date.now() : 0;
+    if (a.state !== 'firing' || a.acknowledgedAt) return;
+    if (snoozedFor > 0) {
+      // When the snooze ends, an alert still firing and not acknowledged speaks again.
+      snoozes.set(
+        a.id,
+        setTimeout(() => {
+          snoozes.delete(a.id);
+          if (!c.ws.db.open) return;
+          const now = c.monitor.listAlerts({ endpoint: a.endpoint }).find((x) => x.id === a.id);
+          if (now && !now.acknowledgedAt) show(now);
+        }, Math.min(snoozedFor, 2 ** 31 - 1)).unref(),
+      );
+    } else if (a.firstAt === a.lastAt) show(a);
   });
 }
 
