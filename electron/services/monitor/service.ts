@@ -230,7 +230,10 @@ export class MonitorService {
   private checkDown(): void {
     const rules = this.settings().rules;
     const now = this.now();
+    const firing = new Set(listAlerts(this.ws.db, { limit: 100_000 }).filter((a) => a.kind === 'down').map((a) => a.endpoint));
     for (const e of this.deploy.store.list()) {
+      // Only an endpoint that is not answering, or has a "down" alert to clear, has anything to check.
+      if (e.status === 'up' && !firing.has(e.name)) continue;
       this.alerts.apply(e.name, { down: downCondition(rules, e.name, downOf(e, pollState(this.ws.db, e.name)), now) });
     }
   }
