@@ -231,3 +231,27 @@ describe('what the pages ask for', () => {
     await expect(call('monitor.configure', { intervalSeconds: 0 })).rejects.toThrow();
   });
 });
+
+describe('the background loop', () => {
+  it('starts with the core, polls each endpoint when its time comes and tells the windows; stops with the core', async () => {
+    await core.close();
+    core = createCore({ workspaceDir: wsDir, resumeEndpoints: false });
+    const seen: string[][] = [];
+    core.events.on('event', (e) => {
+      if (e.type === 'monitor') seen.push(e.endpoints);
+    });
+    const before = storedTotals(core.ws.db, 'line-3').requests;
+    await traffic(3, 1);
+    await call('monitor.configure', { intervalSeconds: 1 });
+    const deadline = Date.now() + 15_000;
+    while (storedTotals(core.ws.db, 'line-3').requests < before + 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(storedTotals(core.ws.db, 'line-3').requests).toBe(before + 3);
+    expect(seen).toContainEqual(['line-3']);
+    await core.close();
+    // Nothing polls after close: the next contact it kept is where a restart resumes.
+    core = openCore();
+    const kept = pollState(core.ws.db, 'line-3')!;
+    expect(kept.failures).toBe(0);
+    expect(Date.parse(kept.next!) - Date.now()).toBeLessThanOrEqual(1000);
+  }, 30_000);
+});
