@@ -129,6 +129,7 @@ export class AlertBook {
   apply(endpoint: string, found: Partial<Record<AlertKind, string | null>>): Alert[] {
     const at = new Date(this.now()).toISOString();
     const changed: Alert[] = [];
+    // IMMEDIATE: another process polling the same workspace (the CLI beside the app) waits, so one episode stays one row.
     this.ws.db.transaction(() => {
       for (const kind of ALERT_KINDS) {
         const message = found[kind];
@@ -146,7 +147,7 @@ export class AlertBook {
           changed.push(this.get(open.id));
         }
       }
-    })();
+    }).immediate();
     for (const alert of changed) this.emit({ type: 'alert', alert });
     return changed;
   }
