@@ -140,8 +140,8 @@ test('watch a model on this PC: settings, normal traffic stays stable, shifted t
   await shoot(page, '103-dashboard-stable', atTop(page));
 
   // Shifted traffic: the machine runs hotter and under more load.
+  // No button pressed: the background check (every 5 s) tells the page, which reloads by itself.
   await send(deployed.url!, token, shifted(normal));
-  await page.getByTestId('monitor-check-now').click();
   await expect(page.getByTestId('dashboard-verdict')).toHaveAttribute('data-verdict', 'changed', { timeout: 60_000 });
   await expect(page.getByTestId('dashboard-reason')).toContainText(/Torque|Rotational speed|Air temperature|Process temperature/);
   await expect(page.locator('.heatmap-cell.tone-changed').first()).toBeVisible();
@@ -157,6 +157,15 @@ test('watch a model on this PC: settings, normal traffic stays stable, shifted t
   await shoot(page, '104-dashboard-changed', atTop(page));
   await shoot(page, '105-dashboard-charts', atPart(page, 'chart-traffic'));
   await shoot(page, '106-dashboard-heatmap', atPart(page, 'monitor-drift-card'));
+
+  // A day: the same rows in 15-minute slots, the window named in the head.
+  await page.getByTestId('monitor-window').getByText('Day').click();
+  await expect(page.getByText('over the last 24 hours').first()).toBeVisible();
+  const day = await apiCall<EndpointDashboard>(request, server, 'monitor.dashboard', { name: ENDPOINT, window: 'day' });
+  await expect(page.getByTestId('heatmap').locator('.heatmap-row').first().locator('.heatmap-cell')).toHaveCount(day.heatmap.slots.length);
+  await expect(page.getByTestId('dashboard-verdict')).toHaveAttribute('data-verdict', 'changed');
+  await page.getByTestId('monitor-window').getByText('Hour').click();
+  await expect(page.getByTestId('heatmap').locator('.heatmap-row').first().locator('.heatmap-cell')).toHaveCount(dash.heatmap.slots.length);
 
   // An input over training: from the heat map with the keyboard, then by a click on its row.
   const heatmap = page.getByTestId('heatmap');

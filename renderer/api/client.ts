@@ -63,7 +63,8 @@ function httpClient(token: string): ApiClient {
   const ensureStream = () => {
     if (source) return;
     source = new EventSource(`./api/events?token=${encodeURIComponent(token)}`);
-    for (const type of ['job', 'notice', 'command'] as const) {
+    // Every AppEvent type: one left out here never reaches a page in server mode.
+    for (const type of ['job', 'notice', 'command', 'alert', 'monitor'] as const satisfies readonly AppEvent['type'][]) {
       source.addEventListener(type, (msg) => {
         const event = JSON.parse((msg as MessageEvent<string>).data) as AppEvent;
         listeners.get(type)?.forEach((l) => l(event));
