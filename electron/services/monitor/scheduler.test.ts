@@ -4,11 +4,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppEvent } from '../../../shared/api';
 import { EndpointDashboardSchema, InputHistogramSchema, MonitorCycleSchema } from '../../../shared/monitor';
-import { coreCaller } from '../../test-support/core-call';
+import { coreCaller, trainModel } from '../../test-support/core-call';
 import { pumpsModel, writePumpsCsv } from '../../test-support/pumps';
 import { createCore, type Core } from '../compose';
 import { EndpointClient } from '../deploy/client';
-import { killEdge, predict, startRemoteEdge, type RemoteEdge } from './edge-fixture';
+import { DeployService } from '../deploy/deploy';
+import { killEdge, predict, RUNTIME_DIR, startRemoteEdge, type RemoteEdge } from './edge-fixture';
+import { MonitorService } from './service';
 import { BACKOFF_CAP_MS, inPool, nextDelayMs } from './scheduler';
 import { pollState, storePage, storedTotals } from './store';
 
@@ -26,6 +28,7 @@ const tokens = { token: 'monitor-predict-token-0123456789', adminToken: 'monitor
 let bundle: string;
 let state: string;
 let edge: RemoteEdge;
+const edges: RemoteEdge[] = [];
 const events: AppEvent[] = [];
 
 const rows = (n: number, flow = 40) => Array.from({ length: n }, (_, i) => ({ Line: ['A', 'B', 'C'][i % 3], Flow: flow + (i % 7), Vibration: (i % 9) / 2 }));
@@ -55,6 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await core?.close();
   if (edge) await killEdge(edge);
+  for (const e of edges) await killEdge(e);
   if (root) fs.rmSync(root, { recursive: true, force: true });
 });
 
@@ -254,4 +258,43 @@ describe('the background loop', () => {
     expect(kept.failures).toBe(0);
     expect(Date.parse(kept.next!) - Date.now()).toBeLessThanOrEqual(1000);
   }, 30_000);
+});
+
+describe('an endpoint killed while its pages are read', () => {
+  it('loses nothing and counts nothing twice: every anomaly event and row sent is stored exactly once', async () => {
+    await trainModel(core, call, { dataset: 'pumps', task: 'anomaly', inputs: ['Flow', 'Vibration'], algorithms: ['iforest'], timeBudgetSeconds: 10, model: 'pump-odd' });
+    const odd = (await call('models.exportBundle', { model: 'pump-odd', out: path.join(root, 'odd.tar.gz') })).file;
+    const oddState = path.join(root, 'odd-state');
+    let oddEdge = await startRemoteEdge(odd, oddState, tokens);
+    await call('endpoints.add', { name: 'odd-2', url: oddEdge.url, ...tokens });
+    // Pages of 20, so 200 anomaly events take ten pages.
+    const small = new MonitorService({ ws: core.ws, deploy: new DeployService(core.ws, RUNTIME_DIR), emit: () => undefined, scheduler: { pageLimit: 20 } });
+    const flagged = (n: number, from: number) => Array.from({ length: n }, (_, i) => ({ Flow: 400 + from + i, Vibration: 40 + (i % 5) }));
+    for (let k = 0; k < 4; k++) expect(await predict(oddEdge.url, tokens.token, flagged(50, 50 * k))).toBe(200);
+
+    const polling = small.scheduler.poll('odd-2');
+    // Kill it as soon as the first pages are stored.
+    const events = () => Number(pollState(core.ws.db, 'odd-2')?.cursor?.split('.')[1] ?? 0);
+    while (events() < 40) await new Promise((r) => setImmediate(r));
+    await killEdge(oddEdge);
+    const cut = await polling;
+    expect(cut.pages).toBeGreaterThanOrEqual(2);
+    expect(cut.pages).toBeLessThan(10);
+    expect(storedTotals(core.ws.db, 'odd-2').events).toBeLessThan(200);
+    expect((await call('endpoints.list', {})).find((e) => e.name === 'odd-2')!.lastError).toMatch(/^Monitoring data could not be read: /);
+    expect((await small.scheduler.poll('odd-2')).status).toBe('down');
+
+    oddEdge = await startRemoteEdge(odd, oddState, tokens, oddEdge.port);
+    edges.push(oddEdge);
+    expect(await predict(oddEdge.url, tokens.token, flagged(30, 1000))).toBe(200);
+    const back = await small.scheduler.poll('odd-2');
+    expect(back.status).toBe('up');
+    const t = storedTotals(core.ws.db, 'odd-2');
+    expect(t).toEqual(expect.objectContaining({ events: 230, rows: 230, anomalies: 230, requests: 5 }));
+    const seqs = core.ws.db.prepare("SELECT seq FROM monitor_events WHERE endpoint = 'odd-2' ORDER BY seq").all() as { seq: number }[];
+    expect(seqs.map((r) => r.seq)).toEqual(Array.from({ length: 230 }, (_, i) => i + 1));
+    const flows = (core.ws.db.prepare("SELECT inputs FROM monitor_events WHERE endpoint = 'odd-2'").all() as { inputs: string }[]).map((r) => (JSON.parse(r.inputs) as { Flow: number }).Flow).sort((a, b) => a - b);
+    expect(flows).toEqual([...Array.from({ length: 200 }, (_, i) => 400 + i), ...Array.from({ length: 30 }, (_, i) => 1400 + i)]);
+    await small.close();
+  }, 60_000);
 });
