@@ -8,7 +8,7 @@ import type { Workspace } from '../workspace/workspace';
 import { AlertBook, conditions, downCondition, listAlerts, type AlertFacts } from './alerts';
 import { ProfileCache, type ProfileLookup } from './profiles';
 import { Scheduler, type PollOutcome, type SchedulerOptions } from './scheduler';
-import { bucketsSince, pollState, readSettings, writeSettings, type StoredBucket } from './store';
+import { bucketsSince, pollState, quartersSince, readSettings, writeSettings, type StoredBucket } from './store';
 import { drift, health, heatmap, histogram, ofServed, series, windowRange } from './windows';
 
 /**
@@ -154,12 +154,17 @@ export class MonitorService {
     return view;
   }
 
+  /** The buckets of a window: minutes for the hour, quarter hours for a day or a week. */
+  private windowBuckets(name: string, window: MonitorWindow, range: { from: Date }): StoredBucket[] {
+    return window === 'hour' ? bucketsSince(this.ws.db, name, range.from) : quartersSince(this.ws.db, name, range.from);
+  }
+
   async dashboard(a: { name: string; window?: MonitorWindow }): Promise<EndpointDashboard> {
     const window = a.window ?? 'hour';
     const e = this.deploy.store.get(a.name);
     const now = this.now();
     const range = windowRange(window, now);
-    const buckets = bucketsSince(this.ws.db, e.name, range.from);
+    const buckets = this.windowBuckets(e.name, window, range);
     const served = ofServed(buckets, e.model);
     const lookup = await this.lookup(e);
     return {
@@ -182,7 +187,7 @@ export class MonitorService {
     const ref = lookup.value.profile.inputs.find((i) => i.name === a.input);
     if (!ref) throw new AppError('not_found', `${e.model.name} version ${e.model.version} on "${e.name}" has no input called "${a.input}". Its inputs: ${lookup.value.profile.inputs.map((i) => `"${i.name}"`).join(', ')}.`, 'input');
     const range = windowRange(window, this.now());
-    const served = ofServed(bucketsSince(this.ws.db, e.name, range.from), e.model);
+    const served = ofServed(this.windowBuckets(e.name, window, range), e.model);
     return histogram(e.name, window, served, ref, lookup.value);
   }
 

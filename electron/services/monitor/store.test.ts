@@ -7,7 +7,7 @@ import type { EdgeBucket, MonitoringPage } from '../deploy/client';
 import { migrate, openDatabase } from '../workspace/db';
 import { MIGRATIONS } from '../workspace/migrations';
 import { Workspace } from '../workspace/workspace';
-import { pollState, readSettings, storePage, storedTotals, writeSettings } from './store';
+import { pollState, quartersSince, readSettings, storePage, storedTotals, writeSettings } from './store';
 
 /** Migration 0090 and the store: pages kept exactly once, the cursor with them, settings with defaults. */
 
@@ -76,6 +76,33 @@ describe('storePage', () => {
     expect(pollState(ws.db, 'line-3')!.bucketBase).toBe(4);
     expect(storePage(ws, 'line-3', '1.0', page('2.0', [bucket(2, 1)]), at).buckets).toBe(1);
     expect(storedTotals(ws.db, 'line-3')).toEqual(expect.objectContaining({ buckets: 5, requests: 20 }));
+    ws.close();
+  });
+});
+
+describe('quarter hours', () => {
+  it('sum the buckets newly stored, so a day or week reads a few rows; a page stored twice is summed once', () => {
+    const ws = workspace('quarters');
+    const at = new Date('2026-03-02T10:30:00Z');
+    const b = (seq: number, minute: number, requests: number, bins: [number, number][]): EdgeBucket => ({
+      ...bucket(seq, requests),
+      from: new Date(Date.parse('2026-03-02T10:00:00Z') + minute * 60_000).toISOString(),
+      to: new Date(Date.parse('2026-03-02T10:00:00Z') + (minute + 1) * 60_000).toISOString(),
+      latencyMs: { count: requests, sum: requests, p50: 1, p99: 1, bins },
+    });
+    const first = page('3.0', [b(1, 2, 3, [[400, 3]]), b(2, 14, 4, [[500, 4]]), b(3, 15, 5, [[600, 5]])]);
+    storePage(ws, 'line-3', null, first, at);
+    storePage(ws, 'line-3', null, first, at);
+    storePage(ws, 'line-3', '3.0', page('4.0', [b(4, 16, 6, [[600, 6]])]), at);
+    const q = quartersSince(ws.db, 'line-3', new Date('2026-03-02T09:00:00Z'));
+    expect(q.map((x) => [new Date(x.from).toISOString(), new Date(x.to).toISOString(), x.requests, x.rows])).toEqual([
+      ['2026-03-02T10:00:00.000Z', '2026-03-02T10:15:00.000Z', 7, 7],
+      ['2026-03-02T10:15:00.000Z', '2026-03-02T10:30:00.000Z', 11, 11],
+    ]);
+    expect(q[0]!.predictions).toEqual({ ok: 7 });
+    expect(q[0]!.features()).toEqual({ Flow: { counts: [7, 0], missing: 0 } });
+    expect(q[0]!.latency).toEqual({ count: 7, sum: 7, p50: expect.any(Number), p99: expect.any(Number), bins: [[400, 3], [500, 4]] });
+    expect(q[1]!.latency.bins).toEqual([[600, 11]]);
     ws.close();
   });
 });

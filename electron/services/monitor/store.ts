@@ -2,6 +2,8 @@ import { DEFAULT_MONITOR_SETTINGS, MonitorSettingsSchema, type MonitorSettings }
 import type { EdgeBinCounts, EdgeBucket, MonitoringPage } from '../deploy/client';
 import type { ReadableDb } from '../workspace/db';
 import type { Workspace } from '../workspace/workspace';
+import { mergeBinCounts } from './drift';
+import { latencyQuantile, mergeLatency } from './latency';
 
 /**
  * Monitoring data in the workspace database (migration 0090): the buckets
@@ -113,11 +115,12 @@ export function storePage(ws: Workspace, name: string, sentCursor: string | null
       `INSERT OR IGNORE INTO monitor_buckets (endpoint, seq, from_at, to_at, model, version, requests, errors, rows, anomalies, predictions, latency, features)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    let buckets = 0;
+    const added: EdgeBucket[] = [];
     for (const b of page.buckets) {
       const r = putBucket.run(name, bucketBase + b.seq, b.from, b.to, b.name, String(b.version), count(b.requests), count(b.errors), count(b.rows), count(b.anomalies), JSON.stringify(b.predictions ?? {}), JSON.stringify(b.latencyMs ?? {}), JSON.stringify(b.features ?? {}));
-      buckets += r.changes;
+      if (r.changes) added.push(b);
     }
+    rollUp(ws, name, added);
     const putEvent = ws.db.prepare('INSERT OR IGNORE INTO monitor_events (endpoint, seq, time, received_at, source, model, version, score, inputs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     let events = 0;
     for (const e of page.events) {
@@ -128,9 +131,70 @@ export function storePage(ws: Workspace, name: string, sentCursor: string | null
     ws.db
       .prepare('UPDATE endpoints SET monitor_cursor = ?, monitor_at = ?, monitor_bucket_base = ?, monitor_event_base = ? WHERE name = ?')
       .run(page.cursor, now.toISOString(), bucketBase, eventBase, name);
-    ws.db.prepare('DELETE FROM monitor_buckets WHERE endpoint = ? AND to_at < ?').run(name, new Date(now.getTime() - KEEP_BUCKETS_MS).toISOString());
-    return { buckets, events, cursor: page.cursor };
+    const old = new Date(now.getTime() - KEEP_BUCKETS_MS).toISOString();
+    ws.db.prepare('DELETE FROM monitor_buckets WHERE endpoint = ? AND to_at < ?').run(name, old);
+    ws.db.prepare('DELETE FROM monitor_quarters WHERE endpoint = ? AND from_at < ?').run(name, old);
+    return { buckets: added.length, events, cursor: page.cursor };
   })();
+}
+
+/** The width of a row of monitor_quarters. */
+export const QUARTER_MS = 15 * 60_000;
+
+interface Quarter {
+  fromAt: string;
+  model: string;
+  version: string;
+  requests: number;
+  errors: number;
+  rows: number;
+  anomalies: number;
+  predictions: Record<string, number>;
+  latency: EdgeBucket['latencyMs'];
+  features: Record<string, EdgeBinCounts>;
+}
+
+/** Adds buckets into their quarter hour's row (one read and one write per quarter touched). */
+function rollUp(ws: Workspace, endpoint: string, buckets: EdgeBucket[]): void {
+  if (!buckets.length) return;
+  const read = ws.db.prepare('SELECT requests, errors, rows, anomalies, predictions, latency, features FROM monitor_quarters WHERE endpoint = ? AND from_at = ? AND model = ? AND version = ?');
+  const quarters = new Map<string, Quarter>();
+  for (const b of buckets) {
+    const fromAt = new Date(Math.floor(Date.parse(b.from) / QUARTER_MS) * QUARTER_MS).toISOString();
+    const version = String(b.version);
+    const key = `${fromAt}\u0000${b.name}\u0000${version}`;
+    let q = quarters.get(key);
+    if (!q) {
+      const r = read.get(endpoint, fromAt, b.name, version) as Omit<BucketRow, 'seq' | 'from_at' | 'to_at' | 'model' | 'version'> | undefined;
+      q = r
+        ? { fromAt, model: b.name, version, requests: r.requests, errors: r.errors, rows: r.rows, anomalies: r.anomalies, predictions: JSON.parse(r.predictions) as Quarter['predictions'], latency: JSON.parse(r.latency) as Quarter['latency'], features: JSON.parse(r.features) as Quarter['features'] }
+        : { fromAt, model: b.name, version, requests: 0, errors: 0, rows: 0, anomalies: 0, predictions: {}, latency: { count: 0, sum: 0, p50: null, p99: null, bins: [] }, features: {} };
+      quarters.set(key, q);
+    }
+    q.requests += count(b.requests);
+    q.errors += count(b.errors);
+    q.rows += count(b.rows);
+    q.anomalies += count(b.anomalies);
+    for (const [label, n] of Object.entries(b.predictions ?? {})) q.predictions[label] = (q.predictions[label] ?? 0) + count(n);
+    q.latency = addLatency(q.latency, b.latencyMs);
+    for (const [input, f] of Object.entries(b.features ?? {})) q.features[input] = mergeBinCounts(q.features[input], f);
+  }
+  const write = ws.db.prepare('INSERT OR REPLACE INTO monitor_quarters (endpoint, from_at, model, version, requests, errors, rows, anomalies, predictions, latency, features) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  for (const q of quarters.values()) write.run(endpoint, q.fromAt, q.model, q.version, q.requests, q.errors, q.rows, q.anomalies, JSON.stringify(q.predictions), JSON.stringify(q.latency), JSON.stringify(q.features));
+}
+
+/** Two latency summaries as one: histograms merged while both parts have one; otherwise the figures windows.ts falls back on (the larger p99). */
+function addLatency(into: EdgeBucket['latencyMs'], add: EdgeBucket['latencyMs'] | undefined): EdgeBucket['latencyMs'] {
+  if (!add || !(add.count > 0)) return into;
+  if (!(into.count > 0)) return { count: add.count, sum: add.sum, p50: add.p50, p99: add.p99, ...(add.bins ? { bins: [...mergeLatency(add.bins)] } : {}) };
+  const bins = into.bins && add.bins ? mergeLatency(into.bins, add.bins) : null;
+  return {
+    count: into.count + add.count,
+    sum: into.sum + add.sum,
+    p50: bins ? latencyQuantile(bins, 0.5) : add.count > into.count ? add.p50 : into.p50,
+    p99: bins ? latencyQuantile(bins, 0.99) : Math.max(into.p99 ?? 0, add.p99 ?? 0),
+    ...(bins ? { bins: [...bins] } : {}),
+  };
 }
 
 const count = (n: unknown): number => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
@@ -176,22 +240,36 @@ export function bucketsSince(db: ReadableDb, endpoint: string, from: Date): Stor
   const rows = db
     .prepare('SELECT seq, from_at, to_at, model, version, requests, errors, rows, anomalies, predictions, latency, features FROM monitor_buckets WHERE endpoint = ? AND to_at > ? ORDER BY from_at, seq')
     .all(endpoint, from.toISOString()) as BucketRow[];
+  return rows.map(toStored);
+}
+
+function toStored(r: BucketRow): StoredBucket {
+  let features: Record<string, EdgeBinCounts> | null = null;
+  return {
+    seq: r.seq,
+    from: Date.parse(r.from_at),
+    to: Date.parse(r.to_at),
+    model: r.model,
+    version: r.version,
+    requests: r.requests,
+    errors: r.errors,
+    rows: r.rows,
+    anomalies: r.anomalies,
+    predictions: JSON.parse(r.predictions) as Record<string, number>,
+    latency: JSON.parse(r.latency) as EdgeBucket['latencyMs'],
+    features: () => (features ??= JSON.parse(r.features) as Record<string, EdgeBinCounts>),
+  };
+}
+
+/** An endpoint's quarter-hour rows that start at or after `from` (aligned to QUARTER_MS), oldest first, as buckets. */
+export function quartersSince(db: ReadableDb, endpoint: string, from: Date): StoredBucket[] {
+  const rows = db
+    .prepare('SELECT 0 AS seq, from_at, from_at AS to_at, model, version, requests, errors, rows, anomalies, predictions, latency, features FROM monitor_quarters WHERE endpoint = ? AND from_at >= ? ORDER BY from_at')
+    .all(endpoint, from.toISOString()) as BucketRow[];
   return rows.map((r) => {
-    let features: Record<string, EdgeBinCounts> | null = null;
-    return {
-      seq: r.seq,
-      from: Date.parse(r.from_at),
-      to: Date.parse(r.to_at),
-      model: r.model,
-      version: r.version,
-      requests: r.requests,
-      errors: r.errors,
-      rows: r.rows,
-      anomalies: r.anomalies,
-      predictions: JSON.parse(r.predictions) as Record<string, number>,
-      latency: JSON.parse(r.latency) as EdgeBucket['latencyMs'],
-      features: () => (features ??= JSON.parse(r.features) as Record<string, EdgeBinCounts>),
-    };
+    const b = toStored(r);
+    b.to = b.from + QUARTER_MS;
+    return b;
   });
 }
 

@@ -47,8 +47,13 @@ export const SLOTS: Record<MonitorWindow, { ms: number; count: number }> = {
   week: { ms: 3_600_000, count: 168 },
 };
 
+/**
+ * The span a window covers, ending now: the last hour to the minute; a day
+ * or a week from the start of its first slot, so its totals are its slots'
+ * (they are read from quarter-hour rows, see store.ts).
+ */
 export function windowRange(window: MonitorWindow, now: number): { from: Date; to: Date } {
-  return { from: new Date(now - WINDOW_MS[window]), to: new Date(now) };
+  return { from: new Date(window === 'hour' ? now - WINDOW_MS.hour : slotStarts(window, now)[0]!), to: new Date(now) };
 }
 
 /** The buckets of the model version an endpoint serves now: only they count for drift. */

@@ -7,8 +7,10 @@ import type { Migration } from '../db';
  *
  * A bucket or event is keyed by its endpoint and sequence number, so a page
  * read twice (a crash between reading and storing the cursor) cannot count
- * twice. `seq` is the endpoint's own number plus a base the scheduler raises
- * when the endpoint's state folder was reset and its numbers start again.
+ * twice; only buckets newly stored are added into their quarter hour's row
+ * of monitor_quarters, which days and weeks are read from. `seq` is the
+ * endpoint's own number plus a base the scheduler raises when the
+ * endpoint's state folder was reset and its numbers start again.
  * The cursor stays in `endpoints.monitor_cursor` (reserved by 0080), with the
  * backoff state beside it, so polling resumes where it was after a restart.
  * Settings go to `meta` under 'monitor.settings'.
@@ -40,6 +42,22 @@ export const migration0090: Migration = {
       PRIMARY KEY (endpoint, seq)
     ) WITHOUT ROWID;
     CREATE INDEX monitor_buckets_time ON monitor_buckets (endpoint, to_at);
+
+    -- The buckets summed per quarter hour (and model version), kept as buckets arrive: a day or a week is read from these.
+    CREATE TABLE monitor_quarters (
+      endpoint     TEXT NOT NULL,
+      from_at      TEXT NOT NULL,
+      model        TEXT NOT NULL,
+      version      TEXT NOT NULL,
+      requests     INTEGER NOT NULL,
+      errors       INTEGER NOT NULL,
+      rows         INTEGER NOT NULL,
+      anomalies    INTEGER NOT NULL,
+      predictions  TEXT NOT NULL DEFAULT '{}',
+      latency      TEXT NOT NULL DEFAULT '{}',
+      features     TEXT NOT NULL DEFAULT '{}',
+      PRIMARY KEY (endpoint, from_at, model, version)
+    ) WITHOUT ROWID;
 
     CREATE TABLE monitor_events (
       endpoint     TEXT NOT NULL,
@@ -81,6 +99,7 @@ export const migration0090: Migration = {
     -- Forgetting an endpoint forgets its monitoring data (a new one of that name starts at sequence 1 again); its alerts stay, cleared.
     CREATE TRIGGER endpoints_forget_monitoring AFTER DELETE ON endpoints BEGIN
       DELETE FROM monitor_buckets WHERE endpoint = old.name;
+      DELETE FROM monitor_quarters WHERE endpoint = old.name;
       DELETE FROM monitor_events WHERE endpoint = old.name;
       UPDATE monitor_alerts SET state = 'cleared', cleared_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE endpoint = old.name AND state = 'firing';
     END;
