@@ -200,5 +200,11 @@ test('watch a model on this PC: settings, normal traffic stays stable, shifted t
   await expect(drift.getByTestId('alert-handled')).toContainText('Snoozed until');
   await dismissToasts(page);
   await shoot(page, '109-alert-acknowledged', atTop(page));
+
+  // Stopped on purpose: silent, but grey and named so, not an alarm.
+  await apiCall(request, server, 'endpoints.stop', { name: ENDPOINT });
+  await page.getByTestId('monitor-check-now').click();
+  await expect(row.getByTestId('monitor-contact')).toContainText('Stopped', { timeout: 30_000 });
+  await expect(row.getByTestId('monitor-contact').locator('.chip-bad')).toHaveCount(0);
   expect(crashes).toEqual([]);
 });

@@ -64,6 +64,8 @@ export const createMonitorSlice: StateCreator<State, [], [], MonitorSlice> = (se
   monitorSettings: null,
 
   async loadMonitor() {
+    // The registry says which local endpoints were stopped on purpose (a poll only hears silence).
+    void get().loadEndpoints();
     try {
       set({ monitor: await call('monitor.status', {}), monitorError: null });
     } catch (err) {
@@ -81,6 +83,7 @@ export const createMonitorSlice: StateCreator<State, [], [], MonitorSlice> = (se
         set({ monitor: { endpoints: got ? (before.some((e) => e.name === name) ? before.map((e) => (e.name === name ? got : e)) : [...before, got]) : before } });
       } else set({ monitor: cycle, monitorError: null });
       await get().loadAlerts();
+      void get().loadEndpoints();
       const d = get().dashboard;
       if (d && (!name || d.name === name)) await get().loadDashboard(d.name, true);
     } catch (err) {

@@ -13,13 +13,13 @@ export function VerdictChip({ verdict, testId }: { verdict: DriftVerdict; testId
   );
 }
 
-/** "Answering", or in red "Not answering" with "No contact since …" under it. */
-export function ContactChip({ e, now, compact = false }: { e: { reachable: boolean; lastContact: string | null }; now: number; compact?: boolean }) {
-  const look = contactLook(e, now);
+/** "Answering", "Stopped" in grey, or in red "Not answering" with "No contact since …" under it. */
+export function ContactChip({ e, now, stopped = false, compact = false }: { e: { reachable: boolean; lastContact: string | null }; now: number; stopped?: boolean; compact?: boolean }) {
+  const look = contactLook(e, now, undefined, stopped);
   return (
     <span className="endpoint-status" data-testid="monitor-contact">
       <span className={`chip ${TONE_CHIP[look.tone]}`}>
-        <Icon name={look.tone === 'bad' ? 'alert' : 'check'} size={13} />
+        <Icon name={look.tone === 'bad' ? 'alert' : stopped && !e.reachable ? 'stop' : 'check'} size={13} />
         {look.label}
       </span>
       {!compact && look.note && <span className="small block muted">{look.note}</span>}

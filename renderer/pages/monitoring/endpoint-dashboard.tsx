@@ -5,13 +5,12 @@ import { PairedBars } from '../../charts/paired-bars';
 import { type CountSlots, type RangeSlots, SlotChart } from '../../charts/slot-chart';
 import { PageHead } from '../../components/page-head';
 import { useStore } from '../../store/store';
-import { clockTime, relativeTime } from '../deployments/deploy-logic';
 import { timeZoneLabel } from '../when';
 import { AlertsPanel, EarlierAlerts } from './alerts-panel';
 import { ContactChip, VerdictChip } from './chips';
 import { InputPanel } from './input-panel';
 import { CheckNowButton, useNow } from './check-now';
-import { TEST_WORDS, WINDOW_WORDS, byImportance, count, latencyText, percentText, predictionRows, statText } from './monitor-logic';
+import { TEST_WORDS, WINDOW_WORDS, byImportance, contactNote, count, latencyText, percentText, predictionRows, statText } from './monitor-logic';
 
 /** One endpoint over a window ending now: health, traffic over time, drift of each input against training, the spread of its predictions. */
 export function EndpointDashboardView({ name }: { name: string }) {
@@ -20,6 +19,7 @@ export function EndpointDashboardView({ name }: { name: string }) {
   const setWindow = useStore((s) => s.setMonitorWindow);
   const load = useStore((s) => s.loadDashboard);
   const loadSettings = useStore((s) => s.loadMonitorSettings);
+  const loadEndpoints = useStore((s) => s.loadEndpoints);
   const openInput = useStore((s) => s.openInput);
   const go = useStore((s) => s.go);
   const now = useNow();
@@ -27,8 +27,9 @@ export function EndpointDashboardView({ name }: { name: string }) {
   useEffect(() => {
     void load(name);
     void loadSettings();
+    void loadEndpoints();
     void openInput(name, null);
-  }, [name, load, loadSettings, openInput]);
+  }, [name, load, loadSettings, loadEndpoints, openInput]);
 
   const d = view?.name === name ? view.data : null;
   const error = view?.name === name ? view.error : null;
@@ -74,6 +75,7 @@ function Dashboard({ d, now }: { d: EndpointDashboard; now: number }) {
   const settings = useStore((s) => s.monitorSettings);
   const inputView = useStore((s) => s.inputView);
   const openInput = useStore((s) => s.openInput);
+  const stopped = useStore((s) => s.endpoints?.find((x) => x.name === d.name)?.status === 'stopped');
   const h = d.health;
   const selected = inputView?.endpoint === d.name ? inputView.input : null;
   const errorLimit = settings?.rules.errors.enabled ? settings.rules.errors.percent / 100 : null;
@@ -85,18 +87,10 @@ function Dashboard({ d, now }: { d: EndpointDashboard; now: number }) {
       <AlertsPanel alerts={d.alerts} now={now} showEndpoint={false} />
 
       <section className="monitor-tiles" aria-label="Health" data-testid="monitor-health">
-        <Tile label="Contact" bad={!h.reachable}>
-          <ContactChip e={h} now={now} compact />
-          <span className="muted small block">
-            {h.reachable
-              ? h.lastContact
-                ? `Last answer ${relativeTime(h.lastContact, now)}`
-                : 'Not contacted yet'
-              : h.noContactSince
-                ? `No contact since ${clockTime(h.noContactSince, now)}`
-                : 'Has never answered'}
-          </span>
-          {!h.reachable && h.lastError && <span className="small block">{h.lastError}</span>}
+        <Tile label="Contact" bad={!h.reachable && !stopped}>
+          <ContactChip e={h} now={now} stopped={stopped} compact />
+          <span className="muted small block">{contactNote(h, stopped, now)}</span>
+          {!h.reachable && !stopped && h.lastError && <span className="small block">{h.lastError}</span>}
         </Tile>
         <Tile label="Traffic" testId="tile-traffic">
           <span className="tile-value">{h.requests.toLocaleString()}</span>

@@ -4,6 +4,7 @@ import {
   alertStateWords,
   byImportance,
   contactLook,
+  contactNote,
   histogramRows,
   intervalWords,
   latencyText,
@@ -38,6 +39,17 @@ describe('contact', () => {
     expect(down.tone).toBe('bad');
     expect(down.note).toMatch(/^No contact since 10:20( AM)? \(10 minutes ago\)$/);
     expect(contactLook({ reachable: false, lastContact: null }, NOW)).toMatchObject({ label: 'No contact yet', tone: 'bad' });
+    // Stopped on purpose on this PC: grey, with what to do.
+    expect(contactLook({ reachable: false, lastContact: '2026-11-26T10:20:00Z' }, NOW, 'UTC', true)).toMatchObject({ label: 'Stopped', tone: 'neutral', note: expect.stringContaining('Start it') });
+  });
+});
+
+describe('contact tile', () => {
+  it('says when it last answered, since when it has not, or that it was stopped', () => {
+    expect(contactNote({ reachable: true, lastContact: '2026-11-26T10:29:00Z', noContactSince: null }, false, NOW)).toBe('Last answer 1 minute ago');
+    expect(contactNote({ reachable: false, lastContact: null, noContactSince: '2026-11-26T10:02:00Z' }, false, NOW, 'UTC')).toMatch(/^No contact since (10:02|10:02 AM)$/);
+    expect(contactNote({ reachable: false, lastContact: null, noContactSince: null }, false, NOW)).toBe('Has never answered');
+    expect(contactNote({ reachable: false, lastContact: null, noContactSince: null }, true, NOW)).toMatch(/^Stopped/);
   });
 });
 

@@ -2,7 +2,7 @@
  * Monitoring in words: verdicts, contact, alerts and their states, the
  * settings form, and the rows the drift charts draw. Pure, so it is unit tested.
  */
-import type { Alert, AlertKind, DriftTest, DriftVerdict, InputDrift, InputHistogram, MonitorSettings, MonitorWindow } from '../../../shared/monitor';
+import type { Alert, AlertKind, DriftTest, DriftVerdict, Health, InputDrift, InputHistogram, MonitorSettings, MonitorWindow } from '../../../shared/monitor';
 import { formatNumber } from '../../charts/chart-math';
 import { type PairedRow, toShares } from '../../charts/drift-chart-math';
 import { clockTime, relativeTime } from '../deployments/deploy-logic';
@@ -49,11 +49,24 @@ export const SNOOZE_CHOICES = [
   { minutes: 1440, label: '24 hours' },
 ] as const;
 
-/** "Answering" or "No contact since 14:02 (5 minutes ago)". */
-export function contactLook(e: { reachable: boolean; lastContact: string | null }, now: number, timeZone?: string): { label: string; tone: Look['tone']; note: string | null } {
+/** "Answering", "Stopped" (a local endpoint someone stopped: grey, nothing is wrong) or "No contact since 14:02 (5 minutes ago)". */
+export function contactLook(
+  e: { reachable: boolean; lastContact: string | null },
+  now: number,
+  timeZone?: string,
+  stopped = false,
+): { label: string; tone: Look['tone']; note: string | null } {
+  if (stopped && !e.reachable) return { label: 'Stopped', tone: 'neutral', note: 'Not running on this PC. Start it on Deployments.' };
   if (e.reachable) return { label: 'Answering', tone: 'neutral', note: e.lastContact ? `Last contact ${relativeTime(e.lastContact, now)}` : null };
   if (!e.lastContact) return { label: 'No contact yet', tone: 'bad', note: 'It has never answered.' };
   return { label: 'Not answering', tone: 'bad', note: `No contact since ${clockTime(e.lastContact, now, undefined, timeZone)} (${relativeTime(e.lastContact, now)})` };
+}
+
+/** The line under the Contact tile: when it last answered, since when it has not, or that it was stopped. */
+export function contactNote(h: Pick<Health, 'reachable' | 'lastContact' | 'noContactSince'>, stopped: boolean, now: number, timeZone?: string): string {
+  if (stopped && !h.reachable) return 'Stopped on this PC; start it on Deployments.';
+  if (h.reachable) return h.lastContact ? `Last answer ${relativeTime(h.lastContact, now)}` : 'Not contacted yet';
+  return h.noContactSince ? `No contact since ${clockTime(h.noContactSince, now, undefined, timeZone)}` : 'Has never answered';
 }
 
 export const count = (n: number, one: string, many: string): string => `${n.toLocaleString()} ${n === 1 ? one : many}`;

@@ -109,6 +109,7 @@ function EndpointList() {
 }
 
 function EndpointRow({ e, now }: { e: EndpointMonitor; now: number }) {
+  const stopped = useStore((s) => s.endpoints?.find((x) => x.name === e.name)?.status === 'stopped');
   const firing = e.alerts.filter((a) => a.state === 'firing').length;
   // Red while someone still has to look at one; grey once each has been acknowledged or snoozed.
   const unseen = e.alerts.some((a) => needsPerson(a, now));
@@ -124,7 +125,7 @@ function EndpointRow({ e, now }: { e: EndpointMonitor; now: number }) {
         </span>
       </td>
       <td className="monitor-contact-cell">
-        <ContactChip e={e} now={now} />
+        <ContactChip e={e} now={now} stopped={stopped} />
       </td>
       <td className="num">
         <span data-testid="monitor-requests">{count(e.requests, 'request', 'requests')}</span>
