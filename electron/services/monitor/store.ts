@@ -141,18 +141,8 @@ export function storePage(ws: Workspace, name: string, sentCursor: string | null
 /** The width of a row of monitor_quarters. */
 export const QUARTER_MS = 15 * 60_000;
 
-interface Quarter {
-  fromAt: string;
-  model: string;
-  version: string;
-  requests: number;
-  errors: number;
-  rows: number;
-  anomalies: number;
-  predictions: Record<string, number>;
-  latency: EdgeBucket['latencyMs'];
-  features: Record<string, EdgeBinCounts>;
-}
+/** A quarter hour's row while buckets are added into it. */
+type Quarter = Omit<StoredBucket, 'seq' | 'from' | 'to' | 'features'> & { fromAt: string; features: Record<string, EdgeBinCounts> };
 
 /** Adds buckets into their quarter hour's row (one read and one write per quarter touched). */
 function rollUp(ws: Workspace, endpoint: string, buckets: EdgeBucket[]): void {
