@@ -173,7 +173,7 @@ export class MonitorService {
       health: health(e, pollState(this.ws.db, e.name), buckets),
       series: series(window, now, buckets),
       drift: drift(window, range, served, lookup, e.model),
-      heatmap: heatmap(window, now, served, lookup),
+      heatmap: await heatmap(window, now, served, lookup, yieldToLoop),
       alerts: listAlerts(this.ws.db, { endpoint: e.name, all: true, limit: 50 }),
     };
   }

@@ -76,13 +76,13 @@ describe('bin labels', () => {
 });
 
 describe('the heat map', () => {
-  it('has a row per input and a column per slot; slots without rows are unknown', () => {
+  it('has a row per input and a column per slot; slots without rows are unknown', async () => {
     const ref: InputProfile = { name: 'Flow', kind: 'numeric', edges: [10, 20, 30], counts: [250, 250, 250, 250], missing: 0 };
     const lookup = { ok: true as const, value: { versionId: 1, model: 'm', version: 1, profile: { rows: 1000, anomalyRate: null, inputs: [ref] }, ranks: new Map([['Flow', 1]]) } };
     const now = T0 + 5 * 60_000;
     const same = bucket(T0 + 60_000, { rows: 400, features: { Flow: { counts: [100, 100, 100, 100], missing: 0 } } });
     const moved = bucket(T0 + 2 * 60_000, { rows: 400, features: { Flow: { counts: [0, 0, 0, 400], missing: 0 } } });
-    const h = heatmap('hour', now, [same, moved], lookup);
+    const h = await heatmap('hour', now, [same, moved], lookup);
     expect(h.inputs).toEqual(['Flow']);
     expect(h.slots).toHaveLength(60);
     const i = h.slots.indexOf('2026-03-02T10:01:00.000Z');
