@@ -115,7 +115,16 @@ test('watch a model on this PC: settings, normal traffic stays stable, shifted t
   await page.getByRole('link', { name: 'Monitoring' }).click();
   const row = page.getByTestId(`monitor-row-${ENDPOINT}`);
   await expect(row).toBeVisible({ timeout: 30_000 });
+  // Check now says it is checking, and for how long, until the endpoints have answered (the real call, held back a moment to see it).
+  await page.route('**/api/monitor.cycle', async (route) => {
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
   await page.getByTestId('monitor-check-now').click();
+  await expect(page.getByTestId('monitor-check-now')).toBeDisabled();
+  await expect(page.getByTestId('monitor-check-now')).toContainText('Checking 1 endpoint…');
+  await expect(page.getByTestId('monitor-check-now')).toHaveText('Check now', { timeout: 30_000 });
+  await page.unroute('**/api/monitor.cycle');
   await expect(row.getByTestId('monitor-requests')).not.toHaveText('0 requests', { timeout: 30_000 });
   await expect(row.getByTestId('monitor-serves')).toContainText(`${MODEL}, version 1`);
   await expect(row.getByTestId('monitor-contact')).toContainText('Answering');
@@ -171,6 +180,8 @@ test('watch a model on this PC: settings, normal traffic stays stable, shifted t
   const heatmap = page.getByTestId('heatmap');
   await heatmap.focus();
   await page.keyboard.press('ArrowDown');
+  // The newest slot of the first input is read out: its name, its PSI and its verdict in words.
+  await expect(page.locator('.heatmap [aria-live]')).toContainText(new RegExp(`^${dash.heatmap.inputs[0]}, .*: PSI [0-9.]+, (stable|watch|changed)`));
   await page.keyboard.press('Enter');
   const panel = page.getByTestId('input-histogram');
   await expect(panel.getByRole('heading')).toHaveText(dash.heatmap.inputs[0]!);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CELL_LEGEND, cellTone, heatLayout, moveCell, pairedLengths, slotAt, slotColumn, slotLabel, toShares, zeroBasedAxis } from './drift-chart-math';
+import { CELL_LEGEND, cellTone, heatLayout, moveCell, newestFilledCol, pairedLengths, slotAt, slotColumn, slotLabel, toShares, zeroBasedAxis } from './drift-chart-math';
 
 describe('heat map shades', () => {
   it('keeps stable cells grey, darker as PSI approaches the watch level, and colours only watch and changed', () => {
@@ -59,6 +59,16 @@ describe('heat map keyboard', () => {
     expect(moveCell(first, 'ArrowUp', 3, 5)).toEqual({ row: 0, col: 4 });
     expect(moveCell({ row: 1, col: 2 }, 'ArrowDown', 3, 5)).toEqual({ row: 2, col: 2 });
     expect(moveCell({ row: 2, col: 2 }, 'ArrowDown', 3, 5)).toEqual({ row: 2, col: 2 });
+  });
+
+  it('starts at the newest slot that has rows, so the first cell read says something', () => {
+    const psi = [
+      [0.01, 0.3, null, null],
+      [null, 0.2, null, null],
+    ];
+    expect(newestFilledCol(psi, 4)).toBe(1);
+    expect(newestFilledCol([[null, null]], 2)).toBe(1);
+    expect(moveCell(null, 'ArrowRight', 2, 4, newestFilledCol(psi, 4))).toEqual({ row: 0, col: 1 });
   });
 
   it('jumps with Home, End, PageUp and PageDown, and ignores other keys', () => {

@@ -61,10 +61,19 @@ export interface Cell {
   col: number;
 }
 
-/** Arrow keys move one cell, Home/End go to the row's ends, PageUp/PageDown to the first/last input; null for other keys. */
-export function moveCell(at: Cell | null, key: string, rows: number, cols: number): Cell | null {
+/** The newest slot in which any input had rows (where reading with the keyboard starts), else the newest slot. */
+export function newestFilledCol(psi: readonly (readonly (number | null)[])[], cols: number): number {
+  for (let col = cols - 1; col >= 0; col--) if (psi.some((row) => row[col] !== null && row[col] !== undefined)) return col;
+  return cols - 1;
+}
+
+/**
+ * Arrow keys move one cell, Home/End go to the row's ends, PageUp/PageDown to the first/last input; null for other keys.
+ * The first arrow lands on the first input at `startCol` (default: the newest slot).
+ */
+export function moveCell(at: Cell | null, key: string, rows: number, cols: number, startCol = cols - 1): Cell | null {
   if (rows <= 0 || cols <= 0) return null;
-  const c = at ?? { row: 0, col: cols - 1 };
+  const c = at ?? { row: 0, col: Math.max(0, Math.min(cols - 1, startCol)) };
   const clampRow = (r: number) => Math.max(0, Math.min(rows - 1, r));
   const clampCol = (k: number) => Math.max(0, Math.min(cols - 1, k));
   if (!at && ['ArrowRight', 'ArrowLeft', 'ArrowUp', 'ArrowDown'].includes(key)) return c;

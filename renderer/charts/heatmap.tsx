@@ -3,7 +3,7 @@ import type { KeyboardEvent as ReactKeyboardEvent } from 'react';
 import { formatZonedTime } from '../../shared/downsample';
 import type { DriftVerdict } from '../../shared/monitor';
 import { formatNumber } from './chart-math';
-import { CELL_LEGEND, type Cell, cellTone, heatLayout, moveCell, slotLabel } from './drift-chart-math';
+import { CELL_LEGEND, type Cell, cellTone, heatLayout, moveCell, newestFilledCol, slotLabel } from './drift-chart-math';
 import { useWidth } from './use-width';
 import './drift-charts.css';
 
@@ -34,7 +34,7 @@ const VERDICT_WORDS: Record<DriftVerdict, string> = { stable: 'stable', watch: '
  * Inputs × time, each cell shaded by its PSI against training: greys while an
  * input is stable, the abnormal colours only for watch and changed, a legend
  * in words. Hover a cell for its value; focus the chart and use the arrow keys
- * to read cells, Enter to open the input.
+ * to read cells (starting at the newest slot with rows), Enter to open the input.
  */
 export function Heatmap({ inputs, slots, psi, verdicts, slotMs, selected = null, onSelect, ariaLabel, timeZone }: HeatmapProps) {
   const [wrapRef, width] = useWidth<HTMLDivElement>();
@@ -61,7 +61,7 @@ export function Heatmap({ inputs, slots, psi, verdicts, slotMs, selected = null,
       return;
     }
     if (e.key === 'Escape') return setActive(null);
-    const next = moveCell(active, e.key, inputs.length, slots.length);
+    const next = moveCell(active, e.key, inputs.length, slots.length, newestFilledCol(psi, slots.length));
     if (!next) return;
     e.preventDefault();
     setActive(next);
