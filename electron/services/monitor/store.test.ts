@@ -7,6 +7,7 @@ import type { EdgeBucket, MonitoringPage } from '../deploy/client';
 import { migrate, openDatabase } from '../workspace/db';
 import { MIGRATIONS } from '../workspace/migrations';
 import { Workspace } from '../workspace/workspace';
+import { checkPage } from './scheduler';
 import { pollState, quartersSince, readSettings, storePage, storedTotals, writeSettings } from './store';
 
 /** Migration 0090 and the store: pages kept exactly once, the cursor with them, settings with defaults. */
@@ -104,6 +105,16 @@ describe('quarter hours', () => {
     expect(q[0]!.latency).toEqual({ count: 7, sum: 7, p50: expect.any(Number), p99: expect.any(Number), bins: [[400, 3], [500, 4]] });
     expect(q[1]!.latency.bins).toEqual([[600, 11]]);
     ws.close();
+  });
+});
+
+describe('a page this version cannot read', () => {
+  it('is refused in words before anything is stored', () => {
+    const good = page('1.0', [bucket(1, 3)]);
+    expect(checkPage(good, 'http://10.0.0.7:8080')).toBe(good);
+    expect(() => checkPage({ ...good, cursor: 'x' }, 'http://10.0.0.7:8080')).toThrow('http://10.0.0.7:8080/admin/monitoring answered with data this version of Millwright cannot read (no cursor, buckets and events).');
+    const { from: _from, ...noFrom } = bucket(2, 1);
+    expect(() => checkPage(page('2.0', [bucket(1, 3), noFrom as EdgeBucket]), 'http://h')).toThrow('(bucket 2 lacks its number, times or model)');
   });
 });
 
