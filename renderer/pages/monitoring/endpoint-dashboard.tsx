@@ -10,7 +10,7 @@ import { AlertsPanel, EarlierAlerts } from './alerts-panel';
 import { ContactChip, VerdictChip } from './chips';
 import { InputPanel } from './input-panel';
 import { CheckNowButton, useNow } from './check-now';
-import { TEST_WORDS, WINDOW_WORDS, byImportance, contactNote, count, latencyText, percentText, predictionRows, statText } from './monitor-logic';
+import { TEST_WORDS, WINDOW_WORDS, byImportance, contactNote, isAnomalySpread, count, latencyText, percentText, predictionRows, statText } from './monitor-logic';
 
 /** One endpoint over a window ending now: health, traffic over time, drift of each input against training, the spread of its predictions. */
 export function EndpointDashboardView({ name }: { name: string }) {
@@ -186,6 +186,7 @@ function OverTime({ d, now }: { d: EndpointDashboard; now: number }) {
   }, [d.series]);
   const bands = alertBands(d.alerts, now);
   const per = SLOT_UNIT[d.window];
+  const flagsUnusual = d.health.anomalies > 0 || isAnomalySpread(d.drift.predictions.training, d.drift.predictions.window);
   const slotMs = WINDOW_WORDS[d.window].slotMs;
   const chart = (title: string, unitWords: string, data: CountSlots | RangeSlots, unit: string, testId: string) => (
     <section className="card monitor-chart" aria-label={title} data-testid={testId}>
@@ -200,7 +201,14 @@ function OverTime({ d, now }: { d: EndpointDashboard; now: number }) {
       {chart('Requests', per, { kind: 'count', name: 'Requests', values: model.requests }, 'requests', 'chart-traffic')}
       {chart('Errors', per, { kind: 'count', name: 'Errors', values: model.errors }, 'errors', 'chart-errors')}
       {chart('Response time', 'ms', { kind: 'range', lowName: 'Typical (p50)', highName: 'Slowest 1 % (p99)', low: model.p50, high: model.p99 }, 'ms', 'chart-latency')}
-      {chart('Unusual behaviour', `rows ${per}`, { kind: 'count', name: 'Unusual rows', values: model.anomalies }, 'rows', 'chart-anomalies')}
+      {flagsUnusual ? (
+        chart('Unusual behaviour', `rows ${per}`, { kind: 'count', name: 'Unusual rows', values: model.anomalies }, 'rows', 'chart-anomalies')
+      ) : (
+        <section className="card monitor-chart" aria-label="Unusual behaviour" data-testid="chart-anomalies">
+          <h4>Unusual behaviour</h4>
+          <p className="muted small">This kind of model does not flag unusual behaviour. A model trained to find unusual behaviour shows the rows it flagged here.</p>
+        </section>
+      )}
     </div>
   );
 }
@@ -271,12 +279,16 @@ function Predictions({ d }: { d: EndpointDashboard }) {
         <VerdictChip verdict={p.verdict} />
       </div>
       {rows.length === 0 ? (
-        <p className="muted">No predictions over {WINDOW_WORDS[d.window].sentence} yet.</p>
+        <p className="muted">
+          {d.drift.rows === 0
+            ? `No predictions over ${WINDOW_WORDS[d.window].sentence} yet.`
+            : 'This model predicts numbers, so there is no spread of classes to compare with training.'}
+        </p>
       ) : (
         <PairedBars rows={rows} ariaLabel="Share of each prediction, training beside live" testId="prediction-bars" />
       )}
       <p className="muted small">
-        {p.distance === null ? 'Training did not record its predictions, so there is nothing to compare with.' : `Jensen–Shannon distance between the two: ${statText(p.distance)} (0 is the same spread, 1 is nothing in common).`}
+        {rows.length === 0 ? '' : p.distance === null ? 'Training did not record its predictions, so there is nothing to compare with.' : `Jensen–Shannon distance between the two: ${statText(p.distance)} (0 is the same spread, 1 is nothing in common).`}
         {acc && ` Live ${acc.metric} on ${count(acc.labelled, 'labelled row', 'labelled rows')}: ${statText(acc.value)}.`}
       </p>
     </section>

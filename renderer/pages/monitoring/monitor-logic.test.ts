@@ -7,6 +7,7 @@ import {
   contactNote,
   histogramRows,
   intervalWords,
+  isAnomalySpread,
   latencyText,
   mergeAlert,
   needsPerson,
@@ -101,10 +102,14 @@ describe('inputs', () => {
     expect(rows.map((r) => r.label)).toEqual(['0', '1', '2']);
     expect(rows[0]).toEqual({ label: '0', reference: 0.9, current: 0.5 });
     expect(rows[2]).toEqual({ label: '2', reference: 0, current: 0.2 });
+    // An anomaly model's labels in plant words.
     expect(predictionRows(null, { normal: 3, anomaly: 1 })).toEqual([
-      { label: 'normal', reference: 0, current: 0.75 },
-      { label: 'anomaly', reference: 0, current: 0.25 },
+      { label: 'Normal', reference: 0, current: 0.75 },
+      { label: 'Unusual behaviour', reference: 0, current: 0.25 },
     ]);
+    expect(isAnomalySpread({ anomaly: 1, normal: 9 }, {})).toBe(true);
+    expect(isAnomalySpread({ '0': 1, '1': 9 }, { normal: 1 })).toBe(false);
+    expect(isAnomalySpread(null, {})).toBe(false);
   });
 });
 

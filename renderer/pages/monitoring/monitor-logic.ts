@@ -122,12 +122,22 @@ export function mergeAlert(list: readonly Alert[], a: Alert, firingOnly: boolean
   return [a, ...rest].sort((x, y) => Date.parse(y.lastAt) - Date.parse(x.lastAt) || y.id - x.id);
 }
 
+/** An anomaly model's two labels in plant words (UX.md: "unusual behaviour", not "anomaly"); a class stays as it is. */
+const PLAIN_LABELS: Record<string, string> = { anomaly: 'Unusual behaviour', normal: 'Normal' };
+
+/** True for an anomaly model's predictions: its labels are "anomaly" and "normal". */
+export function isAnomalySpread(training: Record<string, number> | null, live: Record<string, number>): boolean {
+  const labels = new Set([...Object.keys(training ?? {}), ...Object.keys(live)]);
+  return labels.size > 0 && [...labels].every((l) => l in PLAIN_LABELS);
+}
+
 /** Training beside live, by label: each as shares of its own total; labels of either side, training's order first. */
 export function predictionRows(training: Record<string, number> | null, live: Record<string, number>): PairedRow[] {
   const labels = [...Object.keys(training ?? {}), ...Object.keys(live).filter((k) => !(training && k in training))];
   const t = toShares(labels.map((l) => training?.[l] ?? 0));
   const w = toShares(labels.map((l) => live[l] ?? 0));
-  return labels.map((label, i) => ({ label, reference: t[i]!, current: w[i]! }));
+  const plain = isAnomalySpread(training, live);
+  return labels.map((label, i) => ({ label: plain ? PLAIN_LABELS[label]! : label, reference: t[i]!, current: w[i]! }));
 }
 
 /** An input's bins (with "No value" when either side has missing rows) as paired rows. */
