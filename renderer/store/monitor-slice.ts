@@ -133,7 +133,8 @@ export const createMonitorSlice: StateCreator<State, [], [], MonitorSlice> = (se
   setMonitorWindow(w) {
     set({ monitorWindow: w });
     const d = get().dashboard;
-    if (d) void get().loadDashboard(d.name);
+    // Quietly: the old window stays on screen until the new one arrives, so the page does not jump.
+    if (d) void get().loadDashboard(d.name, true);
     const iv = get().inputView;
     if (iv) void get().openInput(iv.endpoint, iv.input);
   },

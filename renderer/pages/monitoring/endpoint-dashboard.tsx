@@ -48,6 +48,11 @@ export function EndpointDashboardView({ name }: { name: string }) {
         }
       >
         <div className="monitor-head-actions">
+          {d && d.window !== window && !error && (
+            <span className="muted small" role="status">
+              Loading {WINDOW_WORDS[window].sentence}…
+            </span>
+          )}
           <fieldset className="segmented" data-testid="monitor-window">
             <legend className="sr-only">Window</legend>
             {MONITOR_WINDOWS.map((w) => (
