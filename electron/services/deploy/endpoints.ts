@@ -77,10 +77,23 @@ export class TokenStore {
     this.file = path.join(ws.dir, 'keys', TOKENS_FILE);
   }
 
-  private readAll(): Record<string, EndpointTokens> {
-    if (!fs.existsSync(this.file)) return {};
+  /** The file as last read, by inode and time: every write renames a new file in, so another writer (process) is noticed. */
+  private read: { stamp: string; all: Readonly<Record<string, EndpointTokens>> } | null = null;
+
+  /** Read-only: the monitor asks many times a second, so the parsed file is kept while it is unchanged. */
+  private readAll(): Readonly<Record<string, EndpointTokens>> {
+    let stamp: string;
     try {
-      return JSON.parse(fs.readFileSync(this.file, 'utf8')) as Record<string, EndpointTokens>;
+      const st = fs.statSync(this.file);
+      stamp = `${st.ino}:${st.mtimeMs}:${st.size}`;
+    } catch {
+      return {};
+    }
+    if (this.read?.stamp === stamp) return this.read.all;
+    try {
+      const all = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Record<string, EndpointTokens>;
+      this.read = { stamp, all };
+      return all;
     } catch (e) {
       throw new AppError('io', `Cannot read the endpoint tokens in ${this.file}: ${(e as Error).message}.`);
     }
@@ -103,7 +116,7 @@ export class TokenStore {
   }
 
   /** Every endpoint's tokens, read once (a list of many endpoints must not read the file once per endpoint). */
-  all(): Record<string, EndpointTokens> {
+  all(): Readonly<Record<string, EndpointTokens>> {
     return this.readAll();
   }
 
@@ -112,7 +125,7 @@ export class TokenStore {
   }
 
   delete(name: string): void {
-    const all = this.readAll();
+    const all = { ...this.readAll() };
     if (!(name in all)) return;
     delete all[name];
     this.writeAll(all);

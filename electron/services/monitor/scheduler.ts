@@ -72,13 +72,13 @@ export function checkPage(page: MonitoringPage, url: string): MonitoringPage {
 }
 
 /** Runs `f` over `items`, at most `n` at a time. */
-export async function inPool<T, R>(items: T[], n: number, f: (item: T) => Promise<R>): Promise<R[]> {
+export async function inPool<T, R>(items: T[], n: number, f: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      out[i] = await f(items[i]!);
+      out[i] = await f(items[i]!, i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
