@@ -4,11 +4,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, Menu, Notification, session, shell, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, session, shell, Tray, type MenuItemConstructorOptions } from 'electron';
 import type { AppEvent } from '../shared/api';
 import type { Alert } from '../shared/monitor';
 import { COMMANDS, type CommandDef } from '../shared/commands';
 import { createCore, type Core } from './services/compose';
+import { appRoot } from './services/app/app-root';
 import { resolveWorkspaceDir } from './services/workspace/location';
 import { CSP } from './server';
 import { toErrorInfo } from '../shared/errors';
@@ -163,9 +164,7 @@ function notifyAlerts(c: Core): void {
     if (!Notification.isSupported() || !c.monitor.settings().notifications) return;
     const n = new Notification({ title: `Millwright: ${a.endpoint}`, body: a.message });
     n.on('click', () => {
-      if (!win || win.isDestroyed()) createWindow();
-      win?.show();
-      win?.focus();
+      showWindow();
       send({ type: 'command', id: 'go.monitoring' });
     });
     n.show();
@@ -196,10 +195,7 @@ function notifyAlerts(c: Core): void {
 app.enableSandbox();
 if (!app.requestSingleInstanceLock()) app.quit();
 app.on('second-instance', () => {
-  if (win) {
-    if (win.isMinimized()) win.restore();
-    win.focus();
-  }
+  if (app.isReady()) showWindow();
 });
 
 void app.whenReady().then(() => {
@@ -220,8 +216,55 @@ void app.whenReady().then(() => {
   });
 });
 
+let tray: Tray | null = null;
+
+/** Opens the window again (from the tray, a notification or a second start). */
+function showWindow(): void {
+  if (!win || win.isDestroyed()) createWindow();
+  else {
+    if (win.isMinimized()) win.restore();
+    win.show();
+    win.focus();
+  }
+}
+
+/**
+ * Closing the last window while endpoints are registered keeps the app (and
+ * its monitoring, DESIGN.md section 10) running in the background, with an
+ * icon in the notification area to open it again or quit. Told once, the
+ * first time.
+ */
+async function keepWatching(c: Core): Promise<boolean> {
+  const endpoints = (await c.handlers['endpoints.list']({})).length;
+  if (endpoints === 0) return false;
+  const words = `Millwright keeps watching ${endpoints === 1 ? '1 endpoint' : `${endpoints} endpoints`} in the background.`;
+  if (!tray) {
+    tray = new Tray(nativeImage.createFromPath(path.join(appRoot(), 'resources', 'icon.png')).resize({ width: 16, height: 16 }));
+    tray.setContextMenu(
+      Menu.buildFromTemplate([
+        { label: 'Open Millwright', click: showWindow },
+        { type: 'separator' },
+        { label: 'Quit Millwright (monitoring stops)', role: 'quit' },
+      ]),
+    );
+    tray.on('click', showWindow);
+    if (Notification.isSupported()) new Notification({ title: 'Millwright', body: `${words} Open it or quit from its icon in the notification area.` }).show();
+  }
+  tray.setToolTip(words);
+  return true;
+}
+
 app.on('window-all-closed', () => {
-  if (process.platform !== 'darwin') app.quit();
+  if (!core) {
+    app.quit();
+    return;
+  }
+  void keepWatching(core).then(
+    (kept) => {
+      if (!kept && process.platform !== 'darwin') app.quit();
+    },
+    () => app.quit(),
+  );
 });
 
 let quitting = false;
