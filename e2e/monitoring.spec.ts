@@ -12,6 +12,10 @@ const INPUTS = ['Type', 'Air temperature', 'Process temperature', 'Rotational sp
 
 const app = useServerMode();
 
+// The second test deploys an unusual-behaviour model on the dataset the first one imports.
+test.describe.configure({ mode: 'serial' });
+let dataset = '';
+
 /** Shows the top of the page at each screenshot size. */
 const atTop = (page: Page) => () => page.locator('#main').evaluate((el) => el.scrollTo(0, 0));
 /** Scrolls a part of the page to the top of the view at each screenshot size. */
@@ -105,7 +109,7 @@ test('watch a model on this PC: settings, normal traffic stays stable, shifted t
   const samples = await apiCall<{ id: string; title: string }[]>(request, server, 'samples.list', {});
   const sample = samples.find((s) => /Milling machine failures/.test(s.title))!;
   const added = await finished(request, server, await apiCall<JobInfo>(request, server, 'samples.add', { id: sample.id }), 60_000);
-  const dataset = (added.result as { dataset: string }).dataset;
+  dataset = (added.result as { dataset: string }).dataset;
   const train = { dataset, model: MODEL, task: 'binary', target: 'Machine failure', inputs: INPUTS, algorithms: ['logistic'], timeBudgetSeconds: 10 };
   await finished(request, server, await apiCall<JobInfo>(request, server, 'training.start', train), 120_000);
   const deployed = await apiCall<DeployResult>(request, server, 'deploy.run', { model: MODEL, version: 1, target: { kind: 'local', name: ENDPOINT } });
@@ -195,7 +199,6 @@ test('watch a model on this PC: settings, normal traffic stays stable, shifted t
   await expect(panel.getByTestId('input-bars').locator('.pairs-row')).toHaveCount(10);
   await expect(panel.getByTestId('input-bars')).toContainText('Training');
   await shoot(page, '107-input-histogram', atPart(page, 'monitor-inputs-card'));
-  await shoot(page, '108-predictions', atPart(page, 'monitor-predictions'));
 
   // Acknowledge from the list: the alert stays while inputs differ, but no longer counts in the navigation.
   await page.getByRole('link', { name: 'Monitoring' }).click();
@@ -221,5 +224,37 @@ test('watch a model on this PC: settings, normal traffic stays stable, shifted t
   await page.getByTestId('monitor-check-now').click();
   await expect(row.getByTestId('monitor-contact')).toContainText('Stopped', { timeout: 30_000 });
   await expect(row.getByTestId('monitor-contact').locator('.chip-bad')).toHaveCount(0);
+  expect(crashes).toEqual([]);
+});
+
+test('an unusual-behaviour model: flagged rows over time, Normal beside Unusual behaviour, and its alert', async ({ page, request }) => {
+  test.setTimeout(300_000);
+  const server = app();
+  const crashes = pageErrors(page);
+  const inputs = INPUTS.filter((i) => i !== 'Type');
+  const train = { dataset, model: 'Mill watch', task: 'anomaly', inputs, algorithms: ['iforest'], timeBudgetSeconds: 10 };
+  await finished(request, server, await apiCall<JobInfo>(request, server, 'training.start', train), 120_000);
+  const deployed = await apiCall<DeployResult>(request, server, 'deploy.run', { model: 'Mill watch', version: 1, target: { kind: 'local', name: 'line-2' } });
+  expect(deployed.ok).toBe(true);
+  const token = /Bearer ([^"]+)"/.exec(deployed.curl!)![1]!;
+  const normal = sampleRows().map(({ Type: _type, ...r }) => r);
+  await send(deployed.url!, token, normal);
+  await send(deployed.url!, token, shifted(normal));
+
+  await page.goto(server.openUrl);
+  await page.evaluate(() => (location.hash = '#/monitoring/line-2'));
+  // The background check (every 5 s since the first test) finds the flagged rows and fires the unusual-behaviour alert.
+  await expect(page.getByTestId('monitor-alerts').locator('[data-kind="anomalies"]')).toBeVisible({ timeout: 60_000 });
+  const dash = await apiCall<EndpointDashboard>(request, server, 'monitor.dashboard', { name: 'line-2' });
+  expect(dash.health.anomalies).toBeGreaterThan(0);
+  const chart = page.getByTestId('chart-anomalies');
+  await expect(chart).toContainText('Unusual rows');
+  await expect(chart.locator('.slot-col').first()).toBeVisible();
+  const bars = page.getByTestId('prediction-bars');
+  await expect(bars).toContainText('Normal');
+  await expect(bars).toContainText('Unusual behaviour');
+  await expect(bars).not.toContainText('anomaly');
+  await dismissToasts(page);
+  await shoot(page, '108-unusual-behaviour', atPart(page, 'chart-traffic'));
   expect(crashes).toEqual([]);
 });
