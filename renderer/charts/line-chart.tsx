@@ -2,6 +2,7 @@ import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { KeyboardEvent as ReactKeyboardEvent, PointerEvent as ReactPointerEvent } from 'react';
 import { formatZonedTime, niceNumberTicks, niceTimeTicks, timeZoneLabel } from '../../shared/downsample';
 import { formatNumber, formatTick, paddedDomain, safeTimeZone, valueAxis } from './chart-math';
+import { ChartReadout, type Readout, TimeBands, ValueGrid } from './chart-parts';
 import { extentOf, linePath, nearestIndex } from './line-math';
 import './result-charts.css';
 
@@ -98,6 +99,7 @@ export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands
 
   const plotW = Math.max(1, width - M.left - M.right);
   const plotH = Math.max(1, height - M.top - M.bottom);
+  const plot = { left: M.left, top: M.top, width: plotW, height: plotH };
   const sx = (v: number) => M.left + ((v - model.x0) / (model.x1 - model.x0)) * plotW;
   const sy = (v: number) => M.top + (1 - (v - model.y0) / (model.y1 - model.y0)) * plotH;
   const yAxis = valueAxis(model.y0, model.y1, Math.max(2, Math.floor(plotH / 36)));
@@ -129,7 +131,7 @@ export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands
     setActive(next);
   };
 
-  let readout: { left: number; flip: boolean; lines: string[] } | null = null;
+  let readout: Readout | null = null;
   if (active !== null && active < x.length) {
     const at = x[active]!;
     const lines = [xText(at), ...series.map((s) => `${s.name}: ${valueText(s.values[active])}`)];
@@ -165,19 +167,8 @@ export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands
               <rect x={M.left} y={M.top} width={plotW} height={plotH} />
             </clipPath>
           </defs>
-          {bands.map((b, i) => {
-            const a = Math.max(M.left, sx(b.from));
-            const z = Math.min(M.left + plotW, sx(b.to));
-            return z > a ? <rect key={i} className="lc-band" x={a} y={M.top} width={Math.max(1.5, z - a)} height={plotH} /> : null;
-          })}
-          {yAxis.ticks.map((v) => (
-            <g key={v}>
-              <line className="lc-grid" x1={M.left} x2={M.left + plotW} y1={Math.round(sy(v)) + 0.5} y2={Math.round(sy(v)) + 0.5} />
-              <text className="lc-label" x={M.left - 6} y={sy(v)} dy="0.32em" textAnchor="end">
-                {formatTick(v, yAxis.step)}
-              </text>
-            </g>
-          ))}
+          <TimeBands bands={bands} plot={plot} sx={sx} />
+          <ValueGrid ticks={yAxis.ticks} step={yAxis.step} plot={plot} sy={sy} />
           {unit && (
             <text className="lc-label lc-unit" x={4} y={M.top + 4} dy="0.7em">
               {unit}
@@ -212,19 +203,8 @@ export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands
             })}
         </svg>
       )}
-      {readout && (
-        <div className={`lc-readout${readout.flip ? ' flip' : ''}`} style={{ left: readout.flip ? readout.left - 12 : readout.left + 12 }} aria-hidden="true">
-          {readout.lines.map((l, i) => (
-            <div key={i} className={i === 0 ? 'strong' : undefined}>
-              {l}
-            </div>
-          ))}
-        </div>
-      )}
       {zoneText && <div className="lc-foot small muted">Times in {zoneText}</div>}
-      <p className="sr-only" aria-live="polite">
-        {readout ? readout.lines.join('. ') : ''}
-      </p>
+      <ChartReadout readout={readout} />
     </div>
   );
 }

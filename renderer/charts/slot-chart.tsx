@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { KeyboardEvent as ReactKeyboardEvent, PointerEvent as ReactPointerEvent } from 'react';
 import { niceTimeTicks } from '../../shared/downsample';
 import { formatTick } from './chart-math';
+import { ChartReadout, type Readout, TimeBands, ValueGrid } from './chart-parts';
 import { slotAt, slotColumn, slotLabel, zeroBasedAxis } from './drift-chart-math';
 import { useWidth } from './use-width';
 import './result-charts.css';
@@ -53,6 +54,7 @@ export function SlotChart({ slots, slotMs, data, unit, bands = [], bandLabel, he
   const to = n ? slots[n - 1]! + slotMs : 1;
   const plotW = Math.max(1, width - M.left - M.right);
   const plotH = Math.max(1, height - M.top - M.bottom);
+  const plot = { left: M.left, top: M.top, width: plotW, height: plotH };
   const axis = zeroBasedAxis(data.kind === 'count' ? data.values : data.high, Math.max(2, Math.floor(plotH / 30)), data.kind === 'count');
   const sy = (v: number) => M.top + plotH - (v / axis.top) * plotH;
   const sx = (t: number) => M.left + ((t - from) / (to - from)) * plotW;
@@ -98,7 +100,7 @@ export function SlotChart({ slots, slotMs, data, unit, bands = [], bandLabel, he
     setActive(next);
   };
 
-  let readout: { left: number; flip: boolean; lines: string[] } | null = null;
+  let readout: Readout | null = null;
   if (active !== null && active < n) {
     const t = slots[active]!;
     const when = `${slotLabel(t, 0, timeZone)}–${slotLabel(t + slotMs, 0, timeZone)}`;
@@ -147,19 +149,8 @@ export function SlotChart({ slots, slotMs, data, unit, bands = [], bandLabel, he
           onBlur={() => setActive(null)}
           onKeyDown={onKeyDown}
         >
-          {bands.map((b, i) => {
-            const a = Math.max(M.left, sx(b.from));
-            const z = Math.min(M.left + plotW, sx(b.to));
-            return z > a ? <rect key={i} className="lc-band" x={a} y={M.top} width={Math.max(2, z - a)} height={plotH} /> : null;
-          })}
-          {axis.ticks.map((v) => (
-            <g key={v}>
-              <line className="lc-grid" x1={M.left} x2={M.left + plotW} y1={Math.round(sy(v)) + 0.5} y2={Math.round(sy(v)) + 0.5} />
-              <text className="lc-label" x={M.left - 6} y={sy(v)} dy="0.32em" textAnchor="end">
-                {formatTick(v, axis.step)}
-              </text>
-            </g>
-          ))}
+          <TimeBands bands={bands} plot={plot} sx={sx} minPx={2} />
+          <ValueGrid ticks={axis.ticks} step={axis.step} plot={plot} sy={sy} />
           {xTicks.map((t) => (
             <text key={t.t} className="lc-label" x={Math.min(width - 24, Math.max(M.left + 16, sx(t.t)))} y={M.top + plotH + 16} textAnchor="middle">
               {t.label}
@@ -170,18 +161,7 @@ export function SlotChart({ slots, slotMs, data, unit, bands = [], bandLabel, he
         </svg>
       )}
       {n === 0 && <p className="muted small">No time slots in this window.</p>}
-      {readout && (
-        <div className={`lc-readout${readout.flip ? ' flip' : ''}`} style={{ left: readout.flip ? readout.left - 12 : readout.left + 12 }} aria-hidden="true">
-          {readout.lines.map((l, i) => (
-            <div key={i} className={i === 0 ? 'strong' : undefined}>
-              {l}
-            </div>
-          ))}
-        </div>
-      )}
-      <p className="sr-only" aria-live="polite">
-        {readout ? readout.lines.join('. ') : ''}
-      </p>
+      <ChartReadout readout={readout} />
     </div>
   );
 }
