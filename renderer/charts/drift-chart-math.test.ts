@@ -30,23 +30,23 @@ describe('heat map shades', () => {
 });
 
 describe('heat map layout', () => {
-  it('fills the width after the names and spaces time labels so they do not touch', () => {
+  it('fills the width after the names and fits as many time labels as have room', () => {
     const l = heatLayout({ width: 750, slots: 60, rows: 6, labelW: 150, rowH: 22, axisH: 22, labelPx: 48 });
     expect(l.cellW).toBe(10);
     expect(l.width).toBe(750);
     expect(l.height).toBe(6 * 22 + 22);
-    expect(l.labelEvery).toBe(5);
+    expect(l.maxLabels).toBe(12);
   });
 
   it('never draws cells narrower than 3 px: the chart grows and scrolls instead', () => {
     const l = heatLayout({ width: 400, slots: 168, rows: 2, labelW: 150, rowH: 22, axisH: 22, labelPx: 80 });
     expect(l.cellW).toBe(3);
     expect(l.width).toBe(150 + 3 * 168);
-    expect(l.labelEvery).toBe(27);
+    expect(l.maxLabels).toBe(6);
   });
 
-  it('labels every slot when there is room', () => {
-    expect(heatLayout({ width: 1150, slots: 10, rows: 1, labelW: 150, rowH: 22, axisH: 22, labelPx: 48 }).labelEvery).toBe(1);
+  it('keeps at least two time labels, the first and a later one', () => {
+    expect(heatLayout({ width: 200, slots: 10, rows: 1, labelW: 150, rowH: 22, axisH: 22, labelPx: 80 }).maxLabels).toBe(2);
   });
 });
 

@@ -40,20 +40,20 @@ export interface HeatLayout {
   cellH: number;
   width: number;
   height: number;
-  /** Columns of slots that get a time label, spaced so labels do not touch. */
-  labelEvery: number;
+  /** How many time labels fit under the cells with `labelPx` each (at least 2). */
+  maxLabels: number;
 }
 
 /**
  * Cells fill the width after a column of input names; a cell never gets
  * narrower than 3 px (the chart then grows wider than its box and scrolls),
- * and time labels go every n-th slot so that each has `labelPx` of room.
+ * and as many time labels fit as leave each `labelPx` of room.
  */
 export function heatLayout(o: { width: number; slots: number; rows: number; labelW: number; rowH: number; axisH: number; labelPx: number }): HeatLayout {
   const slots = Math.max(1, o.slots);
   const cellW = Math.max(3, (o.width - o.labelW) / slots);
-  const labelEvery = Math.max(1, Math.ceil(o.labelPx / cellW));
-  return { left: o.labelW, cellW, cellH: o.rowH, width: o.labelW + cellW * slots, height: o.rows * o.rowH + o.axisH, labelEvery };
+  const maxLabels = Math.max(2, Math.floor((cellW * slots) / o.labelPx));
+  return { left: o.labelW, cellW, cellH: o.rowH, width: o.labelW + cellW * slots, height: o.rows * o.rowH + o.axisH, maxLabels };
 }
 
 export interface Cell {

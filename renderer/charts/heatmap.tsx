@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { KeyboardEvent as ReactKeyboardEvent } from 'react';
-import { formatZonedTime } from '../../shared/downsample';
+import { formatZonedTime, niceTimeTicks } from '../../shared/downsample';
 import type { DriftVerdict } from '../../shared/monitor';
 import { formatNumber } from './chart-math';
 import { CELL_LEGEND, type Cell, cellTone, heatLayout, moveCell, newestFilledCol, slotLabel } from './drift-chart-math';
@@ -42,7 +42,11 @@ export function Heatmap({ inputs, slots, psi, verdicts, slotMs, selected = null,
 
   const times = slots.map((s) => Date.parse(s));
   const span = times.length ? times[times.length - 1]! + slotMs - times[0]! : 0;
-  const L = heatLayout({ width, slots: slots.length, rows: inputs.length, labelW: LABEL_W, rowH: ROW_H, axisH: AXIS_H, labelPx: span > 86_400_000 ? 80 : 48 });
+  const L = heatLayout({ width, slots: slots.length, rows: inputs.length, labelW: LABEL_W, rowH: ROW_H, axisH: AXIS_H, labelPx: span > 86_400_000 ? 70 : 56 });
+  const from = times[0] ?? 0;
+  // Labels on round times (hours, days), as on the charts above, kept inside the chart at its ends.
+  const ticks = span > 0 ? niceTimeTicks(from, from + span, L.maxLabels, timeZone) : [];
+  const tickX = (t: number) => Math.min(L.width - 22, Math.max(L.left + 16, L.left + ((t - from) / span) * L.cellW * slots.length));
   const maxChars = Math.floor((LABEL_W - 12) / 7);
   const short = (s: string) => (s.length > maxChars ? `${s.slice(0, maxChars - 1)}…` : s);
 
@@ -121,13 +125,11 @@ export function Heatmap({ inputs, slots, psi, verdicts, slotMs, selected = null,
                   )}
               </g>
             ))}
-            {times.map((t, col) =>
-              col % L.labelEvery === 0 ? (
-                <text key={col} className="heatmap-time" x={L.left + col * L.cellW} y={inputs.length * ROW_H + 15}>
-                  {slotLabel(t, span, timeZone)}
-                </text>
-              ) : null,
-            )}
+            {ticks.map((t) => (
+              <text key={t.t} className="heatmap-time" x={tickX(t.t)} y={inputs.length * ROW_H + 15} textAnchor="middle">
+                {t.label}
+              </text>
+            ))}
             {active && (
               <rect
                 className="heatmap-active"

@@ -58,7 +58,7 @@ export function SlotChart({ slots, slotMs, data, unit, bands = [], bandLabel, he
   const axis = zeroBasedAxis(data.kind === 'count' ? data.values : data.high, Math.max(2, Math.floor(plotH / 30)), data.kind === 'count');
   const sy = (v: number) => M.top + plotH - (v / axis.top) * plotH;
   const sx = (t: number) => M.left + ((t - from) / (to - from)) * plotW;
-  const xTicks = n ? niceTimeTicks(from, to, Math.max(2, Math.floor(plotW / 70)), timeZone) : [];
+  const xTicks = n ? niceTimeTicks(from, to, Math.max(2, Math.floor(plotW / 55)), timeZone) : [];
   const num = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'none' : `${formatTick(v, axis.step / 10)} ${unit}`);
 
   const legend = (
