@@ -173,6 +173,7 @@ test('watch a model on this PC: settings, normal traffic stays stable, shifted t
   await dismissToasts(page);
   await shoot(page, '104-dashboard-changed', atTop(page));
   await shoot(page, '105-dashboard-charts', atPart(page, 'chart-traffic'));
+  await page.mouse.move(1, 1);
   await shoot(page, '106-dashboard-heatmap', atPart(page, 'monitor-drift-card'));
 
   // A day: the same rows in 15-minute slots, the window named in the head.
