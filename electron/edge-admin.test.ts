@@ -218,6 +218,7 @@ describe('edge admin API: push, rollback, status', () => {
     const status = await admin(edge, 'GET', '/admin/status');
     expect(status.status, status.text).toBe(200);
     expect(status.body).toEqual({
+      stateId: fs.readFileSync(path.join(state, 'state-id'), 'utf8').trim(),
       model: { name: 'failure', version: '1', task: 'binary', bundleSha256: v1.manifestSha, installedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
       previous: null,
       keyFingerprint: key.fingerprint,
@@ -535,6 +536,8 @@ interface Event {
   inputs: Record<string, unknown>;
 }
 interface Monitoring {
+  stateId: string;
+  run: { id: string; from: string };
   cursor: string;
   more: boolean;
   model: { name: string; version: string };
@@ -673,7 +676,7 @@ describe('edge admin API: monitoring', () => {
 
   it('counts every input over the profile\'s bins as counted here from the rows sent, once per row; reading with the cursor never repeats or skips', async () => {
     const empty = await read();
-    expect(empty).toEqual({ cursor: '0.0', more: false, model: { name: 'unusual', version: '1' }, counters: { requests: 0, errors: 0, predictions: {}, anomalies: 0 }, buckets: [], events: [] });
+    expect(empty).toEqual({ stateId: expect.stringMatching(/^[0-9a-f]{32}$/), run: { id: expect.stringMatching(/^[0-9a-f]{16}$/), from: '0.0' }, cursor: '0.0', more: false, model: { name: 'unusual', version: '1' }, counters: { requests: 0, errors: 0, predictions: {}, anomalies: 0 }, buckets: [], events: [] });
 
     for (const [a, b] of [[0, 20], [20, 40], [40, 60]]) await send(stream(a!, b!, 'line-1'));
     await send(stream(105, 150, 'line-2'));
@@ -732,8 +735,19 @@ describe('edge admin API: monitoring', () => {
   it('a restart loses nothing not yet read: after SIGTERM, and after SIGKILL once the second\'s save is done', async () => {
     forget();
     await send(stream(90, 120, 'line-1'));
+    const before = await read(cursor);
     expect(await stopEdge(edge)).toBe(0);
     edge = await startEdge(tgz, [...TOKENS, '--state', state]);
+    // The same state folder (its id kept, also in /admin/status), a new run starting at the numbers on disk.
+    const restarted = await read(before.cursor);
+    expect(restarted.stateId).toBe(before.stateId);
+    expect((await admin(edge, 'GET', '/admin/status')).body.stateId).toBe(before.stateId);
+    expect(restarted.run.id).not.toBe(before.run.id);
+    expect(restarted.run.from).toBe(before.cursor);
+    // Another folder: another id.
+    const other = await startEdge(tgz, [...TOKENS, '--state', stateDir('monitoring-other')]);
+    expect((await admin(other, 'GET', '/admin/monitoring')).body.stateId).not.toBe(before.stateId);
+    await stopEdge(other);
     await send(stream(120, 150, 'line-1'));
     await send(stream(45, 80, 'line-2'));
     await new Promise((resolve) => setTimeout(resolve, 2200));
@@ -747,6 +761,48 @@ describe('edge admin API: monitoring', () => {
     expect(after.events.every((x) => x.seq > e!)).toBe(true);
     expect(after.events.length).toBeGreaterThan(0);
     expect(fs.readFileSync(path.join(state, 'buckets.jsonl'), 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(after.buckets.length + 2);
+  });
+
+  it('a read hands out only numbers already on disk, so a crash right after it gives none of them again', async () => {
+    const onDisk = (file: string) => new Set(fs.readFileSync(path.join(state, file), 'utf8').trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { seq: number }).seq));
+    let c = (await read(cursor)).cursor;
+    forget();
+    const got: Monitoring[] = [];
+    // Rows arrive from four sources while the endpoint is read: records are added while a read saves.
+    for (let round = 0; round < 4; round++) {
+      const sending = Promise.all([0, 1, 2, 3].map((k) => send(stream(k * 30, k * 30 + 30, `race-${round}-${k}`))));
+      for (let i = 0; i < 4; i++) {
+        const m = await read(c);
+        const events = onDisk('events.jsonl');
+        const buckets = onDisk('buckets.jsonl');
+        expect(m.events.filter((e) => !events.has(e.seq)).map((e) => e.seq), 'events handed out before they were saved').toEqual([]);
+        expect(m.buckets.filter((b) => !buckets.has(b.seq)).map((b) => b.seq), 'buckets handed out before they were saved').toEqual([]);
+        got.push(m);
+        c = m.cursor;
+      }
+      await sending;
+    }
+    got.push(await read(c));
+    c = got.at(-1)!.cursor;
+    // Killed right after a read: after the restart the next numbers are new ones.
+    edge.proc.kill('SIGKILL');
+    await edge.exit;
+    edge = await startEdge(tgz, [...TOKENS, '--state', state]);
+    const events = got.flatMap((m) => m.events);
+    const t = totals(got.flatMap((m) => m.buckets));
+    expect(t.rows).toBe(sent.length);
+    expect(t.requests).toBe(16);
+    expect(t.anomalies).toBe(flagged.length);
+    const key = (x: { time: string | number | null; source: string; score: number | null }) => `${x.time} ${x.source} ${x.score}`;
+    expect(events.map(key).sort()).toEqual(flagged.map(key).sort());
+    forget();
+    await send(stream(0, 60, 'race-after'));
+    const after = await read(c);
+    expect(after.events.length).toBe(flagged.length);
+    const [b, e] = c.split('.').map(Number);
+    expect(after.events.every((x) => x.seq > e!)).toBe(true);
+    expect(after.buckets.every((x) => x.seq > b!)).toBe(true);
+    cursor = after.cursor;
   });
 });
 

@@ -76,6 +76,7 @@ async function startEdgeServer(opts) {
       events,
       buckets,
       save: () => store.save(),
+      identity: () => ({ stateId: store.stateId, run: store.run }),
       maxBundle: opts.maxBundle,
       maxUnpacked,
       runtimeVersion: RUNTIME_VERSION,

@@ -11,6 +11,8 @@ import type { Served } from './endpoints';
 
 /** GET /admin/status (contract (a)). */
 export interface AdminStatus {
+  /** The state folder's id (runtimes before issue 8's fix have none). */
+  stateId?: string;
   model: Served & { task: string; bundleSha256: string; installedAt: string };
   previous: (Served & { bundleSha256: string; installedAt: string }) | null;
   keyFingerprint: string;
@@ -54,8 +56,15 @@ export interface EdgeEvent {
   inputs: Record<string, unknown>;
 }
 
-/** GET /admin/monitoring (contract (a)): a page after a cursor; `more` when another page waits. */
+/**
+ * GET /admin/monitoring (contract (a)): a page after a cursor; `more` when another page waits.
+ * `stateId`: the endpoint's state folder (another id: the folder was reset or replaced, numbers start again);
+ * `run`: this run of the endpoint and the numbers on disk when it started ("buckets.events"): a reader
+ * past them when it meets a new run knows the folder went back (a backup restored). Older runtimes send neither.
+ */
 export interface MonitoringPage {
+  stateId?: string;
+  run?: { id: string; from: string };
   cursor: string;
   more: boolean;
   model: Served;

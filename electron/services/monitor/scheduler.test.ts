@@ -9,6 +9,7 @@ import { pumpsModel, writePumpsCsv } from '../../test-support/pumps';
 import { createCore, type Core } from '../compose';
 import { EndpointClient } from '../deploy/client';
 import { DeployService } from '../deploy/deploy';
+import { AuditLog } from '../workspace/audit';
 import { killEdge, predict, RUNTIME_DIR, startRemoteEdge, type RemoteEdge } from './edge-fixture';
 import { MonitorService } from './service';
 import { BACKOFF_CAP_MS, inPool, nextDelayMs } from './scheduler';
@@ -156,20 +157,93 @@ describe('polling a real endpoint', () => {
     // Reading from the start again returns every bucket the endpoint keeps: all already stored.
     const again = await client.monitoring(null, 1000);
     expect(again.buckets.length).toBe(before.buckets);
-    storePage(core.ws, 'line-3', null, again, new Date());
+    const kept = pollState(core.ws.db, 'line-3')!.cursor;
+    // Asked from the start, answered after the cursor moved on: another poller's page, not stored.
+    expect(storePage(core.ws, 'line-3', null, again, new Date()).outcome).toBe('stale');
+    // Stored again with the cursor it was asked with (the app died before its cursor was kept): nothing twice.
+    core.ws.db.prepare("UPDATE endpoints SET monitor_cursor = NULL WHERE name = 'line-3'").run();
+    expect(storePage(core.ws, 'line-3', null, again, new Date())).toEqual(expect.objectContaining({ outcome: 'stored', buckets: 0 }));
     expect(storedTotals(core.ws.db, 'line-3')).toEqual(before);
-    // storePage kept the (old) cursor it was given back; the next poll moves on from there without counting anything twice.
+    expect(pollState(core.ws.db, 'line-3')!.cursor).toBe(kept);
+    // The next poll moves on from there without counting anything twice.
     await traffic(2, 4);
     await core.monitor.scheduler.poll('line-3');
     expect(storedTotals(core.ws.db, 'line-3')).toEqual(expect.objectContaining({ requests: before.requests + 2, rows: before.rows + 8 }));
 
     // The endpoint loses its state folder: its numbers start at 1 again and are still counted.
     await killEdge(edge);
-    const fresh = path.join(root, 'edge-state-new');
-    edge = await startRemoteEdge(bundle, fresh, tokens, edge.port);
+    state = path.join(root, 'edge-state-new');
+    edge = await startRemoteEdge(bundle, state, tokens, edge.port);
     await traffic(3, 1);
     await core.monitor.scheduler.poll('line-3');
     expect(storedTotals(core.ws.db, 'line-3')).toEqual(expect.objectContaining({ requests: before.requests + 5, rows: before.rows + 11 }));
+  }, 60_000);
+});
+
+describe('an endpoint whose numbers start again', () => {
+  const requests = () => storedTotals(core.ws.db, 'line-3').requests;
+  const poll = () => core.monitor.scheduler.poll('line-3');
+
+  it('its state folder restored from a copy (a backup, a VM snapshot): what was stored stays, what it serves after counts once', async () => {
+    await traffic(2, 1);
+    await poll();
+    const before = requests();
+    await killEdge(edge, 'SIGTERM');
+    const copy = path.join(root, 'edge-state-copy');
+    fs.cpSync(state, copy, { recursive: true });
+    edge = await startRemoteEdge(bundle, state, tokens, edge.port);
+    await traffic(3, 1);
+    expect((await poll()).buckets).toBeGreaterThan(0);
+    expect(requests()).toBe(before + 3);
+    // The copy comes back: the endpoint numbers its new buckets as it did those 3 requests'.
+    await killEdge(edge, 'SIGTERM');
+    fs.rmSync(state, { recursive: true, force: true });
+    fs.cpSync(copy, state, { recursive: true });
+    edge = await startRemoteEdge(bundle, state, tokens, edge.port);
+    await traffic(4, 1);
+    await poll();
+    expect(requests()).toBe(before + 7);
+    await traffic(1, 1);
+    await poll();
+    await poll();
+    expect(requests()).toBe(before + 8);
+  }, 60_000);
+
+  it('a reset endpoint that numbered past the cursor before it was read: none of its buckets is skipped', async () => {
+    const before = requests();
+    const [b] = pollState(core.ws.db, 'line-3')!.cursor!.split('.').map(Number);
+    await killEdge(edge);
+    state = path.join(root, 'edge-state-reset');
+    edge = await startRemoteEdge(bundle, state, tokens, edge.port);
+    // Another reader closes a bucket after each request, so the new folder's numbers pass ours.
+    const other = new EndpointClient(edge.url, tokens);
+    for (let i = 0; i < b! + 2; i++) {
+      await traffic(1, 1);
+      await other.monitoring(null, 1);
+    }
+    expect(Number((await other.monitoring(null, 1000)).cursor.split('.')[0])).toBeGreaterThan(b!);
+    await poll();
+    expect(requests()).toBe(before + b! + 2);
+    // What was dropped is told; nothing was.
+    expect(AuditLog.list(core.ws.db, { limit: 10, action: 'monitor.gap' })).toEqual([]);
+  }, 60_000);
+
+  it('two pollers on one workspace (the CLI beside the app) across a reset count each bucket once', async () => {
+    const second = createCore({ workspaceDir: wsDir, resumeEndpoints: false, monitor: false });
+    try {
+      for (const round of [1, 2]) {
+        const before = requests();
+        await killEdge(edge);
+        state = path.join(root, `edge-state-two-${round}`);
+        edge = await startRemoteEdge(bundle, state, tokens, edge.port);
+        await traffic(5, 1);
+        await Promise.all([poll(), second.monitor.scheduler.poll('line-3')]);
+        await Promise.all([poll(), second.monitor.scheduler.poll('line-3')]);
+        expect(requests()).toBe(before + 5);
+      }
+    } finally {
+      await second.close();
+    }
   }, 60_000);
 });
 

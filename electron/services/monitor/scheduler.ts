@@ -106,6 +106,7 @@ export class Scheduler {
     if (!before) throw new AppError('not_found', `There is no endpoint called "${name}".`, 'name');
     const limit = this.opts.pageLimit ?? PAGE_LIMIT;
     let buckets = 0, events = 0, pages = 0;
+    const gaps: string[] = [];
     const r = await this.deploy.observe(
       name,
       async (client) => {
@@ -115,17 +116,22 @@ export class Scheduler {
         while (more && pages < MAX_PAGES) {
           const page = checkPage(await client.monitoring(cursor, limit), client.url);
           const stored = storePage(this.ws, name, cursor, page, new Date(this.now()));
+          pages++;
+          // Another poller (the CLI beside the app) moved on first: it reads the rest.
+          if (stored.outcome === 'stale') break;
           buckets += stored.buckets;
           events += stored.events;
-          pages++;
-          cursor = page.cursor;
-          more = page.more;
+          if (stored.gap) gaps.push(stored.gap);
+          cursor = stored.cursor;
+          // The endpoint's numbers started again: read on from where storePage says.
+          more = stored.outcome === 'restart' || page.more;
         }
       },
       this.opts.timeoutMs ?? POLL_TIMEOUT_MS,
     );
     const status = r.contact.status;
     if (r.readError) this.deploy.store.noteContact(name, { status: 'up', error: `Monitoring data could not be read: ${r.readError}`, reached: true });
+    else if (gaps.length) this.deploy.store.noteContact(name, { status: 'up', error: gaps.join(' '), reached: true });
     const now = this.now();
     const failing = status === 'down' || status === 'unknown';
     const failures = failing ? before.failures + 1 : 0;
@@ -134,7 +140,7 @@ export class Scheduler {
       failures,
       downSince: failing ? (before.downSince ?? new Date(now).toISOString()) : null,
     });
-    return { name, status, buckets, events, pages, error: r.readError ?? r.contact.error };
+    return { name, status, buckets, events, pages, error: r.readError ?? r.contact.error ?? (gaps.length ? gaps.join(' ') : null) };
   }
 
   /** Polls the endpoints named (every one when none), at most `concurrency` at a time. Endpoints removed meanwhile are skipped. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MONITOR_SETTINGS } from '../../../shared/monitor';
 import type { EdgeBucket, MonitoringPage } from '../deploy/client';
+import { AuditLog } from '../workspace/audit';
 import { migrate, openDatabase } from '../workspace/db';
 import { MIGRATIONS } from '../workspace/migrations';
 import { Workspace } from '../workspace/workspace';
@@ -67,16 +68,56 @@ describe('storePage', () => {
   it('stores a page and its cursor together; the same page again changes nothing', () => {
     const ws = workspace('once');
     const at = new Date('2026-03-02T10:10:00Z');
-    expect(storePage(ws, 'line-3', null, page('2.0', [bucket(1, 3), bucket(2, 4)]), at)).toEqual({ buckets: 2, events: 0, cursor: '2.0' });
-    expect(storePage(ws, 'line-3', null, page('2.0', [bucket(1, 3), bucket(2, 4)]), at)).toEqual({ buckets: 0, events: 0, cursor: '2.0' });
+    expect(storePage(ws, 'line-3', null, page('2.0', [bucket(1, 3), bucket(2, 4)]), at)).toEqual({ buckets: 2, events: 0, cursor: '2.0', outcome: 'stored', gap: null });
+    // Asked with the cursor before: another poller stored it first, so nothing is stored and the cursor stays.
+    expect(storePage(ws, 'line-3', null, page('2.0', [bucket(1, 3), bucket(2, 4)]), at)).toEqual({ buckets: 0, events: 0, cursor: '2.0', outcome: 'stale', gap: null });
     expect(storePage(ws, 'line-3', '2.0', page('3.0', [bucket(3, 5)]), at).buckets).toBe(1);
     expect(storedTotals(ws.db, 'line-3')).toEqual(expect.objectContaining({ buckets: 3, requests: 12 }));
-    expect(pollState(ws.db, 'line-3')).toEqual(expect.objectContaining({ cursor: '3.0', monitorAt: at.toISOString(), bucketBase: 0 }));
-    // The endpoint lost its state: it numbers from 1 again, and its buckets count after ours.
+    expect(pollState(ws.db, 'line-3')).toEqual(expect.objectContaining({ cursor: '3.0', monitorAt: at.toISOString(), bucketBase: 0, stateId: null }));
+    // A runtime that sends no state id: a cursor that went back is taken as a reset, its buckets count after ours.
     expect(storePage(ws, 'line-3', '3.0', page('1.0', [bucket(1, 7)]), at).buckets).toBe(1);
     expect(pollState(ws.db, 'line-3')!.bucketBase).toBe(4);
     expect(storePage(ws, 'line-3', '1.0', page('2.0', [bucket(2, 1)]), at).buckets).toBe(1);
     expect(storedTotals(ws.db, 'line-3')).toEqual(expect.objectContaining({ buckets: 5, requests: 20 }));
+    ws.close();
+  });
+
+  const withId = (p: MonitoringPage, stateId: string, run: string, from: string): MonitoringPage => ({ ...p, stateId, run: { id: run, from } });
+
+  it('with a state id: a replaced folder is read again from the oldest kept, after everything stored', () => {
+    const ws = workspace('replaced');
+    const at = new Date('2026-03-02T10:10:00Z');
+    storePage(ws, 'line-3', null, withId(page('3.0', [bucket(1, 1), bucket(2, 2), bucket(3, 3)]), 'A', 'r1', '0.0'), at);
+    // A reset folder that already numbered past our cursor (5 > 3): nothing of its 1..5 is skipped.
+    const fresh = withId(page('5.0', [bucket(4, 4), bucket(5, 5)]), 'B', 'r2', '0.0');
+    expect(storePage(ws, 'line-3', '3.0', fresh, at)).toEqual({ buckets: 0, events: 0, cursor: '0.0', outcome: 'restart', gap: null });
+    expect(pollState(ws.db, 'line-3')).toEqual(expect.objectContaining({ cursor: '0.0', bucketBase: 3, stateId: 'B', runId: 'r2' }));
+    expect(storePage(ws, 'line-3', '0.0', withId(page('5.0', [1, 2, 3, 4, 5].map((k) => bucket(k, 10))), 'B', 'r2', '0.0'), at)).toEqual(expect.objectContaining({ buckets: 5, outcome: 'stored', gap: null }));
+    expect(storedTotals(ws.db, 'line-3')).toEqual(expect.objectContaining({ buckets: 8, requests: 56 }));
+    ws.close();
+  });
+
+  it('with a state id: a folder that went back (a new run starting below our cursor) keeps what was stored and counts its new numbers once', () => {
+    const ws = workspace('restored');
+    const at = new Date('2026-03-02T10:10:00Z');
+    storePage(ws, 'line-3', null, withId(page('3.0', [bucket(1, 1), bucket(2, 2), bucket(3, 3)]), 'A', 'r1', '0.0'), at);
+    // Restored from a copy made at 2: the new run numbers from 3 again, and the endpoint (cursor 3 is not past its 4) sends 4 only.
+    expect(storePage(ws, 'line-3', '3.0', withId(page('4.0', [bucket(4, 40)]), 'A', 'r2', '2.0'), at)).toEqual(expect.objectContaining({ outcome: 'restart', cursor: '2.0' }));
+    expect(storePage(ws, 'line-3', '2.0', withId(page('4.0', [bucket(3, 30), bucket(4, 40)]), 'A', 'r2', '2.0'), at)).toEqual(expect.objectContaining({ outcome: 'stored', buckets: 2 }));
+    expect(storedTotals(ws.db, 'line-3')).toEqual(expect.objectContaining({ buckets: 5, requests: 76 }));
+    // A plain restart (the run starts where the numbers were) changes nothing.
+    expect(storePage(ws, 'line-3', '4.0', withId(page('5.0', [bucket(5, 5)]), 'A', 'r3', '4.0'), at)).toEqual(expect.objectContaining({ outcome: 'stored', buckets: 1 }));
+    expect(storedTotals(ws.db, 'line-3')).toEqual(expect.objectContaining({ buckets: 6, requests: 81 }));
+    ws.close();
+  });
+
+  it('says in words, and in the audit log, what the endpoint dropped before it was read', () => {
+    const ws = workspace('gap');
+    const at = new Date('2026-03-02T10:10:00Z');
+    storePage(ws, 'line-3', null, withId(page('2.0', [bucket(1, 1), bucket(2, 1)]), 'A', 'r1', '0.0'), at);
+    const got = storePage(ws, 'line-3', '2.0', withId(page('125.0', [bucket(123, 1), bucket(124, 1), bucket(125, 1)]), 'A', 'r1', '0.0'), at);
+    expect(got).toEqual(expect.objectContaining({ outcome: 'stored', buckets: 3, gap: 'line-3: 120 minutes of monitoring data were dropped by the endpoint before the app could read them (it keeps a limited number).' }));
+    expect(AuditLog.list(ws.db, { limit: 10, action: 'monitor.gap' }).map((a) => a.details)).toEqual([{ name: 'line-3', buckets: 120, events: 0, message: got.gap }]);
     ws.close();
   });
 });

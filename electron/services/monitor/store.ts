@@ -44,6 +44,9 @@ export interface PollState {
   downSince: string | null;
   bucketBase: number;
   eventBase: number;
+  /** The endpoint's state folder and run as last read (null: not yet, or a runtime that sends none). */
+  stateId: string | null;
+  runId: string | null;
 }
 
 interface PollRow {
@@ -55,6 +58,8 @@ interface PollRow {
   monitor_down_since: string | null;
   monitor_bucket_base: number;
   monitor_event_base: number;
+  monitor_state_id: string | null;
+  monitor_run_id: string | null;
 }
 
 const toPoll = (r: PollRow): PollState => ({
@@ -66,9 +71,11 @@ const toPoll = (r: PollRow): PollState => ({
   downSince: r.monitor_down_since,
   bucketBase: r.monitor_bucket_base,
   eventBase: r.monitor_event_base,
+  stateId: r.monitor_state_id,
+  runId: r.monitor_run_id,
 });
 
-const POLL_COLUMNS = 'name, monitor_cursor, monitor_at, monitor_next, monitor_failures, monitor_down_since, monitor_bucket_base, monitor_event_base';
+const POLL_COLUMNS = 'name, monitor_cursor, monitor_at, monitor_next, monitor_failures, monitor_down_since, monitor_bucket_base, monitor_event_base, monitor_state_id, monitor_run_id';
 
 export function pollStates(db: ReadableDb): PollState[] {
   return (db.prepare(`SELECT ${POLL_COLUMNS} FROM endpoints ORDER BY name`).all() as PollRow[]).map(toPoll);
@@ -89,28 +96,89 @@ function parseCursor(c: string | null): [number, number] {
   return m ? [Number(m[1]), Number(m[2])] : [0, 0];
 }
 
+/** What storePage did with a page. */
+export interface Stored {
+  /** Buckets and events newly stored. */
+  buckets: number;
+  events: number;
+  /** Where the next page starts (null: from the oldest the endpoint keeps). */
+  cursor: string | null;
+  /**
+   * stored: the page was kept with its cursor. stale: another poller (the
+   * CLI beside the app) moved the cursor since this page was asked for;
+   * nothing was stored. restart: the endpoint's numbers started again;
+   * nothing was stored and the next page is asked for from `cursor`.
+   */
+  outcome: 'stored' | 'stale' | 'restart';
+  /** Monitoring data the endpoint dropped before it was read, in words (also in the audit log); null when none. */
+  gap: string | null;
+}
+
+const maxSeq = (ws: Workspace, table: 'monitor_buckets' | 'monitor_events', name: string): number =>
+  (ws.db.prepare(`SELECT MAX(seq) AS m FROM ${table} WHERE endpoint = ?`).get(name) as { m: number | null }).m ?? 0;
+
 /**
  * Stores one page and advances the cursor in one transaction: a crash leaves
  * either both or neither, and a page read again is ignored row by row by the
  * (endpoint, seq) key, so nothing is counted twice and nothing skipped.
- * An endpoint whose state folder was reset numbers from 1 again (its cursor
- * went back, or it sent numbers at or below ours): the base moves past what
- * is kept, so its new rows are stored too.
- * Returns the buckets and events newly stored.
+ *
+ * Where the endpoint's numbers start again, stored numbers stay unique by a
+ * base added to them. A runtime that sends its state folder's id (`stateId`)
+ * and run (`run`) tells it exactly:
+ * - another state id: the folder was reset or replaced. The base moves past
+ *   everything stored and the endpoint is read again from the oldest it keeps.
+ * - a new run that started below our cursor: the folder went back (a backup
+ *   or VM snapshot restored). What it numbered up to `run.from` is what we
+ *   stored already; its numbers after that are new, so the base moves by
+ *   cursor − from and reading goes on from `from`.
+ * An older runtime sends neither: a cursor that went back, or numbers at or
+ * below ours, are taken as a reset (a guess from the numbers alone).
+ *
+ * The transaction is IMMEDIATE and stores nothing when the cursor kept is no
+ * longer the one the page was asked with: another poller got there first.
+ * A first number above cursor + 1 means the endpoint dropped records past its
+ * caps before they were read: it is recorded in the audit log, in words.
  */
-export function storePage(ws: Workspace, name: string, sentCursor: string | null, page: MonitoringPage, now: Date): { buckets: number; events: number; cursor: string } {
-  return ws.db.transaction(() => {
+export function storePage(ws: Workspace, name: string, sentCursor: string | null, page: MonitoringPage, now: Date): Stored {
+  return ws.db.transaction((): Stored => {
     const state = pollState(ws.db, name);
-    if (!state) return { buckets: 0, events: 0, cursor: page.cursor };
+    if (!state || state.cursor !== sentCursor) return { buckets: 0, events: 0, cursor: state?.cursor ?? null, outcome: 'stale', gap: null };
     const [sentB, sentE] = parseCursor(sentCursor);
-    const [gotB, gotE] = parseCursor(page.cursor);
     let { bucketBase, eventBase } = state;
-    if (sentB > 0 && (gotB < sentB || (page.buckets.length > 0 && page.buckets[0]!.seq <= sentB))) {
-      bucketBase = ((ws.db.prepare('SELECT MAX(seq) AS m FROM monitor_buckets WHERE endpoint = ?').get(name) as { m: number | null }).m ?? 0) + 1;
+    const restart = (cursor: string, stateId: string | null, runId: string | null): Stored => {
+      ws.db
+        .prepare('UPDATE endpoints SET monitor_cursor = ?, monitor_bucket_base = ?, monitor_event_base = ?, monitor_state_id = ?, monitor_run_id = ? WHERE name = ?')
+        .run(cursor, bucketBase, eventBase, stateId, runId, name);
+      return { buckets: 0, events: 0, cursor, outcome: 'restart', gap: null };
+    };
+    let moved = false;
+    if (typeof page.stateId === 'string') {
+      const runId = page.run?.id ?? null;
+      if (state.stateId !== null && state.stateId !== page.stateId) {
+        // "0.0", not null: the first page is then checked for records dropped before it.
+        bucketBase = maxSeq(ws, 'monitor_buckets', name);
+        eventBase = maxSeq(ws, 'monitor_events', name);
+        return restart('0.0', page.stateId, runId);
+      }
+      if (page.run && runId !== state.runId && sentCursor !== null) {
+        const [fromB, fromE] = parseCursor(page.run.from);
+        if (fromB < sentB || fromE < sentE) {
+          if (fromB < sentB) bucketBase += sentB - fromB;
+          if (fromE < sentE) eventBase += sentE - fromE;
+          return restart(`${Math.min(fromB, sentB)}.${Math.min(fromE, sentE)}`, page.stateId, runId);
+        }
+      }
+    } else {
+      if (sentB > 0 && (parseCursor(page.cursor)[0] < sentB || (page.buckets.length > 0 && page.buckets[0]!.seq <= sentB))) {
+        bucketBase = maxSeq(ws, 'monitor_buckets', name) + 1;
+        moved = true;
+      }
+      if (sentE > 0 && (parseCursor(page.cursor)[1] < sentE || (page.events.length > 0 && page.events[0]!.seq <= sentE))) {
+        eventBase = maxSeq(ws, 'monitor_events', name) + 1;
+        moved = true;
+      }
     }
-    if (sentE > 0 && (gotE < sentE || (page.events.length > 0 && page.events[0]!.seq <= sentE))) {
-      eventBase = ((ws.db.prepare('SELECT MAX(seq) AS m FROM monitor_events WHERE endpoint = ?').get(name) as { m: number | null }).m ?? 0) + 1;
-    }
+    const gap = moved || sentCursor === null ? null : gapNote(ws, name, page.buckets[0] ? page.buckets[0].seq - sentB - 1 : 0, page.events[0] ? page.events[0].seq - sentE - 1 : 0, now);
     const putBucket = ws.db.prepare(
       `INSERT OR IGNORE INTO monitor_buckets (endpoint, seq, from_at, to_at, model, version, requests, errors, rows, anomalies, predictions, latency, features)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -129,13 +197,22 @@ export function storePage(ws: Workspace, name: string, sentCursor: string | null
       events += r.changes;
     }
     ws.db
-      .prepare('UPDATE endpoints SET monitor_cursor = ?, monitor_at = ?, monitor_bucket_base = ?, monitor_event_base = ? WHERE name = ?')
-      .run(page.cursor, now.toISOString(), bucketBase, eventBase, name);
+      .prepare('UPDATE endpoints SET monitor_cursor = ?, monitor_at = ?, monitor_bucket_base = ?, monitor_event_base = ?, monitor_state_id = ?, monitor_run_id = ? WHERE name = ?')
+      .run(page.cursor, now.toISOString(), bucketBase, eventBase, typeof page.stateId === 'string' ? page.stateId : state.stateId, page.run?.id ?? state.runId, name);
     const old = new Date(now.getTime() - KEEP_BUCKETS_MS).toISOString();
     ws.db.prepare('DELETE FROM monitor_buckets WHERE endpoint = ? AND to_at < ?').run(name, old);
     ws.db.prepare('DELETE FROM monitor_quarters WHERE endpoint = ? AND from_at < ?').run(name, old);
-    return { buckets: added.length, events, cursor: page.cursor };
-  })();
+    return { buckets: added.length, events, cursor: page.cursor, outcome: 'stored', gap };
+  }).immediate();
+}
+
+/** Records (audit log) and words the records an endpoint dropped before they were read; null when none. */
+function gapNote(ws: Workspace, name: string, buckets: number, events: number, now: Date): string | null {
+  if (buckets <= 0 && events <= 0) return null;
+  const parts = [buckets > 0 ? `${buckets} minute${buckets === 1 ? '' : 's'} of monitoring data` : '', events > 0 ? `${events} anomaly event${events === 1 ? '' : 's'}` : ''].filter(Boolean);
+  const message = `${name}: ${parts.join(' and ')} ${buckets + events === 1 ? 'was' : 'were'} dropped by the endpoint before the app could read ${buckets + events === 1 ? 'it' : 'them'} (it keeps a limited number).`;
+  ws.audit.record('monitor.gap', { name, buckets: Math.max(0, buckets), events: Math.max(0, events), message }, now);
+  return message;
 }
 
 /** The width of a row of monitor_quarters. */

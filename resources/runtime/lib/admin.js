@@ -27,6 +27,7 @@ const MAX_LIMIT = 10_000;
  *   events: import('./state').SeqLog,
  *   buckets: import('./state').SeqLog,
  *   save: () => Promise<void>,
+ *   identity: () => { stateId: string, run: { id: string, from: string } },
  *   maxBundle: number,
  *   maxUnpacked: number,
  *   runtimeVersion: string,
@@ -35,7 +36,7 @@ const MAX_LIMIT = 10_000;
  * }} deps
  */
 function adminRoutes(deps) {
-  const { holder, installed, key, openModel, metrics, monitor, events, buckets, save, maxBundle, maxUnpacked, runtimeVersion, startedAt, log } = deps;
+  const { holder, installed, key, openModel, metrics, monitor, events, buckets, save, identity, maxBundle, maxUnpacked, runtimeVersion, startedAt, log } = deps;
 
   /** Pushes and rollbacks one after another: two at once would each record the other's bundle as previous. */
   let queue = Promise.resolve();
@@ -97,6 +98,7 @@ function adminRoutes(deps) {
     for (const n of metrics.predictions.values()) predictions += n;
     const m = holder.current;
     return {
+      stateId: identity().stateId,
       model: { name: m.name, version: m.version, task: m.signature.task, bundleSha256: r.current.sha256, installedAt: r.current.installedAt },
       previous: r.previous ? { name: r.previous.name, version: r.previous.version, bundleSha256: r.previous.sha256, installedAt: r.previous.installedAt } : null,
       keyFingerprint: key.fingerprint,
@@ -173,24 +175,30 @@ function adminRoutes(deps) {
       limit = Number(l);
     }
     monitor.closeAll();
-    // Sequence numbers handed out must be on disk first, or a crash could give them again to other records.
+    // Only numbers given before the save are handed out: a bucket or event added while it runs may not be on disk
+    // yet, and a crash would give its number again to another one. It comes with the next read.
+    const lastB = buckets.seq;
+    const lastE = events.seq;
     try {
       await save();
     } catch (err) {
       throw new HttpError(503, `The endpoint cannot save its monitoring data to its state folder (${err.code ?? err.message}); try again when the disk has room.`);
     }
     // A cursor past what this state folder ever gave comes from before the state was reset: start from the oldest kept.
-    if (b > buckets.seq) b = 0;
-    if (e > events.seq) e = 0;
-    const bs = buckets.since(b, limit + 1);
-    const es = events.since(e, limit + 1);
+    if (b > lastB) b = 0;
+    if (e > lastE) e = 0;
+    const bs = buckets.since(b, limit + 1).filter((x) => /** @type {number} */ (x.seq) <= lastB);
+    const es = events.since(e, limit + 1).filter((x) => /** @type {number} */ (x.seq) <= lastE);
     const more = bs.length > limit || es.length > limit;
     const outB = bs.slice(0, limit);
     const outE = es.slice(0, limit);
     const cursor = `${outB.length ? outB[outB.length - 1].seq : b}.${outE.length ? outE[outE.length - 1].seq : e}`;
     const m = holder.current;
     const requests = requestCount(metrics);
+    const { stateId, run } = identity();
     return {
+      stateId,
+      run,
       cursor,
       more,
       model: { name: m.name, version: m.version },

@@ -6,6 +6,7 @@
  * anomaly events (events.jsonl) and closed monitoring buckets
  * (buckets.jsonl), both appended and compacted to the newest ones when they
  * grow. Which bundles are installed is in bundles.json (installed.js).
+ * The folder's identity is in state-id (see stateIdOf).
  */
 const { createHash, randomBytes, timingSafeEqual } = require('node:crypto');
 const fs = require('node:fs');
@@ -209,6 +210,27 @@ class SeqLog {
   }
 }
 
+/**
+ * The state folder's identity: 16 random bytes (hex) written to `state-id`
+ * the first time the folder is used, and kept across restarts. A reader of
+ * the monitoring data that sees another id knows the folder was reset or
+ * replaced, so its sequence numbers started again from 1.
+ * @param {string} dir
+ * @returns {string}
+ */
+function stateIdOf(dir) {
+  const file = path.join(dir, 'state-id');
+  try {
+    const kept = fs.readFileSync(file, 'utf8').trim();
+    if (/^[0-9a-f]{32}$/.test(kept)) return kept;
+  } catch (e) {
+    if (e.code !== 'ENOENT') throw e;
+  }
+  const id = randomBytes(16).toString('hex');
+  writeAtomic(file, `${id}\n`);
+  return id;
+}
+
 /** state.json: counters, history rows, the event sequence; written when something changed, at most once a second. */
 class StateStore {
   /**
@@ -223,6 +245,16 @@ class StateStore {
     this.timer = null;
     /** @type {Promise<void> | null} */
     this.writing = null;
+    this.dir = dir;
+    /** The folder's id (stateIdOf); set by load. */
+    this.stateId = '';
+    /**
+     * This run of the process: a random id and the sequence numbers on disk
+     * when it started ("buckets.events"). A reader whose cursor is past
+     * `from` when it first meets a run knows the folder went back (a backup
+     * or a VM snapshot restored) and the numbers after `from` are new.
+     */
+    this.run = { id: '', from: '0.0' };
   }
 
   load() {
@@ -232,6 +264,8 @@ class StateStore {
     this.parts.events.load(saved.eventSeq);
     this.parts.buckets?.load(saved.bucketSeq);
     this.parts.monitor?.load(saved.monitor);
+    this.stateId = stateIdOf(this.dir);
+    this.run = { id: randomBytes(8).toString('hex'), from: `${this.parts.buckets?.seq ?? 0}.${this.parts.events.seq}` };
   }
 
   markDirty() {
@@ -299,4 +333,4 @@ class StateStore {
   }
 }
 
-module.exports = { writeAtomic, resolveTokens, authorized, lockStateDir, SeqLog, EventLog: SeqLog, StateStore };
+module.exports = { stateIdOf, writeAtomic, resolveTokens, authorized, lockStateDir, SeqLog, EventLog: SeqLog, StateStore };

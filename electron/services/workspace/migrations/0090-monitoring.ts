@@ -10,7 +10,9 @@ import type { Migration } from '../db';
  * twice; only buckets newly stored are added into their quarter hour's row
  * of monitor_quarters, which days and weeks are read from. `seq` is the
  * endpoint's own number plus a base the scheduler raises when the
- * endpoint's state folder was reset and its numbers start again.
+ * endpoint's numbers start again: its state folder was replaced (another
+ * `monitor_state_id`) or went back (a new run, `monitor_run_id`, that starts
+ * below the cursor).
  * The cursor stays in `endpoints.monitor_cursor` (reserved by 0080), with the
  * backoff state beside it, so polling resumes where it was after a restart.
  * Settings go to `meta` under 'monitor.settings'.
@@ -24,6 +26,8 @@ export const migration0090: Migration = {
     ALTER TABLE endpoints ADD COLUMN monitor_down_since TEXT;
     ALTER TABLE endpoints ADD COLUMN monitor_bucket_base INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE endpoints ADD COLUMN monitor_event_base INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE endpoints ADD COLUMN monitor_state_id TEXT;
+    ALTER TABLE endpoints ADD COLUMN monitor_run_id TEXT;
 
     CREATE TABLE monitor_buckets (
       endpoint     TEXT NOT NULL,
