@@ -9,7 +9,7 @@ import { pumpsModel, writePumpsCsv } from '../../test-support/pumps';
 import { createCore, type Core } from '../compose';
 import { DeployService } from '../deploy/deploy';
 import { AuditLog } from '../workspace/audit';
-import { conditions, type AlertFacts } from './alerts';
+import { conditions, DRIFT_CLEAR_AFTER, settleDrift, type AlertFacts, type DriftStreak } from './alerts';
 import { killEdge, predict, RUNTIME_DIR, startRemoteEdge, type RemoteEdge } from './edge-fixture';
 import { MonitorService } from './service';
 
@@ -63,16 +63,39 @@ describe('the rules', () => {
     expect(conditions(DEFAULT_ALERT_RULES, down, now).down).toBe('line-1 has not answered for 7 minutes. Cannot reach http://10.0.0.7:8080 (no answer within 5 s).');
     expect(conditions(DEFAULT_ALERT_RULES, facts({ down: { since: now - 4 * 60_000, reason: null } }), now).down).toBeNull();
     expect(conditions(DEFAULT_ALERT_RULES, facts({ requests: 120, errors: 5 }), now).errors).toBe('line-1 answered 5 of 120 requests with an error in the last hour (4.17%, above the 1% limit).');
-    // Too few requests to judge a rate, and a rate at the limit, do not fire.
-    expect(conditions(DEFAULT_ALERT_RULES, facts({ requests: 19, errors: 19 }), now).errors).toBeNull();
+    // Too few requests to judge a rate: no news (the alert stays as it is); a rate at the limit does not fire.
+    expect('errors' in conditions(DEFAULT_ALERT_RULES, facts({ requests: 19, errors: 19 }), now)).toBe(false);
     expect(conditions(DEFAULT_ALERT_RULES, facts({ requests: 200, errors: 2 }), now).errors).toBeNull();
     expect(conditions(DEFAULT_ALERT_RULES, facts({ rows: 400, anomalies: 40, trainingAnomalyRate: 0.02 }), now).anomalies).toBe('line-1 flagged 40 of 400 rows as anomalies in the last hour (10%), 5 times its training rate of 2% (the limit is 3 times).');
     expect(conditions(DEFAULT_ALERT_RULES, facts({ rows: 400, anomalies: 20, trainingAnomalyRate: 0.02 }), now).anomalies).toBeNull();
     expect(conditions(DEFAULT_ALERT_RULES, facts({ rows: 400, anomalies: 40, trainingAnomalyRate: null }), now).anomalies).toBeNull();
+    expect('anomalies' in conditions(DEFAULT_ALERT_RULES, facts({ rows: 49, anomalies: 49, trainingAnomalyRate: 0.02 }), now)).toBe(false);
     const changed = { verdict: 'changed', reason: '2 of 3 inputs changed: Flow and Line.' } as Drift;
     expect(conditions(DEFAULT_ALERT_RULES, facts({ drift: changed }), now).drift).toBe('The inputs line-1 receives changed from training in the last hour: 2 of 3 inputs changed: Flow and Line.');
-    // Drift not worked out this time: the alert stays as it is.
+    // Drift not worked out this time, too few rows, or on watch: the alert stays as it is.
     expect('drift' in conditions(DEFAULT_ALERT_RULES, facts({}), now)).toBe(false);
+    expect('drift' in conditions(DEFAULT_ALERT_RULES, facts({ drift: { verdict: 'unknown', reason: 'x' } as Drift }), now)).toBe(false);
+    expect('drift' in conditions(DEFAULT_ALERT_RULES, facts({ drift: { verdict: 'watch', reason: 'x' } as Drift }), now)).toBe(false);
+    expect(conditions(DEFAULT_ALERT_RULES, facts({ drift: { verdict: 'stable', reason: 'x' } as Drift }), now).drift).toBeNull();
+  });
+
+  it('drift fires on the second changed verdict in a row, and clears on stable or after three watch verdicts with new rows', () => {
+    const s: DriftStreak = { changed: 0, watch: 0 };
+    expect(settleDrift(s, 'changed', 'm', false, true)).toBeUndefined();
+    expect(settleDrift(s, 'unknown', undefined, false, true)).toBeUndefined();
+    expect(settleDrift(s, 'changed', 'm', false, false)).toBe('m');
+    // Firing: watch with no new rows, or twice with, keeps it; the third with new rows clears it.
+    expect(settleDrift(s, 'watch', undefined, true, false)).toBeUndefined();
+    expect(settleDrift(s, 'watch', undefined, true, true)).toBeUndefined();
+    expect(settleDrift(s, 'watch', undefined, true, true)).toBeUndefined();
+    expect(settleDrift(s, 'changed', 'm', true, true)).toBe('m');
+    for (let i = 0; i < DRIFT_CLEAR_AFTER - 1; i++) expect(settleDrift(s, 'watch', undefined, true, true)).toBeUndefined();
+    expect(settleDrift(s, 'watch', undefined, true, true)).toBeNull();
+    // A changed verdict between two watch ones starts the count again; stable clears at once.
+    expect(settleDrift(s, 'changed', 'm', false, true)).toBeUndefined();
+    expect(settleDrift(s, 'watch', undefined, false, true)).toBeUndefined();
+    expect(settleDrift(s, 'changed', 'm', false, true)).toBeUndefined();
+    expect(settleDrift(s, 'stable', null, true, true)).toBeNull();
   });
 
   it('switched off, never fire', () => {
@@ -166,9 +189,68 @@ describe('an endpoint receiving bad requests and shifted traffic', () => {
     const cycle = await monitor.cycle({ name: 'line-8' });
     expect(cycle.endpoints[0]!.drift.verdict).toBe('changed');
     expect(cycle.endpoints[0]!.drift.inputs.find((i) => i.name === 'Flow')!.verdict).toBe('changed');
+    // The first changed verdict waits for a second opinion.
+    expect(monitor.listAlerts({ endpoint: 'line-8' }).map((a) => a.kind)).not.toContain('drift');
+    await monitor.cycle({ name: 'line-8' });
     const drift = monitor.listAlerts({ endpoint: 'line-8' }).find((a: Alert) => a.kind === 'drift')!;
     expect(drift.message).toMatch(/^The inputs line-8 receives changed from training in the last hour: .*Flow/);
   }, 60_000);
+});
+
+describe('alerts that do not flap', () => {
+  /** Traffic like training's: the training table's rows, 500 a round. */
+  const normal = () => pumpRows(500);
+  const ofLine = (kind?: string) => monitor.listAlerts({ endpoint: 'line-9', all: true }).filter((a) => !kind || a.kind === kind);
+  const audited = (action: string) => auditOf(action).filter((d) => d.name === 'line-9').length;
+  /** Moves the endpoint's stored minutes two hours back, as if that time had passed. */
+  const age = () => core.ws.db.prepare("UPDATE monitor_buckets SET from_at = strftime('%Y-%m-%dT%H:%M:%fZ', from_at, '-2 hours'), to_at = strftime('%Y-%m-%dT%H:%M:%fZ', to_at, '-2 hours') WHERE endpoint = 'line-9'").run();
+
+  it('normal traffic stays quiet poll after poll; a drift alert fires once, stays while rows are sparse, and clears when traffic is normal again', async () => {
+    const edge = await endpoint('line-9', pumpsBundle);
+    const send = async (rows: ReturnType<typeof pumpRows>) => expect(await predict(edge.url, tokens.token, rows)).toBe(200);
+    const check = async () => {
+      clock = Date.now();
+      return (await monitor.cycle({ name: 'line-9' })).endpoints[0]!;
+    };
+    for (let i = 0; i < 8; i++) {
+      await send(normal());
+      expect((await check()).drift.verdict).toBe('stable');
+    }
+    // A few rows a poll, and polls with none: nothing to judge by, nothing fires.
+    for (let i = 0; i < 4; i++) {
+      await send(pumpRows(3, 150));
+      await check();
+      await check();
+    }
+    expect(ofLine()).toEqual([]);
+
+    // Shifted traffic: one alert after the second opinion.
+    await send(pumpRows(500, 150));
+    expect((await check()).drift.verdict).toBe('changed');
+    await send(pumpRows(500, 150));
+    await check();
+    expect(ofLine('drift').map((a) => a.state)).toEqual(['firing']);
+
+    // An hour later rows are sparse: drift is unknown, and the alert stays as it is, poll after poll.
+    age();
+    for (let i = 0; i < 6; i++) {
+      await send(pumpRows(2, 150));
+      expect((await check()).drift.verdict).toBe('unknown');
+    }
+    expect(ofLine('drift').map((a) => a.state)).toEqual(['firing']);
+
+    // Normal traffic again: it clears, once.
+    await send(normal());
+    expect((await check()).drift.verdict).toBe('stable');
+    expect(ofLine('drift').map((a) => a.state)).toEqual(['cleared']);
+    for (let i = 0; i < 3; i++) {
+      await send(normal());
+      await check();
+    }
+    expect(ofLine().map((a) => [a.kind, a.state])).toEqual([['drift', 'cleared']]);
+    expect([audited('alert.fire'), audited('alert.clear')]).toEqual([1, 1]);
+    expect(alertEvents().filter((a) => a.endpoint === 'line-9')).toHaveLength(2);
+  }, 90_000);
 });
 
 describe('an anomaly model', () => {

@@ -9,6 +9,14 @@ import type { Workspace } from '../workspace/workspace';
  * episode of its condition (one row, its last time moved on while it lasts)
  * and clears when the condition ends; a person acknowledges or snoozes it.
  * Every fire, clear, acknowledgement and snooze goes to the audit log.
+ *
+ * A rule with too little to judge by says nothing, and its alert stays as it
+ * is: too few requests for the error rate, too few rows for the anomaly
+ * rate, drift `unknown`. The drift rule also waits for a second opinion
+ * (settleDrift): it fires after DRIFT_FIRE_AFTER evaluations in a row say
+ * `changed`, and clears on `stable`, or after DRIFT_CLEAR_AFTER evaluations
+ * in a row with new rows say `watch`; so a verdict that wavers between
+ * changed and watch as the hour slides does not fire and clear again and again.
  */
 
 /** Fewest requests in the hour before the error rate can fire. */
@@ -16,6 +24,10 @@ export const MIN_REQUESTS_FOR_ERRORS = 20;
 /** Fewest rows and anomalies in the hour before the anomaly rate can fire. */
 export const MIN_ROWS_FOR_ANOMALIES = 50;
 export const MIN_ANOMALIES = 3;
+/** Evaluations in a row saying `changed` before a drift alert fires (the first one may be a passing mix of rows). */
+export const DRIFT_FIRE_AFTER = 2;
+/** Evaluations in a row with new rows saying `watch` before a drift alert clears (`stable` clears it at once). */
+export const DRIFT_CLEAR_AFTER = 3;
 
 /** What the rules look at for one endpoint. */
 export interface AlertFacts {
@@ -55,21 +67,54 @@ export function conditions(rules: AlertRules, f: AlertFacts, now: number): Parti
   out.down = downCondition(rules, e, f.down, now);
 
   const rate = f.requests ? f.errors / f.requests : 0;
-  out.errors =
-    rules.errors.enabled && f.requests >= MIN_REQUESTS_FOR_ERRORS && rate * 100 > rules.errors.percent
-      ? `${e} answered ${f.errors} of ${f.requests} requests with an error in the last hour (${pct(rate)}, above the ${rules.errors.percent}% limit).`
-      : null;
+  if (!rules.errors.enabled) out.errors = null;
+  else if (f.requests >= MIN_REQUESTS_FOR_ERRORS) {
+    out.errors = rate * 100 > rules.errors.percent ? `${e} answered ${f.errors} of ${f.requests} requests with an error in the last hour (${pct(rate)}, above the ${rules.errors.percent}% limit).` : null;
+  }
 
+  // `watch` and `unknown` say nothing here: settleDrift decides with the evaluations before.
   if (!rules.drift.enabled) out.drift = null;
-  else if (f.drift) out.drift = f.drift.verdict === 'changed' ? `The inputs ${e} receives changed from training in the last hour: ${f.drift.reason}` : null;
+  else if (f.drift?.verdict === 'changed') out.drift = `The inputs ${e} receives changed from training in the last hour: ${f.drift.reason}`;
+  else if (f.drift?.verdict === 'stable') out.drift = null;
 
   const trained = f.trainingAnomalyRate;
   const live = f.rows ? f.anomalies / f.rows : 0;
-  out.anomalies =
-    rules.anomalies.enabled && trained !== null && f.rows >= MIN_ROWS_FOR_ANOMALIES && f.anomalies >= MIN_ANOMALIES && live > rules.anomalies.factor * trained
-      ? `${e} flagged ${f.anomalies} of ${f.rows} rows as anomalies in the last hour (${pct(live)}), ${trained > 0 ? `${Number((live / trained).toPrecision(2))} times` : 'far above'} its training rate of ${pct(trained)} (the limit is ${rules.anomalies.factor} times).`
-      : null;
+  if (!rules.anomalies.enabled || trained === null) out.anomalies = null;
+  else if (f.rows >= MIN_ROWS_FOR_ANOMALIES) {
+    out.anomalies =
+      f.anomalies >= MIN_ANOMALIES && live > rules.anomalies.factor * trained
+        ? `${e} flagged ${f.anomalies} of ${f.rows} rows as anomalies in the last hour (${pct(live)}), ${trained > 0 ? `${Number((live / trained).toPrecision(2))} times` : 'far above'} its training rate of ${pct(trained)} (the limit is ${rules.anomalies.factor} times).`
+        : null;
+  }
   return out;
+}
+
+/** Evaluations of one endpoint's drift in a row: saying changed, and with new rows saying watch. */
+export interface DriftStreak {
+  changed: number;
+  watch: number;
+}
+
+/**
+ * The drift rule's answer after the evaluations before (see the top of this
+ * file): `message` from conditions() (a sentence: changed; null: stable;
+ * absent: watch, unknown or not worked out), `firing` whether its alert fires
+ * now, `newRows` whether this poll stored any. Updates `streak`.
+ */
+export function settleDrift(streak: DriftStreak, verdict: Drift['verdict'] | null, message: string | null | undefined, firing: boolean, newRows: boolean): string | null | undefined {
+  if (message === null) {
+    streak.changed = streak.watch = 0;
+    return null;
+  }
+  if (message !== undefined) {
+    streak.changed++;
+    streak.watch = 0;
+    return firing || streak.changed >= DRIFT_FIRE_AFTER ? message : undefined;
+  }
+  if (verdict !== 'watch') return undefined;
+  streak.changed = 0;
+  if (newRows) streak.watch++;
+  return firing && streak.watch >= DRIFT_CLEAR_AFTER ? null : undefined;
 }
 
 interface AlertRow {

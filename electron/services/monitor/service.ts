@@ -5,7 +5,7 @@ import { MonitorSettingsSchema, type Alert, type Drift, type EndpointDashboard, 
 import type { DeployService } from '../deploy/deploy';
 import type { EndpointRecord } from '../deploy/endpoints';
 import type { Workspace } from '../workspace/workspace';
-import { AlertBook, conditions, downCondition, listAlerts, type AlertFacts } from './alerts';
+import { AlertBook, conditions, downCondition, listAlerts, settleDrift, type AlertFacts, type DriftStreak } from './alerts';
 import { ProfileCache, type ProfileLookup } from './profiles';
 import { Scheduler, type PollOutcome, type SchedulerOptions } from './scheduler';
 import { bucketsSince, pollState, quartersSince, readSettings, writeSettings, type StoredBucket } from './store';
@@ -51,6 +51,8 @@ export class MonitorService {
   private readonly emit: (e: AppEvent) => void;
   readonly now: () => number;
   private readonly views = new Map<string, HourView>();
+  /** Per endpoint, the drift verdicts of the evaluations before (settleDrift). */
+  private readonly driftStreaks = new Map<string, DriftStreak>();
   private warm: Promise<void> | null = null;
   private closed = false;
 
@@ -212,7 +214,15 @@ export class MonitorService {
       const e = this.deploy.store.find(o.name);
       if (!e) continue;
       const v = await this.hourView(e, true);
-      this.alerts.apply(e.name, conditions(rules, this.facts(e, v), now));
+      const found = conditions(rules, this.facts(e, v), now);
+      if (rules.drift.enabled) {
+        let streak = this.driftStreaks.get(e.name);
+        if (!streak) this.driftStreaks.set(e.name, (streak = { changed: 0, watch: 0 }));
+        const firing = listAlerts(this.ws.db, { endpoint: e.name }).some((a) => a.kind === 'drift');
+        found.drift = settleDrift(streak, v.drift.verdict, found.drift, firing, o.buckets > 0);
+        if (found.drift === undefined) delete found.drift;
+      }
+      this.alerts.apply(e.name, found);
       await yieldToLoop();
     }
     if (outcomes.length) this.emit({ type: 'monitor', endpoints: outcomes.map((o) => o.name) });
