@@ -75,6 +75,41 @@ def middle(edges, i):
     return (edges[i - 1] + edges[i]) / 2
 
 
+def pooled(rc, cc):
+    """drift.ts pooledBins: bins expecting fewer than 5 rows on either side pooled into one, last; a pool still short joins the smallest bin."""
+    n1, n2 = sum(rc), sum(cc)
+    share = min(n1, n2) / ((n1 + n2) or 1)
+    x, y, px, py = [], [], 0, 0
+    for a, b in zip(rc, cc):
+        if a + b <= 0:
+            continue
+        if (a + b) * share >= 5:
+            x.append(a)
+            y.append(b)
+        else:
+            px += a
+            py += b
+    if px + py > 0:
+        if (px + py) * share >= 5 or not x:
+            x.append(px)
+            y.append(py)
+        else:
+            j = int(np.argmin([p + q for p, q in zip(x, y)]))
+            x[j] += px
+            y[j] += py
+    return x, y
+
+
+def chi2_two_sample(rc, cc):
+    """Two-sample chi-squared (drift.ts): scipy's chi2_contingency of the 2 × bins table of training and live counts, sparse bins pooled."""
+    x, y = pooled([int(v) for v in rc], [int(v) for v in cc])
+    table = np.array([x, y], dtype=np.float64)
+    if table.shape[1] < 2:
+        return {'statistic': 0.0, 'pValue': 1.0}
+    r = stats.chi2_contingency(table, correction=False)
+    return {'statistic': float(r.statistic), 'pValue': float(r.pvalue)}
+
+
 def numeric_case(c):
     edges = c['edges']
     ref = np.array([np.nan if v is None else float(v) for v in c['reference']])
@@ -88,13 +123,7 @@ def numeric_case(c):
     # KS on the expanded representative samples: each value is its bin's index.
     r = stats.ks_2samp(np.repeat(idx, rc), np.repeat(idx, cc))
     out['ks'] = {'statistic': float(r.statistic), 'pValue': float(r.pvalue)}
-    # chi-squared over the bins either side has: live counts against the training shares scaled to the live total.
-    keep = (rc > 0) | (cc > 0)
-    obs = cc[keep].astype(np.float64)
-    exp = rc[keep] * (cc.sum() / rc.sum())
-    with np.errstate(divide='ignore', invalid='ignore'):
-        ch = stats.chisquare(obs, exp)
-    out['chi2'] = {'statistic': float(ch.statistic), 'pValue': float(ch.pvalue)}
+    out['chi2'] = chi2_two_sample(rc, cc)
     # Wasserstein between the bins' positions weighted by counts, over the reference's std. Training:
     # the mean of the bin's finite values. Live: what an edge sends, the sum of the finite values over
     # the count of all (±inf count but add nothing), kept inside the bin.
@@ -124,13 +153,10 @@ def category_case(c):
         else:
             cc[index.get(v, len(cats))] += 1
     rmiss = c['refMissing']
-    keep = (rc > 0) | (cc > 0)
-    with np.errstate(divide='ignore', invalid='ignore'):
-        ch = stats.chisquare(cc[keep].astype(np.float64), rc[keep] * (cc.sum() / rc.sum()))
     withm = rmiss > 0 or cmiss > 0
     rb = list(rc) + ([rmiss] if withm else [])
     cb = list(cc) + ([cmiss] if withm else [])
-    return {'curCounts': cc.tolist(), 'curMissing': cmiss, 'chi2': {'statistic': float(ch.statistic), 'pValue': float(ch.pvalue)}, 'psi': psi(rb, cb), 'js': js(rb, cb)}
+    return {'curCounts': cc.tolist(), 'curMissing': cmiss, 'chi2': chi2_two_sample(rc, cc), 'psi': psi(rb, cb), 'js': js(rb, cb)}
 
 
 def ks_counts_case(c):

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rng } from '../../../bench/lib/common';
 import type { InputDrift } from '../../../shared/monitor';
-import { categoryProfile, numericProfile, type CategoryProfile, type NumericProfile } from '../deploy/profile';
-import { binColumn, chooseTest, inputDrift, mergeBinCounts, MIN_ROWS, modelVerdict, predictionDrift, psi, testStatistic, testVerdict, type BinCounts } from './drift';
+import { categoryProfile, numericProfile, type CategoryProfile, type InputProfile, type NumericProfile } from '../deploy/profile';
+import { binColumn, chooseTest, effectiveRows, inputDrift, JENSEN_SHANNON_MIN_ROWS, judgingTest, mergeBinCounts, MIN_ROWS, modelVerdict, predictionDrift, psi, slotVerdict, testStatistic, testVerdict, WASSERSTEIN_MIN_ROWS, type BinCounts } from './drift';
 import { gammaQ } from '../training/stats';
 import { kolmogornSf, ks2Samp, smirnovSf } from './stat-tests';
 
@@ -126,9 +126,9 @@ describe('drift statistics of an input against scipy on the same samples', () =>
       close(chi2.pValue, t.chi2.pValue, 1e-6, `${what} chi2 p`);
       close(w.statistic, t.wasserstein, 1e-9, `${what} wasserstein`);
       close(js.statistic, t.js, 1e-9, `${what} js`);
-      // inputDrift reports the test the reference size picks, with the same numbers.
+      // inputDrift reports the test the reference size picks (KS below a distance's floor), with the same numbers.
       const d = inputDrift(p, c.s.ref, cur, 2);
-      expect(d.test, what).toBe(chooseTest(p, c.s.ref));
+      expect(d.test, what).toBe(judgingTest(p, c.s.ref, t.curCounts.reduce((a, b) => a + b, 0)));
       close(d.psi, t.psi, 1e-9, `${what} inputDrift psi`);
       const want = { ks: t.ks.statistic, chi2: t.chi2.statistic, wasserstein: t.wasserstein, jensenshannon: t.js }[d.test!];
       close(d.statistic, want, 1e-6 * Math.max(1, want), `${what} inputDrift statistic`);
@@ -137,6 +137,8 @@ describe('drift statistics of an input against scipy on the same samples', () =>
     // The sizes pick every numeric test: KS, chi-squared (few values), Wasserstein; and the shifts give both verdicts.
     const tests = cases.map((c) => chooseTest(c.profile, c.s.ref));
     expect(tests).toEqual(['ks', 'ks', 'wasserstein', 'wasserstein', 'ks', 'wasserstein', 'chi2']);
+    // 40 and 25,000 live rows against 5,000 and 2,000 training rows are too few effective rows for a distance: KS judges them.
+    expect(cases.map((c) => inputDrift(c.profile, c.s.ref, binColumn(c.profile, c.current), null).test)).toEqual(['ks', 'ks', 'ks', 'ks', 'ks', 'wasserstein', 'chi2']);
     const verdicts = cases.map((c) => inputDrift(c.profile, c.s.ref, binColumn(c.profile, c.current), null).verdict);
     expect(verdicts[0]).toBe('stable');
     expect(verdicts[5]).toBe('changed');
@@ -172,9 +174,11 @@ describe('drift statistics of an input against scipy on the same samples', () =>
       close(d.statistic, t.chi2.statistic, 1e-6 * Math.max(1, t.chi2.statistic), `${what} chi2`);
       close(d.pValue, t.chi2.pValue, 1e-6, `${what} chi2 p`);
       close(d.psi, t.psi, 1e-9, `${what} psi`);
-      const big = inputDrift(profile, 5000, cur, null);
-      expect(big.test).toBe('jensenshannon');
-      close(big.statistic, t.js, 1e-9, `${what} js`);
+      close(testStatistic('jensenshannon', profile, cur).statistic, t.js, 1e-9, `${what} js`);
+      const rows = t.curCounts.reduce((a, b) => a + b, 0);
+      const big = inputDrift(profile, 1e6, cur, null);
+      expect(big.test).toBe(rows >= JENSEN_SHANNON_MIN_ROWS ? 'jensenshannon' : 'chi2');
+      if (big.test === 'jensenshannon') close(big.statistic, t.js, 1e-9, `${what} js`);
     });
     expect(inputDrift(profile, 900, binColumn(profile, currents[0]!), null).verdict).toBe('stable');
     expect(inputDrift(profile, 900, binColumn(profile, currents[1]!), null).verdict).toBe('changed');
@@ -224,7 +228,9 @@ describe('verdicts', () => {
     expect(testVerdict('jensenshannon', 0.0499, null, 0.0999)).toBe('stable');
     // The same values as training: stable; everything above the top edge: changed.
     expect(inputDrift(profile, 2000, bins(Array.from({ length: 500 }, (_, i) => (i * 7919) % 1000)), 1).verdict).toBe('stable');
-    expect(inputDrift(profile, 2000, bins(Array.from({ length: 500 }, (_, i) => 2000 + i)), 1)).toMatchObject({ verdict: 'changed', test: 'wasserstein' });
+    expect(inputDrift(profile, 2000, bins(Array.from({ length: 500 }, (_, i) => 2000 + i)), 1)).toMatchObject({ verdict: 'changed', test: 'ks' });
+    // With enough effective rows the distance judges.
+    expect(inputDrift(profile, 1e6, bins(Array.from({ length: 2500 }, (_, i) => 2000 + i)), 1)).toMatchObject({ verdict: 'changed', test: 'wasserstein' });
   });
 
   it('judges an input that went blank by PSI alone', () => {
@@ -236,7 +242,7 @@ describe('verdicts', () => {
     expect(d.verdict).toBe('changed');
   });
 
-  const input = (name: string, verdict: InputDrift['verdict'], importanceRank: number | null): InputDrift => ({ name, kind: 'numeric', verdict, psi: 0, statistic: 0, test: 'ks', pValue: 0.5, rows: 100, importanceRank });
+  const input = (name: string, verdict: InputDrift['verdict'], importanceRank: number | null, pValue = verdict === 'changed' ? 1e-6 : 0.5): InputDrift => ({ name, kind: 'numeric', verdict, psi: 0, statistic: 0, test: 'ks', pValue, rows: 100, importanceRank });
 
   it('says why the model changed, is on watch, or is stable', () => {
     const eight = (verdicts: InputDrift['verdict'][]) => verdicts.map((v, i) => input(['Temperature', 'Flow', 'Pressure', 'Speed', 'Level', 'Torque', 'Current', 'Vibration'][i]!, v, i + 1));
@@ -252,6 +258,22 @@ describe('verdicts', () => {
     // Without importance, a quarter changed is watch, not changed.
     expect(modelVerdict(['A', 'B', 'C', 'D'].map((n, i) => input(n, i === 0 ? 'changed' : 'stable', null)), 100).verdict).toBe('watch');
     expect(modelVerdict(['A', 'B'].map((n) => input(n, 'unknown', null)), 100).verdict).toBe('unknown');
+  });
+
+  it('counts a change at p < 0.05 for the model only below 0.01 / the inputs judged', () => {
+    const four = (p: number) => ['Temperature', 'Flow', 'Pressure', 'Speed'].map((n, i) => input(n, i === 0 ? 'changed' : 'stable', i + 1, i === 0 ? p : 0.5));
+    // 4 inputs: 0.0025 is the line.
+    expect(modelVerdict(four(0.0024), 500).verdict).toBe('changed');
+    expect(modelVerdict(four(0.003), 500)).toEqual({ verdict: 'watch', reason: 'No input changed clearly: Temperature differs from training only by as much as chance often gives when 4 inputs are compared at once.' });
+    expect(modelVerdict([input('Flow', 'changed', 1, 0.02)], 500).reason).toBe('No input changed clearly: Flow differs from training only by as much as chance often gives when rows are compared.');
+    // A distance past its floor, or PSI alone, counts as it is.
+    expect(modelVerdict([{ ...input('Flow', 'changed', 1), test: 'wasserstein', pValue: null, statistic: 0.2 }, input('Speed', 'stable', 2)], 5000).verdict).toBe('changed');
+    expect(modelVerdict([{ ...input('Flow', 'changed', 1), test: null, pValue: null }, input('Speed', 'stable', 2)], 5000).verdict).toBe('changed');
+    // A heat-map cell is red on the same terms.
+    expect(slotVerdict(input('Flow', 'changed', 1, 0.003), 4)).toBe('watch');
+    expect(slotVerdict(input('Flow', 'changed', 1, 0.002), 4)).toBe('changed');
+    expect(slotVerdict(input('Flow', 'unknown', 1), 4)).toBe('unknown');
+    expect(slotVerdict(input('Flow', 'stable', 1), 4)).toBe('stable');
   });
 });
 
@@ -276,4 +298,116 @@ describe('counts', () => {
     const c = { name: 'c', kind: 'category', categories: ['a', 'b'], counts: [1, 1, 0], missing: 0 } as CategoryProfile;
     expect(binColumn(c, ['a', 'b', 'b', 'z', ''])).toEqual({ counts: [1, 2, 1], missing: 1 });
   });
+});
+
+/** Seeded generators of every kind of input (each test makes its own, so it draws the same values run alone or with the others). */
+function world(seed: number) {
+  const { u, normal } = random(seed);
+  const categories = (k: number) => {
+    const names = Array.from({ length: k }, (_, i) => `c${i}`);
+    const weights = names.map((_, i) => 1 / (i + 1));
+    const total = weights.reduce((a, b) => a + b, 0);
+    return (tilt = 0) => {
+      // tilt > 0 moves weight from the common categories to the rare ones.
+      let x = u() * total;
+      for (let i = 0; i < k; i++) if ((x -= weights[i]! * (1 + tilt * (i / (k - 1) - 0.5) * 2)) < 0) return names[i]!;
+      return names[k - 1]!;
+    };
+  };
+  const cat8 = categories(8), cat20 = categories(20);
+  /** Eight inputs of every kind and test (the `shift` moves numbers by half a standard deviation, categories by weight). */
+  const inputs: { name: string; sd: number; number?: (shift: number) => number; text?: (shift: number) => string }[] = [
+    { name: 'normal', sd: 7, number: (s) => 50 + 7 * (normal() + s) },
+    { name: 'lognormal', sd: 2.16, number: (s) => Math.exp(normal()) + 2.16 * s },
+    { name: 'uniform', sd: 0.289, number: (s) => u() + 0.289 * s },
+    { name: 'two peaks', sd: 4.7, number: (s) => (u() < 0.3 ? 10 : 20) + normal() + 4.7 * s },
+    { name: '8 categories', sd: 0, text: (s) => cat8(s * 2) },
+    { name: '20 categories', sd: 0, text: (s) => cat20(s * 2) },
+    { name: 'four values', sd: 1.118, number: (s) => Math.floor(4 * u() + 1.118 * s) },
+    { name: 'exponential', sd: 1, number: (s) => -Math.log(1 - u()) + s },
+  ];
+  const draw = (i: (typeof inputs)[number], n: number, shift = 0) => (i.number ? Float64Array.from({ length: n }, () => i.number!(shift)) : Array.from({ length: n }, () => i.text!(shift)));
+  const profileOf = (i: (typeof inputs)[number], rows: number) => (i.number ? numericProfile(i.name, draw(i, rows) as Float64Array) : categoryProfile(i.name, draw(i, rows) as string[]));
+  return { u, normal, categories, inputs, draw, profileOf };
+}
+
+describe('false alarms on samples of the training distribution itself', () => {
+  const TRIALS = 200;
+
+  // Training of 800 rows (KS / chi-squared) and of 20,000 (distances, KS / chi-squared below their floors).
+  for (const trainingRows of [800, 20_000]) {
+    it(`with ${trainingRows} training rows: each input 'changed' in at most about 5% of samples of 30 to 10,000 rows, the model in at most 1%`, () => {
+      const { inputs, draw, profileOf } = world(trainingRows);
+      // A test's false alarms are counted over both samples: 800 training rows are drawn anew for each trial (one unlucky
+      // training sample differs from its process, and enough live rows then see it); 20,000 rows sit close to the process.
+      const fresh = trainingRows <= 1000;
+      let profiles = inputs.map((i) => profileOf(i, trainingRows));
+      const report: string[] = [];
+      for (const rows of [30, 100, 300, 1000, 10_000]) {
+        const changed = inputs.map(() => 0);
+        let model = 0;
+        for (let t = 0; t < TRIALS; t++) {
+          if (fresh) profiles = inputs.map((i) => profileOf(i, trainingRows));
+          const drift = profiles.map((p, j) => inputDrift(p, trainingRows, binColumn(p, draw(inputs[j]!, rows)), j + 1));
+          drift.forEach((d, j) => { if (d.verdict === 'changed') changed[j]!++; });
+          if (modelVerdict(drift, rows).verdict === 'changed') model++;
+        }
+        report.push(`${rows} rows: model ${model}/${TRIALS}, inputs ${changed.join(' ')}`);
+        const all = changed.reduce((a, b) => a + b, 0) / (TRIALS * inputs.length);
+        expect(all, report.join('\n')).toBeLessThanOrEqual(0.06);
+        expect(Math.max(...changed) / TRIALS, report.join('\n')).toBeLessThanOrEqual(0.1);
+        expect(model / TRIALS, report.join('\n')).toBeLessThanOrEqual(0.01);
+      }
+    }, 60_000);
+
+    it(`with ${trainingRows} training rows: samples of 1,000 and 10,000 rows shifted by half a standard deviation are 'changed', and so is the model`, () => {
+      const { inputs, draw, profileOf } = world(trainingRows + 1);
+      const profiles = inputs.map((i) => profileOf(i, trainingRows));
+      for (const rows of [1000, 10_000]) {
+        for (let t = 0; t < 10; t++) {
+          const drift = profiles.map((p, j) => inputDrift(p, trainingRows, binColumn(p, draw(inputs[j]!, rows, 0.5)), j + 1));
+          expect(drift.map((d) => `${d.name}: ${d.verdict}`)).toEqual(inputs.map((i) => `${i.name}: changed`));
+          expect(modelVerdict(drift, rows).verdict).toBe('changed');
+        }
+      }
+    }, 60_000);
+  }
+
+  it('the distance floors: a sample of the training distribution itself stays under 0.1 in 99.9% of draws from them on, not at a few hundred rows', () => {
+    const { u, normal, categories } = world(7);
+    const big = 200_000;
+    const exceed = (p: InputProfile, test: 'wasserstein' | 'jensenshannon', rows: number, gen: () => Float64Array | string[], trials: number) => {
+      let n = 0;
+      for (let t = 0; t < trials; t++) if (testStatistic(test, p, binColumn(p, gen())).statistic! >= 0.1) n++;
+      return n / trials;
+    };
+    const shapes: [string, () => number][] = [
+      ['normal', () => normal()],
+      ['lognormal σ 1.5', () => Math.exp(1.5 * normal())],
+      ['uniform', () => u()],
+      ['two peaks', () => (u() < 0.3 ? 10 : 20) + normal()],
+      ['exponential', () => -Math.log(1 - u())],
+    ];
+    // The rows that give WASSERSTEIN_MIN_ROWS effective rows against this reference.
+    const atFloor = (floor: number) => Math.ceil((floor * big) / (big - floor));
+    for (const [name, f] of shapes) {
+      const p = numericProfile(name, Float64Array.from({ length: big }, f));
+      expect(p.counts, name).toHaveLength(10);
+      const n = atFloor(WASSERSTEIN_MIN_ROWS);
+      expect(effectiveRows(n, big)).toBeGreaterThanOrEqual(WASSERSTEIN_MIN_ROWS);
+      expect(exceed(p, 'wasserstein', n, () => Float64Array.from({ length: n }, f), 1000), name).toBeLessThanOrEqual(0.002);
+      expect(exceed(p, 'wasserstein', 300, () => Float64Array.from({ length: 300 }, f), 200), name).toBeGreaterThan(0.02);
+    }
+    // Categories: 10 bins, and 22 (20 categories, other, missing).
+    for (const [k, missing] of [[10, 0], [21, 0.03]] as const) {
+      const c = categories(k);
+      const gen = (rows: number) => Array.from({ length: rows }, () => (u() < missing ? '' : c()));
+      const p = categoryProfile(`${k}`, gen(big));
+      expect(p.counts.length + (missing ? 1 : 0)).toBe(k === 10 ? 11 : 22);
+      const n = atFloor(JENSEN_SHANNON_MIN_ROWS);
+      expect(exceed(p, 'jensenshannon', n, () => gen(n), 1000), `${k} categories`).toBeLessThanOrEqual(0.002);
+      const few = k === 10 ? 200 : 300;
+      expect(exceed(p, 'jensenshannon', few, () => gen(few), 200), `${k} categories`).toBeGreaterThan(0.03);
+    }
+  }, 60_000);
 });

@@ -14,14 +14,32 @@
  * - The test, chosen by the reference's size as Evidently does by default:
  *   at most 1000 training rows → two-sample Kolmogorov–Smirnov for numbers
  *   (scipy.stats.ks_2samp, method 'auto') or chi-squared for categories and
- *   for numbers whose training values fill at most 5 bins (scipy.stats.
- *   chisquare of the live counts against the training shares scaled to the
- *   live total, over the bins either side has), drift at p < 0.05; more rows
- *   → Wasserstein distance over the reference's standard deviation (at least
- *   0.001) for numbers, Jensen–Shannon distance (natural log, shares floored
- *   as for PSI) for categories and for numbers filling at most 5 bins, drift
- *   at ≥ 0.1. (Evidently's z-test for two-valued columns is replaced by
- *   chi-squared: the contract names four tests.)
+ *   for numbers whose training values fill at most 5 bins, drift at p < 0.05;
+ *   more rows → Wasserstein distance over the reference's standard deviation
+ *   (at least 0.001) for numbers, Jensen–Shannon distance (natural log, shares
+ *   floored as for PSI) for categories and for numbers filling at most 5
+ *   bins, drift at ≥ 0.1. (Evidently's z-test for two-valued columns is
+ *   replaced by chi-squared: the contract names four tests.)
+ * - Chi-squared is the two-sample test (scipy.stats.chi2_contingency of the
+ *   training and live counts, correction=False), not Evidently's chisquare of
+ *   the live counts against the training shares: that one takes the shares of
+ *   a few hundred training rows as exact, and called 44–100% of
+ *   same-distribution samples of 1,000–10,000 live rows 'changed' against 800
+ *   training rows. Bins expecting fewer than 5 rows on either side are pooled
+ *   into one first (Cochran's rule; pooledBins), as sparse bins make the test
+ *   call up to 12% of such samples 'changed' instead of 5%.
+ * - Too few live rows for a distance (the fallback): a sample drawn from the
+ *   training distribution itself lies at a distance that shrinks only as
+ *   1/√rows, so at a few hundred rows it passes 0.1 by chance alone (measured
+ *   against 20,000 training rows: 30 rows → Wasserstein ≥ 0.1 in 100% of
+ *   samples, 300 → 27%, 600 → 9%). Below the rows at which such a sample stays
+ *   under 0.1 in at least 99.9% of draws (WASSERSTEIN_MIN_ROWS,
+ *   JENSEN_SHANNON_MIN_ROWS, measured by simulation in drift.test.ts over
+ *   several shapes, 10 bins and up to 22), the input is tested as a small
+ *   reference would be: KS or chi-squared at p < 0.05, which holds its false
+ *   alarms at 5% whatever the rows. The rows compared are the effective
+ *   sample size live·training/(live + training), since the training sample
+ *   is itself a sample; the input's `test` says which test judged it.
  * - Positions for Wasserstein: training, the profile's per-bin means; live,
  *   the edge's per-bin sum over the bin's count (±Infinity count but add
  *   nothing), kept inside the bin. A bin without them sits at the training
@@ -38,10 +56,19 @@
  * When the rows are there but fewer than MIN_ROWS carry a value, the values
  * cannot be tested and the verdict is PSI's alone (≥ 0.25 changed, the usual
  * "significant shift" mark; ≥ 0.1 watch).
+ *
+ * The model's verdict tests many inputs at once, so one input at p < 0.05
+ * turns up by chance in most windows of a model with a dozen inputs. An input
+ * tested by p-value counts as changed for the model only at p < 0.01 / (the
+ * inputs judged) (Bonferroni: the model is called changed by chance at most
+ * 1% of the time); a distance past its floor already stays under 0.1 by
+ * chance in 99.9% of windows. The issue's rule sits on top: changed when at
+ * least half the inputs, or any of the three most important, changed in that
+ * sense. A heat-map cell is red on the same terms (slotVerdict).
  */
 import type { Drift, DriftTest, DriftVerdict, InputDrift } from '../../../shared/monitor';
 import type { InputProfile, NumericProfile } from '../deploy/profile';
-import { chiSquare, jensenShannon, ks2Samp, wasserstein } from './stat-tests';
+import { chiSquareTwoSample, jensenShannon, ks2Samp, wasserstein } from './stat-tests';
 
 /** Live counts of one input over its profile's bins (what an edge bucket's features[input] holds, summed over buckets). */
 export interface BinCounts {
@@ -60,6 +87,20 @@ export interface BinCounts {
 export const MIN_ROWS = 30;
 /** Evidently's switch from p-value tests to distances: references larger than this. */
 export const SMALL_REFERENCE_ROWS = 1000;
+/**
+ * Effective rows (see effectiveRows) from which a distance judges an input;
+ * below, KS or chi-squared does (see the file's comment). Measured by
+ * simulation (drift.test.ts): the rows at which the normalised Wasserstein
+ * distance of a sample drawn from the training distribution itself stays
+ * under 0.1 in 99.9% of draws for normal, skewed (lognormal σ = 1.5),
+ * uniform, two-peaked and exponential values over 10 decile bins (1,000–2,000
+ * rows; 1,000 gives ≥ 0.1 in up to 1.3% of draws); for Jensen–Shannon, up to
+ * 22 bins (20 categories, other, missing: about 600 rows; 10 bins: 400).
+ */
+export const WASSERSTEIN_MIN_ROWS = 2000;
+export const JENSEN_SHANNON_MIN_ROWS = 700;
+/** The model's verdict is 'changed' by chance (its inputs drawn from training) at most this often: see countsForModel. */
+export const MODEL_FALSE_ALARM = 0.01;
 export const P_VALUE_DRIFT = 0.05;
 export const DISTANCE_DRIFT = 0.1;
 export const PSI_WATCH = 0.1;
@@ -134,6 +175,28 @@ export function chooseTest(ref: InputProfile, referenceRows: number): DriftTest 
   return small ? 'ks' : 'wasserstein';
 }
 
+/** The effective sample size of two samples compared: live·training/(live + training) (both count: the training rows are a sample too). */
+export function effectiveRows(liveRows: number, referenceRows: number): number {
+  return liveRows > 0 && referenceRows > 0 ? (liveRows * referenceRows) / (liveRows + referenceRows) : 0;
+}
+
+/** Effective rows a distance needs to judge by itself (Infinity for the p-value tests, which need none beyond MIN_ROWS). */
+export function distanceMinRows(test: DriftTest): number {
+  return test === 'wasserstein' ? WASSERSTEIN_MIN_ROWS : test === 'jensenshannon' ? JENSEN_SHANNON_MIN_ROWS : 0;
+}
+
+/**
+ * The test that judges `liveRows` live values of an input: Evidently's
+ * choice (chooseTest), except a distance with fewer effective rows than its
+ * floor falls back to KS (numbers) or chi-squared (see the file's comment).
+ */
+export function judgingTest(ref: InputProfile, referenceRows: number, liveRows: number): DriftTest {
+  const test = chooseTest(ref, referenceRows);
+  if (test !== 'wasserstein' && test !== 'jensenshannon') return test;
+  if (effectiveRows(liveRows, referenceRows) >= distanceMinRows(test)) return test;
+  return test === 'wasserstein' ? 'ks' : 'chi2';
+}
+
 /** Where a bin's values sit when nothing better is known: its middle, or its edge for the two open end bins. */
 function binMiddle(edges: readonly number[], b: number): number {
   if (!edges.length) return 0;
@@ -185,6 +248,45 @@ export interface TestOutcome {
   pValue: number | null;
 }
 
+/** Fewest rows a bin should expect on each side for chi-squared (Cochran's rule). */
+const CHI2_MIN_EXPECTED = 5;
+
+/**
+ * The two count vectors with the bins expecting fewer than 5 rows on either
+ * side (bin total × that side's share of all rows) pooled into one bin, put
+ * last; a pool still expecting fewer than 5 joins the smallest other bin.
+ * Bins empty on both sides go.
+ */
+export function pooledBins(a: readonly number[], b: readonly number[]): [number[], number[]] {
+  const n1 = sum(a), n2 = sum(b);
+  const share = Math.min(n1, n2) / (n1 + n2 || 1);
+  const x: number[] = [], y: number[] = [];
+  let px = 0, py = 0;
+  for (let i = 0; i < a.length; i++) {
+    const t = a[i]! + (b[i] ?? 0);
+    if (t <= 0) continue;
+    if (t * share >= CHI2_MIN_EXPECTED) {
+      x.push(a[i]!);
+      y.push(b[i] ?? 0);
+    } else {
+      px += a[i]!;
+      py += b[i] ?? 0;
+    }
+  }
+  if (px + py > 0) {
+    if ((px + py) * share >= CHI2_MIN_EXPECTED || !x.length) {
+      x.push(px);
+      y.push(py);
+    } else {
+      let j = 0;
+      for (let i = 1; i < x.length; i++) if (x[i]! + y[i]! < x[j]! + y[j]!) j = i;
+      x[j]! += px;
+      y[j]! += py;
+    }
+  }
+  return [x, y];
+}
+
 /** Profile and live bins, with one more for missing values when either side has any (PSI and Jensen–Shannon). */
 function withMissingBin(ref: InputProfile, cur: BinCounts): [number[], number[]] {
   return ref.missing > 0 || cur.missing > 0 ? [[...ref.counts, ref.missing], [...cur.counts, cur.missing]] : [ref.counts, cur.counts];
@@ -199,11 +301,8 @@ export function testStatistic(test: DriftTest, ref: InputProfile, cur: BinCounts
       return r ? { statistic: r.statistic, pValue: r.pValue } : { statistic: null, pValue: null };
     }
     case 'chi2': {
-      const [r, c] = seenBins(ref.counts, cur.counts);
-      const n = sum(r), m = sum(c);
-      if (!n || !m) return { statistic: null, pValue: null };
-      const res = chiSquare(c, r.map((x) => (x * m) / n));
-      return { statistic: res.statistic, pValue: res.pValue };
+      const res = chiSquareTwoSample(...pooledBins(ref.counts, cur.counts));
+      return res ? { statistic: res.statistic, pValue: res.pValue } : { statistic: null, pValue: null };
     }
     case 'wasserstein': {
       const num = ref as NumericProfile;
@@ -229,8 +328,10 @@ export function testVerdict(test: DriftTest, statistic: number | null, pValue: n
 
 /**
  * Drift of one input: PSI plus the Evidently-style test chosen by the
- * reference size (`referenceRows`: the profile's training rows); verdict
- * stable/watch/changed/unknown. `cur` undefined or over other bins: unknown.
+ * reference size (`referenceRows`: the profile's training rows), or KS /
+ * chi-squared when the live rows are too few for a distance (judgingTest);
+ * verdict stable/watch/changed/unknown. `cur` undefined or over other bins:
+ * unknown.
  */
 export function inputDrift(ref: InputProfile, referenceRows: number, cur: BinCounts | undefined, importanceRank: number | null): InputDrift {
   const base = { name: ref.name, kind: ref.kind, importanceRank };
@@ -243,7 +344,7 @@ export function inputDrift(ref: InputProfile, referenceRows: number, cur: BinCou
     const verdict: DriftVerdict = total < MIN_ROWS || psiValue === null ? 'unknown' : psiValue >= PSI_CHANGED ? 'changed' : psiValue >= PSI_WATCH ? 'watch' : 'stable';
     return { ...base, verdict, psi: psiValue, statistic: null, test: null, pValue: null, rows };
   }
-  const test = chooseTest(ref, referenceRows);
+  const test = judgingTest(ref, referenceRows, rows);
   const { statistic, pValue } = testStatistic(test, ref, cur);
   let verdict: DriftVerdict;
   if (total < MIN_ROWS) verdict = 'unknown';
@@ -262,11 +363,35 @@ const ORDINAL = ['', 'the most important', 'the second most important', 'the thi
 const TOP = 3;
 
 /**
+ * Whether an input's 'changed' counts for the model's verdict when `judged`
+ * inputs were compared at once: by p-value only below MODEL_FALSE_ALARM /
+ * judged (so the model is called changed by chance at most 1% of the time);
+ * a distance past its floor, or PSI alone (an input gone blank), as it is.
+ */
+export function countsForModel(input: InputDrift, judged: number): boolean {
+  if (input.verdict !== 'changed') return false;
+  if (input.test === 'ks' || input.test === 'chi2') return input.pValue !== null && input.pValue < MODEL_FALSE_ALARM / Math.max(1, judged);
+  return true;
+}
+
+/**
+ * A heat-map cell's verdict (one input in one time slot, `inputs` inputs in
+ * the model): red ('changed') only when the change would count for the
+ * model (countsForModel), so a map of many cells is not dotted red by chance;
+ * a change only at p < 0.05 shows as 'watch'; fewer than MIN_ROWS rows in the
+ * slot stay 'unknown' (inputDrift).
+ */
+export function slotVerdict(input: InputDrift, inputs: number): DriftVerdict {
+  return input.verdict === 'changed' && !countsForModel(input, inputs) ? 'watch' : input.verdict;
+}
+
+/**
  * The model's verdict and its reason in words from its inputs' verdicts:
  * `changed` when at least half the inputs that could be judged, or any of
- * the three most important, changed; `watch` when any input changed or is
- * on watch; `stable` otherwise; `unknown` with fewer than MIN_ROWS rows or no
- * input that could be judged.
+ * the three most important, changed by a margin that counts when they are
+ * all compared at once (countsForModel); `watch` when any input changed or
+ * is on watch; `stable` otherwise; `unknown` with fewer than MIN_ROWS rows or
+ * no input that could be judged.
  */
 export function modelVerdict(inputs: InputDrift[], rows: number): { verdict: DriftVerdict; reason: string } {
   if (rows < MIN_ROWS) return { verdict: 'unknown', reason: `Only ${rows} ${rows === 1 ? 'row' : 'rows'} served in this window; drift needs at least ${MIN_ROWS}.` };
@@ -274,13 +399,14 @@ export function modelVerdict(inputs: InputDrift[], rows: number): { verdict: Dri
   const unknown = inputs.length - known.length;
   if (!known.length) return { verdict: 'unknown', reason: inputs.length ? `None of the ${inputs.length} inputs had enough values in this window to compare with training.` : 'The model has no inputs the training profile describes.' };
   const byRank = (a: InputDrift, b: InputDrift) => (a.importanceRank ?? Infinity) - (b.importanceRank ?? Infinity);
-  const changed = known.filter((i) => i.verdict === 'changed').sort(byRank);
+  const n = known.length;
+  const changed = known.filter((i) => countsForModel(i, n)).sort(byRank);
+  const slight = known.filter((i) => i.verdict === 'changed' && !countsForModel(i, n)).sort(byRank);
   const watch = known.filter((i) => i.verdict === 'watch').sort(byRank);
   const top = changed.filter((i) => i.importanceRank !== null && i.importanceRank <= TOP);
-  const n = known.length;
   const note = unknown ? ` (${unknown} ${unknown === 1 ? 'input' : 'inputs'} had too few values to judge.)` : '';
   const of = `${changed.length} of ${n} ${n === 1 ? 'input' : 'inputs'} changed`;
-  if (top.length || changed.length * 2 >= n) {
+  if (top.length || (changed.length && changed.length * 2 >= n)) {
     let reason: string;
     if (n === 1) reason = `Its only input, ${changed[0]!.name}, changed.`;
     else if (top.length === 1) reason = `${of}, among them ${top[0]!.name}, ${ORDINAL[top[0]!.importanceRank!]}.`;
@@ -288,15 +414,28 @@ export function modelVerdict(inputs: InputDrift[], rows: number): { verdict: Dri
     else reason = `${of}: ${names(changed.map((i) => i.name))}.`;
     return { verdict: 'changed', reason: reason.charAt(0).toUpperCase() + reason.slice(1) + note };
   }
+  const rest = watch.length ? `; ${names(watch.map((i) => i.name))} worth watching` : '';
+  const chance = slight.length
+    ? `${names(slight.map((i) => i.name))} ${slight.length === 1 ? 'differs' : 'differ'} from training only by as much as chance often gives when ${n === 1 ? 'rows are compared' : `${n} inputs are compared at once`}`
+    : '';
   if (changed.length) {
-    const rest = watch.length ? `; ${names(watch.map((i) => i.name))} worth watching` : '';
-    return { verdict: 'watch', reason: `${of} (${names(changed.map((i) => i.name))}), fewer than half and none of the three most important${rest}.${note}` };
+    return { verdict: 'watch', reason: `${of} (${names(changed.map((i) => i.name))}), fewer than half and none of the three most important${chance ? `; ${chance}` : ''}${rest}.${note}` };
+  }
+  if (slight.length) {
+    const s = `No input changed clearly: ${chance}${rest}.${note}`;
+    return { verdict: 'watch', reason: s };
   }
   if (watch.length) return { verdict: 'watch', reason: `No input changed, but ${names(watch.map((i) => i.name))} moved a little away from training: worth watching.${note}` };
   return { verdict: 'stable', reason: `${n === 1 ? 'The input has' : `None of the ${n} inputs has`} moved away from training.${note}` };
 }
 
-/** Prediction spread: Jensen–Shannon distance between training and live label shares (changed at ≥ 0.1, watch at ≥ 0.05, unknown below MIN_ROWS live predictions or without a training spread). */
+/**
+ * Prediction spread: Jensen–Shannon distance between training and live label
+ * shares (changed at ≥ 0.1, watch at ≥ 0.05); with fewer effective rows than
+ * JENSEN_SHANNON_MIN_ROWS, chi-squared on the label counts judges instead
+ * (changed at p < 0.05, watch at p < 0.1), as for inputs; unknown below
+ * MIN_ROWS live predictions or without a training spread.
+ */
 export function predictionDrift(training: Record<string, number> | null, live: Record<string, number>): Drift['predictions'] {
   const window = { ...live };
   if (!training) return { training: null, window, distance: null, verdict: 'unknown' };
@@ -304,7 +443,12 @@ export function predictionDrift(training: Record<string, number> | null, live: R
   const t = labels.map((l) => training[l] ?? 0), w = labels.map((l) => live[l] ?? 0);
   const d = jsDistance(t, w);
   const distance = Number.isNaN(d) ? null : d;
-  const verdict: DriftVerdict = distance === null || sum(w) < MIN_ROWS ? 'unknown' : distance >= DISTANCE_DRIFT ? 'changed' : distance >= DISTANCE_DRIFT / 2 ? 'watch' : 'stable';
+  let verdict: DriftVerdict;
+  if (distance === null || sum(w) < MIN_ROWS) verdict = 'unknown';
+  else if (effectiveRows(sum(w), sum(t)) < JENSEN_SHANNON_MIN_ROWS) {
+    const p = chiSquareTwoSample(...pooledBins(t, w))?.pValue ?? 1;
+    verdict = p < P_VALUE_DRIFT ? 'changed' : p < 2 * P_VALUE_DRIFT ? 'watch' : 'stable';
+  } else verdict = distance >= DISTANCE_DRIFT ? 'changed' : distance >= DISTANCE_DRIFT / 2 ? 'watch' : 'stable';
   return { training: { ...training }, window, distance, verdict };
 }
 

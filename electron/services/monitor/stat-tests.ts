@@ -411,6 +411,32 @@ export function chiSquare(observed: ArrayLike<number>, expected: ArrayLike<numbe
   return { statistic: stat, pValue: df < 1 ? 1 : chiSquareSf(stat, df) };
 }
 
+/**
+ * Pearson's chi-squared test that two samples, given as counts over the same
+ * bins, come from one distribution: scipy.stats.chi2_contingency([a, b],
+ * correction=False) over the bins either sample has, k − 1 degrees of
+ * freedom. Unlike chiSquare against expected counts, the reference's own
+ * sampling noise is in the test, so a small reference does not make every
+ * large live sample look different. Null when either sample is empty; one
+ * bin gives p = 1.
+ */
+export function chiSquareTwoSample(a: ArrayLike<number>, b: ArrayLike<number>): TestResult | null {
+  let n1 = 0, n2 = 0;
+  for (let i = 0; i < a.length; i++) { n1 += a[i]!; n2 += b[i] ?? 0; }
+  if (n1 <= 0 || n2 <= 0) return null;
+  const n = n1 + n2;
+  let stat = 0, bins = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!, y = b[i] ?? 0, t = x + y;
+    if (t <= 0) continue;
+    bins++;
+    const e1 = (t * n1) / n, e2 = (t * n2) / n;
+    stat += ((x - e1) * (x - e1)) / e1 + ((y - e2) * (y - e2)) / e2;
+  }
+  const df = bins - 1;
+  return { statistic: stat, pValue: df < 1 ? 1 : chiSquareSf(stat, df) };
+}
+
 // ---------------------------------------------------------------------------
 // Wasserstein and Jensen–Shannon
 

@@ -93,4 +93,16 @@ describe('the heat map', () => {
     expect(h.psi[0]![i - 1]).toBeNull();
     expect(h.verdicts[0]![i - 1]).toBe('unknown');
   });
+
+  it('shows a change only at p < 0.05 as watch, not red, and a slot of fewer than 30 rows as unknown', async () => {
+    const ref: InputProfile = { name: 'Flow', kind: 'numeric', edges: [10, 20, 30], counts: [250, 250, 250, 250], missing: 0 };
+    const lookup = { ok: true as const, value: { versionId: 1, model: 'm', version: 1, profile: { rows: 1000, anomalyRate: null, inputs: [ref] }, ranks: new Map([['Flow', 1]]) } };
+    // Chi-squared p ≈ 0.026 (the input alone: 'changed'), above 0.01 / 1 input.
+    const slight = bucket(T0 + 60_000, { rows: 400, features: { Flow: { counts: [130, 100, 86, 84], missing: 0 } } });
+    const few = bucket(T0 + 2 * 60_000, { rows: 29, features: { Flow: { counts: [0, 0, 0, 29], missing: 0 } } });
+    const h = await heatmap('hour', T0 + 5 * 60_000, [slight, few], lookup);
+    const i = h.slots.indexOf('2026-03-02T10:01:00.000Z');
+    expect(h.verdicts[0]![i]).toBe('watch');
+    expect(h.verdicts[0]![i + 1]).toBe('unknown');
+  });
 });

@@ -1,7 +1,7 @@
 import { WINDOW_MS, type Drift, type DriftVerdict, type EndpointDashboard, type Health, type InputHistogram, type MonitorPoint, type MonitorWindow } from '../../../shared/monitor';
 import type { InputProfile } from '../deploy/profile';
 import type { EndpointRecord, Served } from '../deploy/endpoints';
-import { inputDrift, mergeBinCounts, modelVerdict, predictionDrift, type BinCounts } from './drift';
+import { inputDrift, mergeBinCounts, modelVerdict, predictionDrift, slotVerdict, type BinCounts } from './drift';
 import { latencyQuantile, mergeLatency } from './latency';
 import type { ProfileLookup, VersionProfile } from './profiles';
 import type { PollState, StoredBucket } from './store';
@@ -175,7 +175,8 @@ export async function heatmap(window: MonitorWindow, now: number, served: Stored
   for (const ref of profile.inputs) {
     const row = perSlot.map((m) => (m.size ? inputDrift(ref, profile.rows, m.get(ref.name), ranks.get(ref.name) ?? null) : null));
     psi.push(row.map((d) => d?.psi ?? null));
-    verdicts.push(row.map((d) => d?.verdict ?? 'unknown'));
+    // Red only for a change that would count for the model (see slotVerdict): a map of inputs × slots is many tests.
+    verdicts.push(row.map((d) => (d ? slotVerdict(d, profile.inputs.length) : 'unknown')));
     await between();
   }
   return { inputs: profile.inputs.map((i) => i.name), slots, psi, verdicts };
