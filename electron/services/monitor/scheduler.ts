@@ -4,7 +4,7 @@ import { logInternal } from '../api/dispatch';
 import type { MonitoringPage } from '../deploy/client';
 import type { DeployService } from '../deploy/deploy';
 import type { Workspace } from '../workspace/workspace';
-import { noteSchedule, pollState, pollStates, storePage } from './store';
+import { noteSchedule, pollState, pollStates, pruneMonitoring, storePage } from './store';
 
 /**
  * The background poll (issue 8): every endpoint every `intervalSeconds` —
@@ -29,6 +29,9 @@ export const POLL_TIMEOUT_MS = 5_000;
 export const PAGE_LIMIT = 250;
 /** Pages read per poll at most (more than the week of buckets an endpoint keeps); the rest waits for the next poll, the cursor keeping the place. */
 export const MAX_PAGES = 50;
+
+/** How often the loop prunes old monitoring data (pruneMonitoring); the first tick prunes at once. */
+export const PRUNE_EVERY_MS = 10 * 60_000;
 
 /** When to try again after `failures` failed contacts in a row (0: the interval). */
 export function nextDelayMs(intervalSeconds: number, failures: number): number {
@@ -89,6 +92,7 @@ export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private stopped = true;
+  private prunedAt = -Infinity;
   readonly now: () => number;
 
   constructor(
@@ -172,6 +176,10 @@ export class Scheduler {
     const due = this.due();
     const outcomes = due.length ? await this.pollMany(due) : [];
     await this.opts.onTick?.();
+    if (this.now() - this.prunedAt >= PRUNE_EVERY_MS) {
+      this.prunedAt = this.now();
+      await pruneMonitoring(this.ws, new Date(this.prunedAt));
+    }
     return outcomes;
   }
 

@@ -9,7 +9,7 @@ import { migrate, openDatabase } from '../workspace/db';
 import { MIGRATIONS } from '../workspace/migrations';
 import { Workspace } from '../workspace/workspace';
 import { checkPage } from './scheduler';
-import { pollState, quartersSince, readSettings, storePage, storedTotals, writeSettings } from './store';
+import { pollState, pruneMonitoring, quartersSince, readSettings, storePage, storedTotals, writeSettings } from './store';
 
 /** Migration 0090 and the store: pages kept exactly once, the cursor with them, settings with defaults. */
 
@@ -145,6 +145,55 @@ describe('quarter hours', () => {
     expect(q[0]!.features()).toEqual({ Flow: { counts: [7, 0], missing: 0 } });
     expect(q[0]!.latency).toEqual({ count: 7, sum: 7, p50: expect.any(Number), p99: expect.any(Number), bins: [[400, 3], [500, 4]] });
     expect(q[1]!.latency.bins).toEqual([[600, 11]]);
+    ws.close();
+  });
+});
+
+describe('pruning', () => {
+  it('empties old minutes, drops what is past keeping a batch at a time, and keeps each endpoint\'s newest row', async () => {
+    const ws = workspace('prune');
+    ws.db.prepare("INSERT INTO endpoints (name, kind, url, added_at, added_by) VALUES ('line-4', 'remote', 'http://127.0.0.1:2', '2026-03-02T09:00:00.000Z', 'ana')").run();
+    const now = Date.parse('2026-03-20T12:00:00Z');
+    const H = 3_600_000, D = 24 * H;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const aged = (seq: number, ago: number): EdgeBucket => ({ ...bucket(seq, seq), from: iso(now - ago - 60_000), to: iso(now - ago) });
+    const event = (seq: number, ago: number) => ({ seq, time: null, receivedAt: iso(now - ago), source: null, model: 'P-101', version: '1', score: 0.9, inputs: { Flow: seq } });
+    // Each page stored when its newest bucket was fresh.
+    const ages = [10 * D, 9 * D, 3 * H, 2.5 * H, 0.5 * H];
+    const eventAges = [40 * D, 31 * D, D, H, 10 * 60_000, 60_000];
+    let cursor: string | null = null;
+    ages.forEach((ago, i) => {
+      const p = { ...page(`${i + 1}.${i === 4 ? 6 : 0}`, [aged(i + 1, ago)]), events: i === 4 ? eventAges.map((a, k) => event(k + 1, a)) : [] };
+      cursor = storePage(ws, 'line-3', cursor, p, new Date(now - ago)).cursor;
+    });
+    storePage(ws, 'line-4', null, page('2.0', [aged(1, 10 * D), aged(2, 9 * D)]), new Date(now - 9 * D));
+    expect((ws.db.prepare("SELECT COUNT(*) AS n FROM monitor_buckets WHERE features <> '{}'").get() as { n: number }).n).toBe(6);
+
+    let pauses = 0;
+    const done = await pruneMonitoring(ws, new Date(now), { batch: 2, keepEvents: 3, pause: async () => void pauses++ });
+    expect(done).toEqual({ slimmed: 3, minutes: 3, quarters: 4, events: 3 });
+    expect(pauses).toBeGreaterThanOrEqual(4);
+    const rows = ws.db.prepare('SELECT endpoint, seq, requests, features, latency FROM monitor_buckets ORDER BY endpoint, seq').all();
+    expect(rows).toEqual([
+      { endpoint: 'line-3', seq: 3, requests: 3, features: '{}', latency: '{}' },
+      { endpoint: 'line-3', seq: 4, requests: 4, features: '{}', latency: '{}' },
+      { endpoint: 'line-3', seq: 5, requests: 5, features: JSON.stringify(bucket(5, 5).features), latency: JSON.stringify(bucket(5, 5).latencyMs) },
+      // The newest row stays, past keeping: a page with it again is still known.
+      { endpoint: 'line-4', seq: 2, requests: 2, features: '{}', latency: '{}' },
+    ]);
+    expect((ws.db.prepare('SELECT from_at FROM monitor_quarters ORDER BY from_at').all() as { from_at: string }[]).map((r) => r.from_at)).toEqual(
+      quartersSince(ws.db, 'line-3', new Date(now - 8 * D)).map((q) => iso(q.from)),
+    );
+    expect(quartersSince(ws.db, 'line-3', new Date(0))).toHaveLength(3);
+    expect((ws.db.prepare("SELECT seq FROM monitor_events WHERE endpoint = 'line-3' ORDER BY seq").all() as { seq: number }[]).map((r) => r.seq)).toEqual([4, 5, 6]);
+    // Again: nothing left to do.
+    expect(await pruneMonitoring(ws, new Date(now), { batch: 2, keepEvents: 3, pause: async () => undefined })).toEqual({ slimmed: 0, minutes: 0, quarters: 0, events: 0 });
+
+    // A bucket read hours late is stored slim, and counted whole in its quarter hour.
+    storePage(ws, 'line-3', '5.6', page('6.6', [aged(6, 5 * H)]), new Date(now));
+    expect(ws.db.prepare("SELECT features FROM monitor_buckets WHERE endpoint = 'line-3' AND seq = 6").get()).toEqual({ features: '{}' });
+    const late = quartersSince(ws.db, 'line-3', new Date(now - 6 * H)).find((q) => q.from <= now - 5 * H - 60_000 && q.to > now - 5 * H - 60_000)!;
+    expect(late.features()).toEqual(bucket(6, 6).features);
     ws.close();
   });
 });

@@ -12,8 +12,24 @@ import { latencyQuantile, mergeLatency } from './latency';
  */
 
 const SETTINGS_KEY = 'monitor.settings';
-/** Buckets older than this are dropped as new ones arrive (the longest window is a week). */
-export const KEEP_BUCKETS_MS = 31 * 86_400_000;
+
+/**
+ * How long monitoring data is kept (pruneMonitoring). Only the last hour
+ * reads minute rows; days and weeks read quarter hours.
+ * - A minute row's per-input counts and latency histogram (most of its size)
+ *   are emptied after SLIM_AFTER_MS; the row itself stays, so a bucket the
+ *   endpoint sends again is still known, until KEEP_MINUTES_MS (past the week
+ *   of buckets an endpoint keeps). Each endpoint's newest row always stays.
+ * - Quarter hours: KEEP_QUARTERS_MS (the week window and a day).
+ * - Anomaly events: KEEP_EVENTS_MS and at most KEEP_EVENTS per endpoint
+ *   (issue 9 reads them for episodes).
+ */
+export const SLIM_AFTER_MS = 2 * 3_600_000;
+export const KEEP_MINUTES_MS = 8 * 86_400_000;
+export const KEEP_QUARTERS_MS = 8 * 86_400_000;
+export const KEEP_EVENTS_MS = 30 * 86_400_000;
+export const KEEP_EVENTS = 100_000;
+const SLIMMED_KEY = 'monitor.slimmedUntil';
 
 export function readSettings(db: ReadableDb): MonitorSettings {
   const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(SETTINGS_KEY) as { value: string } | undefined;
@@ -184,8 +200,11 @@ export function storePage(ws: Workspace, name: string, sentCursor: string | null
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const added: EdgeBucket[] = [];
+    const slimBefore = now.getTime() - SLIM_AFTER_MS;
     for (const b of page.buckets) {
-      const r = putBucket.run(name, bucketBase + b.seq, b.from, b.to, b.name, String(b.version), count(b.requests), count(b.errors), count(b.rows), count(b.anomalies), JSON.stringify(b.predictions ?? {}), JSON.stringify(b.latencyMs ?? {}), JSON.stringify(b.features ?? {}));
+      // A bucket read late (an endpoint catching up) is stored slim at once: the hour never reads it. Its quarter gets it whole.
+      const slim = Date.parse(b.to) < slimBefore;
+      const r = putBucket.run(name, bucketBase + b.seq, b.from, b.to, b.name, String(b.version), count(b.requests), count(b.errors), count(b.rows), count(b.anomalies), JSON.stringify(b.predictions ?? {}), slim ? '{}' : JSON.stringify(b.latencyMs ?? {}), slim ? '{}' : JSON.stringify(b.features ?? {}));
       if (r.changes) added.push(b);
     }
     rollUp(ws, name, added);
@@ -199,11 +218,60 @@ export function storePage(ws: Workspace, name: string, sentCursor: string | null
     ws.db
       .prepare('UPDATE endpoints SET monitor_cursor = ?, monitor_at = ?, monitor_bucket_base = ?, monitor_event_base = ?, monitor_state_id = ?, monitor_run_id = ? WHERE name = ?')
       .run(page.cursor, now.toISOString(), bucketBase, eventBase, typeof page.stateId === 'string' ? page.stateId : state.stateId, page.run?.id ?? state.runId, name);
-    const old = new Date(now.getTime() - KEEP_BUCKETS_MS).toISOString();
-    ws.db.prepare('DELETE FROM monitor_buckets WHERE endpoint = ? AND to_at < ?').run(name, old);
-    ws.db.prepare('DELETE FROM monitor_quarters WHERE endpoint = ? AND from_at < ?').run(name, old);
     return { buckets: added.length, events, cursor: page.cursor, outcome: 'stored', gap };
   }).immediate();
+}
+
+/** Rows pruneMonitoring changes in one transaction; between two, other work on the event loop runs. */
+export const PRUNE_BATCH = 500;
+
+/**
+ * Empties old minute rows and drops what is past keeping (see SLIM_AFTER_MS),
+ * a batch of rows per transaction with `pause` between batches, so a large
+ * first prune (after an update, or weeks closed) does not hold the event loop.
+ * Returns the rows changed, by kind.
+ */
+export async function pruneMonitoring(ws: Workspace, now: Date, opts: { batch?: number; pause?: () => Promise<void>; keepEvents?: number } = {}): Promise<{ slimmed: number; minutes: number; quarters: number; events: number }> {
+  const batch = opts.batch ?? PRUNE_BATCH;
+  const pause = opts.pause ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
+  const keepEvents = opts.keepEvents ?? KEEP_EVENTS;
+  const done = { slimmed: 0, minutes: 0, quarters: 0, events: 0 };
+  const t = now.getTime();
+  const iso = (ms: number) => new Date(ms).toISOString();
+  /** Runs `step` (one batch, returning the rows it changed) until a batch comes back short. */
+  const inBatches = async (step: () => number): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      const n = ws.db.transaction(step)();
+      total += n;
+      if (n < batch) return total;
+      await pause();
+    }
+  };
+  // Minute rows are slimmed from where the last prune stopped (late ones were stored slim).
+  const slimUntil = iso(t - SLIM_AFTER_MS);
+  const slimFrom = (ws.db.prepare('SELECT value FROM meta WHERE key = ?').get(SLIMMED_KEY) as { value: string } | undefined)?.value ?? '';
+  const names = (ws.db.prepare('SELECT name FROM endpoints ORDER BY name').all() as { name: string }[]).map((r) => r.name);
+  const slimKeys = ws.db.prepare("SELECT seq FROM monitor_buckets WHERE endpoint = ? AND to_at >= ? AND to_at < ? AND features <> '{}' LIMIT ?");
+  const slimRow = ws.db.prepare("UPDATE monitor_buckets SET features = '{}', latency = '{}' WHERE endpoint = ? AND seq = ?");
+  const oldMinutes = ws.db.prepare('DELETE FROM monitor_buckets WHERE endpoint = ? AND seq IN (SELECT seq FROM monitor_buckets WHERE endpoint = ? AND to_at < ? AND seq < (SELECT MAX(seq) FROM monitor_buckets WHERE endpoint = ?) LIMIT ?)');
+  const oldQuarters = ws.db.prepare('DELETE FROM monitor_quarters WHERE endpoint = ? AND from_at IN (SELECT from_at FROM monitor_quarters WHERE endpoint = ? AND from_at < ? LIMIT ?)');
+  const oldEvents = ws.db.prepare('DELETE FROM monitor_events WHERE endpoint = ? AND seq IN (SELECT seq FROM monitor_events WHERE endpoint = ? AND (received_at < ? OR seq <= ?) LIMIT ?)');
+  const eventCut = ws.db.prepare('SELECT seq FROM monitor_events WHERE endpoint = ? ORDER BY seq DESC LIMIT 1 OFFSET ?');
+  for (const name of names) {
+    done.minutes += await inBatches(() => oldMinutes.run(name, name, iso(t - KEEP_MINUTES_MS), name, batch).changes);
+    done.slimmed += await inBatches(() => {
+      const seqs = slimKeys.all(name, slimFrom, slimUntil, batch) as { seq: number }[];
+      for (const r of seqs) slimRow.run(name, r.seq);
+      return seqs.length;
+    });
+    done.quarters += await inBatches(() => oldQuarters.run(name, name, iso(t - KEEP_QUARTERS_MS), batch).changes);
+    const cut = (eventCut.get(name, keepEvents) as { seq: number } | undefined)?.seq ?? 0;
+    done.events += await inBatches(() => oldEvents.run(name, name, iso(t - KEEP_EVENTS_MS), cut, batch).changes);
+    await pause();
+  }
+  ws.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(SLIMMED_KEY, slimUntil);
+  return done;
 }
 
 /** Records (audit log) and words the records an endpoint dropped before they were read; null when none. */
