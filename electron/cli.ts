@@ -722,10 +722,17 @@ const COMMANDS: Record<string, CommandSpec> = {
       const core = ctx.core();
       const settings = await ctx.call('monitor.settings', {});
       if (!ctx.json) ctx.err(`Polling every ${settings.intervalSeconds} s; press Ctrl+C to stop.`);
+      // Each round's printout; Ctrl+C waits for those under way, and one that fails says why in a line, not a stack.
+      const printing = new Set<Promise<void>>();
       const onEvent = (e: AppEvent) => {
         if (e.type !== 'monitor') return;
         const names = new Set(e.endpoints);
-        void ctx.call('monitor.status', {}).then((s) => show({ endpoints: s.endpoints.filter((x) => names.has(x.name)) }));
+        const p: Promise<void> = ctx
+          .call('monitor.status', {})
+          .then((s) => show({ endpoints: s.endpoints.filter((x) => names.has(x.name)) }))
+          .catch((err: unknown) => ctx.err(`millwright: ${toErrorInfo(err).message.replace(/\s+/g, ' ')}`))
+          .finally(() => printing.delete(p));
+        printing.add(p);
       };
       core.events.on('event', onEvent);
       core.monitor.start();
@@ -737,6 +744,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       } finally {
         core.events.off('event', onEvent);
         await core.monitor.close();
+        await Promise.all(printing);
       }
       return undefined;
     },
