@@ -131,7 +131,11 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'models.predict': (a) => scoring.predict(a),
     'endpoints.list': () => deploy.list(),
     'endpoints.add': (a) => deploy.add(a),
-    'endpoints.remove': (a) => deploy.remove(a.name),
+    'endpoints.remove': async (a) => {
+      const removed = await deploy.remove(a.name);
+      monitor.forget(a.name);
+      return removed;
+    },
     'endpoints.refresh': (a) => deploy.refresh(a.name),
     'endpoints.stop': (a) => deploy.stop(a.name),
     'endpoints.start': (a) => deploy.start(a.name),

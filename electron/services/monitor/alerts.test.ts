@@ -195,6 +195,24 @@ describe('an endpoint receiving bad requests and shifted traffic', () => {
     const drift = monitor.listAlerts({ endpoint: 'line-8' }).find((a: Alert) => a.kind === 'drift')!;
     expect(drift.message).toMatch(/^The inputs line-8 receives changed from training in the last hour: .*Flow/);
   }, 60_000);
+
+  it('removing the endpoint clears its firing alerts, each audited with the reason and told', async () => {
+    const firing = monitor.listAlerts({ endpoint: 'line-8' });
+    expect(firing.length).toBeGreaterThan(0);
+    const told: Alert[] = [];
+    const listen = (e: AppEvent) => {
+      if (e.type === 'alert') told.push(e.alert);
+    };
+    core.events.on('event', listen);
+    await call('endpoints.remove', { name: 'line-8' });
+    core.events.off('event', listen);
+    const after = monitor.listAlerts({ endpoint: 'line-8', all: true }).filter((a) => firing.some((f) => f.id === a.id));
+    expect(after.map((a) => a.state)).toEqual(firing.map(() => 'cleared'));
+    expect(told.map((a) => [a.id, a.state])).toEqual([...firing].sort((a, b) => a.id - b.id).map((a) => [a.id, 'cleared']));
+    const audited = auditOf('alert.clear').filter((d) => firing.some((f) => f.id === d.id));
+    expect(audited).toEqual(expect.arrayContaining(firing.map((f) => ({ name: 'line-8', id: f.id, kind: f.kind, message: f.message, reason: 'The endpoint was removed.' }))));
+    expect(audited).toHaveLength(firing.length);
+  }, 30_000);
 });
 
 describe('alerts that do not flap', () => {

@@ -197,6 +197,21 @@ export class AlertBook {
     return changed;
   }
 
+  /** Clears every firing alert of an endpoint that was removed: each audited ('alert.clear', with the reason) and told. */
+  clearRemoved(endpoint: string): Alert[] {
+    const at = new Date(this.now()).toISOString();
+    const cleared = this.ws.db.transaction(() => {
+      const open = this.ws.db.prepare("SELECT * FROM monitor_alerts WHERE endpoint = ? AND state = 'firing' ORDER BY id").all(endpoint) as AlertRow[];
+      for (const a of open) {
+        this.ws.db.prepare("UPDATE monitor_alerts SET state = 'cleared', cleared_at = ? WHERE id = ?").run(at, a.id);
+        this.ws.audit.record('alert.clear', { name: endpoint, id: a.id, kind: a.kind, message: a.message, reason: 'The endpoint was removed.' }, new Date(at));
+      }
+      return open.map((a) => this.get(a.id));
+    }).immediate();
+    for (const alert of cleared) this.emit({ type: 'alert', alert });
+    return cleared;
+  }
+
   acknowledge(id: number): Alert {
     const a = this.get(id);
     const at = new Date(this.now()).toISOString();

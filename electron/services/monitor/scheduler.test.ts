@@ -247,6 +247,39 @@ describe('an endpoint whose numbers start again', () => {
   }, 60_000);
 });
 
+describe('a bucket this version cannot read', () => {
+  it('stops reading there with a sentence naming the endpoint and the field; after 3 polls it is skipped, said, and the rest counted', async () => {
+    const requests = () => storedTotals(core.ws.db, 'line-3').requests;
+    await traffic(1, 1);
+    await core.monitor.scheduler.poll('line-3');
+    const before = requests();
+    await killEdge(edge, 'SIGTERM');
+    // The endpoint's own bucket log gets a bucket without its Flow counts (as a damaged or foreign runtime would send).
+    const file = path.join(state, 'buckets.jsonl');
+    const bad = Math.max(...fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)) + 1;
+    const at = new Date().toISOString();
+    fs.appendFileSync(file, `${JSON.stringify({ seq: bad, from: at, to: at, name: 'P-101', version: '1', requests: 7, errors: 0, rows: 7, predictions: { ok: 7 }, anomalies: 0, latencyMs: { count: 7, sum: 7, p50: 1, p99: 1 }, features: { Flow: { missing: 0 } } })}\n`);
+    edge = await startRemoteEdge(bundle, state, tokens, edge.port);
+    await traffic(2, 1);
+    const said = `line-3 sent a monitoring bucket (number ${bad}) that this version of Millwright cannot read: its "features.Flow.counts" is not a list of counts. It is tried again at the next poll; after 3 tries it is skipped.`;
+    for (let i = 0; i < 2; i++) {
+      const o = await core.monitor.scheduler.poll('line-3');
+      expect(o.error).toBe(said);
+      expect((await call('endpoints.list', {})).find((e) => e.name === 'line-3')!.lastError).toBe(`Monitoring data could not be read: ${said}`);
+      expect(requests()).toBe(before);
+    }
+    const third = await core.monitor.scheduler.poll('line-3');
+    const skipped = `line-3: monitoring bucket number ${bad} was skipped because this version of Millwright cannot read it (its "features.Flow.counts" is not a list of counts); the rest of the data is kept.`;
+    expect(third.error).toBe(skipped);
+    expect((await call('endpoints.list', {})).find((e) => e.name === 'line-3')!.lastError).toBe(skipped);
+    expect(requests()).toBe(before + 2);
+    expect(AuditLog.list(core.ws.db, { limit: 10, action: 'monitor.skip' }).map((a) => a.details.message)).toEqual([skipped]);
+    const fourth = await core.monitor.scheduler.poll('line-3');
+    expect(fourth.error).toBeNull();
+    expect(requests()).toBe(before + 2);
+  }, 60_000);
+});
+
 describe('what the pages ask for', () => {
   it('a dashboard over the hour: health, a minute series holding every request, drift per input with a heat map, alerts', async () => {
     await traffic(4, 25);

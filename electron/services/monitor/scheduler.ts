@@ -1,10 +1,10 @@
 import { AppError } from '../../../shared/errors';
 import type { MonitorSettings } from '../../../shared/monitor';
 import { logInternal } from '../api/dispatch';
-import type { MonitoringPage } from '../deploy/client';
+import type { EdgeBucket, MonitoringPage } from '../deploy/client';
 import type { DeployService } from '../deploy/deploy';
 import type { Workspace } from '../workspace/workspace';
-import { noteSchedule, pollState, pollStates, pruneMonitoring, storePage } from './store';
+import { noteSchedule, pollState, pollStates, pruneMonitoring, storePage, type SkippedRecord } from './store';
 
 /**
  * The background poll (issue 8): every endpoint every `intervalSeconds` —
@@ -66,13 +66,65 @@ export function checkPage(page: MonitoringPage, url: string): MonitoringPage {
   const bad = (what: string) => new AppError('io', `${url}/admin/monitoring answered with data this version of Millwright cannot read (${what}).`);
   if (!page || typeof page.cursor !== 'string' || !/^\d+\.\d+$/.test(page.cursor) || !Array.isArray(page.buckets) || !Array.isArray(page.events)) throw bad('no cursor, buckets and events');
   page.buckets.forEach((b, i) => {
-    if (!b || !Number.isInteger(b.seq) || typeof b.from !== 'string' || typeof b.to !== 'string' || typeof b.name !== 'string' || b.version === undefined) throw bad(`bucket ${i + 1} lacks its number, times or model`);
+    if (!b || !Number.isInteger(b.seq)) throw bad(`bucket ${i + 1} has no number`);
   });
   page.events.forEach((e, i) => {
-    if (!e || !Number.isInteger(e.seq) || typeof e.receivedAt !== 'string' || typeof e.model !== 'string' || e.version === undefined) throw bad(`event ${i + 1} lacks its number, time or model`);
+    if (!e || !Number.isInteger(e.seq)) throw bad(`event ${i + 1} has no number`);
   });
   return page;
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isNumbers = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+
+/** Why one bucket cannot be stored (null: it can): each field the store and the drift reading use, named. */
+function bucketProblem(b: EdgeBucket): string | null {
+  if (typeof b.from !== 'string' || !Number.isFinite(Date.parse(b.from)) || typeof b.to !== 'string' || !Number.isFinite(Date.parse(b.to))) return 'its times ("from", "to") are missing or not dates';
+  if (typeof b.name !== 'string' || (typeof b.version !== 'string' && typeof b.version !== 'number')) return 'it does not say which model version it counts ("name", "version")';
+  for (const k of ['requests', 'errors', 'rows', 'anomalies'] as const) if (!isCount(b[k])) return `its "${k}" is not a count`;
+  if (b.predictions !== undefined && (!isObject(b.predictions) || !Object.values(b.predictions).every(isCount))) return 'its "predictions" is not a count per label';
+  const l = b.latencyMs as unknown;
+  if (l !== undefined) {
+    if (!isObject(l) || !isCount(l.count) || typeof l.sum !== 'number' || !Number.isFinite(l.sum)) return 'its "latencyMs" has no count and sum';
+    if (l.bins !== undefined && !(Array.isArray(l.bins) && l.bins.every((p) => Array.isArray(p) && p.length === 2 && Number.isInteger(p[0]) && isCount(p[1])))) return 'its "latencyMs.bins" is not a list of [bin, count] pairs';
+  }
+  if (b.features !== undefined) {
+    if (!isObject(b.features)) return 'its "features" is not a set of inputs';
+    for (const [input, f] of Object.entries(b.features as Record<string, unknown>)) {
+      if (!isObject(f) || !Array.isArray(f.counts) || !f.counts.every(isCount)) return `its "features.${input}.counts" is not a list of counts`;
+      if (!isCount(f.missing)) return `its "features.${input}.missing" is not a count`;
+      if (f.sums !== undefined && !(isNumbers(f.sums) && (f.sums as number[]).length === f.counts.length)) return `its "features.${input}.sums" is not a number per bin`;
+    }
+  }
+  return null;
+}
+
+/** The buckets and events of a page that cannot be stored, each with the field at fault. */
+export function unreadable(page: MonitoringPage): SkippedRecord[] {
+  const out: SkippedRecord[] = [];
+  for (const b of page.buckets) {
+    const why = bucketProblem(b);
+    if (why) out.push({ kind: 'bucket', seq: b.seq, why });
+  }
+  for (const e of page.events) {
+    let why: string | null = null;
+    if (typeof e.receivedAt !== 'string' || !Number.isFinite(Date.parse(e.receivedAt))) why = 'its "receivedAt" is missing or not a date';
+    else if (typeof e.model !== 'string' || (typeof e.version !== 'string' && typeof e.version !== 'number')) why = 'it does not say which model version flagged it ("model", "version")';
+    else if (e.score !== undefined && e.score !== null && (typeof e.score !== 'number' || !Number.isFinite(e.score))) why = 'its "score" is not a number';
+    else if (e.inputs !== undefined && !isObject(e.inputs)) why = 'its "inputs" is not a set of values';
+    if (why) out.push({ kind: 'event', seq: e.seq, why });
+  }
+  return out;
+}
+
+/**
+ * Polls in a row that meet an unreadable bucket or event at the same cursor
+ * before it is skipped (recorded in the audit log and said on the endpoint):
+ * until then the poll stops there and says why, so a passing fault does not
+ * lose data, and a page that can never be read does not stall the endpoint.
+ */
+export const UNREADABLE_TRIES = 3;
 
 /** Runs `f` over `items`, at most `n` at a time. */
 export async function inPool<T, R>(items: T[], n: number, f: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -93,6 +145,8 @@ export class Scheduler {
   private running: Promise<unknown> | null = null;
   private stopped = true;
   private prunedAt = -Infinity;
+  /** Per endpoint, the cursor where an unreadable record was met and in how many polls in a row. */
+  private readonly unreadableSeen = new Map<string, { cursor: string | null; tries: number }>();
   readonly now: () => number;
 
   constructor(
@@ -119,7 +173,8 @@ export class Scheduler {
         let more = true;
         while (more && pages < MAX_PAGES) {
           const page = checkPage(await client.monitoring(cursor, limit), client.url);
-          const stored = storePage(this.ws, name, cursor, page, new Date(this.now()));
+          const skip = this.unreadableToSkip(name, cursor, page);
+          const stored = storePage(this.ws, name, cursor, page, new Date(this.now()), skip);
           pages++;
           // Another poller (the CLI beside the app) moved on first: it reads the rest.
           if (stored.outcome === 'stale') break;
@@ -145,6 +200,24 @@ export class Scheduler {
       downSince: failing ? (before.downSince ?? new Date(now).toISOString()) : null,
     });
     return { name, status, buckets, events, pages, error: r.readError ?? r.contact.error ?? (gaps.length ? gaps.join(' ') : null) };
+  }
+
+  /**
+   * The unreadable records of a page to skip now, or none; throws the first
+   * one's reason in words while it has failed fewer than UNREADABLE_TRIES polls.
+   */
+  private unreadableToSkip(name: string, cursor: string | null, page: MonitoringPage): SkippedRecord[] {
+    const found = unreadable(page);
+    if (!found.length) return [];
+    const seen = this.unreadableSeen.get(name);
+    const tries = seen && seen.cursor === cursor ? seen.tries + 1 : 1;
+    this.unreadableSeen.set(name, { cursor, tries });
+    if (tries >= UNREADABLE_TRIES) {
+      this.unreadableSeen.delete(name);
+      return found;
+    }
+    const u = found[0]!;
+    throw new AppError('io', `${name} sent a monitoring ${u.kind} (number ${u.seq}) that this version of Millwright cannot read: ${u.why}. It is tried again at the next poll; after ${UNREADABLE_TRIES} tries it is skipped.`);
   }
 
   /** Polls the endpoints named (every one when none), at most `concurrency` at a time. Endpoints removed meanwhile are skipped. */

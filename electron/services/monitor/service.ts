@@ -198,6 +198,13 @@ export class MonitorService {
     return listAlerts(this.ws.db, a);
   }
 
+  /** After an endpoint is removed: its firing alerts clear (audited, told) and what was kept of it in memory goes. */
+  forget(name: string): void {
+    this.alerts.clearRemoved(name);
+    this.views.delete(name);
+    this.driftStreaks.delete(name);
+  }
+
   acknowledge(id: number): Alert {
     return this.alerts.acknowledge(id);
   }

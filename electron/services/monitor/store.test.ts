@@ -8,7 +8,7 @@ import { AuditLog } from '../workspace/audit';
 import { migrate, openDatabase } from '../workspace/db';
 import { MIGRATIONS } from '../workspace/migrations';
 import { Workspace } from '../workspace/workspace';
-import { checkPage } from './scheduler';
+import { checkPage, unreadable } from './scheduler';
 import { pollState, pruneMonitoring, quartersSince, readSettings, storePage, storedTotals, writeSettings } from './store';
 
 /** Migration 0090 and the store: pages kept exactly once, the cursor with them, settings with defaults. */
@@ -50,13 +50,13 @@ describe('migration 0090', () => {
     db.close();
   });
 
-  it('forgets an endpoint\'s monitoring data with it, and clears its firing alerts', () => {
+  it('forgets an endpoint\'s monitoring data with it; its alerts stay (the monitor clears them, audited)', () => {
     const ws = workspace('forget');
     storePage(ws, 'line-3', null, page('2.0', [bucket(1, 3), bucket(2, 4)]), new Date('2026-03-02T10:10:00Z'));
     ws.db.prepare("INSERT INTO monitor_alerts (endpoint, kind, state, message, first_at, last_at) VALUES ('line-3', 'down', 'firing', 'x', 'a', 'a')").run();
     ws.db.prepare("DELETE FROM endpoints WHERE name = 'line-3'").run();
     expect(storedTotals(ws.db, 'line-3')).toEqual({ buckets: 0, requests: 0, errors: 0, rows: 0, anomalies: 0, events: 0 });
-    expect(ws.db.prepare('SELECT state, cleared_at IS NOT NULL AS cleared FROM monitor_alerts').all()).toEqual([{ state: 'cleared', cleared: 1 }]);
+    expect(ws.db.prepare('SELECT state, cleared_at IS NOT NULL AS cleared FROM monitor_alerts').all()).toEqual([{ state: 'firing', cleared: 0 }]);
     // One firing alert per endpoint and kind at most.
     ws.db.prepare("INSERT INTO monitor_alerts (endpoint, kind, state, message, first_at, last_at) VALUES ('x', 'down', 'firing', 'x', 'a', 'a')").run();
     expect(() => ws.db.prepare("INSERT INTO monitor_alerts (endpoint, kind, state, message, first_at, last_at) VALUES ('x', 'down', 'firing', 'y', 'a', 'a')").run()).toThrow(/UNIQUE/);
@@ -203,8 +203,36 @@ describe('a page this version cannot read', () => {
     const good = page('1.0', [bucket(1, 3)]);
     expect(checkPage(good, 'http://10.0.0.7:8080')).toBe(good);
     expect(() => checkPage({ ...good, cursor: 'x' }, 'http://10.0.0.7:8080')).toThrow('http://10.0.0.7:8080/admin/monitoring answered with data this version of Millwright cannot read (no cursor, buckets and events).');
-    const { from: _from, ...noFrom } = bucket(2, 1);
-    expect(() => checkPage(page('2.0', [bucket(1, 3), noFrom as EdgeBucket]), 'http://h')).toThrow('(bucket 2 lacks its number, times or model)');
+    const { seq: _seq, ...noSeq } = bucket(2, 1);
+    expect(() => checkPage(page('2.0', [bucket(1, 3), noSeq as EdgeBucket]), 'http://h')).toThrow('(bucket 2 has no number)');
+  });
+
+  it('names each bucket and event it cannot store and the field at fault', () => {
+    const b = bucket(7, 3);
+    const odd = (patch: Record<string, unknown>) => unreadable(page('7.0', [{ ...b, ...patch } as EdgeBucket])).map((u) => `${u.kind} ${u.seq}: ${u.why}`);
+    expect(unreadable(page('7.0', [b]))).toEqual([]);
+    expect(odd({ features: { Flow: { missing: 0 } } })).toEqual(['bucket 7: its "features.Flow.counts" is not a list of counts']);
+    expect(odd({ features: { Flow: { counts: [1, 2], missing: 0, sums: [1] } } })).toEqual(['bucket 7: its "features.Flow.sums" is not a number per bin']);
+    expect(odd({ features: { Flow: { counts: [1, -2], missing: 0 } } })).toEqual(['bucket 7: its "features.Flow.counts" is not a list of counts']);
+    expect(odd({ features: [] })).toEqual(['bucket 7: its "features" is not a set of inputs']);
+    expect(odd({ latencyMs: { p50: 1 } })).toEqual(['bucket 7: its "latencyMs" has no count and sum']);
+    expect(odd({ latencyMs: { count: 1, sum: 1, p50: 1, p99: 1, bins: [[1]] } })).toEqual(['bucket 7: its "latencyMs.bins" is not a list of [bin, count] pairs']);
+    expect(odd({ predictions: { ok: 'x' } })).toEqual(['bucket 7: its "predictions" is not a count per label']);
+    expect(odd({ rows: null })).toEqual(['bucket 7: its "rows" is not a count']);
+    expect(odd({ from: 'soon' })).toEqual(['bucket 7: its times ("from", "to") are missing or not dates']);
+    const e = { seq: 4, time: null, receivedAt: '2026-03-02T10:00:00Z', source: null, model: 'P-101', version: '1', score: 0.5, inputs: {} };
+    expect(unreadable({ ...page('0.4', []), events: [e, { ...e, seq: 5, score: 'high' as unknown as number }] })).toEqual([{ kind: 'event', seq: 5, why: 'its "score" is not a number' }]);
+  });
+
+  it('a skipped record is left out and said in words, in the audit log; the rest of the page is stored', () => {
+    const ws = workspace('skip');
+    const at = new Date('2026-03-02T10:10:00Z');
+    const got = storePage(ws, 'line-3', null, page('3.0', [bucket(1, 1), bucket(2, 2), bucket(3, 3)]), at, [{ kind: 'bucket', seq: 2, why: 'its "features.Flow.counts" is not a list of counts' }]);
+    expect(got).toEqual(expect.objectContaining({ outcome: 'stored', buckets: 2, cursor: '3.0' }));
+    expect(got.gap).toBe('line-3: monitoring bucket number 2 was skipped because this version of Millwright cannot read it (its "features.Flow.counts" is not a list of counts); the rest of the data is kept.');
+    expect(AuditLog.list(ws.db, { limit: 10, action: 'monitor.skip' }).map((a) => a.details)).toEqual([{ name: 'line-3', records: [{ kind: 'bucket', seq: 2, why: 'its "features.Flow.counts" is not a list of counts' }], message: got.gap }]);
+    expect(storedTotals(ws.db, 'line-3')).toEqual(expect.objectContaining({ buckets: 2, requests: 4 }));
+    ws.close();
   });
 });
 

@@ -155,7 +155,7 @@ const maxSeq = (ws: Workspace, table: 'monitor_buckets' | 'monitor_events', name
  * A first number above cursor + 1 means the endpoint dropped records past its
  * caps before they were read: it is recorded in the audit log, in words.
  */
-export function storePage(ws: Workspace, name: string, sentCursor: string | null, page: MonitoringPage, now: Date): Stored {
+export function storePage(ws: Workspace, name: string, sentCursor: string | null, page: MonitoringPage, now: Date, skip: readonly SkippedRecord[] = []): Stored {
   return ws.db.transaction((): Stored => {
     const state = pollState(ws.db, name);
     if (!state || state.cursor !== sentCursor) return { buckets: 0, events: 0, cursor: state?.cursor ?? null, outcome: 'stale', gap: null };
@@ -194,7 +194,11 @@ export function storePage(ws: Workspace, name: string, sentCursor: string | null
         moved = true;
       }
     }
-    const gap = moved || sentCursor === null ? null : gapNote(ws, name, page.buckets[0] ? page.buckets[0].seq - sentB - 1 : 0, page.events[0] ? page.events[0].seq - sentE - 1 : 0, now);
+    const dropped = moved || sentCursor === null ? null : gapNote(ws, name, page.buckets[0] ? page.buckets[0].seq - sentB - 1 : 0, page.events[0] ? page.events[0].seq - sentE - 1 : 0, now);
+    const skipped = skipNote(ws, name, skip, now);
+    const gap = [dropped, skipped].filter(Boolean).join(' ') || null;
+    const skipB = new Set(skip.filter((u) => u.kind === 'bucket').map((u) => u.seq));
+    const skipE = new Set(skip.filter((u) => u.kind === 'event').map((u) => u.seq));
     const putBucket = ws.db.prepare(
       `INSERT OR IGNORE INTO monitor_buckets (endpoint, seq, from_at, to_at, model, version, requests, errors, rows, anomalies, predictions, latency, features)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -202,6 +206,7 @@ export function storePage(ws: Workspace, name: string, sentCursor: string | null
     const added: EdgeBucket[] = [];
     const slimBefore = now.getTime() - SLIM_AFTER_MS;
     for (const b of page.buckets) {
+      if (skipB.has(b.seq)) continue;
       // A bucket read late (an endpoint catching up) is stored slim at once: the hour never reads it. Its quarter gets it whole.
       const slim = Date.parse(b.to) < slimBefore;
       const r = putBucket.run(name, bucketBase + b.seq, b.from, b.to, b.name, String(b.version), count(b.requests), count(b.errors), count(b.rows), count(b.anomalies), JSON.stringify(b.predictions ?? {}), slim ? '{}' : JSON.stringify(b.latencyMs ?? {}), slim ? '{}' : JSON.stringify(b.features ?? {}));
@@ -211,6 +216,7 @@ export function storePage(ws: Workspace, name: string, sentCursor: string | null
     const putEvent = ws.db.prepare('INSERT OR IGNORE INTO monitor_events (endpoint, seq, time, received_at, source, model, version, score, inputs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     let events = 0;
     for (const e of page.events) {
+      if (skipE.has(e.seq)) continue;
       const time = e.time === null || e.time === undefined ? null : String(e.time);
       const r = putEvent.run(name, eventBase + e.seq, time, e.receivedAt, e.source ?? null, e.model, String(e.version), typeof e.score === 'number' ? e.score : null, JSON.stringify(e.inputs ?? {}));
       events += r.changes;
@@ -272,6 +278,22 @@ export async function pruneMonitoring(ws: Workspace, now: Date, opts: { batch?: 
   }
   ws.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(SLIMMED_KEY, slimUntil);
   return done;
+}
+
+/** A bucket or event of a page left out because it cannot be read, and why in words. */
+export interface SkippedRecord {
+  kind: 'bucket' | 'event';
+  seq: number;
+  why: string;
+}
+
+/** Records (audit log) and words the records of a page skipped as unreadable; null when none. */
+function skipNote(ws: Workspace, name: string, skip: readonly SkippedRecord[], now: Date): string | null {
+  if (!skip.length) return null;
+  const first = skip[0]!;
+  const message = `${name}: ${skip.length === 1 ? `monitoring ${first.kind} number ${first.seq} was` : `${skip.length} monitoring records (the first: ${first.kind} number ${first.seq}) were`} skipped because this version of Millwright cannot read ${skip.length === 1 ? 'it' : 'them'} (${first.why}); the rest of the data is kept.`;
+  ws.audit.record('monitor.skip', { name, records: skip.map((u) => ({ kind: u.kind, seq: u.seq, why: u.why })), message }, now);
+  return message;
 }
 
 /** Records (audit log) and words the records an endpoint dropped before they were read; null when none. */

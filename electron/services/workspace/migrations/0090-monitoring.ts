@@ -100,12 +100,12 @@ export const migration0090: Migration = {
       importance       TEXT NOT NULL DEFAULT '[]'
     );
 
-    -- Forgetting an endpoint forgets its monitoring data (a new one of that name starts at sequence 1 again); its alerts stay, cleared.
+    -- Forgetting an endpoint forgets its monitoring data (a new one of that name starts at sequence 1 again).
+    -- Its alerts stay; the monitor clears the firing ones (MonitorService.forget), each with its audit entry and event.
     CREATE TRIGGER endpoints_forget_monitoring AFTER DELETE ON endpoints BEGIN
       DELETE FROM monitor_buckets WHERE endpoint = old.name;
       DELETE FROM monitor_quarters WHERE endpoint = old.name;
       DELETE FROM monitor_events WHERE endpoint = old.name;
-      UPDATE monitor_alerts SET state = 'cleared', cleared_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE endpoint = old.name AND state = 'firing';
     END;
   `,
 };
