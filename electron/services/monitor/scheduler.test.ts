@@ -278,6 +278,24 @@ describe('a bucket this version cannot read', () => {
     expect(fourth.error).toBeNull();
     expect(requests()).toBe(before + 2);
   }, 60_000);
+
+  it('a page the workspace fails to store is said in words, kept for the next poll, and the details go to the log', async () => {
+    const requests = () => storedTotals(core.ws.db, 'line-3').requests;
+    const before = requests();
+    await traffic(3, 1);
+    core.ws.db.exec("CREATE TEMP TRIGGER monitor_fail BEFORE INSERT ON monitor_buckets BEGIN SELECT RAISE(ABORT, 'disk I/O error (test)'); END");
+    try {
+      const o = await core.monitor.scheduler.poll('line-3');
+      expect(o.error).toBe("The monitoring data read from line-3 could not be stored in the workspace; it is read again at the next poll (the details are in the workspace's log).");
+      expect(requests()).toBe(before);
+    } finally {
+      core.ws.db.exec('DROP TRIGGER monitor_fail');
+    }
+    const logged = fs.readdirSync(core.ws.logDir).map((f) => fs.readFileSync(path.join(core.ws.logDir, f), 'utf8')).join('\n');
+    expect(logged).toContain('disk I/O error (test)');
+    expect((await core.monitor.scheduler.poll('line-3')).error).toBeNull();
+    expect(requests()).toBe(before + 3);
+  }, 30_000);
 });
 
 describe('what the pages ask for', () => {

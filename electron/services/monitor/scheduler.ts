@@ -174,7 +174,7 @@ export class Scheduler {
         while (more && pages < MAX_PAGES) {
           const page = checkPage(await client.monitoring(cursor, limit), client.url);
           const skip = this.unreadableToSkip(name, cursor, page);
-          const stored = storePage(this.ws, name, cursor, page, new Date(this.now()), skip);
+          const stored = this.store(name, cursor, page, skip);
           pages++;
           // Another poller (the CLI beside the app) moved on first: it reads the rest.
           if (stored.outcome === 'stale') break;
@@ -200,6 +200,17 @@ export class Scheduler {
       downSince: failing ? (before.downSince ?? new Date(now).toISOString()) : null,
     });
     return { name, status, buckets, events, pages, error: r.readError ?? r.contact.error ?? (gaps.length ? gaps.join(' ') : null) };
+  }
+
+  /** storePage, with a failure this code did not foresee said in words (the details go to the log, not to the person). */
+  private store(name: string, cursor: string | null, page: MonitoringPage, skip: SkippedRecord[]): ReturnType<typeof storePage> {
+    try {
+      return storePage(this.ws, name, cursor, page, new Date(this.now()), skip);
+    } catch (e) {
+      if (e instanceof AppError) throw e;
+      logInternal(this.ws.logDir, `monitor ${name}`, e);
+      throw new AppError('internal', `The monitoring data read from ${name} could not be stored in the workspace; it is read again at the next poll (the details are in the workspace's log).`);
+    }
   }
 
   /**
