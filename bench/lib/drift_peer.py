@@ -161,8 +161,10 @@ def category_case(c):
 
 def ks_counts_case(c):
     idx = np.arange(len(c['a']))
-    r = stats.ks_2samp(np.repeat(idx, c['a']), np.repeat(idx, c['b']))
-    return {'statistic': float(r.statistic), 'pValue': float(r.pvalue)}
+    a, b = np.repeat(idx, c['a']), np.repeat(idx, c['b'])
+    r = stats.ks_2samp(a, b)
+    asymp = stats.ks_2samp(a, b, method='asymp')
+    return {'statistic': float(r.statistic), 'pValue': float(r.pvalue), 'pAsymp': float(asymp.pvalue)}
 
 
 def check(cases):

@@ -6,7 +6,7 @@ import type { InputDrift } from '../../../shared/monitor';
 import { categoryProfile, numericProfile, type CategoryProfile, type InputProfile, type NumericProfile } from '../deploy/profile';
 import { binColumn, chooseTest, effectiveRows, inputDrift, JENSEN_SHANNON_MIN_ROWS, judgingTest, mergeBinCounts, MIN_ROWS, modelVerdict, predictionDrift, psi, slotVerdict, testStatistic, testVerdict, WASSERSTEIN_MIN_ROWS, type BinCounts } from './drift';
 import { gammaQ } from '../training/stats';
-import { kolmogornSf, ks2Samp, smirnovSf } from './stat-tests';
+import { kolmogornSf, ks2Samp, ksCountsExactly, smirnovSf } from './stat-tests';
 
 const PEER = path.join(__dirname, '../../../bench/lib/drift_peer.py');
 
@@ -58,14 +58,34 @@ describe('the Kolmogorov distribution and the special functions', () => {
     for (const [n1, n2, tilt] of [[50, 50, 1], [200, 200, 1.3], [997, 31, 1], [1000, 120, 1.4], [1000, 10_000, 1.05], [600, 2500, 1], [80, 20_000, 1.2], [1000, 50_000, 1.02], [1000, 200_000, 1.1], [140, 15_000, 1], [7, 12_000, 2], [1000, 9000, 3], [300, 400, 2.5]] as const) {
       cases.push({ kind: 'ks', a: draw(n1, 10, 1), b: draw(n2, 10, tilt) });
     }
-    const theirs = scipy<{ statistic: number; pValue: number }>(cases);
+    // Near 0.05 (exact), and where the exact count is skipped: far from every verdict's line with 1,000 and 9,000 values.
+    // (Ten bins make KS cautious: a sample of the same values rarely gets p < 0.5, so the live sample leans by `tilt`.)
+    const near = (n1: number, n2: number, p: number, tilt: number) => {
+      for (let i = 0; i < 400; i++) {
+        const a = draw(n1, 10, 1), b = draw(n2, 10, tilt);
+        if (Math.abs(Math.log(ks2Samp(a, b)!.pValue / p)) < Math.log(2)) return { kind: 'ks' as const, a, b };
+      }
+      throw new Error(`no sample near p = ${p}`);
+    };
+    cases.push(near(1000, 9000, 0.05, 1.08), near(800, 6000, 0.04, 1.09), near(1000, 9000, 0.7, 1.02), near(1000, 8000, 0.5, 1.04), near(1000, 9000, 1e-4, 1.15));
+    const theirs = scipy<{ statistic: number; pValue: number; pAsymp: number }>(cases);
+    const exact: boolean[] = [];
     cases.forEach((c, i) => {
       const ours = ks2Samp(c.a, c.b)!;
+      const n1 = c.a.reduce((x, y) => x + y, 0), n2 = c.b.reduce((x, y) => x + y, 0);
+      exact.push(ksCountsExactly(n1, n2, ours.statistic, theirs[i]!.pAsymp));
       close(ours.statistic, theirs[i]!.statistic, 1e-12, `D of case ${i}`);
-      close(ours.pValue, theirs[i]!.pValue, 1e-6, `p of case ${i}`);
+      // Where the count is skipped, the p-value is scipy's method='asymp' (the Kolmogorov form), else its exact one.
+      close(ours.pValue, exact[i] ? theirs[i]!.pValue : theirs[i]!.pAsymp, 1e-6, `p of case ${i}`);
     });
     // The cases reach both verdicts, and p-values so small the exact count is not needed.
     expect(theirs.some((t) => t.pValue < 1e-10) && theirs.some((t) => t.pValue > 1e-10 && t.pValue < 0.05) && theirs.some((t) => t.pValue > 0.2)).toBe(true);
+    // Exact counts near 0.05 with thousands of values, and skipped ones (one of them between 1e-10 and 0.001).
+    expect(theirs.filter((t, i) => exact[i] && t.pValue > 0.01 && t.pValue < 0.1 && cases[i]!.b.reduce((x, y) => x + y, 0) >= 6000).length).toBeGreaterThanOrEqual(2);
+    expect(theirs.filter((t, i) => !exact[i] && t.pValue > 0.2).length).toBeGreaterThanOrEqual(2);
+    expect(theirs.some((t, i) => !exact[i] && t.pValue > 1e-10 && t.pValue < 0.001)).toBe(true);
+    // Skipping costs little: the Kolmogorov form is within 10% of the exact p-value there.
+    theirs.forEach((t, i) => { if (!exact[i] && t.pValue > 1e-10 && cases[i]!.a.length) expect(Math.abs(t.pAsymp / t.pValue - 1), `case ${i}`).toBeLessThan(0.1); });
     expect(ks2Samp([0, 0], [1, 2])).toBeNull();
   });
 });

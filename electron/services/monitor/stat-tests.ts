@@ -24,7 +24,9 @@ export interface TestResult {
  * ks_2samp of two samples given as counts over the same ordered bins (every
  * value stands for its bin): D is the largest gap between the two empirical
  * CDFs; the p-value is exact (scipy's lattice-path count) while both samples
- * have at most 10,000 values, else kstwo.sf(D, round(n1·n2/(n1+n2))).
+ * have at most 10,000 values and the count is cheap or the p-value near a
+ * verdict's line (ksCountsExactly), else kstwo.sf(D, round(n1·n2/(n1+n2)))
+ * (scipy's method 'asymp').
  * Null when either sample is empty.
  */
 export function ks2Samp(a: ArrayLike<number>, b: ArrayLike<number>): TestResult | null {
@@ -43,18 +45,36 @@ export function ks2Samp(a: ArrayLike<number>, b: ArrayLike<number>): TestResult 
   const [m, n] = n1 >= n2 ? [n1, n2] : [n2, n1];
   const asymptotic = () => clip01(kolmogornSf(roundHalfEven((m * n) / (m + n)), d));
   if (Math.max(n1, n2) <= KS_EXACT_MAX_N) {
-    // The exact count takes max(n1, n2) × 2·D·min(n1, n2) steps, most when D is large; there the
-    // Kolmogorov form is within a few percent of it (both below 1e-10), so the count is skipped.
     const p = asymptotic();
-    if (p < EXACT_NOT_NEEDED) return { statistic: roundToLattice(n1, n2, d), pValue: p };
+    if (!ksCountsExactly(n1, n2, d, p)) return { statistic: roundToLattice(n1, n2, d), pValue: p };
     const exact = exactKs2(n1, n2, d);
     if (exact) return exact;
   }
   return { statistic: d, pValue: asymptotic() };
 }
 
-/** Below this asymptotic p-value the exact one is not counted (see ks2Samp). */
+/** Below this asymptotic p-value the exact one is never counted (see ksCountsExactly). */
 const EXACT_NOT_NEEDED = 1e-10;
+/** Asymptotic p-values in this range are near a verdict's line (0.05 changed, 0.1 watch, 0.01 / inputs for the model): counted exactly whatever it costs. */
+export const KS_EXACT_WINDOW: readonly [number, number] = [0.001, 0.2];
+/** Steps of the exact count (about 4 ns each) below which it is always done: about 0.4 ms. */
+const KS_EXACT_CHEAP = 100_000;
+
+/**
+ * Whether ks2Samp counts the exact p-value (scipy's 'auto' while both samples
+ * have at most 10,000 values) or keeps the Kolmogorov form `pAsymptotic`. The
+ * exact count takes about max(n1, n2) × 2·D·min(n1, n2) steps: 1,000 training
+ * and 10,000 live values cost 2–17 ms an input, 20 inputs a quarter second of
+ * the main process. So it is done only when cheap, or when the asymptotic
+ * p-value lies in KS_EXACT_WINDOW, near a line a verdict draws; farther out
+ * the two differ by a few percent of a p-value that decides nothing (below
+ * 1e-10 they are never counted).
+ */
+export function ksCountsExactly(n1: number, n2: number, d: number, pAsymptotic: number): boolean {
+  if (Math.max(n1, n2) > KS_EXACT_MAX_N || pAsymptotic < EXACT_NOT_NEEDED) return false;
+  if (n1 === n2 || Math.max(n1, n2) * 2 * d * Math.min(n1, n2) <= KS_EXACT_CHEAP) return true;
+  return pAsymptotic >= KS_EXACT_WINDOW[0] && pAsymptotic <= KS_EXACT_WINDOW[1];
+}
 
 /** D as the exact method reports it: a multiple of 1/lcm(n1, n2). */
 function roundToLattice(n1: number, n2: number, d: number): number {
