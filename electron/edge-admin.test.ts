@@ -38,6 +38,8 @@ import {
 } from './test-support/edge-child';
 import { coreCaller } from './test-support/core-call';
 import { latencyQuantile } from './services/monitor/latency';
+import { SMOKE_HEADERS } from './services/deploy/smoke';
+import { EndpointClient } from './services/deploy/client';
 import { pumpsModel, writePumpsCsv } from './test-support/pumps';
 
 const TOKEN = 'predict-token-0123456789abcdef';
@@ -730,6 +732,30 @@ describe('edge admin API: monitoring', () => {
       expect(r.body.error).toContain('"cursor"');
     }
     expect((await admin(edge, 'GET', '/admin/monitoring?limit=0')).status).toBe(400);
+  });
+
+  it('leaves a deploy\'s smoke test (X-Millwright-Check: smoke) out of the buckets and anomaly events, but counts it in /metrics', async () => {
+    const before = await read(cursor);
+    expect(before.buckets).toEqual([]);
+    forget();
+    // The smoke test's rows, flagged ones among them, sent as the deploy checks send them.
+    const smoke = stream(0, 60, 'line-3');
+    const answers = await new EndpointClient(`http://127.0.0.1:${edge.port}`, { token: TOKEN }).predict(smoke, SMOKE_HEADERS);
+    const smokeFlagged = answers.filter((p) => p.anomaly).length;
+    expect(smokeFlagged, 'some smoke rows are flagged').toBeGreaterThan(0);
+    // Live rows without it are counted as ever.
+    await send(stream(105, 150, 'line-1'));
+    const m = await read(cursor);
+    expectExactly(m, 1, 0);
+    expect(m.events.some((e) => e.source === 'line-3')).toBe(false);
+    // /metrics (and the counters beside the buckets) count both requests (and the read before them) and every answer.
+    expect(m.counters.requests - before.counters.requests).toBe(3);
+    expect(m.counters.anomalies - before.counters.anomalies).toBe(flagged.length + smokeFlagged);
+    const answered = (c: Monitoring['counters']) => Object.values(c.predictions).reduce((a, b) => a + b, 0);
+    expect(answered(m.counters) - answered(before.counters)).toBe(smoke.length + sent.length);
+    const metrics = await callEdge(edge.port, 'GET', '/metrics', undefined, TOKEN);
+    expect(metrics.text).toMatch(new RegExp(`^millwright_anomalies_total ${m.counters.anomalies}$`, 'm'));
+    cursor = m.cursor;
   });
 
   it('a restart loses nothing not yet read: after SIGTERM, and after SIGKILL once the second\'s save is done', async () => {

@@ -144,7 +144,7 @@ export class EndpointClient {
     return this.opts.timeoutMs ?? 15_000;
   }
 
-  private request(method: string, route: string, auth: Auth, body?: { bytes: Buffer; type: string }, timeoutMs = this.timeoutMs): Promise<Reply> {
+  private request(method: string, route: string, auth: Auth, body?: { bytes: Buffer; type: string; headers?: Record<string, string> }, timeoutMs = this.timeoutMs): Promise<Reply> {
     const target = new URL(this.url + route);
     const lib = target.protocol === 'https:' ? https : http;
     const headers: Record<string, string> = { Accept: 'application/json' };
@@ -156,6 +156,7 @@ export class EndpointClient {
     // The endpoint's admin log says who pushed or rolled back.
     if (auth === 'admin' && this.opts.user) headers['X-Millwright-User'] = this.opts.user.replace(/[^\x20-\x7e]/g, '?');
     if (body) {
+      Object.assign(headers, body.headers);
       headers['Content-Type'] = body.type;
       headers['Content-Length'] = String(body.bytes.length);
     }
@@ -183,7 +184,7 @@ export class EndpointClient {
   }
 
   /** The reply's JSON when 2xx; otherwise the endpoint's reason as an AppError. */
-  private async call<T>(method: string, route: string, auth: Auth, body?: { bytes: Buffer; type: string }, timeoutMs?: number): Promise<T> {
+  private async call<T>(method: string, route: string, auth: Auth, body?: { bytes: Buffer; type: string; headers?: Record<string, string> }, timeoutMs?: number): Promise<T> {
     const r = await this.request(method, route, auth, body, timeoutMs);
     if (r.status >= 200 && r.status < 300) {
       if (r.json === null) throw new AppError('io', `${this.url}${route} did not answer with JSON; is this a Millwright endpoint?`);
@@ -231,8 +232,9 @@ export class EndpointClient {
     return this.call<PushReply>('POST', '/admin/rollback', 'admin', { bytes: Buffer.from('{}'), type: 'application/json' });
   }
 
-  async predict(rows: Record<string, unknown>[]): Promise<EdgePrediction[]> {
-    const r = await this.call<{ predictions?: EdgePrediction[] }>('POST', '/predict', 'predict', { bytes: Buffer.from(JSON.stringify(rows)), type: 'application/json' });
+  /** `headers`: more request headers (the smoke test's X-Millwright-Check, see smoke.ts). */
+  async predict(rows: Record<string, unknown>[], headers: Record<string, string> = {}): Promise<EdgePrediction[]> {
+    const r = await this.call<{ predictions?: EdgePrediction[] }>('POST', '/predict', 'predict', { bytes: Buffer.from(JSON.stringify(rows)), type: 'application/json', headers });
     if (!Array.isArray(r.predictions) || r.predictions.length !== rows.length) throw new AppError('io', `${this.url}/predict answered ${Array.isArray(r.predictions) ? r.predictions.length : 'no'} predictions for ${rows.length} rows.`);
     return r.predictions;
   }

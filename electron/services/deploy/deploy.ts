@@ -11,7 +11,7 @@ import { EndpointStore, newToken, summaryOf, type Contact, type EndpointRecord }
 import { LocalEndpoints } from './local';
 import { trainingProfile } from './profile';
 import { versionRows } from './rows';
-import { compareAnswers, curlLine, smokePlan } from './smoke';
+import { compareAnswers, curlLine, SMOKE_HEADERS, smokePlan } from './smoke';
 
 /**
  * Deployments (DESIGN.md section 9): a model version's signed bundle pushed
@@ -285,7 +285,7 @@ export class DeployService {
         });
         checks.push(health);
         try {
-          const got = await client.predict(plan.request);
+          const got = await client.predict(plan.request, SMOKE_HEADERS);
           checks.push(compareAnswers(plan, got));
         } catch (err) {
           checks.push({ name: 'smoke', ok: false, detail: `Holdout rows could not be checked: ${err instanceof Error ? err.message : String(err)}` });

@@ -55,8 +55,12 @@ function createApp(deps) {
     return m;
   }
 
-  /** Counts the answers and keeps anomaly events with each row's own timestamp. */
-  function account(model, answer, source, cols, times) {
+  /**
+   * Counts the answers and keeps anomaly events with each row's own timestamp.
+   * `check`: the rows of a deployment's smoke test (see isCheck), counted in
+   * /metrics only, not in the monitoring buckets or anomaly events.
+   */
+  function account(model, answer, source, cols, times, check = false) {
     const o = answer.outputs;
     const tally = new Map();
     const add = (label) => tally.set(label, (tally.get(label) ?? 0) + 1);
@@ -71,6 +75,7 @@ function createApp(deps) {
           receivedAt ||= new Date().toISOString();
           flaggedRows++;
           metrics.anomaly();
+          if (check) continue;
           /** @type {Record<string, unknown>} */
           const inputs = {};
           model.inputs.forEach((input, j) => {
@@ -82,7 +87,7 @@ function createApp(deps) {
       } else add('value');
     }
     for (const [label, n] of tally) metrics.prediction(label, n);
-    monitor?.rows(model, cols, answer.rows, tally, flaggedRows);
+    if (!check) monitor?.rows(model, cols, answer.rows, tally, flaggedRows);
     onChange();
   }
 
@@ -92,7 +97,7 @@ function createApp(deps) {
     return holder.use(async (model) => {
       const r = inferRequest(body, model, DEFAULT_SOURCE);
       const answer = await streams.score(model, r.source, r.cols, r.n);
-      account(model, answer, r.source, r.cols, r.times);
+      account(model, answer, r.source, r.cols, r.times, isCheck(req));
       const outputs = r.outputs.map((name) => {
         const spec = /** @type {import('./bundle').OnnxOutput} */ (model.outputs.find((o) => o.name === name));
         const block = answer.outputs[name];
@@ -109,9 +114,10 @@ function createApp(deps) {
    * the row and field for input it cannot use.
    * @param {unknown} body
    * @param {string} [source] the stream of rows that name none
+   * @param {boolean} [check] a smoke test's rows (see account)
    * @returns {Promise<{ model: { name: string, version: string }, predictions: Record<string, unknown>[], rows: { source: string, time: string | number | null }[] }>}
    */
-  function predictObjects(body, source = DEFAULT_SOURCE) {
+  function predictObjects(body, source = DEFAULT_SOURCE, check = false) {
     return holder.use(async (model) => {
       const { n, groups } = predictRows(body, model, source);
       const predictions = new Array(n);
@@ -119,7 +125,7 @@ function createApp(deps) {
       await Promise.all(
         [...groups].map(async ([from, g]) => {
           const answer = await streams.score(model, from, g.cols, g.indices.length);
-          account(model, answer, from, g.cols, g.times);
+          account(model, answer, from, g.cols, g.times, check);
           g.indices.forEach((row, i) => {
             predictions[row] = predictionOf(model, answer, i);
             rows[row] = { source: from, time: g.times[i] };
@@ -131,7 +137,7 @@ function createApp(deps) {
   }
 
   async function predict(req) {
-    const { predictions } = await predictObjects(await readJson(req, maxBody));
+    const { predictions } = await predictObjects(await readJson(req, maxBody), DEFAULT_SOURCE, isCheck(req));
     return { predictions };
   }
 
@@ -183,10 +189,10 @@ function createApp(deps) {
     return null;
   }
 
-  /** Counts one answered request (an HTTP route's template, or "mqtt" for a message) in the metrics and the monitoring buckets. */
-  function countRequest(route, status, seconds) {
+  /** Counts one answered request (an HTTP route's template, or "mqtt" for a message) in the metrics and, unless a smoke test's (`check`), the monitoring buckets. */
+  function countRequest(route, status, seconds, check = false) {
     metrics.request(route, status, seconds);
-    monitor?.request(route, status, seconds, holder.current);
+    if (!check) monitor?.request(route, status, seconds, holder.current);
     onChange();
   }
 
@@ -226,7 +232,7 @@ function createApp(deps) {
   async function handle(req, res) {
     const started = process.hrtime.bigint();
     let label = 'unmatched';
-    res.on('finish', () => countRequest(label, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
+    res.on('finish', () => countRequest(label, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9, isCheck(req)));
     const close = state.draining;
     try {
       const pathname = pathOf(req.url);
@@ -278,6 +284,16 @@ function createApp(deps) {
 
   return { handle, handleContinue, predictObjects, countRequest, state };
 }
+
+/**
+ * A deployment's smoke test ("X-Millwright-Check: smoke", sent by the app's
+ * deploy checks): answered and counted in /metrics like any request, but left
+ * out of the monitoring buckets and anomaly events, so the holdout rows it
+ * sends right after a deploy are not judged as live traffic. Any holder of
+ * the predict token could send it; it hides rows from monitoring only, never
+ * from /metrics.
+ */
+const isCheck = (req) => req.headers['x-millwright-check'] === 'smoke';
 
 const hasBody = (req) => Number(req.headers['content-length']) > 0 || req.headers['transfer-encoding'] !== undefined;
 
