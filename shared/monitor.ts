@@ -15,7 +15,10 @@ export type DriftVerdict = (typeof DRIFT_VERDICTS)[number];
  * way Evidently does by default: reference of at most 1000 rows → `ks`
  * (numbers) or `chi2` (categories, and numbers with at most 5 distinct
  * values) at p < 0.05; larger → `wasserstein` (normalised by the reference's
- * standard deviation) or `jensenshannon` at ≥ 0.1.
+ * standard deviation) or `jensenshannon` at ≥ 0.1. Below a floor of
+ * effective rows (live × training ÷ (live + training): 2,000 for Wasserstein,
+ * 700 for Jensen–Shannon) a distance would cross 0.1 by chance, so KS or
+ * chi-squared judges instead (see drift.ts).
  */
 export const DRIFT_TESTS = ['ks', 'chi2', 'wasserstein', 'jensenshannon'] as const;
 export type DriftTest = (typeof DRIFT_TESTS)[number];
