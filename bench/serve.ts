@@ -31,6 +31,7 @@
  *   BENCH_SERVE_CACHE=/tmp/serve-cache npx tsx bench/serve.ts   (trains once, then reuses the bundle)
  */
 import { spawn, spawnSync, fork, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -177,14 +178,23 @@ async function cachedBundle(root: string): Promise<Bundle> {
   const dir = process.env.BENCH_SERVE_CACHE;
   if (!dir) return makeBundle(root);
   const meta = path.join(dir, 'bundle.json');
+  // The bundle carries its own copy of the runtime: reused only while the runtime's code is the same.
+  const runtime = path.join(__dirname, '..', 'resources', 'runtime');
+  const hash = crypto.createHash('sha256');
+  for (const f of ['server.js', ...fs.readdirSync(path.join(runtime, 'lib')).sort().map((n) => `lib/${n}`)]) hash.update(f).update(fs.readFileSync(path.join(runtime, f)));
+  const runtimeSha256 = hash.digest('hex');
   if (fs.existsSync(meta)) {
-    log(`reusing the bundle in ${dir}`);
-    return { ...(JSON.parse(fs.readFileSync(meta, 'utf8')) as Bundle), file: path.join(dir, 'bundle.tar.gz') };
+    const kept = JSON.parse(fs.readFileSync(meta, 'utf8')) as Bundle & { runtimeSha256?: string };
+    if (kept.runtimeSha256 === runtimeSha256) {
+      log(`reusing the bundle in ${dir}`);
+      return { ...kept, file: path.join(dir, 'bundle.tar.gz') };
+    }
+    log(`the runtime changed since the bundle in ${dir} was made: making it again`);
   }
   const made = await makeBundle(root);
   fs.mkdirSync(dir, { recursive: true });
   fs.copyFileSync(made.file, path.join(dir, 'bundle.tar.gz'));
-  fs.writeFileSync(meta, JSON.stringify({ ...made, file: null }));
+  fs.writeFileSync(meta, JSON.stringify({ ...made, file: null, runtimeSha256 }));
   return made;
 }
 

@@ -108,6 +108,18 @@ describe('millwright serve', () => {
     other.proc.kill('SIGTERM');
     expect(await exited(other.proc)).toEqual({ code: 0, signal: null });
     expect(other.stdout()).toContain('"stopped"');
+    // Killed outright, millwright serve leaves no endpoint running without an owner: it stops with its parent.
+    const orphan = await serve([bundle, '--port', '0', '--state', path.join(root, 'state-4'), '--token', TOKEN, '--admin-token', ADMIN, '--engine', 'main']);
+    expect((await fetch(`${orphan.url}/v2/health/ready`)).status).toBe(200);
+    orphan.proc.kill('SIGKILL');
+    await exited(orphan.proc);
+    const deadline = Date.now() + 15_000;
+    let answering = true;
+    while (answering && Date.now() < deadline) {
+      answering = await fetch(`${orphan.url}/v2/health/ready`).then(() => true, () => false);
+      if (answering) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(answering, 'the endpoint still answers after millwright serve was killed').toBe(false);
   }, 60_000);
 });
 

@@ -486,8 +486,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
   serve: {
     summary: 'Run a deployment bundle (.tar.gz or its folder) as an endpoint here, in the foreground.',
-    usage: 'millwright serve BUNDLE [--port N] [--host H] [--token T] [--admin-token T] [--state DIR] [--key FILE]',
-    flags: { port: 'value', host: 'value', token: 'value', 'admin-token': 'value', state: 'value', key: 'value' },
+    usage: 'millwright serve BUNDLE [--port N] [--host H] [--token T] [--admin-token T] [--state DIR] [--key FILE] [--engine worker|main]',
+    flags: { port: 'value', host: 'value', token: 'value', 'admin-token': 'value', state: 'value', key: 'value', engine: 'value' },
     async run(ctx, args) {
       const bundle = args.positional[0];
       if (!bundle || args.positional.length > 1) throw new AppError('bad_input', 'Which bundle? Usage: millwright serve BUNDLE.tar.gz [--port N]');
@@ -500,15 +500,16 @@ const COMMANDS: Record<string, CommandSpec> = {
       const port = intFlag(args, 'port', 0, 65535);
       const forward: string[] = ['--bundle', file];
       if (port !== undefined) forward.push('--port', String(port));
-      for (const flag of ['host', 'state', 'key'] as const) {
+      for (const flag of ['host', 'state', 'key', 'engine'] as const) {
         const v = stringFlag(args, flag);
-        if (v !== undefined) forward.push(`--${flag}`, flag === 'host' ? v : path.resolve(v));
+        if (v !== undefined) forward.push(`--${flag}`, flag === 'host' || flag === 'engine' ? v : path.resolve(v));
       }
       // Tokens go by environment variables, so the process list does not show them.
       const token = stringFlag(args, 'token');
       const adminToken = stringFlag(args, 'admin-token');
       const cmd = runtimeCommand(path.join(appRoot(), 'resources', 'runtime'), forward, { MILLWRIGHT_TOKEN: token, MILLWRIGHT_ADMIN_TOKEN: adminToken }, true);
-      const child = spawn(cmd.command, cmd.args, { env: cmd.env, stdio: 'inherit' });
+      // The IPC channel closes when this process dies, however it dies: the endpoint then stops too (server.js).
+      const child = spawn(cmd.command, cmd.args, { env: cmd.env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
       const forwardSignal = (signal: NodeJS.Signals) => child.kill(signal);
       process.on('SIGINT', forwardSignal);
       process.on('SIGTERM', forwardSignal);

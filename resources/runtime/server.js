@@ -185,6 +185,8 @@ async function main() {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // Started by a supervisor with an IPC channel (millwright serve): when it dies, even by SIGKILL, the channel closes and the endpoint stops as on SIGTERM instead of running on unowned.
+  if (process.channel) process.once('disconnect', () => onSignal('disconnect'));
   // Only now: a supervisor that stops the endpoint as soon as it listens must find the handlers in place.
   say({ listening: edge.address });
 }
