@@ -429,7 +429,7 @@ export function modelVerdict(inputs: InputDrift[], rows: number): { verdict: Dri
     let reason: string;
     if (n === 1) reason = `Its only input, ${changed[0]!.name}, changed.`;
     else if (top.length === 1) reason = `${of}, among them ${top[0]!.name}, ${ORDINAL[top[0]!.importanceRank!]}.`;
-    else if (top.length > 1) reason = `${of}, among them ${names(top.map((i) => i.name))}, ${top.length === 2 ? 'two' : 'all three'} of the three most important.`;
+    else if (top.length > 1) reason = `${of}, among them ${names(top.map((i) => i.name))}, ${top.length === 2 ? 'two of the three most important' : 'the three most important'}.`;
     else reason = `${of}: ${names(changed.map((i) => i.name))}.`;
     return { verdict: 'changed', reason: reason.charAt(0).toUpperCase() + reason.slice(1) + note };
   }
