@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { rng } from '../../../bench/lib/common';
 import type { InputDrift } from '../../../shared/monitor';
 import { categoryProfile, numericProfile, type CategoryProfile, type InputProfile, type NumericProfile } from '../deploy/profile';
-import { binColumn, chooseTest, effectiveRows, inputDrift, JENSEN_SHANNON_MIN_ROWS, judgingTest, mergeBinCounts, MIN_ROWS, modelVerdict, predictionDrift, psi, slotVerdict, testStatistic, testVerdict, WASSERSTEIN_MIN_ROWS, type BinCounts } from './drift';
+import { binColumn, chooseTest, effectiveRows, inputDrift, JENSEN_SHANNON_MIN_ROWS, judgingTest, mergeBinCounts, MIN_ROWS, modelVerdict, predictionDrift, psi, slotVerdict, testStatistic, testVerdict, WASSERSTEIN_MIN_ROWS, watchNeeds, type BinCounts } from './drift';
 import { gammaQ } from '../training/stats';
 import { kolmogornSf, ks2Samp, ksCountsExactly, smirnovSf } from './stat-tests';
 
@@ -275,7 +275,12 @@ describe('verdicts', () => {
     expect(modelVerdict(eight(['changed', 'stable', 'stable', 'stable', 'stable', 'stable', 'watch', 'stable']), 500)).toEqual({ verdict: 'changed', reason: '1 of 8 inputs changed, among them Temperature, the most important.' });
     expect(modelVerdict(eight(['stable', 'changed', 'changed', 'stable', 'stable', 'stable', 'stable', 'stable']), 500)).toEqual({ verdict: 'changed', reason: '2 of 8 inputs changed, among them Flow and Pressure, two of the three most important.' });
     expect(modelVerdict(eight(['stable', 'stable', 'changed', 'stable', 'stable', 'stable', 'stable', 'stable']), 500).reason).toBe('1 of 8 inputs changed, among them Pressure, the third most important.');
-    expect(modelVerdict(eight(['stable', 'stable', 'stable', 'watch', 'stable', 'stable', 'watch', 'stable']), 500)).toEqual({ verdict: 'watch', reason: 'No input changed, but Speed and Current moved a little away from training: worth watching.' });
+    // One or two of eight on watch is what data like training gives in many windows; three is news.
+    expect(modelVerdict(eight(['stable', 'stable', 'stable', 'watch', 'stable', 'stable', 'watch', 'stable']), 500)).toEqual({ verdict: 'stable', reason: 'No input changed; Speed and Current moved a little, as much as chance often gives when 8 inputs are compared.' });
+    expect(modelVerdict(eight(['stable', 'watch', 'stable', 'watch', 'stable', 'stable', 'watch', 'stable']), 500)).toEqual({ verdict: 'watch', reason: 'No input changed, but Flow, Speed and Current moved a little away from training: worth watching.' });
+    expect(watchNeeds(1)).toBe(1);
+    expect(watchNeeds(3)).toBe(2);
+    expect(watchNeeds(8)).toBe(3);
     expect(modelVerdict(eight(['stable', 'stable', 'stable', 'stable', 'stable', 'stable', 'stable', 'unknown']), 500)).toEqual({ verdict: 'stable', reason: 'None of the 7 inputs has moved away from training. (1 input had too few values to judge.)' });
     expect(modelVerdict(eight(['changed', 'changed', 'changed', 'changed', 'changed', 'changed', 'changed', 'changed']), 10)).toEqual({ verdict: 'unknown', reason: `Only 10 rows served in this window; drift needs at least ${MIN_ROWS}.` });
     expect(modelVerdict([input('Flow', 'changed', null)], 100)).toEqual({ verdict: 'changed', reason: 'Its only input, Flow, changed.' });
@@ -288,7 +293,7 @@ describe('verdicts', () => {
     const four = (p: number) => ['Temperature', 'Flow', 'Pressure', 'Speed'].map((n, i) => input(n, i === 0 ? 'changed' : 'stable', i + 1, i === 0 ? p : 0.5));
     // 4 inputs: 0.0025 is the line.
     expect(modelVerdict(four(0.0024), 500).verdict).toBe('changed');
-    expect(modelVerdict(four(0.003), 500)).toEqual({ verdict: 'watch', reason: 'No input changed clearly: Temperature differs from training only by as much as chance often gives when 4 inputs are compared at once.' });
+    expect(modelVerdict(four(0.003), 500)).toEqual({ verdict: 'stable', reason: 'No input changed; Temperature moved a little, as much as chance often gives when 4 inputs are compared.' });
     expect(modelVerdict([input('Flow', 'changed', 1, 0.02)], 500).reason).toBe('No input changed clearly: Flow differs from training only by as much as chance often gives when rows are compared.');
     // A distance past its floor, or PSI alone, counts as it is.
     expect(modelVerdict([{ ...input('Flow', 'changed', 1), test: 'wasserstein', pValue: null, statistic: 0.2 }, input('Speed', 'stable', 2)], 5000).verdict).toBe('changed');
@@ -360,7 +365,7 @@ describe('false alarms on samples of the training distribution itself', () => {
 
   // Training of 800 rows (KS / chi-squared) and of 20,000 (distances, KS / chi-squared below their floors).
   for (const trainingRows of [800, 20_000]) {
-    it(`with ${trainingRows} training rows: each input 'changed' in at most about 5% of samples of 30 to 10,000 rows ('watch' 10%), the model in at most 1%`, () => {
+    it(`with ${trainingRows} training rows: each input 'changed' in at most about 5% of samples of 30 to 10,000 rows ('watch' 10%), the model in at most 1% ('watch' 15%)`, () => {
       const { inputs, draw, profileOf } = world(trainingRows);
       // A test's false alarms are counted over both samples: 800 training rows are drawn anew for each trial (one unlucky
       // training sample differs from its process, and enough live rows then see it); 20,000 rows sit close to the process.
@@ -369,14 +374,18 @@ describe('false alarms on samples of the training distribution itself', () => {
       const report: string[] = [];
       for (const rows of [30, 100, 300, 1000, 10_000]) {
         const changed = inputs.map(() => 0);
-        let model = 0, watch = 0;
+        let model = 0, watch = 0, modelWatch = 0;
         for (let t = 0; t < TRIALS; t++) {
           if (fresh) profiles = inputs.map((i) => profileOf(i, trainingRows));
           const drift = profiles.map((p, j) => inputDrift(p, trainingRows, binColumn(p, draw(inputs[j]!, rows)), j + 1));
           drift.forEach((d, j) => { if (d.verdict === 'changed') changed[j]!++; if (d.verdict === 'watch') watch++; });
-          if (modelVerdict(drift, rows).verdict === 'changed') model++;
+          const verdict = modelVerdict(drift, rows).verdict;
+          if (verdict === 'changed') model++;
+          if (verdict === 'watch') modelWatch++;
         }
-        report.push(`${rows} rows: model ${model}/${TRIALS}, inputs ${changed.join(' ')}, watch ${watch}/${TRIALS * inputs.length}`);
+        report.push(`${rows} rows: model ${model}/${TRIALS} (watch ${modelWatch}), inputs ${changed.join(' ')}, watch ${watch}/${TRIALS * inputs.length}`);
+        // The model on watch by chance: it was 35–60% of windows when one input on watch was enough (2–3% at 30 rows now).
+        expect(modelWatch / TRIALS, report.join('\n')).toBeLessThanOrEqual(0.15);
         // Watch by chance too is rare (PSI and half a distance count only over enough rows): it was 35–97% of inputs below 300 rows.
         expect(watch / (TRIALS * inputs.length), report.join('\n')).toBeLessThanOrEqual(0.1);
         const all = changed.reduce((a, b) => a + b, 0) / (TRIALS * inputs.length);
