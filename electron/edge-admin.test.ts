@@ -39,7 +39,7 @@ import {
 import { coreCaller } from './test-support/core-call';
 import { latencyQuantile } from './services/monitor/latency';
 import { SMOKE_HEADERS } from './services/deploy/smoke';
-import { EndpointClient } from './services/deploy/client';
+import { EndpointClient, type EdgeBucket, type EdgeEvent, type MonitoringPage } from './services/deploy/client';
 import { pumpsModel, writePumpsCsv } from './test-support/pumps';
 
 const TOKEN = 'predict-token-0123456789abcdef';
@@ -513,40 +513,10 @@ const tarGzRaw = (bytes: Buffer) => zlib.gzipSync(bytes);
 
 // ---------------------------------------------------------------- monitoring
 
-interface Bucket {
-  seq: number;
-  from: string;
-  to: string;
-  name: string;
-  version: string;
-  requests: number;
-  errors: number;
-  rows: number;
-  predictions: Record<string, number>;
-  anomalies: number;
-  latencyMs: { count: number; sum: number; p50: number | null; p99: number | null; bins: [number, number][] };
-  features: Record<string, { counts: number[]; missing: number; sums?: number[] }>;
-}
-interface Event {
-  seq: number;
-  time: string | number | null;
-  receivedAt: string;
-  source: string;
-  model: string;
-  version: string;
-  score: number;
-  inputs: Record<string, unknown>;
-}
-interface Monitoring {
-  stateId: string;
-  run: { id: string; from: string };
-  cursor: string;
-  more: boolean;
-  model: { name: string; version: string };
-  counters: { requests: number; errors: number; predictions: Record<string, number>; anomalies: number };
-  buckets: Bucket[];
-  events: Event[];
-}
+/** The app's own types of the monitoring page (client.ts); a runtime that sends state ids and latency bins, as this one does. */
+type Bucket = EdgeBucket & { latencyMs: Required<EdgeBucket['latencyMs']> };
+type Event = EdgeEvent;
+type Monitoring = Omit<MonitoringPage, 'buckets'> & Required<Pick<MonitoringPage, 'stateId' | 'run'>> & { buckets: Bucket[] };
 
 /** Per numeric input, the sum of the finite values in each bin as the edge sees them (float32), counted here from the rows sent. */
 function sumBins(sent: Record<string, unknown>[], profile: Profile): Record<string, number[]> {
@@ -819,7 +789,7 @@ describe('edge admin API: monitoring', () => {
     expect(t.rows).toBe(sent.length);
     expect(t.requests).toBe(16);
     expect(t.anomalies).toBe(flagged.length);
-    const key = (x: { time: string | number | null; source: string; score: number | null }) => `${x.time} ${x.source} ${x.score}`;
+    const key = (x: { time: string | number | null; source: string | null; score: number | null }) => `${x.time} ${x.source} ${x.score}`;
     expect(events.map(key).sort()).toEqual(flagged.map(key).sort());
     forget();
     await send(stream(0, 60, 'race-after'));
