@@ -72,6 +72,18 @@ describe('API table', () => {
     'monitor.input': { name: 'line-3', input: 'Temperature' },
     'alerts.acknowledge': { id: 1 },
     'alerts.snooze': { id: 1, minutes: 60 },
+    'feedback.get': { id: 1 },
+    'feedback.answer': { id: 1, verdict: 'real', cause: 'Bearing wear' },
+    'feedback.addToData': { model: 'm' },
+    'feedback.recalibration': { model: 'm' },
+    'feedback.applyThreshold': { model: 'm', threshold: 0.7, reason: 'fewer false alarms' },
+    'retrain.start': { model: 'm' },
+    'challenger.report': { model: 'm' },
+    'challenger.promote': { model: 'm', reason: 'better on the answered episodes' },
+    'challenger.discard': { model: 'm', reason: 'no better' },
+    'shadow.start': { endpoint: 'line-3' },
+    'shadow.stop': { endpoint: 'line-3' },
+    'shadow.status': { endpoint: 'line-3' },
   };
   it('has a minimal valid argument for each method tested here', () => {
     for (const [name, arg] of Object.entries(MINIMAL)) expect(parseCall(name, arg).name).toBe(name);

@@ -13,6 +13,7 @@ import { ALGORITHMS, GOALS, MODEL_ALIASES, TASKS, TIME_BUDGET } from './training
 import { CellSchema, PredictionSchema, TryItFormSchema } from './scoring';
 import type { Comparison, Lineage, UseCaseSummary } from './registry';
 import { AlertSchema, EndpointDashboardSchema, InputHistogramSchema, MONITOR_WINDOWS, MonitorCycleSchema, MonitorSettingsSchema, type Alert } from './monitor';
+import { ChallengerReportSchema, EpisodeDetailSchema, EpisodeSchema, FeedbackSettingsSchema, FeedbackSuggestionSchema, InboxSchema, LabelsResultSchema, RecalibrationSchema, ShadowSummarySchema, VERDICTS } from './feedback';
 import { DeployResultSchema, DeployTargetSchema, DeploymentRecordSchema, EndpointNameSchema, EndpointSummarySchema } from './deploy';
 
 const id = z.string().min(1).max(100);
@@ -609,6 +610,80 @@ export const API = {
     z.object({ id: z.number().int().positive(), minutes: z.number().int().min(1).max(10_080) }).strict(),
     AlertSchema,
   ),
+  'feedback.inbox': method('The episodes the last prompt asked about that are still unanswered (at most five, most informative first), and when the next prompt is due.', empty, InboxSchema),
+  'feedback.list': method(
+    'Episodes, newest first: unanswered ones, answered ones, or all; optionally of one model or endpoint.',
+    z
+      .object({
+        status: z.enum(['unanswered', 'answered', 'all']).optional(),
+        model: modelRef.optional(),
+        endpoint: EndpointNameSchema.optional(),
+        limit: z.number().int().min(1).max(10_000).optional(),
+      })
+      .strict(),
+    z.array(EpisodeSchema),
+  ),
+  'feedback.get': method('One episode with the chart its card shows and the history of its answers.', z.object({ id: z.number().int().positive() }).strict(), EpisodeDetailSchema),
+  'feedback.answer': method(
+    'Answers an episode (real problem with a cause, normal operation, or not sure), with an optional comment; stored with who and when, and can be changed (audited).',
+    z
+      .object({
+        id: z.number().int().positive(),
+        verdict: z.enum(VERDICTS),
+        cause: z.string().trim().min(1).max(200).optional(),
+        comment: z.string().max(2000).optional(),
+      })
+      .strict(),
+    EpisodeSchema,
+  ),
+  'feedback.causes': method('Causes given before, most used first, for the cause picker.', z.object({ model: modelRef.optional() }).strict(), z.array(z.object({ cause: z.string(), count: z.number().int() }))),
+  'feedback.scan': method(
+    'Groups anomaly events not yet in an episode into episodes now (the monitor does this after every poll).',
+    empty,
+    z.object({ created: z.number().int(), extended: z.number().int() }),
+  ),
+  'feedback.prompt': method('Asks now, as the periodic prompt does: picks the episodes to ask about and notifies.', empty, InboxSchema),
+  'feedback.settings': method('When prompts come, how many episodes each asks about, and how anomalous rows group into episodes.', empty, FeedbackSettingsSchema),
+  'feedback.configure': method('Changes the prompt times or episode grouping (audited).', FeedbackSettingsSchema.partial().strict(), FeedbackSettingsSchema),
+  'feedback.addToData': method(
+    "Makes a new dataset version with the answers as label columns (feedback_problem: 1 real problem, 0 normal; feedback_cause) over the answered episodes' time ranges, with lineage to the episodes. Default: the newest version of the dataset the model's production version learned from.",
+    z.object({ model: modelRef, dataset: z.string().min(1).max(300).optional(), version: z.number().int().positive().optional() }).strict(),
+    LabelsResultSchema,
+  ),
+  'feedback.suggestions': method(
+    'What the answers and monitoring suggest: a new alarm level, a model that names the cause, or retraining on drift.',
+    z.object({ model: modelRef.optional() }).strict(),
+    z.array(FeedbackSuggestionSchema),
+  ),
+  'feedback.recalibration': method(
+    'The alarm level the answered episodes suggest for a model version (production when none is given), with its effect on those episodes in words.',
+    z.object({ model: modelRef, version: z.number().int().positive().optional() }).strict(),
+    RecalibrationSchema,
+  ),
+  'feedback.applyThreshold': method(
+    'Makes a new model version that is the given one with another alarm level (same learner, new ONNX graph) and marks it challenger; audited with the reason.',
+    z.object({ model: modelRef, version: z.number().int().positive().optional(), threshold: z.number().finite(), reason: z.string().trim().min(1).max(2000) }).strict(),
+    ModelVersionSchema,
+  ),
+  'retrain.start': method(
+    "Starts a job that trains a challenger with the production version's settings on the newest version of its dataset (or the one given), learning from the feedback labels when the version has them; the new version is marked challenger.",
+    z.object({ model: modelRef, dataset: z.string().min(1).max(300).optional(), version: z.number().int().positive().optional(), timeBudgetSeconds: z.number().int().min(TIME_BUDGET.min).max(TIME_BUDGET.max).optional() }).strict(),
+    JobInfoSchema,
+  ),
+  'challenger.report': method('Production beside its challenger: the same holdout, the answered episodes, and any shadow run.', z.object({ model: modelRef }).strict(), ChallengerReportSchema),
+  'challenger.promote': method(
+    'Makes the challenger the production version (audited with the reason), ends its shadow runs, and deploys it to the endpoints that served production.',
+    z.object({ model: modelRef, reason: z.string().trim().min(1).max(2000), deploy: z.boolean().optional() }).strict(),
+    ModelVersionSchema,
+  ),
+  'challenger.discard': method('Drops the challenger mark and ends its shadow runs (audited with the reason); the version stays in the registry.', z.object({ model: modelRef, reason: z.string().trim().min(1).max(2000) }).strict(), ModelVersionSchema),
+  'shadow.start': method(
+    "Runs a model version (the challenger when none is given) in shadow on an endpoint: both score every request, only production answers, both outputs are kept for comparison.",
+    z.object({ endpoint: EndpointNameSchema, model: modelRef.optional(), version: z.number().int().positive().optional() }).strict(),
+    ShadowSummarySchema,
+  ),
+  'shadow.stop': method('Ends the shadow run on an endpoint.', z.object({ endpoint: EndpointNameSchema }).strict(), z.object({ endpoint: z.string(), stopped: z.boolean() })),
+  'shadow.status': method('The shadow run on an endpoint so far (null when none).', z.object({ endpoint: EndpointNameSchema }).strict(), ShadowSummarySchema.nullable()),
   'models.predict': method(
     'Answers of a model version (ONNX Runtime) for rows given as objects named by input, with the inputs that pushed each answer most.',
     z
@@ -657,7 +732,11 @@ export type AppEvent =
   /** An alert fired, cleared, or was acknowledged or snoozed. */
   | { type: 'alert'; alert: Alert }
   /** The scheduler polled endpoints: pages showing monitoring data reload. */
-  | { type: 'monitor'; endpoints: string[] };
+  | { type: 'monitor'; endpoints: string[] }
+  /** A prompt is due: the Inbox asks about `due` episodes. */
+  | { type: 'prompt'; due: number; message: string }
+  /** Episodes were found, grown or answered: the Inbox and episode lists reload. */
+  | { type: 'feedback' };
 
 /** One reply shape for every transport. */
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };

@@ -38,6 +38,11 @@ export interface HandlerDeps {
   monitor?: MonitorService;
 }
 
+/** A method whose service is being built. */
+const notYet = (): never => {
+  throw new AppError('conflict', 'This part of the app is not available yet.');
+};
+
 /** The one function table that IPC, HTTP and the CLI dispatch into. */
 /** The audit log's filters, with a use case turned into the names of everything under it. */
 function auditFilterFor(ws: Workspace) {
@@ -151,5 +156,26 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'alerts.list': (a) => monitor.listAlerts(a),
     'alerts.acknowledge': (a) => monitor.acknowledge(a.id),
     'alerts.snooze': (a) => monitor.snooze(a.id, a.minutes),
+    // Issue 9 (feedback loop): replaced as the services land.
+    'feedback.inbox': notYet,
+    'feedback.list': notYet,
+    'feedback.get': notYet,
+    'feedback.answer': notYet,
+    'feedback.causes': notYet,
+    'feedback.scan': notYet,
+    'feedback.prompt': notYet,
+    'feedback.settings': notYet,
+    'feedback.configure': notYet,
+    'feedback.addToData': notYet,
+    'feedback.suggestions': notYet,
+    'feedback.recalibration': notYet,
+    'feedback.applyThreshold': notYet,
+    'retrain.start': notYet,
+    'challenger.report': notYet,
+    'challenger.promote': notYet,
+    'challenger.discard': notYet,
+    'shadow.start': notYet,
+    'shadow.stop': notYet,
+    'shadow.status': notYet,
   };
 }

@@ -43,7 +43,7 @@ afterEach(() => {
   for (const db of dbs.splice(0)) if (db.open) db.close();
 });
 
-const LATEST = 90;
+const LATEST = 100;
 
 describe('MIGRATIONS', () => {
   it('are numbered in increasing steps of ten', () => {
@@ -59,8 +59,8 @@ describe('migrate', () => {
     expect(schemaVersion(db)).toBe(0);
     expect(migrate(db, MIGRATIONS)).toBe(LATEST);
     expect(db.pragma('user_version', { simple: true })).toBe(LATEST);
-    expect(tables(db)).toEqual(['audit_log', 'dataset_versions', 'datasets', 'deployments', 'endpoints', 'jobs', 'meta', 'model_aliases', 'model_versions', 'models', 'monitor_alerts', 'monitor_buckets', 'monitor_events', 'monitor_profiles', 'monitor_quarters', 'source_files', 'training_runs', 'use_cases']);
-    expect(indexes(db)).toEqual(['audit_log_action', 'datasets_name', 'deployments_endpoint', 'jobs_created', 'jobs_state', 'monitor_alerts_endpoint', 'monitor_alerts_one_firing', 'monitor_buckets_time', 'monitor_events_time', 'source_files_dataset']);
+    expect(tables(db)).toEqual(['audit_log', 'dataset_versions', 'datasets', 'deployments', 'endpoints', 'episode_answers', 'episodes', 'jobs', 'meta', 'model_aliases', 'model_versions', 'models', 'monitor_alerts', 'monitor_buckets', 'monitor_events', 'monitor_profiles', 'monitor_quarters', 'shadows', 'source_files', 'training_runs', 'use_cases']);
+    expect(indexes(db)).toEqual(['audit_log_action', 'datasets_name', 'deployments_endpoint', 'episode_answers_episode', 'episodes_model', 'episodes_stream', 'episodes_unanswered', 'jobs_created', 'jobs_state', 'monitor_alerts_endpoint', 'monitor_alerts_one_firing', 'monitor_buckets_time', 'monitor_events_time', 'source_files_dataset']);
   });
 
   it('does nothing when the database is already current', () => {
