@@ -13,7 +13,8 @@ import type { MonitorCycle } from '../shared/monitor';
 import { DELIMITERS, TEXT_ENCODINGS, type ProblemKind } from '../shared/datasets';
 import { AppError, USER_ERROR_CODES, isErrorCode, toErrorInfo, type ErrorCode } from '../shared/errors';
 import { formatDuration, formatPercent, textTable } from '../shared/format';
-import type { TrainingReport } from '../shared/training';
+import { TIME_BUDGET, type TrainingReport } from '../shared/training';
+import { VERDICTS, VERDICT_TITLES, type Episode } from '../shared/feedback';
 import type { ScoreResult } from './services/scoring/batch';
 import type { ReproduceResult } from './services/jobs/kinds/reproduce';
 import { checkWorkspace, restoreWorkspace } from './services/registry/backup';
@@ -750,6 +751,84 @@ const COMMANDS: Record<string, CommandSpec> = {
       return undefined;
     },
   },
+  feedback: {
+    summary: 'List the anomaly episodes and answer them: a real problem (with its cause), normal operation, or not sure.',
+    usage: [
+      'millwright feedback [list] [--all|--answered] [--model M] [--endpoint E] [--limit N] [--json]',
+      '       millwright feedback answer EPISODE --verdict real|normal|unsure [--cause C] [--comment T]',
+      '       millwright feedback add-to-data MODEL [--dataset D[@VERSION]]',
+      '       millwright feedback recalibrate MODEL[@VERSION]',
+    ].join('\n'),
+    flags: { all: 'switch', answered: 'switch', model: 'value', endpoint: 'value', limit: 'value', verdict: 'value', cause: 'value', comment: 'value', dataset: 'value' },
+    async run(ctx, args) {
+      const [sub = 'list', target, ...extra] = args.positional;
+      const usage = (i: number) => this.usage.split('\n')[i]!.trim();
+      if (extra.length) throw new AppError('bad_input', `Unexpected "${extra[0]}". Usage: ${usage(sub === 'answer' ? 1 : 0)}`);
+      if (sub === 'answer') return answerEpisode(ctx, args, target, usage(1));
+      if (sub === 'add-to-data') {
+        if (!target) throw new AppError('bad_input', `Which model? Usage: ${usage(2)}`);
+        const ds = stringFlag(args, 'dataset');
+        const m = ds ? /^(.+?)(?:@(\d+))?$/.exec(ds)! : null;
+        const r = await ctx.call('feedback.addToData', { model: target, ...(m ? { dataset: m[1]!, ...(m[2] ? { version: Number(m[2]) } : {}) } : {}) });
+        if (!ctx.json) ctx.out(r.sentence);
+        return r;
+      }
+      if (sub === 'recalibrate') {
+        if (!target) throw new AppError('bad_input', `Which model? Usage: ${usage(3)}`);
+        const m = /^(.+?)(?:@(\d+))?$/.exec(target)!;
+        const r = await ctx.call('feedback.recalibration', { model: m[1]!, ...(m[2] ? { version: Number(m[2]) } : {}) });
+        if (!ctx.json) ctx.out(r.sentence);
+        return r;
+      }
+      if (sub !== 'list') throw new AppError('bad_input', `Unknown feedback command "${sub}". Use list, answer, add-to-data or recalibrate.`);
+      if (target) throw new AppError('bad_input', `Unexpected "${target}". Usage: ${usage(0)}`);
+      if (args.flags.has('all') && args.flags.has('answered')) throw new AppError('bad_input', 'Use either --all or --answered, not both.', 'answered');
+      for (const f of ['all', 'answered'] as const) if (args.flags.has(f) && args.flags.get(f) !== true) throw new AppError('bad_input', `--${f} takes no value.`, f);
+      // Events the last poll stored but nobody grouped yet (the app groups after every poll; this may be the first look).
+      await ctx.call('feedback.scan', {});
+      const model = stringFlag(args, 'model');
+      const endpoint = stringFlag(args, 'endpoint');
+      const limit = intFlag(args, 'limit', 1, 10_000);
+      const status = args.flags.has('all') ? 'all' : args.flags.has('answered') ? 'answered' : 'unanswered';
+      const list = await ctx.call('feedback.list', { status, ...(model ? { model } : {}), ...(endpoint ? { endpoint } : {}), ...(limit ? { limit } : {}) });
+      const episodes = list.map(episodeLine);
+      if (!ctx.json) {
+        ctx.out(
+          episodes.length
+            ? textTable(
+                ['ID', 'MODEL', 'WHERE', 'START', 'END', 'PEAK', 'INPUTS', 'ANSWER'],
+                episodes.map((e, i) => [String(e.id), `${e.model}@${list[i]!.version}`, e.endpoint ?? `job ${list[i]!.job ?? ''}`, e.start.replace('T', ' ').slice(0, 16), e.end.replace('T', ' ').slice(0, 16), fmt(e.peakScore), e.inputs.slice(0, 3).join(', '), e.verdict ? `${VERDICT_TITLES[e.verdict]}${e.cause ? `: ${e.cause}` : ''}` : '']),
+              )
+            : status === 'unanswered'
+              ? 'No episodes wait for an answer. "millwright feedback list --all" shows the answered ones too.'
+              : 'No episodes yet.',
+        );
+      }
+      return { episodes };
+    },
+  },
+  retrain: {
+    summary: "Train a challenger with the production version's settings on the newest data (with the feedback labels), and compare it with production.",
+    usage: 'millwright retrain MODEL [--dataset D[@VERSION]] [--time-budget S] [--json]',
+    flags: { dataset: 'value', 'time-budget': 'value' },
+    async run(ctx, args) {
+      const [model, ...extra] = args.positional;
+      if (!model) throw new AppError('bad_input', `Which model? Usage: ${this.usage}`);
+      if (extra.length) throw new AppError('bad_input', `Unexpected "${extra[0]}". Usage: ${this.usage}`);
+      const ds = stringFlag(args, 'dataset');
+      const m = ds ? /^(.+?)(?:@(\d+))?$/.exec(ds)! : null;
+      const budget = intFlag(args, 'time-budget', TIME_BUDGET.min, TIME_BUDGET.max);
+      const job = await ctx.call('retrain.start', { model, ...(m ? { dataset: m[1]!, ...(m[2] ? { version: Number(m[2]) } : {}) } : {}), ...(budget ? { timeBudgetSeconds: budget } : {}) });
+      const final = await runJobHere(ctx, job, true);
+      const report = await ctx.call('challenger.report', { model });
+      if (!ctx.json) {
+        ctx.out(`Trained ${model} version ${report.challenger?.version ?? '?'} as the challenger.`);
+        ctx.out(report.sentence);
+        ctx.out(`Promote it with: millwright promote ${model}@${report.challenger?.version ?? 'VERSION'} --alias production --reason "…"`);
+      }
+      return { job: final.id, ...report };
+    },
+  },
   audit: {
     summary: 'Show the audit log: who did what, and when; or write it as CSV.',
     usage: 'millwright audit [--limit N] [--action NAME] [--who PERSON] [--object NAME] [--use-case NAME] [--csv FILE]',
@@ -806,6 +885,24 @@ function describeCycle(cycle: MonitorCycle): string {
       return [head, traffic, drift, ...inputs, ...alerts].join('\n');
     })
     .join('\n\n');
+}
+
+/** One episode as `feedback list --json` prints it. */
+function episodeLine(e: Episode) {
+  return { id: e.id, model: e.model, endpoint: e.endpoint, start: e.start, end: e.end, peakScore: e.peakScore, inputs: e.inputs.map((i) => i.name), verdict: e.verdict, cause: e.cause, comment: e.comment };
+}
+
+async function answerEpisode(ctx: CliContext, args: Parsed, ref: string | undefined, usage: string) {
+  const id = ref !== undefined && /^\d+$/.test(ref) ? Number(ref) : NaN;
+  if (!Number.isSafeInteger(id) || id < 1) throw new AppError('bad_input', `Which episode? Give its number from "millwright feedback list"${ref ? ` (got "${ref}")` : ''}. Usage: ${usage}`, 'episode');
+  const verdict = requiredFlag(args, 'verdict', `Give --verdict real, normal or unsure. Usage: ${usage}`);
+  if (!(VERDICTS as readonly string[]).includes(verdict)) throw new AppError('bad_input', `--verdict must be real, normal or unsure (got "${verdict}").`, 'verdict');
+  const cause = stringFlag(args, 'cause');
+  if (cause !== undefined && verdict !== 'real') throw new AppError('bad_input', 'A cause goes with --verdict real only.', 'cause');
+  const comment = stringFlag(args, 'comment');
+  const e = await ctx.call('feedback.answer', { id, verdict, ...(cause !== undefined ? { cause } : {}), ...(comment !== undefined ? { comment } : {}) });
+  if (!ctx.json) ctx.out(`Episode ${e.id} (${e.model}, ${e.start.replace('T', ' ').slice(0, 16)} to ${e.end.replace('T', ' ').slice(0, 16)}): ${VERDICT_TITLES[e.verdict!]}${e.cause ? `, ${e.cause}` : ''}.`);
+  return episodeLine(e);
 }
 
 function fmt(n: number | null | undefined): string {

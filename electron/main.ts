@@ -7,6 +7,7 @@ import path from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, session, shell, Tray, type MenuItemConstructorOptions } from 'electron';
 import type { AppEvent } from '../shared/api';
 import type { Alert } from '../shared/monitor';
+import type { FeedbackSettings } from '../shared/feedback';
 import { COMMANDS, type CommandDef } from '../shared/commands';
 import { createCore, type Core } from './services/compose';
 import { appRoot } from './services/app/app-root';
@@ -192,6 +193,25 @@ function notifyAlerts(c: Core): void {
   });
 }
 
+/**
+ * A due prompt (shift start) as an operating-system notification, when the
+ * person wants them (Settings › Feedback); clicking it opens the Inbox.
+ */
+function notifyPrompts(c: Core): void {
+  c.events.on('event', (e) => {
+    if (e.type !== 'prompt' || e.due === 0 || !Notification.isSupported()) return;
+    void c.call('feedback.settings', {}).then((r) => {
+      if (!r.ok || !(r.value as FeedbackSettings).notifications) return;
+      const n = new Notification({ title: 'Millwright: questions waiting', body: e.message });
+      n.on('click', () => {
+        showWindow();
+        send({ type: 'command', id: 'go.inbox' });
+      });
+      n.show();
+    });
+  });
+}
+
 app.enableSandbox();
 if (!app.requestSingleInstanceLock()) app.quit();
 app.on('second-instance', () => {
@@ -209,6 +229,7 @@ void app.whenReady().then(() => {
   hardenContents();
   registerIpc(core);
   notifyAlerts(core);
+  notifyPrompts(core);
   buildMenu();
   createWindow();
   app.on('activate', () => {
