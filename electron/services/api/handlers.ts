@@ -21,6 +21,7 @@ import { compareVersions } from '../registry/compare';
 import { modelLineage } from '../registry/lineage';
 import { assignToUseCase, createUseCase, listUseCases, updateUseCase, useCaseObjects } from '../registry/use-cases';
 import { prepareTraining, suggestTraining } from '../training/service';
+import { addAnswersToData } from '../feedback/labels';
 import type { ScoringService } from '../scoring/service';
 import type { Workspace } from '../workspace/workspace';
 
@@ -166,7 +167,7 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'feedback.prompt': notYet,
     'feedback.settings': notYet,
     'feedback.configure': notYet,
-    'feedback.addToData': notYet,
+    'feedback.addToData': (a) => addAnswersToData(ws, a),
     'feedback.suggestions': notYet,
     'feedback.recalibration': notYet,
     'feedback.applyThreshold': notYet,

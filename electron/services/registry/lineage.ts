@@ -1,5 +1,7 @@
 import type { Lineage, LineageNode } from '../../../shared/registry';
 import type { DatasetReader } from '../datasets/reader';
+import { findVersion, type VersionRecord } from '../datasets/versions';
+import type { LabelSettings } from '../feedback/labels';
 import { deploymentNodes } from '../deploy/endpoints';
 import { modelOnnx } from '../scoring/onnx-store';
 import { findModelVersion } from '../training/models';
@@ -55,6 +57,10 @@ export function modelLineage(ws: Workspace, reader: DatasetReader, a: { model: s
     details: { Dataset: `${dv.datasetName}@${dv.version}`, Rows: dv.rowCount.toLocaleString('en-US'), Columns: dv.schema.map((c) => c.name).join(', '), 'Content hash': dv.contentHash, ...(dv.timeStart !== null && dv.timeEnd !== null ? { 'Time range': `${new Date(dv.timeStart).toISOString()} – ${new Date(dv.timeEnd).toISOString()}` } : {}) },
     link: `#/data/${encodeURIComponent(dv.datasetName)}`,
   });
+  for (const n of labelNodes(ws, dv)) {
+    nodes.push(n);
+    edges.push({ from: n.id, to: datasetId });
+  }
   const run = ws.db.prepare('SELECT id, started_at, ended_at, duration_s, app_version, seed, created_by FROM training_runs WHERE id = ?').get(v.runId) as { id: string; started_at: string; duration_s: number; app_version: string; seed: number; created_by: string };
   const runId = `run:${run.id}`;
   const s = v.settings;
@@ -97,4 +103,34 @@ export function modelLineage(ws: Workspace, reader: DatasetReader, a: { model: s
     edges.push({ from: modelId, to: d.id });
   }
   return { nodes, edges, traced: sources.length > 0 && sources.every((x) => /^[0-9a-f]{64}$/.test(x.sha256)) };
+}
+
+/** A version made by "Add my answers to the data": the version it came from and the answers it holds (feedback/labels.ts). */
+function labelNodes(ws: Workspace, dv: VersionRecord): LineageNode[] {
+  const from = (dv.settings as Partial<LabelSettings>).labelsFrom;
+  if (!from) return [];
+  const parent = findVersion(ws.db, from.dataset, from.version);
+  const real = from.episodes.filter((e) => e.verdict === 'real').length, normal = from.episodes.filter((e) => e.verdict === 'normal').length;
+  return [
+    {
+      id: `dataset:${parent.id}`,
+      kind: 'dataset',
+      title: `${parent.datasetName} version ${parent.version}`,
+      subtitle: `${parent.rowCount.toLocaleString('en-US')} rows, before the answers`,
+      who: parent.createdBy,
+      when: parent.createdAt,
+      details: { Dataset: `${parent.datasetName}@${parent.version}`, 'Content hash': parent.contentHash },
+      link: `#/data/${encodeURIComponent(parent.datasetName)}`,
+    },
+    {
+      id: `answers:${dv.id}`,
+      kind: 'source',
+      title: `Answers to ${from.episodes.length} episode${from.episodes.length === 1 ? '' : 's'}`,
+      subtitle: `${real} real, ${normal} normal, ${from.episodes.length - real - normal} not sure (model ${from.model})`,
+      who: dv.createdBy,
+      when: dv.createdAt,
+      details: Object.fromEntries(from.episodes.map((e) => [`Episode ${e.id}`, `${e.verdict}${e.cause ? ` (${e.cause})` : ''}, ${e.start} – ${e.end}, answered by ${e.answeredBy ?? 'unknown'}`])),
+      link: null,
+    },
+  ];
 }

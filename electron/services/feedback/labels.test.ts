@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ColumnData } from '../../../shared/datasets';
+import { LABEL_COLUMNS } from '../../../shared/feedback';
+import { coreCaller, importCsv, trainModel } from '../../test-support/core-call';
+import { createCore, type Core } from '../compose';
+import { loadColumn } from '../datasets/column-store';
+import { findVersion } from '../datasets/versions';
+import { modelLineage } from '../registry/lineage';
+import { DatasetReader } from '../datasets/reader';
+import { AuditLog } from '../workspace/audit';
+import { answer, insertEpisode, START, STEP, writeLineCsv } from './learning-fixture';
+
+/**
+ * "Add my answers to the data" on a real workspace: a real import, a real
+ * anomaly model, episodes in the table as the monitor leaves them.
+ */
+
+let root: string;
+let core: Core;
+const call = coreCaller(() => core);
+const ROWS = 1500;
+
+function columns(dataset: string, version: number): { problem: Float64Array; cause: string[]; names: string[] } {
+  const v = findVersion(core.ws.db, dataset, version);
+  const load = (name: string) => loadColumn(core.ws.blobs, v.schema.find((c) => c.name === name)!, v.rowCount);
+  const p = load(LABEL_COLUMNS.problem) as Extract<ColumnData, { values: Float64Array }>;
+  const c = load(LABEL_COLUMNS.cause) as Extract<ColumnData, { codes: Int32Array }>;
+  return { problem: p.values, cause: Array.from(c.codes, (k) => (k < 0 ? '' : c.dictionary[k]!)), names: v.schema.map((s) => s.name) };
+}
+
+/** Rows (in the fixture's order, which is time order) whose label is `value` (NaN: missing). */
+function rowsWhere(values: Float64Array, value: number): number[] {
+  const out: number[] = [];
+  values.forEach((v, i) => { if (Number.isNaN(value) ? Number.isNaN(v) : v === value) out.push(i); });
+  return out;
+}
+
+const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+
+let hotA: number, hotB: number, busy: number, unsure: number;
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-labels-'));
+  core = createCore({ workspaceDir: path.join(root, 'ws'), monitor: false, resumeEndpoints: false });
+  await importCsv(core, call, writeLineCsv(root, ROWS, [[300, 310], [900, 905]]), 'line');
+  await trainModel(core, call, { dataset: 'line', task: 'anomaly', algorithms: ['iforest'], timeBudgetSeconds: 10, model: 'L-1' });
+  hotA = insertEpisode(core.ws, { model: 'L-1', version: 1, from: 300, to: 310, peakScore: 0.8, verdict: 'real', cause: 'Cooling fan' });
+  hotB = insertEpisode(core.ws, { model: 'L-1', version: 1, from: 900, to: 905, peakScore: 0.7, verdict: 'real', cause: 'Blocked filter' });
+  busy = insertEpisode(core.ws, { model: 'L-1', version: 1, from: 500, to: 503, peakScore: 0.62, verdict: 'normal' });
+  unsure = insertEpisode(core.ws, { model: 'L-1', version: 1, from: 700, to: 702, peakScore: 0.6, verdict: 'unsure' });
+  // Not answered, and answered but long after the data: neither marks a row.
+  insertEpisode(core.ws, { model: 'L-1', version: 1, from: 1000, to: 1004, peakScore: 0.9, verdict: null });
+  insertEpisode(core.ws, { model: 'L-1', version: 1, from: ROWS + 100, to: ROWS + 110, peakScore: 0.9, verdict: 'normal' });
+}, 120_000);
+
+afterAll(async () => {
+  await core?.close();
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('answers into the data', () => {
+  it('makes a new version whose label columns mark exactly the rows in the answered ranges', async () => {
+    const r = await call('feedback.addToData', { model: 'L-1' });
+    expect(r).toMatchObject({ dataset: 'line', version: 2, rows: ROWS, episodes: 4, labelled: { real: 11 + 6, normal: 4, unsure: 3 } });
+    expect(r.sentence).toBe(`Made line version 2 from version 1: 4 answered episodes mark 17 rows as a real problem and 4 rows as normal operation in "${LABEL_COLUMNS.problem}", with the cause in "${LABEL_COLUMNS.cause}".`);
+    const { problem, cause, names } = columns('line', 2);
+    expect(names).toEqual(['Time', 'Temp', 'Flow', LABEL_COLUMNS.problem, LABEL_COLUMNS.cause]);
+    expect(rowsWhere(problem, 1)).toEqual([...range(300, 310), ...range(900, 905)]);
+    expect(rowsWhere(problem, 0)).toEqual(range(500, 503));
+    expect(rowsWhere(problem, NaN).length).toBe(ROWS - 21);
+    expect(cause[300]).toBe('Cooling fan');
+    expect(cause[905]).toBe('Blocked filter');
+    expect(cause[299]).toBe('');
+    expect(cause[500]).toBe('');
+    // The original version is untouched (versions never change).
+    expect(findVersion(core.ws.db, 'line', 1).schema.map((c) => c.name)).toEqual(['Time', 'Temp', 'Flow']);
+  });
+
+  it('keeps where the labels came from: the parent version and each answered episode, audited', () => {
+    const v = findVersion(core.ws.db, 'line', 2);
+    const from = (v.settings as { labelsFrom: { dataset: string; version: number; episodes: { id: number; verdict: string; start: string }[] } }).labelsFrom;
+    expect(from.dataset).toBe('line');
+    expect(from.version).toBe(1);
+    expect(from.episodes.map((e) => e.id).sort()).toEqual([hotA, hotB, busy, unsure].sort());
+    expect(from.episodes.find((e) => e.id === busy)).toMatchObject({ verdict: 'normal', start: new Date(START + 500 * STEP).toISOString() });
+    expect(v.changes?.columnsAdded).toEqual([LABEL_COLUMNS.problem, LABEL_COLUMNS.cause]);
+    const entry = AuditLog.list(core.ws.db, { limit: 5, action: 'feedback.labels' })[0]!;
+    expect(entry.details).toMatchObject({ model: 'L-1', dataset: 'line', from: 1, version: 2 });
+  });
+
+  it('replaces the label columns when answers change and are added again, instead of adding copies', async () => {
+    answer(core.ws, busy, 'real', 'Cooling fan');
+    answer(core.ws, hotB, 'normal');
+    const r = await call('feedback.addToData', { model: 'L-1' });
+    expect(r.version).toBe(3);
+    expect(r.labelled).toEqual({ real: 11 + 4, normal: 6, unsure: 3 });
+    const { problem, cause, names } = columns('line', 3);
+    expect(names).toEqual(['Time', 'Temp', 'Flow', LABEL_COLUMNS.problem, LABEL_COLUMNS.cause]);
+    expect(rowsWhere(problem, 1)).toEqual([...range(300, 310), ...range(500, 503)]);
+    expect(rowsWhere(problem, 0)).toEqual(range(900, 905));
+    expect(cause[501]).toBe('Cooling fan');
+    expect(cause[901]).toBe('');
+    const from = (findVersion(core.ws.db, 'line', 3).settings as { labelsFrom: { version: number } }).labelsFrom;
+    expect(from.version).toBe(2);
+    // The same answers again: the version that holds them, nothing new.
+    const again = await call('feedback.addToData', { model: 'L-1' });
+    expect(again.version).toBe(3);
+    expect(again.sentence).toMatch(/^line version 3 already holds these answers/);
+  });
+
+  it('shows the answers in the lineage of a model trained on the labelled version', async () => {
+    await trainModel(core, call, { dataset: 'line', version: 3, task: 'anomaly', labelColumn: LABEL_COLUMNS.problem, inputs: ['Temp', 'Flow'], algorithms: ['iforest'], timeBudgetSeconds: 10, model: 'L-1' });
+    const lineage = modelLineage(core.ws, new DatasetReader(core.ws), { model: 'L-1', version: 2 });
+    const answers = lineage.nodes.find((n) => n.id.startsWith('answers:'))!;
+    expect(answers.title).toBe('Answers to 4 episodes');
+    expect(lineage.edges).toContainEqual({ from: answers.id, to: lineage.nodes.find((n) => n.kind === 'dataset' && n.title === 'line version 3')!.id });
+    expect(lineage.nodes.some((n) => n.kind === 'dataset' && n.title === 'line version 2')).toBe(true);
+  }, 60_000);
+
+  it('says which dataset cannot take the answers, and why', async () => {
+    await importCsv(core, call, writeLineCsv(root, 200, [], 'later.csv'), 'later', {});
+    // "later" holds the first 200 rows' times only: the answered episodes lie after it.
+    await expect(call('feedback.addToData', { model: 'L-1', dataset: 'later' })).rejects.toThrow(
+      /^None of the 5 answered episodes of "L-1" falls within the time range of dataset later@1 \(2024-01-01 00:00 – 2024-01-01 16:35\)\. Import the data/,
+    );
+    fs.writeFileSync(path.join(root, 'plain.csv'), 'Temp,Flow\n1,2\n3,4\n');
+    await importCsv(core, call, path.join(root, 'plain.csv'), 'plain');
+    await expect(call('feedback.addToData', { model: 'L-1', dataset: 'plain' })).rejects.toThrow(/^Dataset plain@1 has no time column/);
+  });
+});

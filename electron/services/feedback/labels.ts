@@ -1,0 +1,227 @@
+import type { ColumnData, ColumnSchema } from '../../../shared/datasets';
+import { AppError } from '../../../shared/errors';
+import { LABEL_COLUMNS, type LabelsResult, type Verdict } from '../../../shared/feedback';
+import { loadColumn, storeColumns } from '../datasets/column-store';
+import { findVersion, recordVersion, type VersionRecord } from '../datasets/versions';
+import { findModelVersion, type ModelVersionRecord } from '../training/models';
+import type { ReadableDb } from '../workspace/db';
+import type { Workspace } from '../workspace/workspace';
+
+/** An answered episode as the learning side reads it: its time range in epoch ms (data time) and its answer. */
+export interface AnsweredEpisode {
+  id: number;
+  model: string;
+  version: number;
+  start: number;
+  end: number;
+  peakScore: number;
+  verdict: Verdict;
+  cause: string | null;
+  answeredBy: string | null;
+  answeredAt: string | null;
+}
+
+interface EpisodeRow {
+  id: number;
+  model: string;
+  version: number;
+  start_at: string;
+  end_at: string;
+  peak_score: number;
+  verdict: Verdict;
+  cause: string | null;
+  answered_by: string | null;
+  answered_at: string | null;
+}
+
+/** The answered episodes of a model (of one of its versions when given), oldest first. */
+export function answeredEpisodes(db: ReadableDb, model: string, version?: number): AnsweredEpisode[] {
+  const rows = db
+    .prepare(
+      `SELECT id, model, version, start_at, end_at, peak_score, verdict, cause, answered_by, answered_at FROM episodes
+        WHERE model = ? AND verdict IS NOT NULL ${version === undefined ? '' : 'AND version = ?'} ORDER BY start_at, id`,
+    )
+    .all(...(version === undefined ? [model] : [model, version])) as EpisodeRow[];
+  return rows.map((r) => ({
+    id: r.id,
+    model: r.model,
+    version: r.version,
+    start: Date.parse(r.start_at),
+    end: Date.parse(r.end_at),
+    peakScore: r.peak_score,
+    verdict: r.verdict,
+    cause: r.cause,
+    answeredBy: r.answered_by,
+    answeredAt: r.answered_at,
+  }));
+}
+
+/** The production version of a model, or its newest version when none is production. */
+export function productionOrNewest(db: ReadableDb, model: string): ModelVersionRecord {
+  const newest = findModelVersion(db, model);
+  return newest.aliases.includes('production') ? newest : productionOf(db, newest.model) ?? newest;
+}
+
+/** The production version, or null when the model has none. */
+export function productionOf(db: ReadableDb, model: string): ModelVersionRecord | null {
+  try {
+    return findModelVersion(db, model, 'production');
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'not_found' && e.field === 'version') return null;
+    throw e;
+  }
+}
+
+/** What a labelled dataset version keeps in its settings: where it came from and the answers it holds. */
+export interface LabelSettings {
+  labelsFrom: {
+    dataset: string;
+    version: number;
+    model: string;
+    episodes: { id: number; verdict: Verdict; cause: string | null; start: string; end: string; answeredBy: string | null; answeredAt: string | null }[];
+  };
+}
+
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/**
+ * Where each row stands by the answers: 1 real, 0 normal, NaN elsewhere;
+ * a row in a real episode and a normal one is real (the problem was seen).
+ * Rows in "not sure" episodes stay missing and are only counted.
+ */
+export function labelRows(time: Float64Array, episodes: AnsweredEpisode[]): { problem: Float64Array; cause: Int32Array; causes: string[]; counts: LabelsResult['labelled']; used: AnsweredEpisode[] } {
+  const problem = new Float64Array(time.length).fill(NaN);
+  const cause = new Int32Array(time.length).fill(-1);
+  const unsure = new Uint8Array(time.length);
+  const causes: string[] = [];
+  const used: AnsweredEpisode[] = [];
+  // Normal first, then real over it, so real wins where they overlap.
+  const order = [...episodes].sort((a, b) => rankOf(a.verdict) - rankOf(b.verdict));
+  for (const e of order) {
+    let hit = false;
+    let code = -1;
+    if (e.verdict === 'real' && e.cause) {
+      code = causes.indexOf(e.cause);
+      if (code < 0) code = causes.push(e.cause) - 1;
+    }
+    for (let i = 0; i < time.length; i++) {
+      const t = time[i]!;
+      if (!(t >= e.start && t <= e.end)) continue;
+      hit = true;
+      if (e.verdict === 'unsure') unsure[i] = 1;
+      else if (e.verdict === 'normal') problem[i] = 0;
+      else {
+        problem[i] = 1;
+        cause[i] = code;
+      }
+    }
+    if (hit) used.push(e);
+  }
+  const counts = { real: 0, normal: 0, unsure: 0 };
+  for (let i = 0; i < time.length; i++) {
+    if (problem[i] === 1) counts.real++;
+    else if (problem[i] === 0) counts.normal++;
+    else if (unsure[i]) counts.unsure++;
+  }
+  return { problem, cause, causes, counts, used: used.sort((a, b) => a.start - b.start || a.id - b.id) };
+}
+
+function rankOf(v: Verdict): number {
+  return v === 'unsure' ? 0 : v === 'normal' ? 1 : 2;
+}
+
+/** The dataset version answers go into by default: the newest version of the dataset the production version (or the newest) learned from. */
+function defaultTarget(ws: Workspace, model: string, dataset?: string, version?: number): VersionRecord {
+  if (dataset) return findVersion(ws.db, dataset, version);
+  const v = productionOrNewest(ws.db, model);
+  return findVersion(ws.db, v.dataset, version);
+}
+
+/**
+ * "Add my answers to the data" (DESIGN.md section 10): a new, immutable
+ * version of the dataset with the answers as two columns over the answered
+ * episodes' time ranges. Columns added before are replaced, so answering
+ * again and adding again never stacks copies. Unchanged columns keep their
+ * blobs; the version's settings name the parent version and every episode a
+ * label came from.
+ */
+export function addAnswersToData(ws: Workspace, a: { model: string; dataset?: string; version?: number }): LabelsResult {
+  const model = findModelVersion(ws.db, a.model).model;
+  const parent = defaultTarget(ws, model, a.dataset, a.version);
+  const ref = `${parent.datasetName}@${parent.version}`;
+  if (!parent.timeColumn) {
+    throw new AppError('bad_input', `Dataset ${ref} has no time column, so answers (which are about stretches of time) cannot be placed on its rows. Choose a dataset with a time column.`, 'dataset');
+  }
+  const episodes = answeredEpisodes(ws.db, model);
+  if (!episodes.length) throw new AppError('bad_input', `No episode of "${model}" has been answered yet. Answer some in the Inbox first.`, 'model');
+  const time = loadColumn(ws.blobs, parent.schema.find((c) => c.name === parent.timeColumn)!, parent.rowCount) as Extract<ColumnData, { values: Float64Array }>;
+  const labels = labelRows(time.values, episodes);
+  if (!labels.used.length) {
+    const range = parent.timeStart !== null && parent.timeEnd !== null ? ` (${day(parent.timeStart)} – ${day(parent.timeEnd)})` : '';
+    throw new AppError(
+      'bad_input',
+      `None of the ${plural(episodes.length, 'answered episode')} of "${model}" falls within the time range of dataset ${ref}${range}. Import the data that covers them as a new version of the dataset first.`,
+      'dataset',
+    );
+  }
+
+  const replaced = new Set<string>([LABEL_COLUMNS.problem, LABEL_COLUMNS.cause]);
+  const kept = parent.schema.filter((c) => !replaced.has(c.name));
+  const added: ColumnSchema[] = [
+    { name: LABEL_COLUMNS.problem, type: 'integer', unit: null, header: LABEL_COLUMNS.problem },
+    { name: LABEL_COLUMNS.cause, type: 'category', unit: null, header: LABEL_COLUMNS.cause },
+  ];
+  const columns: ColumnData[] = [
+    ...kept.map((c) => loadColumn(ws.blobs, c, parent.rowCount)),
+    { type: 'integer', values: labels.problem },
+    { type: 'category', codes: labels.cause, dictionary: labels.causes },
+  ];
+  const { stored, contentHash } = storeColumns(ws.blobs, [...kept, ...added], columns, parent.rowCount);
+  const settings: LabelSettings = {
+    labelsFrom: {
+      dataset: parent.datasetName,
+      version: parent.version,
+      model,
+      episodes: labels.used.map((e) => ({ id: e.id, verdict: e.verdict, cause: e.cause, start: new Date(e.start).toISOString(), end: new Date(e.end).toISOString(), answeredBy: e.answeredBy, answeredAt: e.answeredAt })),
+    },
+  };
+  const { record, created } = ws.db.transaction(() => {
+    const r = recordVersion(ws, {
+      datasetName: parent.datasetName,
+      contentHash,
+      rowCount: parent.rowCount,
+      schema: stored,
+      settings: { ...parent.settings, ...settings },
+      sources: parent.sources,
+      report: { problems: [], rejectedRows: 0, choices: {} },
+      profileBlob: null,
+      timeColumn: parent.timeColumn,
+      timeStart: parent.timeStart,
+      timeEnd: parent.timeEnd,
+    });
+    ws.audit.record('feedback.labels', {
+      model,
+      dataset: parent.datasetName,
+      from: parent.version,
+      version: r.record.version,
+      created: r.created,
+      episodes: labels.used.map((e) => e.id),
+      rows: labels.counts,
+    });
+    return r;
+  })();
+  const n = labels.used.length;
+  const { real, normal } = labels.counts;
+  const what = created ? `Made ${record.datasetName} version ${record.version} from version ${parent.version}` : `${record.datasetName} version ${record.version} already holds these answers`;
+  const sentence = `${what}: ${plural(n, 'answered episode')} mark ${plural(real, 'row')} as a real problem and ${plural(normal, 'row')} as normal operation in "${LABEL_COLUMNS.problem}"${labels.causes.length ? `, with the cause in "${LABEL_COLUMNS.cause}"` : ''}.`;
+  return {
+    dataset: record.datasetName,
+    version: record.version,
+    rows: record.rowCount,
+    labelled: labels.counts,
+    episodes: n,
+    columns: [LABEL_COLUMNS.problem, LABEL_COLUMNS.cause],
+    sentence,
+  };
+}
