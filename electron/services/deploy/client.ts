@@ -44,9 +44,14 @@ export interface EdgeBucket {
   features: Record<string, EdgeBinCounts>;
 }
 
-/** An anomalous row as the endpoint recorded it. */
+/**
+ * An anomalous row as the endpoint recorded it, or (`flagged: false`) a
+ * context row sent just before or after one (never an anomaly); runtimes
+ * before issue 9 send flagged rows only, without the field.
+ */
 export interface EdgeEvent {
   seq: number;
+  flagged?: boolean;
   time: string | number | null;
   receivedAt: string;
   source: string | null;

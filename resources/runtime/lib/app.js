@@ -9,6 +9,7 @@ const { HttpError, readJson, sendJson, send, announcesTooMuch } = require('./htt
 const { authorized } = require('./state');
 const { DEFAULT_SOURCE } = require('./model');
 const { predictRows, inferRequest, toJsonNumber } = require('./values');
+const { ContextRows } = require('./context');
 
 const DATATYPES = { float32: 'FP32', int64: 'INT64', string: 'BYTES' };
 
@@ -55,16 +56,29 @@ function createApp(deps) {
     return m;
   }
 
+  /** A kept row's inputs by name, as events carry them. @param {import('./context').KeptRow} r */
+  const inputsOf = (r) => {
+    /** @type {Record<string, unknown>} */
+    const inputs = {};
+    r.model.inputs.forEach((input, j) => {
+      const v = r.cols[j][r.i];
+      inputs[input.name] = typeof v === 'number' ? toJsonNumber(v) : v;
+    });
+    return inputs;
+  };
+  const context = new ContextRows((e) => events.add(e), inputsOf, streams.maxSources);
+
   /**
-   * Counts the answers and keeps anomaly events with each row's own timestamp.
+   * Counts the answers and keeps anomaly events with each row's own
+   * timestamp, and the context rows around them (context.js).
    * `check`: the rows of a deployment's smoke test (see isCheck), counted in
-   * /metrics only, not in the monitoring buckets or anomaly events.
+   * /metrics only, not in the monitoring buckets or events.
    */
   function account(model, answer, source, cols, times, check = false) {
     const o = answer.outputs;
     const tally = new Map();
     const add = (label) => tally.set(label, (tally.get(label) ?? 0) + 1);
-    let receivedAt = '';
+    const receivedAt = Date.now();
     let flaggedRows = 0;
     for (let i = 0; i < answer.rows; i++) {
       if (o.label) add(/** @type {string[]} */ (o.label.data)[i]);
@@ -72,18 +86,11 @@ function createApp(deps) {
         const flagged = o.anomaly.data[i] === 1;
         add(flagged ? 'anomaly' : 'normal');
         if (flagged) {
-          receivedAt ||= new Date().toISOString();
           flaggedRows++;
           metrics.anomaly();
-          if (check) continue;
-          /** @type {Record<string, unknown>} */
-          const inputs = {};
-          model.inputs.forEach((input, j) => {
-            const v = cols[j][i];
-            inputs[input.name] = typeof v === 'number' ? toJsonNumber(v) : v;
-          });
-          events.add({ time: times[i], receivedAt, source, model: model.name, version: model.version, score: toJsonNumber(/** @type {number} */ (o.score?.data[i] ?? NaN)), inputs });
         }
+        if (check) continue;
+        context.row(source, { model, cols, i, time: times[i], score: toJsonNumber(/** @type {number} */ (o.score?.data[i] ?? NaN)), receivedAt }, flagged);
       } else add('value');
     }
     for (const [label, n] of tally) metrics.prediction(label, n);
