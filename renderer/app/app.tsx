@@ -6,7 +6,8 @@ import { ActivityPage } from '../pages/activity-page';
 import { DataPage } from '../pages/data-page';
 import { HomePage } from '../pages/home-page';
 import { DeploymentsPage } from '../pages/deployments/deployments-page';
-import { InboxPage, MonitoringPage } from '../pages/later-pages';
+import { InboxPage } from '../pages/inbox/inbox-page';
+import { MonitoringPage } from '../pages/later-pages';
 import { ModelsPage } from '../pages/models/models-page';
 import { SettingsPage } from '../pages/settings-page';
 import { useStore } from '../store/store';
@@ -55,6 +56,7 @@ function useCoreEvents() {
     void s.loadSamples();
     void s.loadDatasets();
     void s.loadAlerts();
+    void s.loadInbox();
     const offJob = api().on('job', ({ job }) => {
       const st = useStore.getState();
       const before = st.jobs[job.id];
@@ -92,6 +94,8 @@ function useCoreEvents() {
     const offCommand = api().on('command', (c) => runCommand(c.id));
     const offAlert = api().on('alert', ({ alert }) => useStore.getState().noteAlert(alert));
     const offMonitor = api().on('monitor', ({ endpoints }) => useStore.getState().notePolled(endpoints));
+    const offPrompt = api().on('prompt', ({ message }) => useStore.getState().notePrompt(message));
+    const offFeedback = api().on('feedback', () => useStore.getState().noteFeedback());
     const unbind = api().transport === 'http' ? bindShortcuts() : () => undefined;
     return () => {
       offJob();
@@ -99,6 +103,8 @@ function useCoreEvents() {
       offCommand();
       offAlert();
       offMonitor();
+      offPrompt();
+      offFeedback();
       unbind();
     };
   }, []);

@@ -12,7 +12,10 @@ function NavItem({ id }: { id: PageId }) {
   const def = PAGES.find((p) => p.id === id)!;
   const current = page === id;
   // Firing alerts nobody has acknowledged or snoozed (a number, so the item re-renders only when it changes).
-  const badge = useStore((s) => (id === 'monitoring' ? (s.alerts ?? []).filter((a) => needsPerson(a, Date.now())).length : 0));
+  // The Inbox: questions the last prompt asked that are still unanswered.
+  const badge = useStore((s) =>
+    id === 'monitoring' ? (s.alerts ?? []).filter((a) => needsPerson(a, Date.now())).length : id === 'inbox' ? (s.inbox?.due.length ?? 0) : 0,
+  );
   return (
     <li>
       <a
@@ -28,7 +31,11 @@ function NavItem({ id }: { id: PageId }) {
         <Icon name={id as IconName} />
         <span>{def.label}</span>
         {badge > 0 && (
-          <span className="nav-badge" data-testid="nav-alert-badge" aria-label={`${badge} ${badge === 1 ? 'alert' : 'alerts'} firing`}>
+          <span
+            className={`nav-badge${id === 'inbox' ? ' questions' : ''}`}
+            data-testid={id === 'inbox' ? 'nav-inbox-badge' : 'nav-alert-badge'}
+            aria-label={id === 'inbox' ? `${badge} ${badge === 1 ? 'question' : 'questions'} to answer` : `${badge} ${badge === 1 ? 'alert' : 'alerts'} firing`}
+          >
             {badge}
           </span>
         )}

@@ -27,6 +27,10 @@ export interface LineChartProps {
   /** Shaded stretches, e.g. known problems or real failures. */
   bands?: readonly { from: number; to: number }[];
   bandLabel?: string;
+  /** A horizontal stretch of values shaded behind the lines, e.g. an input's normal range in training. */
+  range?: { low: number; high: number; label: string } | null;
+  /** Say "Times in <zone>" under the axis (default true); off where the screen names the zone once. */
+  showZone?: boolean;
   height?: number;
   ariaLabel: string;
   timeZone?: string;
@@ -39,7 +43,7 @@ const M = { left: 60, right: 14, top: 10, bottom: 24 };
  * predictions against the measured values, residuals, and scores against their alarm level.
  * Hover or the arrow keys (when focused) read the values at one point.
  */
-export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands = [], bandLabel, height = 240, ariaLabel, timeZone }: LineChartProps) {
+export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands = [], bandLabel, range = null, showZone = true, height = 240, ariaLabel, timeZone }: LineChartProps) {
   const wrapRef = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
   const [active, setActive] = useState<number | null>(null);
@@ -57,7 +61,7 @@ export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands
 
   const model = useMemo(() => {
     const xr = extentOf([x]);
-    const extra = [...(threshold ? [threshold.value] : []), ...(zeroLine ? [0] : [])];
+    const extra = [...(threshold ? [threshold.value] : []), ...(zeroLine ? [0] : []), ...(range ? [range.low, range.high] : [])];
     const yr = extentOf(
       series.map((s) => s.values),
       extra,
@@ -67,7 +71,7 @@ export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands
     const x0 = xr[0];
     const x1 = xr[1] > xr[0] ? xr[1] : xr[0] + 1;
     return { x0, x1, y0: domain[0], y1: domain[1] };
-  }, [x, series, threshold, zeroLine]);
+  }, [x, series, threshold, zeroLine, range]);
 
   const legend = (
     <div className="lc-legend" aria-hidden="true">
@@ -84,6 +88,11 @@ export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands
       {bands.length > 0 && bandLabel && (
         <span>
           <i className="lc-key lc-band-key" /> {bandLabel}
+        </span>
+      )}
+      {range && (
+        <span>
+          <i className="lc-key lc-range-key" /> {range.label}
         </span>
       )}
     </div>
@@ -140,11 +149,15 @@ export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands
       if (typeof v === 'number' && Number.isFinite(v)) lines.push(v >= threshold.value ? 'Above the alarm level' : 'Below the alarm level');
     }
     if (bandLabel && bands.some((b) => at >= b.from && at <= b.to)) lines.push(bandLabel);
+    if (range) {
+      const v = series[0]?.values[active];
+      if (typeof v === 'number' && Number.isFinite(v)) lines.push(v < range.low || v > range.high ? `Outside ${range.label.toLowerCase()}` : `Within ${range.label.toLowerCase()}`);
+    }
     const left = sx(at);
     readout = { left, flip: left > width - 220, lines };
   }
 
-  const zoneText = xIsTime ? timeZoneLabel(model.x0, zone, model.x1) : null;
+  const zoneText = xIsTime && showZone ? timeZoneLabel(model.x0, zone, model.x1) : null;
 
   return (
     <div className="lc" ref={wrapRef}>
@@ -167,6 +180,15 @@ export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands
               <rect x={M.left} y={M.top} width={plotW} height={plotH} />
             </clipPath>
           </defs>
+          {range && (
+            <rect
+              className="lc-range"
+              x={M.left}
+              width={plotW}
+              y={Math.max(M.top, sy(range.high))}
+              height={Math.max(1, Math.min(M.top + plotH, sy(range.low)) - Math.max(M.top, sy(range.high)))}
+            />
+          )}
           <TimeBands bands={bands} plot={plot} sx={sx} />
           <ValueGrid ticks={yAxis.ticks} step={yAxis.step} plot={plot} sy={sy} />
           {unit && (

@@ -10,8 +10,9 @@ import { createRegistrySlice, type RegistrySlice } from './registry-slice';
 import { createAuditSlice, type AuditSlice } from './audit-slice';
 import { createDeploySlice, type DeploySlice } from './deploy-slice';
 import { createMonitorSlice, type MonitorSlice } from './monitor-slice';
+import { createFeedbackSlice, type FeedbackSlice } from './feedback-slice';
 
-export type State = UiSlice & JobsSlice & DataSlice & ImportSlice & ModelsSlice & ScoreSlice & RegistrySlice & AuditSlice & DeploySlice & MonitorSlice;
+export type State = UiSlice & JobsSlice & DataSlice & ImportSlice & ModelsSlice & ScoreSlice & RegistrySlice & AuditSlice & DeploySlice & MonitorSlice & FeedbackSlice;
 
 /** One store, one slice per feature. Components select only what they render. */
 export const useStore = create<State>()((...a) => ({
@@ -25,6 +26,7 @@ export const useStore = create<State>()((...a) => ({
   ...createAuditSlice(...a),
   ...createDeploySlice(...a),
   ...createMonitorSlice(...a),
+  ...createFeedbackSlice(...a),
 }));
 
 setErrorSink((message) => useStore.getState().toast('error', message));

@@ -1,0 +1,103 @@
+import { Fragment, useEffect, useState } from 'react';
+import { Icon } from '../../components/icons';
+import { useStore } from '../../store/store';
+import { EpisodeCard, originWords } from './episode-card';
+import { LIST_STATUS_WORDS, type ListStatus, answerWords, emptyListWords, peakWords, spanWords } from './inbox-logic';
+
+/** Every episode, not only those the prompt asked about: answer more, or change a past answer, in a card that opens under its row. */
+export function EpisodesTable() {
+  const list = useStore((s) => s.episodeList);
+  const byId = useStore((s) => s.episodesById);
+  const load = useStore((s) => s.loadEpisodes);
+  const [openId, setOpenId] = useState<number | null>(null);
+  const now = Date.now();
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const rows = (list.ids ?? []).map((id) => byId[id]).filter((e) => e !== undefined);
+  return (
+    <section className="card table-card episodes-all" aria-labelledby="episodes-title" data-testid="episodes-table">
+      <div className="episodes-all-head">
+        <h3 id="episodes-title" className="table-title">
+          All episodes
+        </h3>
+        <fieldset className="segmented small-seg" data-testid="episodes-filter">
+          <legend className="sr-only">Show</legend>
+          {(Object.keys(LIST_STATUS_WORDS) as ListStatus[]).map((s) => (
+            <label key={s} className={list.status === s ? 'checked' : ''}>
+              <input type="radio" name="episodes-filter" value={s} checked={list.status === s} onChange={() => void load(s)} />
+              {LIST_STATUS_WORDS[s]}
+            </label>
+          ))}
+        </fieldset>
+      </div>
+      {list.error && (
+        <p className="section small" role="alert">
+          {list.error}
+        </p>
+      )}
+      {list.ids === null && !list.error ? (
+        <p className="muted section">Loading the episodes…</p>
+      ) : rows.length === 0 ? (
+        <p className="muted section" data-testid="episodes-empty">
+          {emptyListWords(list.status)}
+        </p>
+      ) : (
+        <table className="table compact episodes-table">
+          <thead>
+            <tr>
+              <th scope="col">When (data time)</th>
+              <th scope="col">Model and endpoint</th>
+              <th scope="col">Score</th>
+              <th scope="col">Answer</th>
+              <th scope="col" className="sr-only">
+                Action
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((e) => (
+              <Fragment key={e.id}>
+                <tr data-testid={`episode-row-${e.id}`} className={openId === e.id ? 'selected' : ''}>
+                  <td>{spanWords(e.start, e.end, now)}</td>
+                  <td className="small">{originWords(e)}</td>
+                  <td className="small nowrap">{peakWords(e)}</td>
+                  <td>
+                    {e.verdict ? (
+                      <span className={`chip${e.verdict === 'real' ? ' chip-bad' : ''}`}>{answerWords(e)}</span>
+                    ) : (
+                      <span className="muted small">Not answered</span>
+                    )}
+                    {e.answeredBy && <span className="muted small block">by {e.answeredBy}</span>}
+                  </td>
+                  <td className="num">
+                    <button className="button small" onClick={() => setOpenId(openId === e.id ? null : e.id)} aria-expanded={openId === e.id} data-testid="episode-row-open">
+                      {openId === e.id ? (
+                        <>
+                          <Icon name="close" size={14} /> Close
+                        </>
+                      ) : e.verdict ? (
+                        'Change answer'
+                      ) : (
+                        'Answer'
+                      )}
+                    </button>
+                  </td>
+                </tr>
+                {openId === e.id && (
+                  <tr className="episode-row-card">
+                    <td colSpan={5}>
+                      <EpisodeCard key={e.id} id={e.id} showReason={false} startEditing={Boolean(e.verdict)} onAnswered={() => setOpenId(null)} />
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
