@@ -5,6 +5,7 @@ import { Icon } from '../components/icons';
 import { ProgressBar } from '../components/progress-bar';
 import { reportError } from '../store/report-error';
 import { useStore } from '../store/store';
+import { FeedbackSettingsSection } from './feedback-settings';
 import { MonitorSettingsSection } from './monitoring/monitor-settings';
 import type { ThemeChoice } from '../store/ui-slice';
 
@@ -29,6 +30,8 @@ export function SettingsPage() {
       </section>
 
       <MonitorSettingsSection />
+
+      <FeedbackSettingsSection />
 
       <SystemCheck />
 

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { Episode, EpisodeDetail } from '../../../shared/feedback';
+import { DEFAULT_FEEDBACK_SETTINGS, type Episode, type EpisodeDetail } from '../../../shared/feedback';
 import {
   answerWords,
   cardCharts,
   causeChoices,
   deviationWords,
   durationWords,
+  feedbackDraft,
+  parseFeedbackDraft,
   inboxKey,
   mergeCards,
   moveFocus,
@@ -183,5 +185,25 @@ describe('cards and causes', () => {
     // The chart's band falls back to the episode's own figures for the input.
     expect(c.inputs[1]!.normal).toEqual({ low: 0.5, high: 2.5 });
     expect(c.inputs[1]!.words).toBe('2.5 × its usual spread from training');
+  });
+});
+
+describe('feedback settings form', () => {
+  it('round-trips the defaults', () => {
+    expect(parseFeedbackDraft(feedbackDraft(DEFAULT_FEEDBACK_SETTINGS))).toEqual({ settings: DEFAULT_FEEDBACK_SETTINGS });
+  });
+  it('sorts the times, keeps each once and drops empty rows', () => {
+    const d = { ...feedbackDraft(DEFAULT_FEEDBACK_SETTINGS), promptTimes: ['22:00', '06:00', '', '06:00'], gapMinutes: '7,5' };
+    const r = parseFeedbackDraft(d);
+    expect('settings' in r && r.settings.promptTimes).toEqual(['06:00', '22:00']);
+    expect('settings' in r && r.settings.gapMinutes).toBe(7.5);
+  });
+  it('names the wrong field in a sentence', () => {
+    const base = feedbackDraft(DEFAULT_FEEDBACK_SETTINGS);
+    expect(parseFeedbackDraft({ ...base, promptTimes: ['25:00'] })).toEqual({ field: 'promptTimes', error: '"25:00" is not a time of day. Use hours and minutes, such as 06:00 or 14:30.' });
+    expect(parseFeedbackDraft({ ...base, promptTimes: [''] })).toMatchObject({ field: 'promptTimes' });
+    expect(parseFeedbackDraft({ ...base, minRows: '2.5' })).toMatchObject({ field: 'minRows', error: expect.stringContaining('whole number from 1 to 100,000') });
+    expect(parseFeedbackDraft({ ...base, gapMinutes: '-1' })).toMatchObject({ field: 'gapMinutes' });
+    expect(parseFeedbackDraft({ ...base, minMinutes: 'abc' })).toMatchObject({ field: 'minMinutes' });
   });
 });

@@ -3,7 +3,7 @@
  * beside the alarm level, the keys that answer and move, the charts each card
  * draws, and the cause picker's choices. Pure, so it is unit tested.
  */
-import type { Episode, EpisodeDetail, Verdict } from '../../../shared/feedback';
+import type { Episode, EpisodeDetail, FeedbackSettings, Verdict } from '../../../shared/feedback';
 import { VERDICT_TITLES } from '../../../shared/feedback';
 import { zonedParts } from '../../../shared/downsample';
 import { formatNumber } from '../../charts/chart-math';
@@ -213,4 +213,45 @@ export function emptyListWords(status: ListStatus): string {
   if (status === 'unanswered') return 'No unanswered episodes. Every episode found so far has an answer.';
   if (status === 'answered') return 'No answers yet. Answer an episode above, or pick Unanswered.';
   return 'No episodes yet. When a deployed model flags unusual behaviour, the rows are grouped into episodes here.';
+}
+
+/** Settings › Feedback as typed: numbers as text, so a half-typed value is not lost. */
+export interface FeedbackDraft {
+  promptTimes: string[];
+  perPrompt: number;
+  gapMinutes: string;
+  minMinutes: string;
+  minRows: string;
+  notifications: boolean;
+}
+export type FeedbackDraftField = 'promptTimes' | 'gapMinutes' | 'minMinutes' | 'minRows';
+
+export function feedbackDraft(s: FeedbackSettings): FeedbackDraft {
+  return { promptTimes: [...s.promptTimes], perPrompt: s.perPrompt, gapMinutes: String(s.gapMinutes), minMinutes: String(s.minMinutes), minRows: String(s.minRows), notifications: s.notifications };
+}
+
+const CLOCK = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+/** The settings to save, or the field that is wrong and a sentence saying what to type. Times come back sorted, each once. */
+export function parseFeedbackDraft(d: FeedbackDraft): { settings: FeedbackSettings } | { field: FeedbackDraftField; error: string } {
+  const times = d.promptTimes.map((t) => t.trim()).filter((t) => t !== '');
+  const wrong = times.find((t) => !CLOCK.test(t));
+  if (wrong !== undefined) return { field: 'promptTimes', error: `"${wrong}" is not a time of day. Use hours and minutes, such as 06:00 or 14:30.` };
+  const unique = [...new Set(times)].sort();
+  if (unique.length === 0) return { field: 'promptTimes', error: 'Give at least one time to ask, such as 06:00.' };
+  if (unique.length > 12) return { field: 'promptTimes', error: `At most 12 prompt times a day; there are ${unique.length}.` };
+  const num = (field: FeedbackDraftField, text: string, what: string, min: number, max: number, whole: boolean) => {
+    const v = Number(text.trim().replace(',', '.'));
+    if (text.trim() === '' || !Number.isFinite(v) || (whole && !Number.isInteger(v)) || v < min || v > max) {
+      return { field, error: `${what} must be a ${whole ? 'whole ' : ''}number from ${min.toLocaleString()} to ${max.toLocaleString()}; "${text}" is not.` };
+    }
+    return v;
+  };
+  const gap = num('gapMinutes', d.gapMinutes, 'The gap that still joins unusual rows (minutes)', 0, 10_080, false);
+  if (typeof gap !== 'number') return gap;
+  const minMinutes = num('minMinutes', d.minMinutes, 'The shortest episode to ask about (minutes)', 0, 10_080, false);
+  if (typeof minMinutes !== 'number') return minMinutes;
+  const minRows = num('minRows', d.minRows, 'The fewest unusual rows to ask about', 1, 100_000, true);
+  if (typeof minRows !== 'number') return minRows;
+  return { settings: { promptTimes: unique, perPrompt: Math.min(5, Math.max(1, Math.round(d.perPrompt))), gapMinutes: gap, minMinutes, minRows, notifications: d.notifications } };
 }
