@@ -2,11 +2,12 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import type { AppEvent, Envelope, Handlers } from '../../shared/api';
 import { createHandlers } from './api/handlers';
-import { dispatch } from './api/dispatch';
+import { dispatch, logInternal } from './api/dispatch';
 import { DeployService } from './deploy/deploy';
 import { appRoot, appVersion } from './app/app-root';
 import { JobManager } from './jobs/job-manager';
 import { MonitorService } from './monitor/service';
+import { FeedbackService } from './feedback/service';
 import { DatasetReader } from './datasets/reader';
 import { ScoringService } from './scoring/service';
 import { Workspace } from './workspace/workspace';
@@ -36,6 +37,8 @@ export interface Core {
   readonly events: EventEmitter<{ event: [AppEvent] }>;
   /** Endpoint monitoring and alerts; its background loop runs unless CoreOptions.monitor is false. */
   readonly monitor: MonitorService;
+  /** Episodes, prompts and answers; its prompt timer runs unless CoreOptions.monitor is false. */
+  readonly feedback: FeedbackService;
   readonly version: string;
   call(name: unknown, arg: unknown): Promise<Envelope<unknown>>;
   close(): Promise<void>;
@@ -61,17 +64,25 @@ export function createCore(opts: CoreOptions): Core {
   const resumed = opts.resumeEndpoints === false ? Promise.resolve() : deploy.resume();
   const monitor = new MonitorService({ ws, deploy, emit: (e) => events.emit('event', e) });
   if (opts.monitor !== false) monitor.start();
-  const handlers = createHandlers({ ws, jobs, appRoot: root, appVersion: version, electronVersion: opts.electronVersion ?? null, reader, scoring, deploy, monitor });
+  const feedback = new FeedbackService({ ws, emit: (e) => events.emit('event', e), profiles: monitor.profiles });
+  // Episodes are grouped after every poll (a failed scan is tried again after the next).
+  events.on('event', (e) => {
+    if (e.type === 'monitor') void feedback.scan().catch((err: unknown) => logInternal(ws.logDir, 'feedback.scan', err));
+  });
+  if (opts.monitor !== false) feedback.start();
+  const handlers = createHandlers({ ws, jobs, appRoot: root, appVersion: version, electronVersion: opts.electronVersion ?? null, reader, scoring, deploy, monitor, feedback });
   return {
     ws,
     jobs,
     handlers,
     events,
     monitor,
+    feedback,
     version,
     call: (name, arg) => dispatch(handlers, name, arg, ws.logDir),
     async close() {
       await monitor.close();
+      await feedback.close();
       await jobs.close();
       await resumed;
       await deploy.close();

@@ -15,6 +15,7 @@ import { writeMlflow } from '../registry/mlflow';
 import { buildBundle } from '../deploy/bundle';
 import { DeployService } from '../deploy/deploy';
 import { MonitorService } from '../monitor/service';
+import { FeedbackService } from '../feedback/service';
 import { backupWorkspace, checkWorkspace } from '../registry/backup';
 import { prepareReproduce } from '../registry/reproduce';
 import { compareVersions } from '../registry/compare';
@@ -37,6 +38,8 @@ export interface HandlerDeps {
   deploy?: DeployService;
   /** Monitoring; compose.ts passes the one whose loop it runs (a fresh one otherwise, polling only when asked). */
   monitor?: MonitorService;
+  /** Episodes, prompts and answers; compose.ts passes the one whose prompt timer it runs (a fresh one otherwise). */
+  feedback?: FeedbackService;
 }
 
 /** A method whose service is being built. */
@@ -56,7 +59,7 @@ function auditFilterFor(ws: Workspace) {
   };
 }
 
-export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion, reader, scoring, deploy = new DeployService(ws, path.join(appRoot, 'resources', 'runtime')), monitor = new MonitorService({ ws, deploy, emit: () => undefined }) }: HandlerDeps): Handlers {
+export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion, reader, scoring, deploy = new DeployService(ws, path.join(appRoot, 'resources', 'runtime')), monitor = new MonitorService({ ws, deploy, emit: () => undefined }), feedback = new FeedbackService({ ws, emit: () => undefined, profiles: monitor.profiles }) }: HandlerDeps): Handlers {
   const auditFilter = auditFilterFor(ws);
   return {
     'app.info': () => ({
@@ -158,15 +161,15 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'alerts.acknowledge': (a) => monitor.acknowledge(a.id),
     'alerts.snooze': (a) => monitor.snooze(a.id, a.minutes),
     // Issue 9 (feedback loop): replaced as the services land.
-    'feedback.inbox': notYet,
-    'feedback.list': notYet,
-    'feedback.get': notYet,
-    'feedback.answer': notYet,
-    'feedback.causes': notYet,
-    'feedback.scan': notYet,
-    'feedback.prompt': notYet,
-    'feedback.settings': notYet,
-    'feedback.configure': notYet,
+    'feedback.inbox': () => feedback.inbox(),
+    'feedback.list': (a) => feedback.list(a),
+    'feedback.get': (a) => feedback.get(a),
+    'feedback.answer': (a) => feedback.answer(a),
+    'feedback.causes': (a) => feedback.causes(a),
+    'feedback.scan': () => feedback.scan(),
+    'feedback.prompt': () => feedback.prompt(),
+    'feedback.settings': () => feedback.settings(),
+    'feedback.configure': (a) => feedback.configure(a),
     'feedback.addToData': (a) => addAnswersToData(ws, a),
     'feedback.suggestions': notYet,
     'feedback.recalibration': notYet,

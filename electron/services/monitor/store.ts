@@ -213,12 +213,12 @@ export function storePage(ws: Workspace, name: string, sentCursor: string | null
       if (r.changes) added.push(b);
     }
     rollUp(ws, name, added);
-    const putEvent = ws.db.prepare('INSERT OR IGNORE INTO monitor_events (endpoint, seq, time, received_at, source, model, version, score, inputs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const putEvent = ws.db.prepare('INSERT OR IGNORE INTO monitor_events (endpoint, seq, time, received_at, source, model, version, score, inputs, flagged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     let events = 0;
     for (const e of page.events) {
       if (skipE.has(e.seq)) continue;
       const time = e.time === null || e.time === undefined ? null : String(e.time);
-      const r = putEvent.run(name, eventBase + e.seq, time, e.receivedAt, e.source ?? null, e.model, String(e.version), typeof e.score === 'number' ? e.score : null, JSON.stringify(e.inputs ?? {}));
+      const r = putEvent.run(name, eventBase + e.seq, time, e.receivedAt, e.source ?? null, e.model, String(e.version), typeof e.score === 'number' ? e.score : null, JSON.stringify(e.inputs ?? {}), flaggedOf(e));
       events += r.changes;
     }
     ws.db
@@ -353,6 +353,9 @@ function addLatency(into: EdgeBucket['latencyMs'], add: EdgeBucket['latencyMs'] 
     ...(bins ? { bins: [...bins] } : {}),
   };
 }
+
+/** monitor_events.flagged: 0 for a context row (the edge says `flagged: false`), 1 for an anomalous row (older runtimes send only those). */
+const flaggedOf = (e: object): 0 | 1 => ('flagged' in e && e.flagged === false ? 0 : 1);
 
 const count = (n: unknown): number => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
 

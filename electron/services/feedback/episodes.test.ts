@@ -1,0 +1,235 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EpisodeDetailSchema, EpisodeSchema } from '../../../shared/feedback';
+import type { AppEvent } from '../../../shared/api';
+import { categoryProfile, numericProfile, type TrainingProfile } from '../deploy/profile';
+import { ProfileCache } from '../monitor/profiles';
+import { Workspace } from '../workspace/workspace';
+import { contributing, dataTime, groupStream, NO_REFERENCE, referenceOf, type Grouped, type StreamRow } from './episodes';
+import { downsample, MAX_POINTS, type PointRow } from './points';
+import { FeedbackService } from './service';
+
+/**
+ * Grouping anomaly events into episodes: the pure rules over one stream, and
+ * the scan over a real workspace (events stored as the monitor stores them).
+ */
+
+const T0 = Date.parse('2024-03-04T08:00:00Z');
+const MIN = 60_000;
+const at = (m: number) => new Date(T0 + m * MIN).toISOString();
+const row = (m: number, score = 0.7, inputs: Record<string, unknown> = {}, seq = m + 1, flagged = true): StreamRow => ({ seq, t: T0 + m * MIN, score, inputs, flagged });
+const spans = (es: Grouped[]) => es.map((e) => [(e.start - T0) / MIN, (e.end - T0) / MIN, e.rows]).sort((a, b) => a[0]! - b[0]!);
+
+describe('grouping one stream (pure)', () => {
+  it('rows at most the gap apart are one episode; a gap of exactly the tolerance still joins, one minute more starts another', () => {
+    const es = groupStream([], [row(0), row(10), row(20), row(51), row(52)], 10 * MIN, NO_REFERENCE);
+    expect(spans(es)).toEqual([
+      [0, 20, 3],
+      [51, 52, 2],
+    ]);
+    expect(spans(groupStream([], [row(0), row(11)], 10 * MIN, NO_REFERENCE))).toEqual([
+      [0, 0, 1],
+      [11, 11, 1],
+    ]);
+  });
+
+  it('rows arriving out of order are grouped by data time', () => {
+    expect(spans(groupStream([], [row(52), row(0), row(20), row(51), row(10)], 10 * MIN, NO_REFERENCE))).toEqual([
+      [0, 20, 3],
+      [51, 52, 2],
+    ]);
+  });
+
+  it('context rows never start or grow an episode; they join the chart of the one they are next to', () => {
+    const ctx = (m: number) => row(m, 0.1, {}, 100 + m, false);
+    const es = groupStream([], [ctx(-2), ctx(-1), row(0, 0.9), row(5, 0.8), ctx(6), ctx(7), ctx(300)], 10 * MIN, NO_REFERENCE);
+    expect(spans(es)).toEqual([[0, 5, 2]]);
+    expect(es[0]!.body.rows.map((p) => [(p.t - T0) / MIN, p.f])).toEqual([
+      [-2, 0],
+      [-1, 0],
+      [0, 1],
+      [5, 1],
+      [6, 0],
+      [7, 0],
+    ]);
+    // Only context rows: nothing.
+    expect(groupStream([], [ctx(1), ctx(2)], 10 * MIN, NO_REFERENCE)).toEqual([]);
+  });
+
+  it('a late run within the gap of a known episode grows it; its peak is the highest score', () => {
+    const [first] = groupStream([], [row(0, 0.7), row(5, 0.8)], 10 * MIN, NO_REFERENCE);
+    first!.id = 7;
+    first!.changed = false;
+    const grown = groupStream([first!], [row(-8, 0.95), row(40, 0.99)], 10 * MIN, NO_REFERENCE);
+    expect(grown.map((e) => [e.id, (e.start - T0) / MIN, (e.end - T0) / MIN, e.rows, e.peak])).toEqual([
+      [7, -8, 5, 3, 0.95],
+      [null, 40, 40, 1, 0.99],
+    ]);
+  });
+
+  it('data time: ISO with a zone, a date and time without one (UTC), epoch ms or s; else when received', () => {
+    expect(dataTime('2024-03-04T09:00:00+01:00', 'x')).toBe(T0);
+    expect(dataTime('2024-03-04 08:00:00', 'x')).toBe(T0);
+    expect(dataTime('2024-03-04T08:00', 'x')).toBe(T0);
+    expect(dataTime(T0, 'x')).toBe(T0);
+    expect(dataTime(String(T0 / 1000), 'x')).toBe(T0);
+    expect(dataTime(null, '2024-03-04T08:00:00.000Z')).toBe(T0);
+    expect(dataTime('not a time', '2024-03-04T08:00:00.000Z')).toBe(T0);
+  });
+
+  it('a chart keeps at most 400 rows, the peak among them', () => {
+    const rows: PointRow[] = Array.from({ length: 5000 }, (_, i) => ({ t: i, s: i === 3333 ? 9 : Math.sin(i), f: 1, x: {} }));
+    const kept = downsample(rows);
+    expect(kept).toHaveLength(MAX_POINTS);
+    expect(kept.some((p) => p.s === 9)).toBe(true);
+    expect(kept.map((p) => p.t)).toEqual([...kept.map((p) => p.t)].sort((a, b) => a - b));
+  });
+});
+
+describe('contributing inputs, from a training profile', () => {
+  // The training rows: temperature about 60 ± 2, flow 100 ± 5, line A or B.
+  const n = 2000;
+  const temp = Float64Array.from({ length: n }, (_, i) => 60 + 2 * Math.sin(i * 0.7));
+  const flow = Float64Array.from({ length: n }, (_, i) => 100 + 5 * Math.cos(i * 1.3));
+  const profile: TrainingProfile = {
+    rows: n,
+    anomalyRate: 0.01,
+    inputs: [numericProfile('Temp', temp), numericProfile('Flow', flow), categoryProfile('Line', Array.from({ length: n }, (_, i) => (i % 2 ? 'A' : 'B')))],
+  };
+  const ref = referenceOf(profile, 0.6);
+  const mean = (xs: Float64Array) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const std = (xs: Float64Array) => Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / xs.length);
+
+  it('the input that went furthest (in training standard deviations) comes first, with its value at the peak and the band mean ± 2 std', () => {
+    const rows = [row(0, 0.65, { Temp: 75, Flow: 101, Line: 'A' }), row(5, 0.9, { Temp: 80, Flow: 112, Line: 'C' }), row(10, 0.7, { Temp: 66, Flow: 99, Line: 'A' })];
+    const [e] = groupStream([], rows, 30 * MIN, ref);
+    const inputs = contributing(e!.body, ref);
+    expect(inputs.map((i) => i.name)).toEqual(['Temp', 'Flow', 'Line']);
+    const t = inputs[0]!;
+    expect(t.deviation).toBeCloseTo((80 - mean(temp)) / std(temp), 3);
+    expect(t.value).toBe(80);
+    expect(t.normalLow).toBeCloseTo(mean(temp) - 2 * std(temp), 3);
+    expect(t.normalHigh).toBeCloseTo(mean(temp) + 2 * std(temp), 3);
+    expect(inputs[1]!.deviation).toBeCloseTo((112 - mean(flow)) / std(flow), 3);
+    // A category training never saw counts 1; the band is for numbers only.
+    expect(inputs[2]).toEqual({ name: 'Line', deviation: 1, value: 'C', normalLow: null, normalHigh: null });
+  });
+});
+
+describe('scanning a workspace', () => {
+  let root: string;
+  let ws: Workspace;
+  let svc: FeedbackService;
+  const events: AppEvent[] = [];
+  let seq = 0;
+
+  /** Stores events as the monitor does (flagged: 1, or 0 for context rows). */
+  const put = (endpoint: string, rows: { m: number; score?: number; source?: string; version?: string; flagged?: boolean; time?: 'iso' | 'none'; inputs?: Record<string, unknown> }[]) => {
+    const ins = ws.db.prepare('INSERT INTO monitor_events (endpoint, seq, time, received_at, source, model, version, score, inputs, flagged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    for (const r of rows) ins.run(endpoint, ++seq, r.time === 'none' ? null : at(r.m), r.time === 'none' ? at(r.m) : '2030-01-01T00:00:00.000Z', r.source ?? 'default', 'Kiln', r.version ?? '1', r.score ?? 0.7, JSON.stringify(r.inputs ?? { Temp: 70 + r.m }), r.flagged === false ? 0 : 1);
+  };
+  const open = () => new FeedbackService({ ws, emit: (e) => events.push(e), profiles: new ProfileCache(ws), now: () => T0 + 1000 * MIN });
+  const listed = async () => (await svc.list({})).map((e) => [e.source, e.version, e.start, e.end, e.rows]).sort((a, b) => String(a[2]).localeCompare(String(b[2])) || String(a[0]).localeCompare(String(b[0])));
+
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-episodes-'));
+    ws = Workspace.open(path.join(root, 'ws'), { who: 'ana' });
+    for (const name of ['kiln-1', 'kiln-2']) ws.db.prepare("INSERT INTO endpoints (name, kind, url, added_at, added_by) VALUES (?, 'remote', 'http://127.0.0.1:1', '2024-03-01T00:00:00.000Z', 'ana')").run(name);
+    seq = 0;
+    events.length = 0;
+    svc = open();
+    svc.configure({ gapMinutes: 10, minRows: 1 });
+  });
+
+  afterEach(async () => {
+    await svc.close();
+    ws.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('groups each source and each model version on its own; a second scan creates nothing', async () => {
+    put('kiln-1', [
+      { m: 0, source: 'north' },
+      { m: 1, source: 'south' },
+      { m: 5, source: 'north' },
+      { m: 6, source: 'south' },
+      { m: 8, source: 'north', version: '2' },
+      { m: 9, source: 'south' },
+    ]);
+    expect(await svc.scan()).toEqual({ created: 3, extended: 0 });
+    expect(await listed()).toEqual([
+      ['north', 1, at(0), at(5), 2],
+      ['south', 1, at(1), at(9), 3],
+      ['north', 2, at(8), at(8), 1],
+    ]);
+    expect(events.filter((e) => e.type === 'feedback')).toHaveLength(2);
+    expect(await svc.scan()).toEqual({ created: 0, extended: 0 });
+    expect(await listed()).toHaveLength(3);
+  });
+
+  it('new events extend the newest episode within the gap, else start one; across a restart; an event without a time counts when received', async () => {
+    put('kiln-1', [{ m: 0 }, { m: 4 }]);
+    put('kiln-2', [{ m: 0, time: 'none' }]);
+    await svc.scan();
+    // The app closes and opens again.
+    await svc.close();
+    svc = open();
+    put('kiln-1', [{ m: 12 }, { m: 40 }]);
+    put('kiln-2', [{ m: 3, time: 'none' }]);
+    expect(await svc.scan()).toEqual({ created: 1, extended: 2 });
+    const all = await svc.list({});
+    expect(all.map((e) => [e.endpoint, e.start, e.end, e.rows])).toEqual([
+      ['kiln-1', at(40), at(40), 1],
+      ['kiln-2', at(0), at(3), 2],
+      ['kiln-1', at(0), at(12), 3],
+    ]);
+    expect(ws.db.prepare('SELECT name, episodes_cursor FROM endpoints ORDER BY name').all()).toEqual([
+      { name: 'kiln-1', episodes_cursor: 5 },
+      { name: 'kiln-2', episodes_cursor: 6 },
+    ]);
+    // Open: its end is within the gap of the newest row of its stream.
+    expect(all.map((e) => e.open)).toEqual([true, true, false]);
+    for (const e of all) expect(EpisodeSchema.parse(e)).toEqual(e);
+  });
+
+  it('context rows go into the chart, never into the count; the chart has the flagged rows marked', async () => {
+    put('kiln-1', [{ m: -1, flagged: false, score: 0.2 }, { m: 0, score: 0.8 }, { m: 2, score: 0.9, inputs: { Temp: 99 } }, { m: 3, flagged: false, score: 0.3 }, { m: 200, flagged: false }]);
+    await svc.scan();
+    const [e] = await svc.list({});
+    expect([e!.start, e!.end, e!.rows, e!.peakScore]).toEqual([at(0), at(2), 2, 0.9]);
+    const d = EpisodeDetailSchema.parse(await svc.get({ id: e!.id }));
+    expect(d.chart.score.map((p) => [p.t, p.v, p.flagged])).toEqual([
+      [at(-1), 0.2, false],
+      [at(0), 0.8, true],
+      [at(2), 0.9, true],
+      [at(3), 0.3, false],
+    ]);
+    expect([d.chart.from, d.chart.to]).toEqual([at(-1), at(3)]);
+  });
+
+  it('episodes too small to ask about are kept but not listed until they grow', async () => {
+    svc.configure({ minRows: 3, minMinutes: 5 });
+    put('kiln-1', [{ m: 0 }, { m: 1 }]);
+    await svc.scan();
+    expect(await svc.list({})).toEqual([]);
+    expect((ws.db.prepare('SELECT COUNT(*) AS n FROM episodes').get() as { n: number }).n).toBe(1);
+    put('kiln-1', [{ m: 2 }]);
+    await svc.scan();
+    expect((await svc.list({})).map((e) => e.rows)).toEqual([3]);
+  });
+
+  it('thousands of events in one scan, quickly', async () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => ({ m: i + (i >= 2500 ? 100 : 0), score: 0.6 + (i % 97) / 1000, source: i % 2 ? 'a' : 'b' }));
+    put('kiln-1', rows);
+    const t = performance.now();
+    expect(await svc.scan()).toEqual({ created: 4, extended: 0 });
+    expect(performance.now() - t).toBeLessThan(3000);
+    const all = await svc.list({});
+    expect(all.map((e) => e.rows).sort()).toEqual([1250, 1250, 1250, 1250]);
+    const d = await svc.get({ id: all[0]!.id });
+    expect(d.chart.score.length).toBeLessThanOrEqual(400);
+    expect(Math.max(...d.chart.score.map((p) => p.v!))).toBe(all[0]!.peakScore);
+  });
+});

@@ -1,0 +1,360 @@
+import type { EpisodeInput } from '../../../shared/feedback';
+import type { InputProfile, TrainingProfile } from '../deploy/profile';
+import type { ReadableDb } from '../workspace/db';
+import type { Workspace } from '../workspace/workspace';
+import { downsample, emptyBody, parseBody, pointOf, type EpisodeBody } from './points';
+
+/**
+ * Grouping anomalous rows into episodes (DESIGN.md section 10), as pure
+ * functions over one stream of rows (an endpoint's source of one model
+ * version, or a batch scoring job). The database side is in store.ts.
+ *
+ * Flagged rows of a stream, in data time, belong to one episode while each is
+ * at most the gap tolerance after the one before ("within the gap": a gap of
+ * exactly the tolerance still joins). Context rows (the rows the edge sends
+ * either side of flagged ones) never start or grow an episode; they only go
+ * into the chart of the episode they are next to.
+ */
+
+/** At most this many contributing inputs are named. */
+export const MAX_INPUTS = 5;
+/** How far (at least) a context row may lie from an episode and still be drawn with it. */
+export const CONTEXT_REACH_MS = 60 * 60_000;
+
+/** A row as grouping sees it: its data time in ms, score, inputs by name. */
+export interface StreamRow {
+  seq: number;
+  t: number;
+  score: number | null;
+  inputs: Record<string, unknown>;
+  flagged: boolean;
+}
+
+/** An episode while it is grouped: new (id null) or read from the table. */
+export interface Grouped {
+  id: number | null;
+  start: number;
+  end: number;
+  rows: number;
+  peak: number;
+  body: EpisodeBody;
+  eventsTo: number;
+  /** Flagged or context rows joined it during this grouping. */
+  changed: boolean;
+}
+
+/** The training figures deviations are measured against, per input. */
+export type InputRef = { kind: 'numeric'; mean: number; std: number } | { kind: 'category'; categories: Set<string> };
+
+export interface Reference {
+  inputs: Map<string, InputRef>;
+  threshold: number | null;
+}
+
+export const NO_REFERENCE: Reference = { inputs: new Map(), threshold: null };
+
+/** The mean and standard deviation of each numeric input, the categories of each text input, from a training profile. */
+export function referenceOf(profile: TrainingProfile | null, threshold: number | null): Reference {
+  const inputs = new Map<string, InputRef>();
+  for (const p of profile?.inputs ?? []) {
+    const r = inputRef(p);
+    if (r) inputs.set(p.name, r);
+  }
+  return { inputs, threshold };
+}
+
+function inputRef(p: InputProfile): InputRef | null {
+  if (p.kind === 'category') return { kind: 'category', categories: new Set(p.categories) };
+  if (!p.means || p.std === undefined) return null;
+  let sum = 0, n = 0;
+  p.means.forEach((m, b) => {
+    if (m === null) return;
+    sum += m * p.counts[b]!;
+    n += p.counts[b]!;
+  });
+  return n ? { kind: 'numeric', mean: sum / n, std: p.std } : null;
+}
+
+/** How far a value is from training: |x − mean| / std for numbers; 1 for a category training never saw, else 0. Null: cannot tell. */
+export function deviation(ref: InputRef | undefined, v: unknown): number | null {
+  if (!ref || v === null || v === undefined || v === '') return null;
+  if (ref.kind === 'category') return ref.categories.has(String(v)) ? 0 : 1;
+  if (typeof v !== 'number' || !Number.isFinite(v)) return null;
+  // A constant input in training: any other value is as far off as ten standard deviations of 1% of its size.
+  const scale = ref.std > 0 ? ref.std : Math.max(Math.abs(ref.mean) * 0.01, 1e-9);
+  return Math.abs(v - ref.mean) / scale;
+}
+
+/**
+ * A row's data time in ms: its own timestamp (ISO 8601, a date and time
+ * without a zone read as UTC, or epoch milliseconds; seconds when the number
+ * is too small to be milliseconds since 1973), else when it was received.
+ */
+export function dataTime(time: string | number | null | undefined, receivedAt: string | number): number {
+  const t = parseTime(time);
+  if (t !== null) return t;
+  return parseTime(receivedAt) ?? 0;
+}
+
+const NAIVE = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?$/;
+
+function parseTime(v: string | number | null | undefined): number | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number' || /^\s*-?\d+(\.\d+)?\s*$/.test(v)) {
+    const n = Number(v);
+    if (!Number.isFinite(n)) return null;
+    return Math.abs(n) < 1e11 ? n * 1000 : n;
+  }
+  const s = v.trim();
+  const naive = NAIVE.exec(s);
+  const ms = naive ? Date.parse(`${naive[1]}T${naive[2] ?? '00:00'}Z`) : Date.parse(s);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+const byTime = (a: { t: number; seq?: number }, b: { t: number; seq?: number }) => a.t - b.t || (a.seq ?? 0) - (b.seq ?? 0);
+
+/** Adds rows (flagged or context) to an episode: its span, count, peak, deviations and chart. */
+function absorb(ep: Grouped, rows: StreamRow[], ref: Reference): void {
+  if (!rows.length) return;
+  const points = rows.map(pointOf);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (!r.flagged) continue;
+    ep.start = Math.min(ep.start, r.t);
+    ep.end = Math.max(ep.end, r.t);
+    ep.rows++;
+    const s = r.score ?? -Infinity;
+    if (ep.body.peak === null || s > (ep.body.peak.s ?? -Infinity)) {
+      ep.body.peak = points[i]!;
+      ep.peak = r.score ?? ep.peak;
+    }
+    for (const [name, v] of Object.entries(r.inputs)) {
+      const d = deviation(ref.inputs.get(name), v);
+      if (d !== null && d > (ep.body.devs[name] ?? -1)) ep.body.devs[name] = d;
+    }
+  }
+  ep.body.rows = downsample([...ep.body.rows, ...points].sort(byTime));
+  ep.eventsTo = Math.max(ep.eventsTo, ...rows.map((r) => r.seq));
+  ep.changed = true;
+}
+
+const fresh = (r: StreamRow): Grouped => ({ id: null, start: r.t, end: r.t, rows: 0, peak: r.score ?? 0, body: emptyBody(), eventsTo: 0, changed: true });
+
+/**
+ * Groups new rows of one stream with the episodes already known near them
+ * (`known`, any order). Flagged rows within `gapMs` of each other form runs;
+ * a run within the gap of a known episode grows it (the earliest such, when
+ * a late run falls between two), otherwise it starts a new one. Context rows
+ * then join the nearest episode within reach. Returns every episode touched
+ * or created.
+ */
+export function groupStream(known: Grouped[], rows: StreamRow[], gapMs: number, ref: Reference): Grouped[] {
+  const episodes = [...known].sort((a, b) => a.start - b.start);
+  const flagged = rows.filter((r) => r.flagged).sort(byTime);
+  const context = rows.filter((r) => !r.flagged).sort(byTime);
+  const runs: StreamRow[][] = [];
+  for (const r of flagged) {
+    const run = runs.at(-1);
+    if (run && r.t - run.at(-1)!.t <= gapMs) run.push(r);
+    else runs.push([r]);
+  }
+  for (const run of runs) {
+    const from = run[0]!.t, to = run.at(-1)!.t;
+    let home = episodes.find((e) => e.start - to <= gapMs && from - e.end <= gapMs);
+    if (!home) {
+      home = fresh(run[0]!);
+      episodes.push(home);
+      episodes.sort((a, b) => a.start - b.start);
+    }
+    absorb(home, run, ref);
+  }
+  const reach = Math.max(gapMs, CONTEXT_REACH_MS);
+  const extra = new Map<Grouped, StreamRow[]>();
+  for (const r of context) {
+    let best: Grouped | null = null, bestDist = Infinity;
+    for (const e of episodes) {
+      const d = r.t < e.start ? e.start - r.t : r.t > e.end ? r.t - e.end : 0;
+      if (d < bestDist) [best, bestDist] = [e, d];
+    }
+    if (best && bestDist <= reach) extra.set(best, [...(extra.get(best) ?? []), r]);
+  }
+  for (const [e, rs] of extra) absorb(e, rs, ref);
+  return episodes.filter((e) => e.changed);
+}
+
+/** The inputs that went furthest from training, most first (at most MAX_INPUTS), with their value at the peak and the normal band. */
+export function contributing(body: EpisodeBody, ref: Reference): EpisodeInput[] {
+  return Object.entries(body.devs)
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, MAX_INPUTS)
+    .map(([name, d]) => {
+      const r = ref.inputs.get(name);
+      const v = body.peak?.x[name];
+      return {
+        name,
+        deviation: round(d),
+        value: v === undefined ? null : v,
+        normalLow: r?.kind === 'numeric' ? round(r.mean - 2 * r.std) : null,
+        normalHigh: r?.kind === 'numeric' ? round(r.mean + 2 * r.std) : null,
+      };
+    });
+}
+
+/** Six significant digits: what a card shows, without float noise in the stored JSON. */
+export const round = (x: number): number => Number(x.toPrecision(6));
+
+/** Too small to ask about: shorter than minMinutes and fewer rows than minRows. */
+export function askable(e: { start: number; end: number; rows: number }, s: { minMinutes: number; minRows: number }): boolean {
+  return e.end - e.start >= s.minMinutes * 60_000 || e.rows >= s.minRows;
+}
+
+/** The stream an episode belongs to. */
+export interface StreamKey {
+  origin: 'endpoint' | 'batch';
+  endpoint: string | null;
+  job: string | null;
+  source: string | null;
+  model: string;
+  version: number;
+}
+
+export const streamId = (k: StreamKey): string => JSON.stringify([k.origin, k.endpoint, k.job, k.source, k.model, k.version]);
+
+/** Where each stream's newest row is, in data time (meta 'feedback.streams'): an episode ending within the gap of it is still open. */
+const STREAMS_KEY = 'feedback.streams';
+
+export function streamNewest(db: ReadableDb): Record<string, number> {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(STREAMS_KEY) as { value: string } | undefined;
+  return row ? (JSON.parse(row.value) as Record<string, number>) : {};
+}
+
+export interface ScanResult {
+  created: number;
+  extended: number;
+}
+
+interface KnownRow {
+  id: number;
+  start_at: string;
+  end_at: string;
+  rows: number;
+  peak_score: number;
+  points: string;
+  events_to: number | null;
+}
+
+/**
+ * Groups a stream's new rows into its episodes in the table (call inside a
+ * transaction). Known episodes near the rows (within the gap, or the reach
+ * of context rows) are read back with their bodies and grown.
+ */
+export function groupIntoTable(ws: Workspace, key: StreamKey, rows: StreamRow[], gapMs: number, ref: Reference, newest: Record<string, number>, now: string): ScanResult {
+  if (!rows.length) return { created: 0, extended: 0 };
+  let lo = Infinity, hi = -Infinity;
+  for (const r of rows) {
+    lo = Math.min(lo, r.t);
+    hi = Math.max(hi, r.t);
+  }
+  const id = streamId(key);
+  newest[id] = Math.max(newest[id] ?? -Infinity, hi);
+  const reach = Math.max(gapMs, CONTEXT_REACH_MS);
+  const known = (
+    ws.db
+      .prepare(
+        `SELECT id, start_at, end_at, rows, peak_score, points, events_to FROM episodes
+         WHERE origin = ? AND endpoint IS ? AND job IS ? AND source IS ? AND model = ? AND version = ? AND end_at >= ? AND start_at <= ?`,
+      )
+      .all(key.origin, key.endpoint, key.job, key.source, key.model, key.version, new Date(lo - reach).toISOString(), new Date(hi + reach).toISOString()) as KnownRow[]
+  ).map(
+    (r): Grouped => ({ id: r.id, start: Date.parse(r.start_at), end: Date.parse(r.end_at), rows: r.rows, peak: r.peak_score, body: parseBody(r.points), eventsTo: r.events_to ?? 0, changed: false }),
+  );
+  const out = { created: 0, extended: 0 };
+  const insert = ws.db.prepare(
+    `INSERT INTO episodes (origin, endpoint, job, source, model, version, start_at, end_at, rows, peak_score, threshold, inputs, points, events_to, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const update = ws.db.prepare('UPDATE episodes SET start_at = ?, end_at = ?, rows = ?, peak_score = ?, inputs = ?, points = ?, events_to = ?, updated_at = ? WHERE id = ?');
+  for (const e of groupStream(known, rows, gapMs, ref)) {
+    const inputs = JSON.stringify(contributing(e.body, ref));
+    const start = new Date(e.start).toISOString(), end = new Date(e.end).toISOString();
+    if (e.id === null) {
+      insert.run(key.origin, key.endpoint, key.job, key.source, key.model, key.version, start, end, e.rows, e.peak, ref.threshold, inputs, JSON.stringify(e.body), e.eventsTo, now, now);
+      out.created++;
+    } else {
+      update.run(start, end, e.rows, e.peak, inputs, JSON.stringify(e.body), e.eventsTo, now, e.id);
+      out.extended++;
+    }
+  }
+  return out;
+}
+
+export function keepNewest(ws: Workspace, newest: Record<string, number>): void {
+  ws.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(STREAMS_KEY, JSON.stringify(newest));
+}
+
+interface EventRow {
+  endpoint: string;
+  seq: number;
+  time: string | null;
+  received_at: string;
+  source: string | null;
+  model: string;
+  version: string;
+  score: number | null;
+  inputs: string;
+  flagged: number;
+}
+
+/** The model versions of the events not grouped yet (their references are looked up before the scan's transaction). */
+export function pendingVersions(db: ReadableDb): { model: string; version: string }[] {
+  return db
+    .prepare('SELECT DISTINCT e.model, e.version FROM endpoints p JOIN monitor_events e ON e.endpoint = p.name AND e.seq > p.episodes_cursor')
+    .all() as { model: string; version: string }[];
+}
+
+/** A version as endpoints name it, as the episodes table keeps it (0: not a version number of this workspace). */
+export const versionNumber = (v: string): number => (/^\d+$/.test(v) ? Number(v) : 0);
+
+/**
+ * Groups every endpoint's anomaly events after its cursor into episodes and
+ * moves the cursors, in one IMMEDIATE transaction: a second scan (or another
+ * process's, the CLI beside the app) finds nothing left to group.
+ */
+export function scanEvents(ws: Workspace, gapMs: number, refOf: (model: string, version: string) => Reference, now: Date): ScanResult {
+  return ws.db.transaction((): ScanResult => {
+    const total = { created: 0, extended: 0 };
+    const newest = streamNewest(ws.db);
+    const cursors = ws.db.prepare('SELECT name, episodes_cursor FROM endpoints ORDER BY name').all() as { name: string; episodes_cursor: number }[];
+    const read = ws.db.prepare('SELECT endpoint, seq, time, received_at, source, model, version, score, inputs, flagged FROM monitor_events WHERE endpoint = ? AND seq > ? ORDER BY seq');
+    const move = ws.db.prepare('UPDATE endpoints SET episodes_cursor = ? WHERE name = ?');
+    for (const c of cursors) {
+      const events = read.all(c.name, c.episodes_cursor) as EventRow[];
+      if (!events.length) continue;
+      const streams = new Map<string, { key: StreamKey; ref: Reference; rows: StreamRow[] }>();
+      for (const e of events) {
+        const key: StreamKey = { origin: 'endpoint', endpoint: c.name, job: null, source: e.source, model: e.model, version: versionNumber(e.version) };
+        const id = streamId(key);
+        let s = streams.get(id);
+        if (!s) streams.set(id, (s = { key, ref: refOf(e.model, e.version), rows: [] }));
+        s.rows.push({ seq: e.seq, t: dataTime(e.time, e.received_at), score: e.score, inputs: parseInputs(e.inputs), flagged: e.flagged !== 0 });
+      }
+      for (const s of streams.values()) {
+        const r = groupIntoTable(ws, s.key, s.rows, gapMs, s.ref, newest, now.toISOString());
+        total.created += r.created;
+        total.extended += r.extended;
+      }
+      move.run(events.at(-1)!.seq, c.name);
+    }
+    keepNewest(ws, newest);
+    return total;
+  }).immediate();
+}
+
+function parseInputs(json: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(json) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
