@@ -23,6 +23,7 @@ import { modelLineage } from '../registry/lineage';
 import { assignToUseCase, createUseCase, listUseCases, updateUseCase, useCaseObjects } from '../registry/use-cases';
 import { prepareTraining, suggestTraining } from '../training/service';
 import { addAnswersToData } from '../feedback/labels';
+import { applyThreshold, recalibration } from '../feedback/recalibrate';
 import type { ScoringService } from '../scoring/service';
 import type { Workspace } from '../workspace/workspace';
 
@@ -172,8 +173,8 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'feedback.configure': (a) => feedback.configure(a),
     'feedback.addToData': (a) => addAnswersToData(ws, a),
     'feedback.suggestions': notYet,
-    'feedback.recalibration': notYet,
-    'feedback.applyThreshold': notYet,
+    'feedback.recalibration': (a) => recalibration(ws, a),
+    'feedback.applyThreshold': (a) => applyThreshold(ws, a),
     'retrain.start': notYet,
     'challenger.report': notYet,
     'challenger.promote': notYet,

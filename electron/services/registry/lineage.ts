@@ -81,6 +81,7 @@ export function modelLineage(ws: Workspace, reader: DatasetReader, a: { model: s
       'Time budget': `${s.timeBudgetSeconds} s`,
       Duration: `${run.duration_s.toFixed(1)} s`,
       'App version': run.app_version,
+      ...(s.derivedFrom ? { 'Made from': `version ${s.derivedFrom.version} with the ${s.derivedFrom.change}, without training: ${s.derivedFrom.reason}` } : {}),
     },
     link: null,
   });

@@ -9,6 +9,8 @@ import type { Workspace } from '../workspace/workspace';
 export interface RunSettings extends TrainSettings {
   metric: MetricInfo;
   holdout: TrainingReport['holdout'];
+  /** A version made from another without training (feedback/recalibrate.ts: another alarm level): which, why, and what changed. */
+  derivedFrom?: { version: number; reason: string; change: string };
 }
 
 /** What a finished training job hands over to be recorded. */
