@@ -10,7 +10,8 @@ const pct = (s: number) => `${formatNumber(s * 100, s > 0 && s * 100 < 9.95 ? 1 
 /**
  * Two bars per bin on one scale: the reference (training) in grey above the
  * current (live) one, each with its share written out. For an input's live
- * histogram over the training one, and the spread of predictions.
+ * histogram over the training one, the spread of predictions, and counts
+ * before beside after (false alarms, real problems caught).
  */
 export function PairedBars({
   rows,
@@ -18,12 +19,15 @@ export function PairedBars({
   currentName = 'Live',
   ariaLabel,
   testId,
+  valueText = pct,
 }: {
   rows: readonly PairedRow[];
   referenceName?: string;
   currentName?: string;
   ariaLabel: string;
   testId?: string;
+  /** How a figure is written beside its bar (default: a share in percent); counts pass their own. */
+  valueText?: (v: number) => string;
 }) {
   const lengths = pairedLengths(rows);
   return (
@@ -50,7 +54,7 @@ export function PairedBars({
                   </span>
                   <span className="pairs-value small">
                     <span className="sr-only">{referenceName} </span>
-                    {pct(r.reference)}
+                    {valueText(r.reference)}
                   </span>
                 </span>
                 <span className="pairs-line">
@@ -59,7 +63,7 @@ export function PairedBars({
                   </span>
                   <span className="pairs-value small strong">
                     <span className="sr-only">, {currentName} </span>
-                    {pct(r.current)}
+                    {valueText(r.current)}
                   </span>
                 </span>
               </td>

@@ -9,6 +9,7 @@ import { PageHead } from '../../components/page-head';
 import { reportError } from '../../store/report-error';
 import { useStore } from '../../store/store';
 import { formatWhen } from '../when';
+import { ImprovePanel } from './improve-panel';
 import { Performance } from './performance';
 import { asReport, formatMetric, formatSeconds, importanceRows, predictsWhat, taskWords } from './report-logic';
 import { ScoreFile } from './score-file';
@@ -99,6 +100,8 @@ export function ModelPage({ name }: { name: string }) {
           {r ? ` ${learnedFrom(r)}` : ''}
         </p>
       </section>
+
+      <ImprovePanel model={data.model} onChanged={() => setGeneration((g) => g + 1)} />
 
       {r === undefined ? (
         <p className="muted">Loading the results…</p>

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { ModelSummary, ModelVersionInfo } from '../../../shared/api';
 import type { ModelAlias } from '../../../shared/training';
 import { Dialog } from '../../components/dialog';
+import { REASON_MISSING, ReasonField } from '../../components/reason-field';
 import { Icon } from '../../components/icons';
 import { MenuButton } from '../../components/menu-button';
 import { useStore } from '../../store/store';
@@ -235,7 +236,7 @@ function ChangeDialog({ model, v, change, onClose, onDone }: { model: ModelSumma
   const alias = change.kind === 'alias' ? change.alias : null;
   const now = alias ? model[alias] : null;
   const submit = async () => {
-    if (alias && reason.trim().length < 3) return setError('Say why in a few words. The reason is kept in the audit log.');
+    if (alias && reason.trim().length < 3) return setError(REASON_MISSING);
     setBusy(true);
     const refused = await changeVersion(
       alias ? { model: model.name, version: v.version, alias, reason: reason.trim() } : { model: model.name, version: v.version, archive: true, reason },
@@ -266,22 +267,15 @@ function ChangeDialog({ model, v, change, onClose, onDone }: { model: ModelSumma
       ) : (
         <p>An archived version stays in the registry with its lineage and can be restored. It is no longer offered as the default.</p>
       )}
-      <label className="field">
-        <span className="field-label">{alias ? 'Why?' : 'Why? (optional)'}</span>
-        <span className="field-hint">Kept in the audit log, so the next person knows.</span>
-        <textarea
-          value={reason}
-          onChange={(e) => {
-            setReason(e.target.value);
-            setError(null);
-          }}
-          rows={2}
-          maxLength={2000}
-          autoFocus
-          placeholder={alias === 'production' ? 'Retrained with April data; catches 2 more trips on the same rows' : alias ? 'Try the April retrain beside production' : 'Superseded by a newer version'}
-          data-testid="change-reason"
-        />
-      </label>
+      <ReasonField
+        value={reason}
+        onChange={(v) => {
+          setReason(v);
+          setError(null);
+        }}
+        optional={!alias}
+        placeholder={alias === 'production' ? 'Retrained with April data; catches 2 more trips on the same rows' : alias ? 'Try the April retrain beside production' : 'Superseded by a newer version'}
+      />
     </Dialog>
   );
 }

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import type { EndpointSummary } from '../../../shared/deploy';
+import type { ChallengerReport, ShadowSummary } from '../../../shared/feedback';
+import { agreementWords, episodePairs, metricSides, shadowTargets, suggestionOf, tallyPairs } from './improve-logic';
+
+const tally = (caught: number, missed: number, falseAlarms: number, quiet: number) => ({ caught, missed, falseAlarms, quiet });
+
+const report = (p: Partial<ChallengerReport> = {}): ChallengerReport => ({
+  model: 'Kiln watch',
+  production: { version: 1, metrics: { event_f1: 0.61234 } },
+  challenger: { version: 3, metrics: { event_f1: 0.7 } },
+  holdout: { dataset: 'Kiln', datasetVersion: 2, rows: 1200 },
+  metric: { key: 'event_f1', label: 'Event F1', higherIsBetter: true },
+  episodes: { real: 5, normal: 4, production: tally(5, 0, 4, 0), challenger: tally(5, 0, 1, 3) },
+  shadows: [],
+  sentence: 'The challenger catches the same 5 real problems with 3 fewer false alarms.',
+  ...p,
+});
+
+const endpoint = (name: string, model: string | null): EndpointSummary => ({
+  name,
+  url: `http://127.0.0.1:1/${name}`,
+  kind: 'local',
+  canDeploy: true,
+  status: 'up',
+  model: model ? { name: model, version: 1 } : null,
+  previous: null,
+  lastContact: null,
+  lastError: null,
+  requests: 0,
+  errors: 0,
+  addedAt: '2026-11-26T10:00:00Z',
+  addedBy: 'ana',
+});
+
+const shadow = (endpoint: string, model: string, p: Partial<ShadowSummary> = {}): ShadowSummary => ({
+  endpoint,
+  model,
+  version: 3,
+  since: '2026-11-26T10:00:00Z',
+  rows: 1204,
+  agreed: 1186,
+  productionAnomalies: 10,
+  shadowAnomalies: 4,
+  sentence: '',
+  ...p,
+});
+
+describe('tallies', () => {
+  it('pairs false alarms and real problems caught, before above after', () => {
+    expect(tallyPairs(tally(5, 0, 4, 0), tally(5, 0, 1, 3))).toEqual([
+      { label: 'False alarms', reference: 4, current: 1 },
+      { label: 'Real problems caught', reference: 5, current: 5 },
+    ]);
+  });
+  it('pairs production and challenger on the answered episodes, saying out of how many', () => {
+    expect(episodePairs(report())).toEqual([
+      { label: 'Real problems caught (of 5)', reference: 5, current: 5 },
+      { label: 'False alarms (of 4 normal)', reference: 4, current: 1 },
+    ]);
+    expect(episodePairs(report({ episodes: null }))).toBeNull();
+    expect(episodePairs(report({ episodes: { real: 0, normal: 0, production: tally(0, 0, 0, 0), challenger: tally(0, 0, 0, 0) } }))).toBeNull();
+  });
+});
+
+describe('metricSides', () => {
+  it('says which is better by the metric’s own direction', () => {
+    expect(metricSides(report())).toMatchObject({ label: 'Event F1', production: { version: 1, text: '0.612' }, challenger: { version: 3, text: '0.700' }, better: 'challenger' });
+    const lowerBetter = report({ metric: { key: 'rmse', label: 'RMSE', higherIsBetter: false }, production: { version: 1, metrics: { rmse: 2 } }, challenger: { version: 3, metrics: { rmse: 3 } } });
+    expect(metricSides(lowerBetter)?.better).toBe('production');
+  });
+  it('calls figures that read the same the same, and a missing one not measured', () => {
+    expect(metricSides(report({ challenger: { version: 3, metrics: { event_f1: 0.61241 } } }))?.better).toBe('same');
+    expect(metricSides(report({ challenger: { version: 3, metrics: {} } }))).toMatchObject({ challenger: { text: 'not measured' }, better: null });
+    expect(metricSides(report({ challenger: null }))).toBeNull();
+  });
+});
+
+describe('shadow targets', () => {
+  it('offers the endpoints that serve the model, with the run on each', () => {
+    const eps = [endpoint('line-2', 'Kiln watch'), endpoint('line-1', 'Kiln watch'), endpoint('other', 'Pump')];
+    const runs = [shadow('line-2', 'Kiln watch'), shadow('other', 'Pump')];
+    const t = shadowTargets(eps, 'Kiln watch', runs);
+    expect(t.map((x) => x.endpoint)).toEqual(['line-1', 'line-2']);
+    expect(t[0]!.run).toBeNull();
+    expect(t[1]!.run?.endpoint).toBe('line-2');
+    // A shadow run on an endpoint not loaded yet still shows, so it can be stopped.
+    expect(shadowTargets(null, 'Kiln watch', runs).map((x) => x.endpoint)).toEqual(['line-2']);
+  });
+  it('says how often the two agreed', () => {
+    expect(agreementWords(shadow('a', 'm'))).toBe('Agreed on 98.5 % of 1,204 rows.');
+    expect(agreementWords(shadow('a', 'm', { rows: 10, agreed: 10 }))).toBe('Agreed on 100 % of 10 rows.');
+    expect(agreementWords(shadow('a', 'm', { rows: 0, agreed: 0 }))).toBe('No rows scored by both yet.');
+  });
+});
+
+describe('suggestionOf', () => {
+  it('finds the suggestion of a kind', () => {
+    const list = [{ kind: 'retrain' as const, model: 'm', sentence: 's', detail: {} }];
+    expect(suggestionOf(list, 'retrain')?.sentence).toBe('s');
+    expect(suggestionOf(list, 'recalibrate')).toBeNull();
+    expect(suggestionOf(null, 'retrain')).toBeNull();
+  });
+});
