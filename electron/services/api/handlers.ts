@@ -24,6 +24,7 @@ import { assignToUseCase, createUseCase, listUseCases, updateUseCase, useCaseObj
 import { prepareTraining, suggestTraining } from '../training/service';
 import { addAnswersToData } from '../feedback/labels';
 import { applyThreshold, recalibration } from '../feedback/recalibrate';
+import { startRetrain } from '../feedback/retrain';
 import type { ScoringService } from '../scoring/service';
 import type { Workspace } from '../workspace/workspace';
 
@@ -175,7 +176,7 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'feedback.suggestions': notYet,
     'feedback.recalibration': (a) => recalibration(ws, a),
     'feedback.applyThreshold': (a) => applyThreshold(ws, a),
-    'retrain.start': notYet,
+    'retrain.start': (a) => startRetrain(ws, reader, jobs, appVersion, a),
     'challenger.report': notYet,
     'challenger.promote': notYet,
     'challenger.discard': notYet,

@@ -7,6 +7,7 @@ import { loadFrame } from '../../training/frame';
 import { recordModelVersion, type RunSettings } from '../../training/models';
 import { buildReport } from '../../training/report';
 import { modelOnnx } from '../../scoring/onnx-store';
+import { setAlias } from '../../registry/aliases';
 import { BlobStore } from '../../workspace/blobs';
 import type { JobContext, JobKindDef } from '../job-kind';
 
@@ -20,6 +21,8 @@ export interface TrainParams {
   settings: TrainSettings;
   appVersion: string;
   jobId?: string;
+  /** Retraining (feedback/retrain.ts): the new version is marked challenger with this reason. */
+  challenger?: { reason: string };
 }
 
 export interface TrainRunResult {
@@ -112,6 +115,7 @@ export const modelsTrain: JobKindDef<TrainParams, TrainRunResult> = {
     });
     // Every version gets its ONNX graph at once: what the app, the CLI and the edge run.
     const onnx = modelOnnx(ws, v);
+    if (p.challenger) setAlias(ws, { model: v.model, version: v.version, alias: 'challenger', reason: p.challenger.reason });
     return { model: v.model, version: v.version, run: v.runId, modelHash: v.modelHash, onnxHash: onnx.hash, report: r.report };
   },
 };
