@@ -1,24 +1,16 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EpisodeDetailSchema, EpisodeSchema } from '../../../shared/feedback';
-import type { AppEvent } from '../../../shared/api';
 import { categoryProfile, numericProfile, type TrainingProfile } from '../deploy/profile';
-import { ProfileCache } from '../monitor/profiles';
-import { Workspace } from '../workspace/workspace';
 import { contributing, dataTime, groupStream, NO_REFERENCE, referenceOf, type Grouped, type StreamRow } from './episodes';
 import { downsample, MAX_POINTS, type PointRow } from './points';
-import { FeedbackService } from './service';
+import { at, EventsFixture, MIN, T0, type EventSeed } from './events-fixture';
+import type { FeedbackService } from './service';
 
 /**
  * Grouping anomaly events into episodes: the pure rules over one stream, and
  * the scan over a real workspace (events stored as the monitor stores them).
  */
 
-const T0 = Date.parse('2024-03-04T08:00:00Z');
-const MIN = 60_000;
-const at = (m: number) => new Date(T0 + m * MIN).toISOString();
 const row = (m: number, score = 0.7, inputs: Record<string, unknown> = {}, seq = m + 1, flagged = true): StreamRow => ({ seq, t: T0 + m * MIN, score, inputs, flagged });
 const spans = (es: Grouped[]) => es.map((e) => [(e.start - T0) / MIN, (e.end - T0) / MIN, e.rows]).sort((a, b) => a[0]! - b[0]!);
 
@@ -119,34 +111,20 @@ describe('contributing inputs, from a training profile', () => {
 });
 
 describe('scanning a workspace', () => {
-  let root: string;
-  let ws: Workspace;
+  let fx: EventsFixture;
   let svc: FeedbackService;
-  const events: AppEvent[] = [];
-  let seq = 0;
-
-  /** Stores events as the monitor does (flagged: 1, or 0 for context rows). */
-  const put = (endpoint: string, rows: { m: number; score?: number; source?: string; version?: string; flagged?: boolean; time?: 'iso' | 'none'; inputs?: Record<string, unknown> }[]) => {
-    const ins = ws.db.prepare('INSERT INTO monitor_events (endpoint, seq, time, received_at, source, model, version, score, inputs, flagged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    for (const r of rows) ins.run(endpoint, ++seq, r.time === 'none' ? null : at(r.m), r.time === 'none' ? at(r.m) : '2030-01-01T00:00:00.000Z', r.source ?? 'default', 'Kiln', r.version ?? '1', r.score ?? 0.7, JSON.stringify(r.inputs ?? { Temp: 70 + r.m }), r.flagged === false ? 0 : 1);
-  };
-  const open = () => new FeedbackService({ ws, emit: (e) => events.push(e), profiles: new ProfileCache(ws), now: () => T0 + 1000 * MIN });
+  const put = (endpoint: string, rows: EventSeed[]) => fx.put(endpoint, rows);
   const listed = async () => (await svc.list({})).map((e) => [e.source, e.version, e.start, e.end, e.rows]).sort((a, b) => String(a[2]).localeCompare(String(b[2])) || String(a[0]).localeCompare(String(b[0])));
 
   beforeEach(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-episodes-'));
-    ws = Workspace.open(path.join(root, 'ws'), { who: 'ana' });
-    for (const name of ['kiln-1', 'kiln-2']) ws.db.prepare("INSERT INTO endpoints (name, kind, url, added_at, added_by) VALUES (?, 'remote', 'http://127.0.0.1:1', '2024-03-01T00:00:00.000Z', 'ana')").run(name);
-    seq = 0;
-    events.length = 0;
-    svc = open();
+    fx = new EventsFixture();
+    svc = fx.service();
     svc.configure({ gapMinutes: 10, minRows: 1 });
   });
 
   afterEach(async () => {
     await svc.close();
-    ws.close();
-    fs.rmSync(root, { recursive: true, force: true });
+    fx.close();
   });
 
   it('groups each source and each model version on its own; a second scan creates nothing', async () => {
@@ -164,7 +142,7 @@ describe('scanning a workspace', () => {
       ['south', 1, at(1), at(9), 3],
       ['north', 2, at(8), at(8), 1],
     ]);
-    expect(events.filter((e) => e.type === 'feedback')).toHaveLength(2);
+    expect(fx.events.filter((e) => e.type === 'feedback')).toHaveLength(2);
     expect(await svc.scan()).toEqual({ created: 0, extended: 0 });
     expect(await listed()).toHaveLength(3);
   });
@@ -175,7 +153,7 @@ describe('scanning a workspace', () => {
     await svc.scan();
     // The app closes and opens again.
     await svc.close();
-    svc = open();
+    svc = fx.service();
     put('kiln-1', [{ m: 12 }, { m: 40 }]);
     put('kiln-2', [{ m: 3, time: 'none' }]);
     expect(await svc.scan()).toEqual({ created: 1, extended: 2 });
@@ -185,7 +163,7 @@ describe('scanning a workspace', () => {
       ['kiln-2', at(0), at(3), 2],
       ['kiln-1', at(0), at(12), 3],
     ]);
-    expect(ws.db.prepare('SELECT name, episodes_cursor FROM endpoints ORDER BY name').all()).toEqual([
+    expect(fx.ws.db.prepare('SELECT name, episodes_cursor FROM endpoints ORDER BY name').all()).toEqual([
       { name: 'kiln-1', episodes_cursor: 5 },
       { name: 'kiln-2', episodes_cursor: 6 },
     ]);
@@ -214,7 +192,7 @@ describe('scanning a workspace', () => {
     put('kiln-1', [{ m: 0 }, { m: 1 }]);
     await svc.scan();
     expect(await svc.list({})).toEqual([]);
-    expect((ws.db.prepare('SELECT COUNT(*) AS n FROM episodes').get() as { n: number }).n).toBe(1);
+    expect((fx.ws.db.prepare('SELECT COUNT(*) AS n FROM episodes').get() as { n: number }).n).toBe(1);
     put('kiln-1', [{ m: 2 }]);
     await svc.scan();
     expect((await svc.list({})).map((e) => e.rows)).toEqual([3]);
