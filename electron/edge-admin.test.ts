@@ -227,6 +227,7 @@ describe('edge admin API: push, rollback, status', () => {
       runtimeVersion: '0.1.0',
       startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       counters: { requests: 0, errors: 0, predictions: 0 },
+      shadow: null,
     });
     const unpacked = path.join(state, 'bundles', v1.manifestSha.slice(0, 16));
     expect(bundleFolders(state)).toEqual([v1.manifestSha.slice(0, 16)]);

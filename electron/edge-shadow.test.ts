@@ -3,15 +3,42 @@
  * endpoint as a child process on loopback with signed bundles. Context rows:
  * the rows just before and after a flagged row go out as events marked
  * `flagged: false`, in exact numbers and order, and never count as
- * anomalies.
+ * anomalies. Shadow models: a challenger scores every request beside
+ * production (which answers the same bytes as without it), and the buckets'
+ * comparison equals what ONNX Runtime in this process gives for both models
+ * on the rows sent; refused when tampered with or unable to score
+ * production's rows; kept across restarts and production swaps.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plantFrame, settings, train } from './services/onnx/parity-harness';
+import * as ort from 'onnxruntime-node';
+import { plantFrame, settings, train, withOddRows } from './services/onnx/parity-harness';
+import type { OnnxSignature } from './services/onnx/export';
+import { attr, encodeModel, GraphBuilder, valueInfo } from './services/onnx/proto';
 import type { Frame } from './services/training/frame';
-import { callEdge, IFOREST, isRunning, killAll, modelBundle, NO_TIME, objects, signingKey, startEdge, stopEdge, type Edge, type ModelBundle, type SigningKey } from './test-support/edge-child';
+import type { FittedPipeline } from './services/training/pipeline';
+import {
+  bundleEntries,
+  callEdge,
+  HGB,
+  IFOREST,
+  LINEAR,
+  isRunning,
+  killAll,
+  modelBundle,
+  NO_TIME,
+  objects,
+  signingKey,
+  startEdge,
+  stopEdge,
+  tarGz,
+  writeSignedBundle,
+  type Edge,
+  type ModelBundle,
+  type SigningKey,
+} from './test-support/edge-child';
 import { SMOKE_HEADERS } from './services/deploy/smoke';
 import type { MonitoringPage } from './services/deploy/client';
 
@@ -131,5 +158,354 @@ describe('context rows around anomalies', () => {
     const smoke = await callEdge(edge.port, 'POST', '/predict', rowsOf('line-c', 'nnnAnnn', 0), TOKEN, SMOKE_HEADERS);
     expect(smoke.status).toBe(200);
     expect((await monitoring(edge, page.cursor)).events).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------- shadow models
+
+type Rows = Record<string, unknown>[];
+interface Direct {
+  anomaly?: number[];
+  label?: string[];
+  value?: number[];
+}
+
+/** A /predict value as the graph gets it: missing as NaN, yes/no as 1/0, numbers given as text as numbers. */
+const numberOf = (v: unknown) => (v === null || v === undefined || v === '' ? NaN : typeof v === 'boolean' ? Number(v) : Number(v));
+
+/** The graph's inputs for /predict rows, made here independently of the endpoint. */
+function feedsOf(sig: OnnxSignature, rows: Rows): Record<string, ort.Tensor> {
+  return Object.fromEntries(
+    sig.inputs.map((input) => [
+      input.name,
+      input.type === 'string' ? new ort.Tensor('string', rows.map((r) => (r[input.name] === null || r[input.name] === undefined ? '' : String(r[input.name]))), [rows.length]) : new ort.Tensor('float32', Float32Array.from(rows, (r) => numberOf(r[input.name])), [rows.length]),
+    ]),
+  );
+}
+
+/** ONNX Runtime in this process on the rows, in order (a window model sees them as one stream). */
+async function direct(session: ort.InferenceSession, sig: OnnxSignature, rows: Rows): Promise<Direct> {
+  const out = await session.run(feedsOf(sig, rows));
+  return {
+    ...(out.anomaly ? { anomaly: Array.from(out.anomaly.data as BigInt64Array, Number) } : {}),
+    ...(out.label ? { label: Array.from(out.label.data as ArrayLike<string>) } : {}),
+    ...(out.value ? { value: Array.from(out.value.data as Float32Array) } : {}),
+  };
+}
+
+type Tally = { rows: number; agreed: number; anomalies: number; productionAnomalies: number; errors: number };
+const zero = (): Tally => ({ rows: 0, agreed: 0, anomalies: 0, productionAnomalies: 0, errors: 0 });
+
+/** The comparison the buckets should hold, counted here: the same class or flag, or a value within 1% (or 1e-6) of production's. */
+function tallyOf(p: Direct, s: Direct, rows: number[], into = zero()): Tally {
+  for (const i of rows) {
+    into.rows++;
+    if (p.anomaly && s.anomaly) {
+      into.productionAnomalies += p.anomaly[i]!;
+      into.anomalies += s.anomaly[i]!;
+      if (p.anomaly[i] === s.anomaly[i]) into.agreed++;
+    } else if (p.label && s.label) {
+      if (p.label[i] === s.label[i]) into.agreed++;
+    } else if (p.value && s.value) {
+      if (Math.abs(s.value[i]! - p.value[i]!) <= Math.max(0.01 * Math.abs(p.value[i]!), 1e-6)) into.agreed++;
+    }
+  }
+  return into;
+}
+
+/** The shadow counts of every bucket of a page, summed; null when no bucket has any. */
+function shadowTotals(page: MonitoringPage): (Tally & { names: string[] }) | null {
+  const with_ = page.buckets.filter((b) => b.shadow);
+  if (!with_.length) return null;
+  const t = zero();
+  for (const b of with_) for (const k of Object.keys(t) as (keyof Tally)[]) t[k] += b.shadow![k];
+  return { ...t, names: [...new Set(with_.map((b) => `${b.shadow!.name} v${b.shadow!.version}`))] };
+}
+
+/**
+ * A hand-made anomaly graph with production's inputs that fails on rows ONNX
+ * Runtime cannot score: its score is a table lookup at floor(Inlet), so an
+ * Inlet of 1000 or more is out of the table (flagged above 62).
+ */
+function throwingGraph(sig: OnnxSignature): Uint8Array {
+  const g = new GraphBuilder([...sig.inputs.map((i) => i.name), 'score', 'anomaly']);
+  const zero32 = g.scalar('float32', 0);
+  const inlet = g.op('Max', [g.op('Where', [g.op('IsNaN', ['Inlet']), zero32, 'Inlet']), zero32]);
+  const table = g.constant('float32', Array.from({ length: 1000 }, (_, i) => i), [1000], 'table');
+  const looked = g.op('Gather', [table, g.cast(inlet, 'int64')], [attr.int('axis', 0)]);
+  g.node('Identity', [looked], [], { outputNames: ['score'] });
+  g.node('Cast', [g.op('Greater', [looked, g.scalar('float32', 62)])], [attr.int('to', 7)], { outputNames: ['anomaly'] });
+  const inputs = sig.inputs.map((i) => valueInfo(i.name, i.type, ['N']));
+  return encodeModel({ graph: g.graph('throwing', inputs, [valueInfo('score', 'float32', ['N']), valueInfo('anomaly', 'int64', ['N'])], ''), producerVersion: 'test', modelVersion: 9, docString: '', metadata: [] });
+}
+
+/** An Open Inference Protocol request for /predict rows of one source. */
+function inferBody(sig: OnnxSignature, rows: Rows, source: string) {
+  return {
+    parameters: { source },
+    inputs: [
+      ...sig.inputs.map((i) => ({
+        name: i.name,
+        shape: [rows.length],
+        datatype: i.type === 'string' ? 'BYTES' : 'FP64',
+        data: rows.map((r) => (i.type === 'string' ? (r[i.name] ?? null) : Number.isNaN(numberOf(r[i.name])) ? null : numberOf(r[i.name]))),
+      })),
+      { name: 'Time', shape: [rows.length], datatype: 'BYTES', data: rows.map((r) => r.Time) },
+    ],
+  };
+}
+
+describe('a shadow model beside production', () => {
+  let scoring: Frame;
+  let prod: ModelBundle;
+  let challenger: ModelBundle;
+  let prod3: ModelBundle;
+  let thrower: ModelBundle;
+  let fewer: ModelBundle;
+  let classifier: ModelBundle;
+  const tgz: Record<string, Buffer> = {};
+  /** Production alone, and production with a shadow: the same requests go to both. */
+  let alone: Edge;
+  let shadowed: Edge;
+  const state = () => path.join(tmp, 'state-shadowed');
+  /** Every row sent to `shadowed` per source, in order, and which production version answered it. */
+  const streams = new Map<string, Rows>();
+  const iso = (i: number) => new Date((scoring.columns.get('Time') as { values: Float64Array }).values[i]!).toISOString();
+  const rowsAt = (from: number, to: number, source: string) => objects(scoring, prod.sig, from, to, (i) => ({ source, Time: iso(i) }));
+
+  beforeAll(async () => {
+    scoring = withOddRows(plantFrame(900, 2));
+    const bundle = async (name: string, p: FittedPipeline, version: number) => {
+      const b = await modelBundle(path.join(tmp, `${name}-v${version}`), p, name, version, 'Time', key);
+      tgz[`${name}-v${version}`] = tarGz(bundleEntries(b.dir));
+      return b;
+    };
+    prod = await bundle('odd', train(frame, settings('anomaly'), [IFOREST]), 1);
+    challenger = await bundle('odd', train(frame, settings('anomaly'), [{ algorithm: 'iforest', params: { trees: 25, sampleSize: 96 } }]), 2);
+    prod3 = await bundle('odd', train(frame, settings('anomaly'), [{ algorithm: 'iforest', params: { trees: 40, sampleSize: 160 } }]), 3);
+    fewer = await bundle('odd-fewer', train(frame, settings('anomaly', { inputs: ['Inlet', 'Outlet', 'Pump'] }), [IFOREST]), 1);
+    classifier = await bundle('failure', train(frame, settings('binary'), [HGB]), 1);
+    expect(challenger.sig.historyRows, 'the challenger has window features').toBeGreaterThan(5);
+    const bytes = throwingGraph(prod.sig);
+    const dir = path.join(tmp, 'thrower');
+    writeSignedBundle(dir, { format: 1, name: 'odd', version: 9, createdAt: new Date().toISOString(), appVersion: 'test', signature: { inputs: prod.sig.inputs, outputs: [{ name: 'score', type: 'float32', shape: ['N'] }, { name: 'anomaly', type: 'int64', shape: ['N'] }], task: 'anomaly', classes: null, threshold: 62, target: null, historyRows: 0 }, timeColumn: 'Time' }, { 'model.onnx': bytes }, key);
+    thrower = { dir, name: 'odd', sig: prod.sig, bytes, session: await ort.InferenceSession.create(Buffer.from(bytes)) };
+    tgz['odd-v9'] = tarGz(bundleEntries(dir));
+    alone = await startEdge(prod.dir, [...TOKENS, '--state', path.join(tmp, 'state-alone')]);
+    shadowed = await startEdge(prod.dir, [...TOKENS, '--state', state()]);
+  }, 180_000);
+  afterAll(async () => {
+    for (const e of [alone, shadowed]) if (e && isRunning(e)) await stopEdge(e);
+    for (const b of [prod, challenger, prod3, fewer, classifier, thrower]) await b?.session.release();
+  });
+
+  /** Sends the same requests to both endpoints; production's answers must be the same bytes. Returns the rows sent per request. */
+  async function sendBoth(requests: { rows: Rows; v2?: string }[], edges: Edge[] = [alone, shadowed]) {
+    for (const { rows, v2 } of requests) {
+      const texts: string[] = [];
+      for (const edge of edges) {
+        const r = v2 ? await callEdge(edge.port, 'POST', '/v2/models/odd/infer', inferBody(prod.sig, rows, v2), TOKEN) : await callEdge(edge.port, 'POST', '/predict', rows, TOKEN);
+        expect(r.status, r.text).toBe(200);
+        texts.push(r.text);
+      }
+      expect(new Set(texts).size, 'production answers the same bytes with a shadow as without').toBe(1);
+      for (const [k, row] of rows.entries()) {
+        const source = v2 ?? String(row.source);
+        if (!streams.has(source)) streams.set(source, []);
+        streams.get(source)!.push({ ...rows[k]!, source });
+      }
+    }
+  }
+
+  it('refuses a tampered bundle (400) and one that cannot score production\'s rows (409), in words, and runs none', async () => {
+    const entries = bundleEntries(challenger.dir);
+    const manifest = fs.readFileSync(path.join(challenger.dir, 'manifest.json'), 'utf8').replace('"version": 2', '"version": 7');
+    const tampered = tarGz(entries.map((e) => (e.name === 'manifest.json' ? { name: e.name, data: Buffer.from(manifest) } : e)));
+    const cases: [string, Buffer, number, RegExp][] = [
+      ['tampered', tampered, 400, /^manifest\.sig does not verify with the workspace key pinned at install .*manifest\.json was changed after it was signed/],
+      ['fewer inputs', tgz['odd-fewer-v1']!, 409, /^The shadow bundle's inputs differ from production's: odd-fewer version 1: it does not take "Pressure", "Grade", which production \(odd version 1\) does\. A shadow must take the same inputs as the model it runs beside\.$/],
+      ['another kind of model', tgz['failure-v1']!, 409, /^The shadow bundle \(failure version 1\) is a classifier and production \(odd version 1\) is an anomaly model: a shadow must answer the same kind of question\.$/],
+      ['not gzip', Buffer.from('not a bundle'), 400, /^The uploaded shadow bundle is not a \.tar\.gz bundle/],
+    ];
+    for (const [what, body, status, message] of cases) {
+      const r = await admin(shadowed, 'POST', '/admin/shadow', body);
+      expect(r.status, `${what}: ${r.text}`).toBe(status);
+      expect(r.body.error, what).toMatch(message);
+    }
+    expect((await admin(shadowed, 'GET', '/admin/status')).body.shadow).toBeNull();
+    expect(fs.existsSync(path.join(state(), 'shadow.json'))).toBe(false);
+    const refusals = shadowed.lines.filter((l) => 'admin' in l).map((l) => l.admin as { action: string; ok: boolean });
+    expect(refusals).toEqual(cases.map(() => expect.objectContaining({ action: 'shadow', ok: false })));
+  });
+
+  it('scores every request beside production, /predict and /v2 alike; production answers the same bytes; the buckets count what scoring both here gives', async () => {
+    // Some rows before the shadow: the shadow's windows start with it.
+    await sendBoth([{ rows: rowsAt(0, 30, 'line-1') }]);
+    const before = await monitoring(shadowed);
+    expect(shadowTotals(before)).toBeNull();
+    const installed = await admin(shadowed, 'POST', '/admin/shadow', tgz['odd-v2']);
+    expect(installed.status, installed.text).toBe(200);
+    expect(installed.body).toEqual({ shadow: { name: 'odd', version: '2', since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) } });
+    const status = (await admin(shadowed, 'GET', '/admin/status')).body;
+    expect(status.shadow).toEqual(installed.body.shadow);
+    expect(status.model.version).toBe('1');
+
+    const mark = new Map([...streams].map(([s, rows]) => [s, rows.length]));
+    await sendBoth([
+      { rows: rowsAt(30, 60, 'line-1') },
+      { rows: [...rowsAt(100, 140, 'line-2'), ...rowsAt(60, 75, 'line-1')] },
+      { rows: rowsAt(300, 340, 'plc'), v2: 'plc' },
+      { rows: rowsAt(140, 150, 'line-2') },
+      // The odd rows at the end of the frame (all missing, far out of range), on their own line.
+      { rows: rowsAt(scoring.rows - 12, scoring.rows, 'line-3') },
+    ]);
+    // A smoke test's rows are answered, and neither counted nor compared.
+    expect((await callEdge(shadowed.port, 'POST', '/predict', rowsAt(0, 20, 'line-9'), TOKEN, SMOKE_HEADERS)).status).toBe(200);
+
+    const page = await monitoring(shadowed, before.cursor);
+    const expected = zero();
+    for (const [source, rows] of streams) {
+      const from = mark.get(source) ?? 0;
+      const p = await direct(prod.session, prod.sig, rows);
+      const s = await direct(challenger.session, challenger.sig, rows.slice(from));
+      // The shadow's windows start at its install: its rows are scored from there.
+      const sAligned: Direct = { anomaly: [...new Array<number>(from).fill(0), ...s.anomaly!] };
+      tallyOf(p, sAligned, Array.from({ length: rows.length - from }, (_, k) => from + k), expected);
+    }
+    const got = shadowTotals(page)!;
+    expect(got).toEqual({ ...expected, names: ['odd v2'] });
+    expect(got.rows).toBe(147);
+    expect(got.agreed, 'the two models disagree on some rows').toBeLessThan(got.rows);
+    expect(got.productionAnomalies).toBe(page.buckets.reduce((n, b) => n + b.anomalies, 0));
+    // Production alone has no shadow counts.
+    expect(shadowTotals(await monitoring(alone))).toBeNull();
+  });
+
+  it('a shadow that fails on some rows costs production nothing: those rows count as its errors', async () => {
+    const r = await admin(shadowed, 'POST', '/admin/shadow', tgz['odd-v9']);
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.shadow).toMatchObject({ name: 'odd', version: '9' });
+    const before = await monitoring(shadowed);
+    const hot = (rows: Rows, k: number) => rows.map((row, i) => (i === k ? { ...row, Inlet: 5000 } : row));
+    const requests = [
+      { rows: rowsAt(150, 160, 'line-2'), fails: false },
+      { rows: hot(rowsAt(160, 170, 'line-2'), 4), fails: true },
+      { rows: rowsAt(170, 175, 'line-2'), fails: false },
+      { rows: hot(rowsAt(75, 80, 'line-1'), 0), fails: true },
+      { rows: rowsAt(80, 100, 'line-1'), fails: false },
+    ];
+    const marks = new Map([...streams].map(([s, rows]) => [s, rows.length]));
+    const started = Date.now();
+    await sendBoth(requests.map(({ rows }) => ({ rows })));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const page = await monitoring(shadowed, before.cursor);
+    // Production's flags over each whole stream; the shadow's on each request alone (it has no windows).
+    const expected = zero();
+    const prodFlags = new Map<string, Direct>();
+    for (const [source, rows] of streams) prodFlags.set(source, await direct(prod.session, prod.sig, rows));
+    const seen = new Map(marks);
+    for (const { rows, fails } of requests) {
+      const source = String(rows[0]!.source);
+      const at = seen.get(source)!;
+      seen.set(source, at + rows.length);
+      if (fails) {
+        expected.errors += rows.length;
+        continue;
+      }
+      const s = await direct(thrower.session, thrower.sig, rows);
+      tallyOf(prodFlags.get(source)!, { anomaly: [...new Array<number>(at).fill(0), ...s.anomaly!] }, rows.map((_, k) => at + k), expected);
+    }
+    await expect(direct(thrower.session, thrower.sig, requests[1]!.rows), 'ONNX Runtime here refuses those rows too').rejects.toThrow();
+    expect(shadowTotals(page)).toEqual({ ...expected, names: ['odd v9'] });
+    expect(expected.errors).toBe(15);
+    expect(expected.anomalies, 'the shadow flags some rows').toBeGreaterThan(0);
+    expect(shadowed.stderr()).toMatch(/The shadow model odd version 9 could not score rows \(1 time so far\)/);
+  });
+
+  it('runs on after a restart of the endpoint (with its windows) and a hot swap of production; removing it stops the counts', async () => {
+    const c0 = (await monitoring(shadowed)).cursor;
+    const installed = await admin(shadowed, 'POST', '/admin/shadow', tgz['odd-v2']);
+    expect(installed.status, installed.text).toBe(200);
+    const since = installed.body.shadow.since as string;
+    const mark = new Map([...streams].map(([s, rows]) => [s, rows.length]));
+    await sendBoth([{ rows: rowsAt(175, 200, 'line-2') }, { rows: rowsAt(100, 120, 'line-1') }]);
+
+    expect(await stopEdge(shadowed)).toBe(0);
+    // The shadow's own window rows are saved with the state, the newest of each source.
+    const saved = JSON.parse(fs.readFileSync(path.join(state(), 'state.json'), 'utf8')) as { shadowStreams: { source: string; n: number; cols: unknown[][] }[] };
+    const kept = new Map(saved.shadowStreams.map((k) => [k.source, k]));
+    for (const source of ['line-1', 'line-2']) {
+      expect(kept.get(source)?.n, source).toBe(challenger.sig.historyRows);
+      expect(kept.get(source)!.cols[0]!.at(-1), source).toBe(Math.fround(Number(streams.get(source)!.at(-1)!.Inlet)));
+    }
+    shadowed = await startEdge(prod.dir, [...TOKENS, '--state', state()]);
+    expect((await admin(shadowed, 'GET', '/admin/status')).body.shadow).toEqual({ name: 'odd', version: '2', since });
+    await sendBoth([{ rows: rowsAt(200, 225, 'line-2') }, { rows: rowsAt(120, 140, 'line-1') }]);
+
+    // Production swapped to version 3 (pushed, as a deploy does): the shadow stays.
+    const pushed = await admin(shadowed, 'POST', '/admin/bundle', tgz['odd-v3']);
+    expect(pushed.status, pushed.text).toBe(200);
+    const status = (await admin(shadowed, 'GET', '/admin/status')).body;
+    expect(status.model.version).toBe('3');
+    expect(status.shadow).toEqual({ name: 'odd', version: '2', since });
+    const swapAt = new Map([...streams].map(([s, rows]) => [s, rows.length]));
+    await sendBoth([{ rows: rowsAt(225, 250, 'line-2') }, { rows: rowsAt(140, 160, 'line-1') }], [shadowed]);
+
+    const page = await monitoring(shadowed, c0);
+    const expected = zero();
+    for (const source of ['line-1', 'line-2']) {
+      const rows = streams.get(source)!;
+      const from = mark.get(source)!;
+      const swap = swapAt.get(source)!;
+      const p1 = await direct(prod.session, prod.sig, rows);
+      const p3 = await direct(prod3.session, prod3.sig, rows);
+      // One stream for the shadow from its install, across the restart.
+      const s = await direct(challenger.session, challenger.sig, rows.slice(from));
+      const sAligned: Direct = { anomaly: [...new Array<number>(from).fill(0), ...s.anomaly!] };
+      tallyOf(p1, sAligned, Array.from({ length: swap - from }, (_, k) => from + k), expected);
+      tallyOf(p3, sAligned, Array.from({ length: rows.length - swap }, (_, k) => swap + k), expected);
+    }
+    expect(expected.rows).toBe(135);
+    expect(shadowTotals(page)).toEqual({ ...expected, names: ['odd v2'] });
+    expect(new Set(page.buckets.filter((b) => b.shadow).map((b) => b.version))).toEqual(new Set(['1', '3']));
+
+    // Removed: gone from the status and the state folder; rows after it are not compared.
+    const removed = await admin(shadowed, 'DELETE', '/admin/shadow');
+    expect(removed.status, removed.text).toBe(200);
+    expect(removed.body).toEqual({ removed: { name: 'odd', version: '2', since } });
+    expect((await admin(shadowed, 'GET', '/admin/status')).body.shadow).toBeNull();
+    expect(fs.existsSync(path.join(state(), 'shadow.json'))).toBe(false);
+    expect(fs.readdirSync(path.join(state(), 'shadow'))).toEqual([]);
+    await sendBoth([{ rows: rowsAt(250, 270, 'line-2') }], [shadowed]);
+    const after = await monitoring(shadowed, page.cursor);
+    expect(after.buckets.reduce((n, b) => n + b.rows, 0)).toBe(20);
+    expect(shadowTotals(after)).toBeNull();
+    expect((await admin(shadowed, 'DELETE', '/admin/shadow')).body).toEqual({ removed: null });
+    // And a restart does not bring it back.
+    expect(await stopEdge(shadowed)).toBe(0);
+    shadowed = await startEdge(prod.dir, [...TOKENS, '--state', state()]);
+    expect((await admin(shadowed, 'GET', '/admin/status')).body.shadow).toBeNull();
+  });
+});
+
+describe('a regression shadow', () => {
+  it('agrees with production on a row when its value is within 1% of production\'s', async () => {
+    const prod = await modelBundle(path.join(tmp, 'yield-v1'), train(frame, settings('regression', NO_TIME), [LINEAR]), 'yield', 1, null, key);
+    const shadow = await modelBundle(path.join(tmp, 'yield-v2'), train(frame, settings('regression', NO_TIME), [HGB]), 'yield', 2, null, key);
+    const edge = await startEdge(prod.dir, [...TOKENS, '--state', path.join(tmp, 'state-yield')]);
+    try {
+      const r = await admin(edge, 'POST', '/admin/shadow', tarGz(bundleEntries(shadow.dir)));
+      expect(r.status, r.text).toBe(200);
+      const rows = objects(frame, prod.sig, 0, 400);
+      for (let from = 0; from < rows.length; from += 50) expect((await callEdge(edge.port, 'POST', '/predict', rows.slice(from, from + 50), TOKEN)).status).toBe(200);
+      const expected = tallyOf(await direct(prod.session, prod.sig, rows), await direct(shadow.session, shadow.sig, rows), rows.map((_, i) => i));
+      expect(shadowTotals(await monitoring(edge))).toEqual({ ...expected, names: ['yield v2'] });
+      expect(expected.agreed, 'some rows within 1%, some not').toBeGreaterThan(0);
+      expect(expected.agreed).toBeLessThan(rows.length);
+    } finally {
+      await stopEdge(edge);
+      await prod.session.release();
+      await shadow.session.release();
+    }
   });
 });

@@ -21,6 +21,7 @@ const { Metrics } = require('./lib/metrics');
 const { SeqLog, StateStore, resolveTokens, lockStateDir } = require('./lib/state');
 const { installAtStart } = require('./lib/installed');
 const { Monitor } = require('./lib/monitor');
+const { Shadow } = require('./lib/shadow');
 const { adminRoutes } = require('./lib/admin');
 const { createApp } = require('./lib/app');
 const { MqttLink, MqttError, resolveSettings, clientIdFor } = require('./lib/mqtt');
@@ -63,16 +64,21 @@ async function startEdgeServer(opts) {
     const dirty = () => store.markDirty();
     const streams = new Streams(opts.maxSources, dirty);
     const monitor = new Monitor(buckets, dirty);
-    store = new StateStore(opts.state, { metrics, streams, events, buckets, monitor }, warn);
+    const openModel = (b) => LoadedModel.open(b, { engine: ENGINES[opts.engine] });
+    const shadow = new Shadow({ stateDir: opts.state, key, openModel, maxSources: opts.maxSources, tally: (p, s, t) => monitor.shadowRows(p, s, t), onChange: dirty, warn });
+    monitor.shadowOf = () => shadow.status();
+    store = new StateStore(opts.state, { metrics, streams, events, buckets, monitor, shadow }, warn);
     store.load();
+    await shadow.load();
     const holder = new ModelHolder(model);
     const admin = adminRoutes({
       holder,
       installed,
       key,
-      openModel: (b) => LoadedModel.open(b, { engine: ENGINES[opts.engine] }),
+      openModel,
       metrics,
       monitor,
+      shadow,
       events,
       buckets,
       save: () => store.save(),
@@ -83,7 +89,7 @@ async function startEdgeServer(opts) {
       startedAt: new Date().toISOString(),
       log: say,
     });
-    const app = createApp({ holder, streams, metrics, events, tokens, maxBody: opts.maxBody, monitor, admin, runtimeVersion: RUNTIME_VERSION, onChange: dirty, logError: warn });
+    const app = createApp({ holder, streams, metrics, events, tokens, maxBody: opts.maxBody, monitor, shadow, admin, runtimeVersion: RUNTIME_VERSION, onChange: dirty, logError: warn });
 
     const server = http.createServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, (req, res) => void app.handle(req, res));
     server.on('checkContinue', (req, res) => void app.handleContinue(req, res));
@@ -123,11 +129,14 @@ async function startEdgeServer(opts) {
           server.close(async () => {
             clearTimeout(force);
             await mqttStopped;
+            // The shadow's comparisons of the last rows answered go into the buckets saved.
+            await shadow.idle();
             store
               .stop()
               .catch((e) => warn(`Cannot save the state at shutdown: ${e.message}`))
               .finally(() => {
                 holder.close();
+                shadow.stop();
                 unlock();
                 resolve(undefined);
               });

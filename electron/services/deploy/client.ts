@@ -19,6 +19,26 @@ export interface AdminStatus {
   runtimeVersion: string;
   startedAt: string;
   counters: { requests: number; errors: number; predictions: number };
+  /** The shadow model running beside production (runtimes before issue 9 do not say). */
+  shadow?: EdgeShadow | null;
+}
+
+/** A shadow model at the edge: which, and since when (ISO time). */
+export interface EdgeShadow {
+  name: string;
+  version: string;
+  since: string;
+}
+
+/** A bucket's comparison of the shadow with production (present only while a shadow runs). */
+export interface EdgeShadowCounts {
+  name: string;
+  version: string;
+  rows: number;
+  agreed: number;
+  anomalies: number;
+  productionAnomalies: number;
+  errors: number;
 }
 
 /** One input of a monitoring bucket: counts over its profile's bins (numeric inputs may also carry each bin's sum of values). */
@@ -42,6 +62,7 @@ export interface EdgeBucket {
   anomalies: number;
   latencyMs: { count: number; sum: number; p50: number | null; p99: number | null; bins?: [number, number][] };
   features: Record<string, EdgeBinCounts>;
+  shadow?: EdgeShadowCounts;
 }
 
 /**
@@ -231,6 +252,16 @@ export class EndpointClient {
   /** Sends a bundle (.tar.gz bytes); the endpoint checks it and swaps with no dropped request. */
   push(bundle: Buffer): Promise<PushReply> {
     return this.call<PushReply>('POST', '/admin/bundle', 'admin', { bytes: bundle, type: 'application/gzip' }, Math.max(this.timeoutMs, 120_000));
+  }
+
+  /** Installs a bundle (.tar.gz bytes) as the shadow model: checked as a push is, refused (409) when it cannot score production's rows. */
+  installShadow(bundle: Buffer): Promise<{ shadow: EdgeShadow; unchanged?: true }> {
+    return this.call('POST', '/admin/shadow', 'admin', { bytes: bundle, type: 'application/gzip' }, Math.max(this.timeoutMs, 120_000));
+  }
+
+  /** Removes the shadow model; what it was, or null when none ran. */
+  removeShadow(): Promise<{ removed: EdgeShadow | null }> {
+    return this.call('DELETE', '/admin/shadow', 'admin');
   }
 
   rollback(): Promise<PushReply> {

@@ -1,14 +1,15 @@
 'use strict';
 /**
  * The admin API, behind the admin token: what is served, pushing a signed
- * bundle, rolling back to the previous one, and reading monitoring data
- * since a cursor. Pushes and rollbacks run one at a time; the swap itself
+ * bundle, rolling back to the previous one, installing and removing a shadow
+ * model (shadow.js), and reading monitoring data since a cursor. Pushes and rollbacks run one at a time; the swap itself
  * drops no request (ModelHolder.swap lets requests in flight finish on the
  * model they started with). Every change, and every refusal of one, is
  * written as one JSON line {"admin": …} on standard output.
  */
 const { HttpError, readBody } = require('./http');
 const { BundleError, filesOfArchive, verifyFiles } = require('./bundle');
+const { mismatch } = require('./shadow');
 
 /** Content types a bundle upload may have. */
 const BUNDLE_TYPES = new Set(['application/gzip', 'application/x-gzip', 'application/octet-stream', 'application/x-tar+gzip']);
@@ -24,6 +25,7 @@ const MAX_LIMIT = 10_000;
  *   openModel: (b: import('./bundle').VerifiedBundle) => Promise<import('./model').LoadedModel>,
  *   metrics: import('./metrics').Metrics,
  *   monitor: import('./monitor').Monitor,
+ *   shadow: import('./shadow').Shadow,
  *   events: import('./state').SeqLog,
  *   buckets: import('./state').SeqLog,
  *   save: () => Promise<void>,
@@ -36,7 +38,7 @@ const MAX_LIMIT = 10_000;
  * }} deps
  */
 function adminRoutes(deps) {
-  const { holder, installed, key, openModel, metrics, monitor, events, buckets, save, identity, maxBundle, maxUnpacked, runtimeVersion, startedAt, log } = deps;
+  const { holder, installed, key, openModel, metrics, monitor, shadow, events, buckets, save, identity, maxBundle, maxUnpacked, runtimeVersion, startedAt, log } = deps;
 
   /** Pushes and rollbacks one after another: two at once would each record the other's bundle as previous. */
   let queue = Promise.resolve();
@@ -73,7 +75,7 @@ function adminRoutes(deps) {
       audit(req, action, { ok: true, ...result });
       return result;
     } catch (e) {
-      const err = e instanceof BundleError ? new HttpError(status, e.message) : e;
+      const err = e instanceof BundleError ? new HttpError(/** @type {{ status?: number }} */ (e).status ?? status, e.message) : e;
       audit(req, action, { ok: false, error: err instanceof HttpError ? err.message : 'internal error (see standard error)' });
       throw err;
     }
@@ -105,27 +107,34 @@ function adminRoutes(deps) {
       runtimeVersion,
       startedAt,
       counters: { requests, errors: metrics.errors, predictions },
+      shadow: shadow.status(),
     };
   }
 
-  async function push(req) {
+  /** An upload's .tar.gz bytes; a wrong type (415) or too large a body is refused and logged as `action`. */
+  async function bundleBody(req, action) {
     const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (!BUNDLE_TYPES.has(type)) {
       const err = new HttpError(415, `Send the bundle's .tar.gz bytes as the body with Content-Type application/gzip (or application/octet-stream); got ${type ? `"${type}"` : 'none'}.`);
-      audit(req, 'push', { ok: false, error: err.message });
+      audit(req, action, { ok: false, error: err.message });
       throw err;
     }
-    let body;
     try {
-      body = await readBody(req, maxBundle, 'start the endpoint with a larger --max-bundle');
+      return await readBody(req, maxBundle, 'start the endpoint with a larger --max-bundle');
     } catch (e) {
-      audit(req, 'push', { ok: false, error: e.message });
+      audit(req, action, { ok: false, error: e.message });
       throw e;
     }
+  }
+
+  /** An upload checked as a push is: unpacked within the limits, every file and the signature against the pinned key. */
+  const checkUpload = (body, what) => verifyFiles(filesOfArchive(body, maxUnpacked, what), what, key);
+
+  async function push(req) {
+    const body = await bundleBody(req, 'push');
     return serial(() =>
       change(req, 'push', async () => {
-        const what = 'The uploaded bundle';
-        const checked = verifyFiles(filesOfArchive(body, maxUnpacked, what), what, key);
+        const checked = checkUpload(body, 'The uploaded bundle');
         const before = record();
         if (checked.sha256 === before.current.sha256) {
           return { model: short(before.current), previous: short(before.previous), unchanged: true };
@@ -157,6 +166,30 @@ function adminRoutes(deps) {
     );
   }
 
+  /** Installs a signed bundle as the shadow model (409 when it cannot score production's rows). */
+  async function installShadow(req) {
+    const body = await bundleBody(req, 'shadow');
+    return serial(() =>
+      change(req, 'shadow', async () => {
+        const checked = checkUpload(body, 'The uploaded shadow bundle');
+        const why = mismatch(holder.current, checked);
+        if (why) throw Object.assign(new BundleError(why), { status: 409 });
+        // Open buckets close here, so each bucket counts one shadow (or none).
+        monitor.closeAll();
+        return shadow.install(checked, holder.current);
+      }),
+    );
+  }
+
+  function removeShadow(req) {
+    return serial(() =>
+      change(req, 'shadow.remove', async () => {
+        monitor.closeAll();
+        return { removed: shadow.remove() };
+      }),
+    );
+  }
+
   async function monitoring(req) {
     const query = new URL(req.url ?? '/', 'http://edge').searchParams;
     const given = query.get('cursor');
@@ -174,6 +207,8 @@ function adminRoutes(deps) {
       if (!/^\d{1,6}$/.test(l) || Number(l) < 1 || Number(l) > MAX_LIMIT) throw new HttpError(400, `"limit" must be a whole number from 1 to ${MAX_LIMIT}; got ${JSON.stringify(l.slice(0, 20))}.`, { field: 'limit' });
       limit = Number(l);
     }
+    // The rows answered before this read are compared with the shadow's before their buckets close.
+    await shadow.idle();
     monitor.closeAll();
     // Only numbers given before the save are handed out: a bucket or event added while it runs may not be on disk
     // yet, and a crash would give its number again to another one. It comes with the next read.
@@ -212,6 +247,7 @@ function adminRoutes(deps) {
     { template: '/admin/status', auth: 'admin', methods: { GET: status } },
     { template: '/admin/bundle', auth: 'admin', maxBody: maxBundle, methods: { POST: push } },
     { template: '/admin/rollback', auth: 'admin', methods: { POST: rollback } },
+    { template: '/admin/shadow', auth: 'admin', maxBody: maxBundle, methods: { POST: installShadow, DELETE: removeShadow } },
     { template: '/admin/monitoring', auth: 'admin', methods: { GET: monitoring } },
   ];
 }

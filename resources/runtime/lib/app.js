@@ -38,6 +38,7 @@ const VERIFIED_MAX = 64;
  *   tokens: { predict: Buffer, admin: Buffer },
  *   maxBody: number,
  *   monitor?: import('./monitor').Monitor,
+ *   shadow?: import('./shadow').Shadow,
  *   admin?: { template: string, auth: string, maxBody?: number, methods: Record<string, Function> }[],
  *   runtimeVersion: string,
  *   onChange: () => void,
@@ -45,7 +46,7 @@ const VERIFIED_MAX = 64;
  * }} deps
  */
 function createApp(deps) {
-  const { holder, streams, metrics, events, tokens, maxBody, monitor, runtimeVersion, onChange, logError } = deps;
+  const { holder, streams, metrics, events, tokens, maxBody, monitor, shadow, runtimeVersion, onChange, logError } = deps;
   const state = { draining: false };
 
   /** The served model when `name` (and `version`, if given) is it; 404 otherwise. */
@@ -72,7 +73,8 @@ function createApp(deps) {
    * Counts the answers and keeps anomaly events with each row's own
    * timestamp, and the context rows around them (context.js).
    * `check`: the rows of a deployment's smoke test (see isCheck), counted in
-   * /metrics only, not in the monitoring buckets or events.
+   * /metrics only, not in the monitoring buckets or events. A shadow model,
+   * if one runs, scores the same rows afterwards (shadow.js).
    */
   function account(model, answer, source, cols, times, check = false) {
     const o = answer.outputs;
@@ -94,7 +96,10 @@ function createApp(deps) {
       } else add('value');
     }
     for (const [label, n] of tally) metrics.prediction(label, n);
-    if (!check) monitor?.rows(model, cols, answer.rows, tally, flaggedRows);
+    if (!check) {
+      monitor?.rows(model, cols, answer.rows, tally, flaggedRows);
+      shadow?.after(model, answer, source, cols, answer.rows);
+    }
     onChange();
   }
 
@@ -248,7 +253,7 @@ function createApp(deps) {
       const admin = isAdmin(pathname, found);
       const refused = refusal(req, pathname, found);
       if (refused) throw refused;
-      if (!found && admin) throw new HttpError(404, `Nothing at ${pathname}. Admin routes: /admin/status, /admin/bundle, /admin/rollback, /admin/monitoring.`);
+      if (!found && admin) throw new HttpError(404, `Nothing at ${pathname}. Admin routes: /admin/status, /admin/bundle, /admin/rollback, /admin/shadow, /admin/monitoring.`);
       if (!found) throw new HttpError(404, `Nothing at ${pathname}. Routes: /predict, /metrics, /v2, /v2/health/live, /v2/health/ready, /v2/models/{name}[/ready|/infer].`);
       const method = req.method === 'HEAD' ? 'GET' : /** @type {string} */ (req.method);
       const handler = found.route.methods[method];

@@ -142,9 +142,18 @@ const round3 = (x) => Math.round(x * 1000) / 1000;
  */
 
 /**
- * @typedef {{ from: number, until: number, name: string, version: string, requests: number, errors: number, rows: number,
- *   predictions: Record<string, number>, anomalies: number, latency: Latency, features: Record<string, FeatureCounts> }} OpenBucket
+ * A shadow model's comparison with production in a bucket (shadow.js): rows
+ * both scored, those they agreed on, each one's anomalies on them, and rows
+ * the shadow failed to score.
+ * @typedef {{ name: string, version: string, rows: number, agreed: number, anomalies: number, productionAnomalies: number, errors: number }} ShadowCounts
  */
+
+/**
+ * @typedef {{ from: number, until: number, name: string, version: string, requests: number, errors: number, rows: number,
+ *   predictions: Record<string, number>, anomalies: number, latency: Latency, features: Record<string, FeatureCounts>, shadow?: ShadowCounts }} OpenBucket
+ */
+
+const SHADOW_COUNTS = /** @type {const} */ (['rows', 'agreed', 'anomalies', 'productionAnomalies', 'errors']);
 
 class Monitor {
   /**
@@ -160,6 +169,8 @@ class Monitor {
     this.open = new Map();
     /** When the last bucket was closed by a reader: the next one starts there, not at its minute's start. */
     this.lastClosed = 0;
+    /** The shadow model running, if any: buckets opened while one runs carry its counts. @type {() => { name: string, version: string } | null} */
+    this.shadowOf = () => null;
   }
 
   /** The open bucket of a model, after closing any whose minute is over. */
@@ -171,6 +182,8 @@ class Monitor {
     if (!b) {
       const minute = Math.floor(t / MINUTE) * MINUTE;
       b = { from: Math.max(minute, Math.min(this.lastClosed, t)), until: minute + MINUTE, name, version, requests: 0, errors: 0, rows: 0, predictions: {}, anomalies: 0, latency: new Latency(), features: {} };
+      const s = this.shadowOf();
+      if (s) b.shadow = shadowCounts(s);
       this.open.set(key, b);
     }
     return b;
@@ -239,6 +252,21 @@ class Monitor {
     this.onChange();
   }
 
+  /**
+   * A shadow's comparison on rows `production` answered. A shadow installed or
+   * removed closes the open buckets (closeAll), so a bucket counts one shadow.
+   * @param {{ name: string, version: string }} production
+   * @param {{ name: string, version: string }} shadow
+   * @param {{ rows: number, agreed: number, anomalies: number, productionAnomalies: number, errors: number }} t
+   */
+  shadowRows(production, shadow, t) {
+    const b = this.bucket(production.name, production.version);
+    b.shadow ??= shadowCounts(shadow);
+    if (b.shadow.name !== shadow.name || b.shadow.version !== shadow.version) return;
+    for (const k of SHADOW_COUNTS) b.shadow[k] += t[k];
+    this.onChange();
+  }
+
   /** Closes the buckets whose minute is over (called on every record and by a timer). */
   closeExpired(t = this.now()) {
     for (const [key, b] of this.open) {
@@ -294,6 +322,9 @@ class Monitor {
         anomalies: count(b.anomalies),
         latency: Latency.from(b.latency),
         features,
+        ...(b.shadow && typeof b.shadow.name === 'string' && typeof b.shadow.version === 'string'
+          ? { shadow: { ...shadowCounts(b.shadow), ...Object.fromEntries(SHADOW_COUNTS.map((k) => [k, count(b.shadow[k])])) } }
+          : {}),
       });
     }
   }
@@ -313,7 +344,11 @@ function closed(b, to) {
     anomalies: b.anomalies,
     latencyMs: { ...b.latency.summary(), bins: b.latency.pairs() },
     features: b.features,
+    ...(b.shadow ? { shadow: b.shadow } : {}),
   };
 }
+
+/** @param {{ name: string, version: string }} s @returns {ShadowCounts} */
+const shadowCounts = (s) => ({ name: s.name, version: s.version, rows: 0, agreed: 0, anomalies: 0, productionAnomalies: 0, errors: 0 });
 
 module.exports = { Monitor, PREDICTION_ROUTES, numericBin, Latency, LAT_BASE_MS, LAT_STEP, LAT_BINS };

@@ -235,7 +235,7 @@ function stateIdOf(dir) {
 class StateStore {
   /**
    * @param {string} dir
-   * @param {{ metrics: import('./metrics').Metrics, streams: import('./model').Streams, events: SeqLog, buckets?: SeqLog, monitor?: import('./monitor').Monitor }} parts
+   * @param {{ metrics: import('./metrics').Metrics, streams: import('./model').Streams, events: SeqLog, buckets?: SeqLog, monitor?: import('./monitor').Monitor, shadow?: import('./shadow').Shadow }} parts
    */
   constructor(dir, parts, warn) {
     this.file = path.join(dir, 'state.json');
@@ -264,6 +264,7 @@ class StateStore {
     this.parts.events.load(saved.eventSeq);
     this.parts.buckets?.load(saved.bucketSeq);
     this.parts.monitor?.load(saved.monitor);
+    this.parts.shadow?.loadRows(saved.shadowStreams);
     this.stateId = stateIdOf(this.dir);
     this.run = { id: randomBytes(8).toString('hex'), from: `${this.parts.buckets?.seq ?? 0}.${this.parts.events.seq}` };
   }
@@ -314,6 +315,7 @@ class StateStore {
       eventSeq: this.parts.events.seq,
       bucketSeq: this.parts.buckets?.seq,
       monitor: this.parts.monitor?.toJSON(),
+      shadowStreams: this.parts.shadow?.toJSON(),
     });
     try {
       if (sync) writeAtomic(this.file, text);
