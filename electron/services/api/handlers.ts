@@ -25,6 +25,7 @@ import { prepareTraining, suggestTraining } from '../training/service';
 import { addAnswersToData } from '../feedback/labels';
 import { applyThreshold, recalibration } from '../feedback/recalibrate';
 import { startRetrain } from '../feedback/retrain';
+import { challengerReport, discardChallenger, promoteChallenger } from '../feedback/challenger';
 import type { ScoringService } from '../scoring/service';
 import type { Workspace } from '../workspace/workspace';
 
@@ -177,9 +178,9 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'feedback.recalibration': (a) => recalibration(ws, a),
     'feedback.applyThreshold': (a) => applyThreshold(ws, a),
     'retrain.start': (a) => startRetrain(ws, reader, jobs, appVersion, a),
-    'challenger.report': notYet,
-    'challenger.promote': notYet,
-    'challenger.discard': notYet,
+    'challenger.report': (a) => challengerReport(ws, reader, a),
+    'challenger.promote': (a) => promoteChallenger(ws, deploy, a),
+    'challenger.discard': (a) => discardChallenger(ws, a),
     'shadow.start': notYet,
     'shadow.stop': notYet,
     'shadow.status': notYet,

@@ -6,19 +6,20 @@ import type { Workspace } from '../workspace/workspace';
 /**
  * Test data for learning from answers: a line's temperature and flow every
  * 5 minutes from START, with stretches where the temperature runs hot (the
- * "real problems") and stretches where the flow is briefly high but normal.
+ * "real problems") and single rows where the flow is briefly high (`busy`,
+ * row → extra flow) but normal.
  * The same bytes every time.
  */
 export const START = Date.parse('2024-01-01T00:00:00Z');
 export const STEP = 5 * 60_000;
 export const at = (row: number): string => new Date(START + row * STEP).toISOString();
 
-export function writeLineCsv(dir: string, rows: number, hot: [number, number][], name = 'line.csv'): string {
+export function writeLineCsv(dir: string, rows: number, hot: [number, number][], name = 'line.csv', busy: Record<number, number> = {}): string {
   const lines = ['Time,Temp [°C],Flow [m3/h]'];
   for (let i = 0; i < rows; i++) {
     const isHot = hot.some(([a, b]) => i >= a && i <= b);
     const temp = 60 + 2 * Math.sin(i / 20) + ((i * 37) % 11) / 10 + (isHot ? 25 : 0);
-    const flow = 100 + 5 * Math.cos(i / 30) + ((i * 53) % 7) / 5;
+    const flow = 100 + 5 * Math.cos(i / 30) + ((i * 53) % 7) / 5 + (busy[i] ?? 0);
     lines.push(`${at(i)},${temp.toFixed(2)},${flow.toFixed(2)}`);
   }
   const file = path.join(dir, name);

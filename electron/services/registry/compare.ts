@@ -73,7 +73,8 @@ function answerOf(s: Scored, i: number, k: number): { text: string; value: numbe
   return { text: `${s.label![i]} (${Math.round(p[i * k + best]! * 100)}% sure)`, value: k === 2 ? p[i * 2 + 1]! : p[i * k + best]! };
 }
 
-async function scoreAll(v: ModelVersionRecord, ws: Workspace, frame: Frame): Promise<Scored> {
+/** Every row of a frame scored by a model version's ONNX graph (ONNX Runtime), in row order. */
+export async function scoreAll(v: ModelVersionRecord, ws: Workspace, frame: Frame): Promise<Scored> {
   const stored = modelOnnx(ws, v);
   const missing = stored.signature.inputs.filter((i) => !frame.columns.has(i.name)).map((i) => `"${i.name}"`);
   if (missing.length) throw new AppError('bad_input', `${v.model}@${v.version} needs ${missing.join(', ')}, which the newer data does not have, so the two cannot be scored on the same rows.`, 'a');
