@@ -32,7 +32,7 @@ export class DeployService {
 
   constructor(
     private readonly ws: Workspace,
-    private readonly runtimeDir: string,
+    readonly runtimeDir: string,
   ) {
     this.store = new EndpointStore(ws);
     this.local = new LocalEndpoints(ws, this.store, runtimeDir);

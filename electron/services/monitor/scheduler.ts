@@ -4,7 +4,7 @@ import { logInternal } from '../api/dispatch';
 import type { EdgeBucket, MonitoringPage } from '../deploy/client';
 import type { DeployService } from '../deploy/deploy';
 import type { Workspace } from '../workspace/workspace';
-import { noteSchedule, pollState, pollStates, pruneMonitoring, storePage, type SkippedRecord } from './store';
+import { noteSchedule, pollState, pollStates, pruneMonitoring, SHADOW_COUNTS, storePage, type SkippedRecord } from './store';
 
 /**
  * The background poll (issue 8): every endpoint every `intervalSeconds` —
@@ -96,6 +96,11 @@ function bucketProblem(b: EdgeBucket): string | null {
       if (!isCount(f.missing)) return `its "features.${input}.missing" is not a count`;
       if (f.sums !== undefined && !(isNumbers(f.sums) && (f.sums as number[]).length === f.counts.length)) return `its "features.${input}.sums" is not a number per bin`;
     }
+  }
+  const s = b.shadow as unknown;
+  if (s !== undefined) {
+    if (!isObject(s) || typeof s.name !== 'string' || (typeof s.version !== 'string' && typeof s.version !== 'number')) return 'its "shadow" does not say which shadow model it counts ("name", "version")';
+    for (const k of SHADOW_COUNTS) if (!isCount(s[k])) return `its "shadow.${k}" is not a count`;
   }
   return null;
 }

@@ -1,5 +1,5 @@
 import { DEFAULT_MONITOR_SETTINGS, MonitorSettingsSchema, type MonitorSettings } from '../../../shared/monitor';
-import type { EdgeBinCounts, EdgeBucket, MonitoringPage } from '../deploy/client';
+import type { EdgeBinCounts, EdgeBucket, EdgeShadowCounts, MonitoringPage } from '../deploy/client';
 import type { ReadableDb } from '../workspace/db';
 import type { Workspace } from '../workspace/workspace';
 import { mergeBinCounts } from './drift';
@@ -200,8 +200,8 @@ export function storePage(ws: Workspace, name: string, sentCursor: string | null
     const skipB = new Set(skip.filter((u) => u.kind === 'bucket').map((u) => u.seq));
     const skipE = new Set(skip.filter((u) => u.kind === 'event').map((u) => u.seq));
     const putBucket = ws.db.prepare(
-      `INSERT OR IGNORE INTO monitor_buckets (endpoint, seq, from_at, to_at, model, version, requests, errors, rows, anomalies, predictions, latency, features)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO monitor_buckets (endpoint, seq, from_at, to_at, model, version, requests, errors, rows, anomalies, predictions, latency, features, shadow)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const added: EdgeBucket[] = [];
     const slimBefore = now.getTime() - SLIM_AFTER_MS;
@@ -209,7 +209,7 @@ export function storePage(ws: Workspace, name: string, sentCursor: string | null
       if (skipB.has(b.seq)) continue;
       // A bucket read late (an endpoint catching up) is stored slim at once: the hour never reads it. Its quarter gets it whole.
       const slim = Date.parse(b.to) < slimBefore;
-      const r = putBucket.run(name, bucketBase + b.seq, b.from, b.to, b.name, String(b.version), count(b.requests), count(b.errors), count(b.rows), count(b.anomalies), JSON.stringify(b.predictions ?? {}), slim ? '{}' : JSON.stringify(b.latencyMs ?? {}), slim ? '{}' : JSON.stringify(b.features ?? {}));
+      const r = putBucket.run(name, bucketBase + b.seq, b.from, b.to, b.name, String(b.version), count(b.requests), count(b.errors), count(b.rows), count(b.anomalies), JSON.stringify(b.predictions ?? {}), slim ? '{}' : JSON.stringify(b.latencyMs ?? {}), slim ? '{}' : JSON.stringify(b.features ?? {}), JSON.stringify(shadowOf(b) ?? {}));
       if (r.changes) added.push(b);
     }
     rollUp(ws, name, added);
@@ -309,12 +309,12 @@ function gapNote(ws: Workspace, name: string, buckets: number, events: number, n
 export const QUARTER_MS = 15 * 60_000;
 
 /** A quarter hour's row while buckets are added into it. */
-type Quarter = Omit<StoredBucket, 'seq' | 'from' | 'to' | 'features'> & { fromAt: string; features: Record<string, EdgeBinCounts> };
+type Quarter = Omit<StoredBucket, 'seq' | 'from' | 'to' | 'features'> & { fromAt: string; features: Record<string, EdgeBinCounts>; shadow: QuarterShadows };
 
 /** Adds buckets into their quarter hour's row (one read and one write per quarter touched). */
 function rollUp(ws: Workspace, endpoint: string, buckets: EdgeBucket[]): void {
   if (!buckets.length) return;
-  const read = ws.db.prepare('SELECT requests, errors, rows, anomalies, predictions, latency, features FROM monitor_quarters WHERE endpoint = ? AND from_at = ? AND model = ? AND version = ?');
+  const read = ws.db.prepare('SELECT requests, errors, rows, anomalies, predictions, latency, features, shadow FROM monitor_quarters WHERE endpoint = ? AND from_at = ? AND model = ? AND version = ?');
   const quarters = new Map<string, Quarter>();
   for (const b of buckets) {
     const fromAt = new Date(Math.floor(Date.parse(b.from) / QUARTER_MS) * QUARTER_MS).toISOString();
@@ -322,10 +322,10 @@ function rollUp(ws: Workspace, endpoint: string, buckets: EdgeBucket[]): void {
     const key = `${fromAt}\u0000${b.name}\u0000${version}`;
     let q = quarters.get(key);
     if (!q) {
-      const r = read.get(endpoint, fromAt, b.name, version) as Omit<BucketRow, 'seq' | 'from_at' | 'to_at' | 'model' | 'version'> | undefined;
+      const r = read.get(endpoint, fromAt, b.name, version) as (Omit<BucketRow, 'seq' | 'from_at' | 'to_at' | 'model' | 'version'> & { shadow: string }) | undefined;
       q = r
-        ? { fromAt, model: b.name, version, requests: r.requests, errors: r.errors, rows: r.rows, anomalies: r.anomalies, predictions: JSON.parse(r.predictions) as Quarter['predictions'], latency: JSON.parse(r.latency) as Quarter['latency'], features: JSON.parse(r.features) as Quarter['features'] }
-        : { fromAt, model: b.name, version, requests: 0, errors: 0, rows: 0, anomalies: 0, predictions: {}, latency: { count: 0, sum: 0, p50: null, p99: null, bins: [] }, features: {} };
+        ? { fromAt, model: b.name, version, requests: r.requests, errors: r.errors, rows: r.rows, anomalies: r.anomalies, predictions: JSON.parse(r.predictions) as Quarter['predictions'], latency: JSON.parse(r.latency) as Quarter['latency'], features: JSON.parse(r.features) as Quarter['features'], shadow: JSON.parse(r.shadow) as QuarterShadows }
+        : { fromAt, model: b.name, version, requests: 0, errors: 0, rows: 0, anomalies: 0, predictions: {}, latency: { count: 0, sum: 0, p50: null, p99: null, bins: [] }, features: {}, shadow: {} };
       quarters.set(key, q);
     }
     q.requests += count(b.requests);
@@ -335,9 +335,34 @@ function rollUp(ws: Workspace, endpoint: string, buckets: EdgeBucket[]): void {
     for (const [label, n] of Object.entries(b.predictions ?? {})) q.predictions[label] = (q.predictions[label] ?? 0) + count(n);
     q.latency = addLatency(q.latency, b.latencyMs);
     for (const [input, f] of Object.entries(b.features ?? {})) q.features[input] = mergeBinCounts(q.features[input], f);
+    const s = shadowOf(b);
+    if (s) {
+      const k = shadowKey(s.name, s.version);
+      const into = (q.shadow[k] ??= { ...s, rows: 0, agreed: 0, anomalies: 0, productionAnomalies: 0, errors: 0 });
+      for (const c of SHADOW_COUNTS) into[c] += s[c];
+    }
   }
-  const write = ws.db.prepare('INSERT OR REPLACE INTO monitor_quarters (endpoint, from_at, model, version, requests, errors, rows, anomalies, predictions, latency, features) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  for (const q of quarters.values()) write.run(endpoint, q.fromAt, q.model, q.version, q.requests, q.errors, q.rows, q.anomalies, JSON.stringify(q.predictions), JSON.stringify(q.latency), JSON.stringify(q.features));
+  const write = ws.db.prepare('INSERT OR REPLACE INTO monitor_quarters (endpoint, from_at, model, version, requests, errors, rows, anomalies, predictions, latency, features, shadow) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  for (const q of quarters.values()) write.run(endpoint, q.fromAt, q.model, q.version, q.requests, q.errors, q.rows, q.anomalies, JSON.stringify(q.predictions), JSON.stringify(q.latency), JSON.stringify(q.features), JSON.stringify(q.shadow));
+}
+
+/** The counts of a shadow model in a bucket (EdgeShadowCounts). */
+export const SHADOW_COUNTS = ['rows', 'agreed', 'anomalies', 'productionAnomalies', 'errors'] as const;
+
+/**
+ * monitor_quarters.shadow: each shadow model's counts summed over the
+ * quarter's buckets, by shadowKey (a quarter may see one shadow end and
+ * another start); monitor_buckets.shadow holds one bucket's EdgeShadowCounts.
+ */
+export type QuarterShadows = Record<string, EdgeShadowCounts>;
+
+export const shadowKey = (name: string, version: string | number) => `${name}@${version}`;
+
+/** A bucket's shadow counts, counts made whole and the version as text; null without any. */
+function shadowOf(b: EdgeBucket): EdgeShadowCounts | null {
+  const s = b.shadow;
+  if (!s || typeof s !== 'object') return null;
+  return { name: s.name, version: String(s.version), rows: count(s.rows), agreed: count(s.agreed), anomalies: count(s.anomalies), productionAnomalies: count(s.productionAnomalies), errors: count(s.errors) };
 }
 
 /** Two latency summaries as one: histograms merged while both parts have one; otherwise the figures windows.ts falls back on (the larger p99). */
