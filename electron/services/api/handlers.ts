@@ -14,6 +14,7 @@ import { archiveVersion, restoreVersion, setAlias } from '../registry/aliases';
 import { writeMlflow } from '../registry/mlflow';
 import { buildBundle } from '../deploy/bundle';
 import { DeployService } from '../deploy/deploy';
+import { shadowSummary, startShadow, stopShadow } from '../deploy/shadow';
 import { MonitorService } from '../monitor/service';
 import { FeedbackService } from '../feedback/service';
 import { backupWorkspace, checkWorkspace } from '../registry/backup';
@@ -181,8 +182,19 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'challenger.report': (a) => challengerReport(ws, reader, a),
     'challenger.promote': (a) => promoteChallenger(ws, deploy, a),
     'challenger.discard': (a) => discardChallenger(ws, a),
-    'shadow.start': notYet,
-    'shadow.stop': notYet,
-    'shadow.status': notYet,
+    'shadow.start': (a) => {
+      const served = deploy.store.get(a.endpoint).model;
+      const model = a.model ?? served?.name;
+      if (!model) throw new AppError('bad_input', `${a.endpoint} serves no model yet, so there is nothing to run a shadow beside. Deploy a model to it first.`, 'model');
+      return startShadow(ws, deploy, a.endpoint, model, a.version ?? findModelVersion(ws.db, model, 'challenger').version);
+    },
+    'shadow.stop': async (a) => {
+      const r = await stopShadow(ws, deploy, a.endpoint);
+      return { endpoint: r.endpoint, stopped: r.stopped };
+    },
+    'shadow.status': (a) => {
+      deploy.store.get(a.endpoint);
+      return shadowSummary(ws, a.endpoint);
+    },
   };
 }
