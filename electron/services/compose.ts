@@ -65,9 +65,9 @@ export function createCore(opts: CoreOptions): Core {
   const monitor = new MonitorService({ ws, deploy, emit: (e) => events.emit('event', e) });
   if (opts.monitor !== false) monitor.start();
   const feedback = new FeedbackService({ ws, emit: (e) => events.emit('event', e), profiles: monitor.profiles });
-  // Episodes are grouped after every poll (a failed scan is tried again after the next).
+  // Episodes are grouped after every poll and batch scoring job (a failed scan is tried again after the next).
   events.on('event', (e) => {
-    if (e.type === 'monitor') void feedback.scan().catch((err: unknown) => logInternal(ws.logDir, 'feedback.scan', err));
+    if (e.type === 'monitor' || (e.type === 'job' && e.job.kind === 'models.score' && e.job.state === 'done')) void feedback.scan().catch((err: unknown) => logInternal(ws.logDir, 'feedback.scan', err));
   });
   if (opts.monitor !== false) feedback.start();
   const handlers = createHandlers({ ws, jobs, appRoot: root, appVersion: version, electronVersion: opts.electronVersion ?? null, reader, scoring, deploy, monitor, feedback });

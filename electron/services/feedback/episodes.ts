@@ -317,13 +317,19 @@ export const versionNumber = (v: string): number => (/^\d+$/.test(v) ? Number(v)
 
 /**
  * Groups every endpoint's anomaly events after its cursor into episodes and
- * moves the cursors, in one IMMEDIATE transaction: a second scan (or another
- * process's, the CLI beside the app) finds nothing left to group.
+ * moves the cursors, and the flagged rows of finished batch jobs (`batches`),
+ * in one IMMEDIATE transaction: a second scan (or another process's, the CLI
+ * beside the app) finds nothing left to group.
  */
-export function scanEvents(ws: Workspace, gapMs: number, refOf: (model: string, version: string) => Reference, now: Date): ScanResult {
+export function scanEvents(ws: Workspace, gapMs: number, refOf: (model: string, version: string) => Reference, now: Date, batches: readonly PendingBatch[] = []): ScanResult {
   return ws.db.transaction((): ScanResult => {
     const total = { created: 0, extended: 0 };
     const newest = streamNewest(ws.db);
+    for (const b of batches) {
+      const r = groupBatch(ws, b, gapMs, refOf(b.model, String(b.version)), newest, now.toISOString());
+      total.created += r.created;
+      total.extended += r.extended;
+    }
     const cursors = ws.db.prepare('SELECT name, episodes_cursor FROM endpoints ORDER BY name').all() as { name: string; episodes_cursor: number }[];
     const read = ws.db.prepare('SELECT endpoint, seq, time, received_at, source, model, version, score, inputs, flagged FROM monitor_events WHERE endpoint = ? AND seq > ? ORDER BY seq');
     const move = ws.db.prepare('UPDATE endpoints SET episodes_cursor = ? WHERE name = ?');
@@ -357,4 +363,38 @@ function parseInputs(json: string): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/** Flagged rows of a batch scoring job waiting to be grouped (meta 'feedback.batch.<job>'), kept by the job's commit. */
+const BATCH_PREFIX = 'feedback.batch.';
+
+export interface PendingBatch {
+  job: string;
+  model: string;
+  version: number;
+  rows: { t: number; score: number | null; inputs: Record<string, unknown> }[];
+}
+
+/**
+ * Keeps a finished score job's flagged rows for the next scan (which needs
+ * the version's training profile, read asynchronously). A job's commit is
+ * not told its id: it is the running score job of this process with these
+ * parameters.
+ */
+export function keepBatch(ws: Workspace, params: unknown, batch: Omit<PendingBatch, 'job'>): void {
+  const job = ws.db.prepare("SELECT id FROM jobs WHERE kind = 'models.score' AND state = 'running' AND owner_pid = ? AND params = ? ORDER BY created_at LIMIT 1").get(process.pid, JSON.stringify(params ?? {})) as { id: string } | undefined;
+  if (!job || !batch.rows.length) return;
+  ws.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(BATCH_PREFIX + job.id, JSON.stringify({ job: job.id, ...batch }));
+}
+
+export function pendingBatches(db: ReadableDb): PendingBatch[] {
+  return (db.prepare(`SELECT value FROM meta WHERE key LIKE '${BATCH_PREFIX}%' ORDER BY key`).all() as { value: string }[]).map((r) => JSON.parse(r.value) as PendingBatch);
+}
+
+/** Groups a batch job's rows as one stream (inside the scan's transaction) and drops them from the waiting ones; a job grouped before adds nothing. */
+export function groupBatch(ws: Workspace, b: PendingBatch, gapMs: number, ref: Reference, newest: Record<string, number>, now: string): ScanResult {
+  const removed = ws.db.prepare('DELETE FROM meta WHERE key = ?').run(BATCH_PREFIX + b.job).changes;
+  if (!removed) return { created: 0, extended: 0 };
+  const rows = b.rows.map((r, i): StreamRow => ({ ...r, seq: i + 1, flagged: true }));
+  return groupIntoTable(ws, { origin: 'batch', endpoint: null, job: b.job, source: null, model: b.model, version: b.version }, rows, gapMs, ref, newest, now);
 }

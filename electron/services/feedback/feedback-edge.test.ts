@@ -88,4 +88,22 @@ describe('episodes from a real endpoint', () => {
     expect(await call('feedback.scan', {})).toEqual({ created: 0, extended: 0 });
     expect(await call('feedback.list', {})).toHaveLength(2);
   }, 60_000);
+
+  it('a batch scoring job of the model: its flagged rows become episodes of that job, in the file\'s time', async () => {
+    const lines = ['Time,Temp,Flow'];
+    const hot = (i: number) => (i >= 50 && i <= 55) || (i >= 150 && i <= 152);
+    for (let i = 0; i < 200; i++) lines.push(`${at(1000 + i)},${hot(i) ? 97 : 60.5},100.1`);
+    const file = path.join(root, 'batch.csv');
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const job = await call('models.score', { model: 'Line temperature', file, out: path.join(root, 'batch-scored.csv') });
+    const done = await core.jobs.wait(job.id);
+    expect(done.state).toBe('done');
+    expect(done.result).not.toHaveProperty('flagged');
+    const batch = (await call('feedback.list', {})).filter((e) => e.origin === 'batch').sort((a, b) => a.start.localeCompare(b.start));
+    expect(batch.map((e) => [e.job, e.endpoint, e.start, e.end, e.rows, e.open, e.inputs[0]!.name])).toEqual([
+      [job.id, null, at(1050), at(1055), 6, false, 'Temp'],
+      [job.id, null, at(1150), at(1152), 3, false, 'Temp'],
+    ]);
+    expect(await call('feedback.scan', {})).toEqual({ created: 0, extended: 0 });
+  }, 60_000);
 });

@@ -5,7 +5,7 @@ import type { TrainingReport } from '../../../shared/training';
 import type { ProfileCache } from '../monitor/profiles';
 import { findModelVersion } from '../training/models';
 import type { Workspace } from '../workspace/workspace';
-import { askable, groupIntoTable, keepNewest, NO_REFERENCE, pendingVersions, referenceOf, scanEvents, streamId, streamNewest, versionNumber, type Reference, type ScanResult, type StreamRow } from './episodes';
+import { askable, NO_REFERENCE, pendingBatches, pendingVersions, referenceOf, scanEvents, streamId, streamNewest, versionNumber, type Reference, type ScanResult } from './episodes';
 import { chartOf, parseBody } from './points';
 import { lastRun, nextPromptTime, noteRun, previousPromptTime, promptMessage, readSettings, writeSettings } from './prompts';
 import { profileOf, rankEpisodes } from './ranking';
@@ -97,9 +97,13 @@ export class FeedbackService {
 
   private async scanNow(): Promise<ScanResult> {
     const refs = new Map<string, Reference>();
-    for (const v of pendingVersions(this.ws.db)) refs.set(`${v.model}\u0000${v.version}`, await this.reference(v.model, v.version));
+    const batches = pendingBatches(this.ws.db);
+    for (const v of [...pendingVersions(this.ws.db), ...batches.map((b) => ({ model: b.model, version: String(b.version) }))]) {
+      const key = `${v.model}\u0000${v.version}`;
+      if (!refs.has(key)) refs.set(key, await this.reference(v.model, v.version));
+    }
     const gapMs = this.settings().gapMinutes * 60_000;
-    const r = scanEvents(this.ws, gapMs, (model, version) => refs.get(`${model}\u0000${version}`) ?? NO_REFERENCE, new Date(this.now()));
+    const r = scanEvents(this.ws, gapMs, (model, version) => refs.get(`${model}\u0000${version}`) ?? NO_REFERENCE, new Date(this.now()), batches);
     if (r.created || r.extended) this.emit({ type: 'feedback' });
     return r;
   }
@@ -124,26 +128,6 @@ export class FeedbackService {
       this.thresholds.set(key, t);
     }
     return this.thresholds.get(key)!;
-  }
-
-  /**
-   * Episodes from a batch scoring job: its flagged rows (data time, score,
-   * inputs) grouped as one stream. A job recorded before adds nothing.
-   */
-  async recordBatch(a: { job: string; model: string; version: number; rows: Omit<StreamRow, 'flagged' | 'seq'>[] }): Promise<ScanResult> {
-    if (!a.rows.length) return { created: 0, extended: 0 };
-    const ref = await this.reference(a.model, a.version);
-    const gapMs = this.settings().gapMinutes * 60_000;
-    const r = this.ws.db.transaction((): ScanResult => {
-      if (this.ws.db.prepare("SELECT 1 FROM episodes WHERE origin = 'batch' AND job = ? LIMIT 1").get(a.job)) return { created: 0, extended: 0 };
-      const newest = streamNewest(this.ws.db);
-      const rows = a.rows.map((r, i): StreamRow => ({ ...r, seq: i + 1, flagged: true }));
-      const out = groupIntoTable(this.ws, { origin: 'batch', endpoint: null, job: a.job, source: null, model: a.model, version: a.version }, rows, gapMs, ref, newest, new Date(this.now()).toISOString());
-      keepNewest(this.ws, newest);
-      return out;
-    }).immediate();
-    if (r.created) this.emit({ type: 'feedback' });
-    return r;
   }
 
   /** Episodes, newest first (too small to ask about and unanswered: left out until they grow). */

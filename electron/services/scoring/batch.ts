@@ -44,7 +44,22 @@ export interface ScoreResult {
   /** Classifiers: how many rows got each label; anomaly models: how many were flagged. */
   counts: Record<string, number>;
   metrics: Record<string, number> | null;
+  /**
+   * Anomaly models on a file with a time column: the flagged rows (time in
+   * epoch ms, score, inputs), at most MAX_FLAGGED of them, for the feedback
+   * loop's episodes. The job keeps them out of its stored result.
+   */
+  flagged?: FlaggedRow[];
 }
+
+export interface FlaggedRow {
+  t: number;
+  score: number;
+  inputs: Record<string, number | string | null>;
+}
+
+/** At most this many flagged rows of one file become episodes. */
+export const MAX_FLAGGED = 20_000;
 
 /** The appended column names: `prediction`, `probability_<class>`…, or `score` and `anomaly`; a name the file already has gets "_2". */
 export function addedColumns(sig: OnnxSignature, existing: string[]): string[] {
@@ -213,7 +228,25 @@ export async function runScoring(p: ScoreParams, bytes: Uint8Array, ctx: { progr
   let metrics: Record<string, number> | null = null;
   if (truthCol) metrics = evaluate(sig.task, truthCol, p.truthColumn!, name, { proba, labels, values, scores, flags, classIndex, k });
   ctx.progress(1, `Scored ${n.toLocaleString('en-US')} rows.`);
-  return { model: p.model, version: p.version, file: p.file, rows: n, out: p.out, added: p.out ? added : [], counts, metrics };
+  const time = table.columns.find((c): c is { type: 'timestamp'; values: Float64Array } => c.type === 'timestamp');
+  const flagged = flags && time ? flaggedRows(time.values, columns, scores!, flags) : undefined;
+  return { model: p.model, version: p.version, file: p.file, rows: n, out: p.out, added: p.out ? added : [], counts, metrics, ...(flagged ? { flagged } : {}) };
+}
+
+/** The flagged rows with a time, their score and inputs (the first MAX_FLAGGED). */
+function flaggedRows(time: Float64Array, columns: Map<string, ColumnData>, scores: Float64Array, flags: Uint8Array): FlaggedRow[] {
+  const out: FlaggedRow[] = [];
+  for (let i = 0; i < flags.length && out.length < MAX_FLAGGED; i++) {
+    if (!flags[i] || Number.isNaN(time[i]!)) continue;
+    const inputs: FlaggedRow['inputs'] = {};
+    for (const [name, col] of columns) {
+      if ('codes' in col) inputs[name] = col.codes[i]! < 0 ? null : col.dictionary[col.codes[i]!]!;
+      else if (col.type === 'boolean') inputs[name] = col.values[i] === 255 ? null : col.values[i]!;
+      else inputs[name] = Number.isNaN(col.values[i]!) ? null : col.values[i]!;
+    }
+    out.push({ t: time[i]!, score: scores[i]!, inputs });
+  }
+  return out;
 }
 
 /** A number from a float32 result with the 7 significant digits float32 carries, fast for the common 0..1 case. */

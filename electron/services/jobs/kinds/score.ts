@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { runScoring, type ScoreParams, type ScoreResult } from '../../scoring/batch';
+import { keepBatch } from '../../feedback/episodes';
 import { BlobStore } from '../../workspace/blobs';
 import type { JobKindDef } from '../job-kind';
 
@@ -12,7 +13,10 @@ export const modelsScore: JobKindDef<ScoreParams, ScoreResult> = {
     return runScoring(p, blobs.read(p.onnxBlob), ctx);
   },
   commit(ws, p, r) {
+    const { flagged, ...result } = r;
     ws.audit.record('model.score', { model: p.model, version: p.version, file: p.file, out: p.out, rows: r.rows, metrics: r.metrics });
-    return r;
+    // A scoring run's flagged rows become episodes at the next feedback scan (compose.ts starts one when the job is done), not part of the job's result; a check of the model (no output file) only measures.
+    if (flagged?.length && p.out !== null) keepBatch(ws, p, { model: p.model, version: p.version, rows: flagged });
+    return result;
   },
 };
