@@ -172,6 +172,35 @@ describe('scanning a workspace', () => {
     for (const e of all) expect(EpisodeSchema.parse(e)).toEqual(e);
   });
 
+  it('rows arriving in a later poll with earlier data times join the episode they fall near, or start their own', async () => {
+    put('kiln-1', [{ m: 100 }, { m: 105 }]);
+    await svc.scan();
+    put('kiln-1', [{ m: 92 }, { m: 30 }, { m: 31 }, { m: 112 }]);
+    expect(await svc.scan()).toEqual({ created: 1, extended: 1 });
+    expect((await listed()).map((e) => [e[2], e[3], e[4]])).toEqual([
+      [at(30), at(31), 2],
+      [at(92), at(112), 4],
+    ]);
+  });
+
+  it('a scan that fails half-way leaves nothing half done; the next one groups everything once', async () => {
+    put('kiln-1', [{ m: 0 }, { m: 1 }]);
+    put('kiln-2', [{ m: 0 }, { m: 1 }]);
+    // The second endpoint's episode cannot be written (as a full disk would).
+    fx.ws.db.exec("CREATE TEMP TRIGGER fail_kiln2 BEFORE INSERT ON episodes WHEN new.endpoint = 'kiln-2' BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END");
+    await expect(svc.scan()).rejects.toThrow('disk full (test)');
+    expect(fx.ws.db.prepare('SELECT COUNT(*) AS n FROM episodes').get()).toEqual({ n: 0 });
+    expect(fx.ws.db.prepare('SELECT SUM(episodes_cursor) AS n FROM endpoints').get()).toEqual({ n: 0 });
+    fx.ws.db.exec('DROP TRIGGER fail_kiln2');
+    // Reads after a failed scan still answer.
+    expect(await svc.list({})).toEqual([]);
+    expect(await svc.scan()).toEqual({ created: 2, extended: 0 });
+    expect((await svc.list({})).map((e) => [e.endpoint, e.rows])).toEqual([
+      ['kiln-2', 2],
+      ['kiln-1', 2],
+    ]);
+  });
+
   it('context rows go into the chart, never into the count; the chart has the flagged rows marked', async () => {
     put('kiln-1', [{ m: -1, flagged: false, score: 0.2 }, { m: 0, score: 0.8 }, { m: 2, score: 0.9, inputs: { Temp: 99 } }, { m: 3, flagged: false, score: 0.3 }, { m: 200, flagged: false }]);
     await svc.scan();
