@@ -27,6 +27,7 @@ import { addAnswersToData } from '../feedback/labels';
 import { applyThreshold, recalibration } from '../feedback/recalibrate';
 import { startRetrain } from '../feedback/retrain';
 import { challengerReport, discardChallenger, promoteChallenger } from '../feedback/challenger';
+import { feedbackSuggestions } from '../feedback/suggestions';
 import type { ScoringService } from '../scoring/service';
 import type { Workspace } from '../workspace/workspace';
 
@@ -175,7 +176,7 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'feedback.settings': () => feedback.settings(),
     'feedback.configure': (a) => feedback.configure(a),
     'feedback.addToData': (a) => addAnswersToData(ws, a),
-    'feedback.suggestions': notYet,
+    'feedback.suggestions': (a) => feedbackSuggestions(ws, deploy.list(), a),
     'feedback.recalibration': (a) => recalibration(ws, a),
     'feedback.applyThreshold': (a) => applyThreshold(ws, a),
     'retrain.start': (a) => startRetrain(ws, reader, jobs, appVersion, a),
