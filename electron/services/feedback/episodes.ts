@@ -134,7 +134,7 @@ function absorb(ep: Grouped, rows: StreamRow[], ref: Reference): void {
     }
   }
   ep.body.rows = downsample([...ep.body.rows, ...points].sort(byTime));
-  ep.eventsTo = Math.max(ep.eventsTo, ...rows.map((r) => r.seq));
+  for (const r of rows) ep.eventsTo = Math.max(ep.eventsTo, r.seq);
   ep.changed = true;
 }
 
@@ -176,7 +176,10 @@ export function groupStream(known: Grouped[], rows: StreamRow[], gapMs: number, 
       const d = r.t < e.start ? e.start - r.t : r.t > e.end ? r.t - e.end : 0;
       if (d < bestDist) [best, bestDist] = [e, d];
     }
-    if (best && bestDist <= reach) extra.set(best, [...(extra.get(best) ?? []), r]);
+    if (!best || bestDist > reach) continue;
+    const near = extra.get(best);
+    if (near) near.push(r);
+    else extra.set(best, [r]);
   }
   for (const [e, rs] of extra) absorb(e, rs, ref);
   return episodes.filter((e) => e.changed);
