@@ -80,7 +80,7 @@ export function deviation(ref: InputRef | undefined, v: unknown): number | null 
   if (!ref || v === null || v === undefined || v === '') return null;
   if (ref.kind === 'category') return ref.categories.has(String(v)) ? 0 : 1;
   if (typeof v !== 'number' || !Number.isFinite(v)) return null;
-  // A constant input in training: any other value is as far off as ten standard deviations of 1% of its size.
+  // An input constant in training: distances are counted in 1% of its size instead.
   const scale = ref.std > 0 ? ref.std : Math.max(Math.abs(ref.mean) * 0.01, 1e-9);
   return Math.abs(v - ref.mean) / scale;
 }
