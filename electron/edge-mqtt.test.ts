@@ -13,7 +13,7 @@ import { connect, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feeds, plantFrame, settings, sliceFrame, train, withOddRows } from './services/onnx/parity-harness';
 import type { Frame } from './services/training/frame';
-import { callEdge, HGB, IFOREST, isRunning, killAll, LINEAR, modelBundle, NO_TIME, objects as rowObjects, SERVER, signingKey, startEdge, stopEdge, type Edge, type ModelBundle as Bundle } from './test-support/edge-child';
+import { bundleEntries, callEdge, HGB, IFOREST, isRunning, killAll, LINEAR, modelBundle, NO_TIME, objects as rowObjects, SERVER, signingKey, startEdge, stopEdge, tarGz, type Edge, type ModelBundle as Bundle } from './test-support/edge-child';
 import { freePort } from './test-support/free-port';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
@@ -271,6 +271,22 @@ describe.skipIf(!HAVE_MOSQUITTO)('edge runtime over MQTT (Mosquitto on loopback)
       await until('the anomaly topic', () => sub.of('plant/answers/anomaly').length >= flagged.length);
       expect(sub.of('plant/answers/anomaly')).toEqual(flagged);
       expect(await metric(edge, 'millwright_anomalies_total')).toBe(2 * flagged.length);
+    });
+
+    it('has a shadow model score the rows that come over MQTT too', async () => {
+      const admin = (method: string, route: string, body?: unknown) => callEdge(edge.port, method, route, body, edge.generated.admin!);
+      // The same model as its own shadow: every row is compared, and they agree on each.
+      const installed = await admin('POST', '/admin/shadow', tarGz(bundleEntries(anomaly.dir)));
+      expect(installed.status, installed.text).toBe(200);
+      const before = (await admin('GET', '/admin/monitoring')).body as { cursor: string };
+      const answered = sub.of('plant/answers').length;
+      await publish(sub.client, 'plant/p-102/readings', rowObjects(rows, anomaly.sig, 0, 30, (i) => ({ Time: time(i) })));
+      await until('30 answers', () => sub.of('plant/answers').length >= answered + 30);
+      const flagged = (sub.of('plant/answers') as Record<string, unknown>[]).slice(answered).filter((g) => g.anomaly === true).length;
+      const page = (await admin('GET', `/admin/monitoring?cursor=${before.cursor}`)).body as { buckets: { shadow?: Record<string, number> }[] };
+      const sum = (k: string) => page.buckets.reduce((n, b) => n + (b.shadow?.[k] ?? 0), 0);
+      expect([sum('rows'), sum('agreed'), sum('anomalies'), sum('productionAnomalies'), sum('errors')]).toEqual([30, 30, flagged, flagged, 0]);
+      expect((await admin('DELETE', '/admin/shadow')).status).toBe(200);
     });
 
     it('is refused at start when its in-topic would receive its own answers', async () => {
