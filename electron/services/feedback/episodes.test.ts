@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EpisodeDetailSchema, EpisodeSchema } from '../../../shared/feedback';
 import { categoryProfile, numericProfile, type TrainingProfile } from '../deploy/profile';
-import { contributing, dataTime, groupStream, NO_REFERENCE, referenceOf, type Grouped, type StreamRow } from './episodes';
+import { contributing, dataTime, groupStream, NO_REFERENCE, referenceOf, scanEvents, type Grouped, type StreamRow } from './episodes';
 import { downsample, MAX_POINTS, type PointRow } from './points';
 import { at, EventsFixture, MIN, T0, type EventSeed } from './events-fixture';
 import type { FeedbackService } from './service';
@@ -180,6 +180,18 @@ describe('scanning a workspace', () => {
     expect((await listed()).map((e) => [e[2], e[3], e[4]])).toEqual([
       [at(30), at(31), 2],
       [at(92), at(112), 4],
+    ]);
+  });
+
+  it('events of a model version that came in after the scan looked up its references wait for the next scan', async () => {
+    put('kiln-1', [{ m: 0 }, { m: 1 }, { m: 2, version: '2' }, { m: 3 }]);
+    const known = (_: string, version: string) => (version === '1' ? NO_REFERENCE : undefined);
+    expect(scanEvents(fx.ws, 10 * MIN, known, new Date(fx.now))).toEqual({ created: 1, extended: 0 });
+    expect(fx.ws.db.prepare("SELECT episodes_cursor AS c FROM endpoints WHERE name = 'kiln-1'").get()).toEqual({ c: 2 });
+    expect(await svc.scan()).toEqual({ created: 1, extended: 1 });
+    expect((await listed()).map((e) => [e[1], e[4]])).toEqual([
+      [1, 3],
+      [2, 1],
     ]);
   });
 

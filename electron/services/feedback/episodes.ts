@@ -322,14 +322,15 @@ export const versionNumber = (v: string): number => (/^\d+$/.test(v) ? Number(v)
  * Groups every endpoint's anomaly events after its cursor into episodes and
  * moves the cursors, and the flagged rows of finished batch jobs (`batches`),
  * in one IMMEDIATE transaction: a second scan (or another process's, the CLI
- * beside the app) finds nothing left to group.
+ * beside the app) finds nothing left to group. `refOf` answers undefined for
+ * a model version it was not asked about; its events wait for the next scan.
  */
-export function scanEvents(ws: Workspace, gapMs: number, refOf: (model: string, version: string) => Reference, now: Date, batches: readonly PendingBatch[] = []): ScanResult {
+export function scanEvents(ws: Workspace, gapMs: number, refOf: (model: string, version: string) => Reference | undefined, now: Date, batches: readonly PendingBatch[] = []): ScanResult {
   return ws.db.transaction((): ScanResult => {
     const total = { created: 0, extended: 0 };
     const newest = streamNewest(ws.db);
     for (const b of batches) {
-      const r = groupBatch(ws, b, gapMs, refOf(b.model, String(b.version)), newest, now.toISOString());
+      const r = groupBatch(ws, b, gapMs, refOf(b.model, String(b.version)) ?? NO_REFERENCE, newest, now.toISOString());
       total.created += r.created;
       total.extended += r.extended;
     }
@@ -340,19 +341,26 @@ export function scanEvents(ws: Workspace, gapMs: number, refOf: (model: string, 
       const events = read.all(c.name, c.episodes_cursor) as EventRow[];
       if (!events.length) continue;
       const streams = new Map<string, { key: StreamKey; ref: Reference; rows: StreamRow[] }>();
+      let upTo = c.episodes_cursor;
       for (const e of events) {
         const key: StreamKey = { origin: 'endpoint', endpoint: c.name, job: null, source: e.source, model: e.model, version: versionNumber(e.version) };
         const id = streamId(key);
         let s = streams.get(id);
-        if (!s) streams.set(id, (s = { key, ref: refOf(e.model, e.version), rows: [] }));
+        if (!s) {
+          const ref = refOf(e.model, e.version);
+          // A version that came in after the references were looked up: the next scan groups from here.
+          if (!ref) break;
+          streams.set(id, (s = { key, ref, rows: [] }));
+        }
         s.rows.push({ seq: e.seq, t: dataTime(e.time, e.received_at), score: e.score, inputs: parseInputs(e.inputs), flagged: e.flagged !== 0 });
+        upTo = e.seq;
       }
       for (const s of streams.values()) {
         const r = groupIntoTable(ws, s.key, s.rows, gapMs, s.ref, newest, now.toISOString());
         total.created += r.created;
         total.extended += r.extended;
       }
-      move.run(events.at(-1)!.seq, c.name);
+      if (upTo > c.episodes_cursor) move.run(upTo, c.name);
     }
     keepNewest(ws, newest);
     return total;

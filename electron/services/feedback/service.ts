@@ -5,7 +5,7 @@ import type { TrainingReport } from '../../../shared/training';
 import type { ProfileCache } from '../monitor/profiles';
 import { findModelVersion } from '../training/models';
 import type { Workspace } from '../workspace/workspace';
-import { askable, NO_REFERENCE, pendingBatches, pendingVersions, referenceOf, scanEvents, streamId, streamNewest, versionNumber, type Reference, type ScanResult } from './episodes';
+import { askable, pendingBatches, pendingVersions, referenceOf, scanEvents, streamId, streamNewest, versionNumber, type Reference, type ScanResult } from './episodes';
 import { chartOf, parseBody } from './points';
 import { lastRun, nextPromptTime, noteRun, previousPromptTime, promptMessage, readSettings, writeSettings } from './prompts';
 import { profileOf, rankEpisodes } from './ranking';
@@ -103,7 +103,7 @@ export class FeedbackService {
       if (!refs.has(key)) refs.set(key, await this.reference(v.model, v.version));
     }
     const gapMs = this.settings().gapMinutes * 60_000;
-    const r = scanEvents(this.ws, gapMs, (model, version) => refs.get(`${model}\u0000${version}`) ?? NO_REFERENCE, new Date(this.now()), batches);
+    const r = scanEvents(this.ws, gapMs, (model, version) => refs.get(`${model}\u0000${version}`), new Date(this.now()), batches);
     if (r.created || r.extended) this.emit({ type: 'feedback' });
     return r;
   }
