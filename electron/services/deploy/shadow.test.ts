@@ -8,6 +8,7 @@ import { writePumpsCsv } from '../../test-support/pumps';
 import { createCore, type Core } from '../compose';
 import { killEdge, RUNTIME_DIR, startRemoteEdge, type RemoteEdge } from '../monitor/edge-fixture';
 import { unreadable } from '../monitor/scheduler';
+import { QUARTER_MS, storePage } from '../monitor/store';
 import { EndpointClient } from './client';
 import { DeployService } from './deploy';
 import { shadowSummary, startShadow, stopShadow } from './shadow';
@@ -138,5 +139,25 @@ describe('shadow runs from the app', () => {
     // Nothing recorded and nothing reachable: an error in words.
     await expect(stopShadow(core.ws, deploy, ENDPOINT)).rejects.toThrow(/^odd-line cannot be reached to remove its shadow model/);
     await deploy.close();
+  });
+});
+
+describe('a shadow run older than the minutes kept', () => {
+  it('is summed from the quarter hours before the first minute kept', async () => {
+    await call('endpoints.add', { name: 'old-line', url: 'http://127.0.0.1:9', ...tokens });
+    const q = Math.floor(Date.now() / QUARTER_MS) * QUARTER_MS - 4 * QUARTER_MS;
+    const at = (min: number) => new Date(q + min * 60_000).toISOString();
+    const counts = (rows: number, agreed: number, anomalies: number, productionAnomalies: number) => ({ name: 'pump-odd', version: '2', rows, agreed, anomalies, productionAnomalies, errors: 0 });
+    const bucket = (seq: number, min: number, shadow: ReturnType<typeof counts> | undefined) => ({ seq, from: at(min), to: at(min + 1), name: 'pump-odd', version: '1', requests: 1, errors: 0, rows: shadow?.rows ?? 5, predictions: {}, anomalies: 0, latencyMs: { count: 1, sum: 1, p50: 1, p99: 1 }, features: {}, ...(shadow ? { shadow } : {}) });
+    // Minutes in three quarter hours; another shadow's counts in one of them, and a bucket before the run began.
+    const buckets = [bucket(1, -50, counts(9, 9, 9, 9)), bucket(2, -39, counts(10, 8, 2, 3)), bucket(3, -35, { ...counts(50, 50, 50, 50), version: '3' }), bucket(4, -19, counts(20, 15, 4, 6)), bucket(5, 0, counts(30, 29, 1, 1))];
+    storePage(core.ws, 'old-line', null, { cursor: '5.0', more: false, model: { name: 'pump-odd', version: '1' }, counters: { requests: 5, errors: 0, predictions: {}, anomalies: 0 }, buckets, events: [] }, new Date());
+    core.ws.db.prepare('INSERT INTO shadows (endpoint, model, version, since, started_by) VALUES (?, ?, ?, ?, ?)').run('old-line', 'pump-odd', 2, at(-44), 'test');
+    const whole = shadowSummary(core.ws, 'old-line')!;
+    expect(whole).toMatchObject({ rows: 60, agreed: 52, shadowAnomalies: 7, productionAnomalies: 10 });
+    // The minutes before the last quarter are pruned: their quarter hours stand in for them.
+    core.ws.db.prepare('DELETE FROM monitor_buckets WHERE endpoint = ? AND seq < 5').run('old-line');
+    expect(shadowSummary(core.ws, 'old-line')).toEqual(whole);
+    expect(whole.sentence).toMatch(/ and production agreed on 52 of 60 rows; it flagged 7 rows as anomalies, production 10\.$/);
   });
 });
