@@ -47,11 +47,6 @@ export interface HandlerDeps {
   feedback?: FeedbackService;
 }
 
-/** A method whose service is being built. */
-const notYet = (): never => {
-  throw new AppError('conflict', 'This part of the app is not available yet.');
-};
-
 /** The one function table that IPC, HTTP and the CLI dispatch into. */
 /** The audit log's filters, with a use case turned into the names of everything under it. */
 function auditFilterFor(ws: Workspace) {
@@ -182,7 +177,7 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'retrain.start': (a) => startRetrain(ws, reader, jobs, appVersion, a),
     'challenger.report': (a) => challengerReport(ws, reader, a),
     'challenger.promote': (a) => promoteChallenger(ws, deploy, a),
-    'challenger.discard': (a) => discardChallenger(ws, a),
+    'challenger.discard': (a) => discardChallenger(ws, deploy, a),
     'shadow.start': (a) => {
       const served = deploy.store.get(a.endpoint).model;
       const model = a.model ?? served?.name;

@@ -6,6 +6,7 @@ import type { ChallengerReport } from '../../../shared/feedback';
 import { coreCaller, importCsv, trainModel } from '../../test-support/core-call';
 import { createCore, type Core } from '../compose';
 import { findVersion } from '../datasets/versions';
+import { shadowSummary } from '../deploy/shadow';
 import { readPipeline } from '../scoring/onnx-store';
 import { buildFeatures } from '../training/features';
 import { loadFrame } from '../training/frame';
@@ -67,6 +68,8 @@ beforeAll(async () => {
 
   // The challenger: version 1 with a level between the highest false alarm and the others.
   await call('feedback.applyThreshold', { model: 'L-1', threshold: level, reason: 'Fewer false alarms' });
+  // It runs in shadow beside production on the endpoint.
+  await call('shadow.start', { endpoint: 'this-pc' });
   report = await call('challenger.report', { model: 'L-1' });
 }, 180_000);
 
@@ -95,16 +98,17 @@ describe('production beside its challenger', () => {
     expect(report.production!.metrics).toEqual(c.metrics.a);
     expect(report.challenger!.metrics).toEqual(c.metrics.b);
     expect(report.sentence).toBe(`The challenger (v2) catches all 3 real problems and raises 1 false alarm on the answered episodes, against 4 for production (v1). ${c.sentence}`);
-    expect(report.shadows).toEqual([]);
+    expect(report.shadows).toEqual([expect.objectContaining({ endpoint: 'this-pc', model: 'L-1', version: 2 })]);
+    expect(report.shadows[0]).toEqual(shadowSummary(core.ws, 'this-pc'));
   });
 
   it('promotes the challenger with a reason, ends its shadow runs and deploys it where production ran', async () => {
-    core.ws.db.prepare("INSERT INTO shadows (endpoint, model, version, since, started_by) VALUES ('this-pc', 'L-1', 2, ?, 'tester')").run(new Date().toISOString());
     const v = await call('challenger.promote', { model: 'L-1', reason: 'Three fewer false alarms, every real problem caught' });
     expect(v.version).toBe(2);
     expect(v.aliases).toEqual(['production']);
     expect(findModelVersion(core.ws.db, 'L-1', 1).aliases).toEqual([]);
-    expect(core.ws.db.prepare('SELECT COUNT(*) AS n FROM shadows').get()).toEqual({ n: 0 });
+    expect(await call('shadow.status', { endpoint: 'this-pc' })).toBeNull();
+    expect(AuditLog.list(core.ws.db, { limit: 50, action: 'shadow.stop' })[0]!.details).toMatchObject({ endpoint: 'this-pc', model: 'L-1', version: 2, atEdge: true });
     expect((await call('endpoints.list', {})).find((e) => e.name === 'this-pc')?.model).toEqual({ name: 'L-1', version: 2 });
     const audit = AuditLog.list(core.ws.db, { limit: 50 });
     expect(audit.find((e) => e.action === 'challenger.promote')?.details).toMatchObject({ model: 'L-1', from: 1, to: 2, reason: 'Three fewer false alarms, every real problem caught', shadowsEnded: ['this-pc'], deployTo: ['this-pc'] });
@@ -115,11 +119,14 @@ describe('production beside its challenger', () => {
   it('discards a challenger with a reason; the version stays', async () => {
     const { threshold } = scores(2);
     await call('feedback.applyThreshold', { model: 'L-1', threshold: threshold * 1.5, reason: 'try higher' });
+    await call('shadow.start', { endpoint: 'this-pc' });
+    expect((await call('shadow.status', { endpoint: 'this-pc' }))?.version).toBe(3);
     const v = await call('challenger.discard', { model: 'L-1', reason: 'Misses too much' });
+    expect(await call('shadow.status', { endpoint: 'this-pc' })).toBeNull();
     expect(v.version).toBe(3);
     expect(v.aliases).toEqual([]);
     expect(findModelVersion(core.ws.db, 'L-1', 'production').version).toBe(2);
-    expect(AuditLog.list(core.ws.db, { limit: 5, action: 'challenger.discard' })[0]!.details).toMatchObject({ model: 'L-1', version: 3, reason: 'Misses too much' });
+    expect(AuditLog.list(core.ws.db, { limit: 5, action: 'challenger.discard' })[0]!.details).toMatchObject({ model: 'L-1', version: 3, reason: 'Misses too much', shadowsEnded: ['this-pc'] });
     await expect(call('challenger.discard', { model: 'L-1', reason: 'again' })).rejects.toThrow('"L-1" has no challenger: retrain it on your answers, or make one with a new alarm level, first.');
     await expect(call('challenger.promote', { model: 'L-1', reason: 'x' })).rejects.toThrow(/has no challenger/);
   });

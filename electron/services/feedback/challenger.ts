@@ -3,6 +3,7 @@ import { AppError } from '../../../shared/errors';
 import type { ChallengerReport, EpisodeTally, ShadowSummary } from '../../../shared/feedback';
 import type { DatasetReader } from '../datasets/reader';
 import type { DeployService } from '../deploy/deploy';
+import { shadowSummary, stopShadow } from '../deploy/shadow';
 import { clearAlias, setAlias } from '../registry/aliases';
 import { compareVersions, scoreAll } from '../registry/compare';
 import { loadFrame } from '../training/frame';
@@ -27,23 +28,23 @@ export function challengerOf(ws: Workspace, model: string): ModelVersionRecord |
   }
 }
 
-/**
- * Shadow runs of a version, as the deploy side keeps them: the one place
- * that reads and ends them (to switch to deploy/shadow.ts's shadowSummary
- * and stopShadow once they land). Until then the shadows table is read and
- * no summary is given.
- */
+/** Shadow runs of a version, as the deploy side keeps them (deploy/shadow.ts): read, summed and ended there. */
 const shadowSide = {
   endpoints(ws: Workspace, v: ModelVersionRecord): string[] {
     return (ws.db.prepare('SELECT endpoint FROM shadows WHERE model = ? AND version = ? ORDER BY endpoint').all(v.model, v.version) as { endpoint: string }[]).map((r) => r.endpoint);
   },
-  summaries(_ws: Workspace, _v: ModelVersionRecord): ShadowSummary[] {
-    return [];
+  summaries(ws: Workspace, v: ModelVersionRecord): ShadowSummary[] {
+    return this.endpoints(ws, v).flatMap((e) => shadowSummary(ws, e) ?? []);
   },
-  stop(ws: Workspace, v: ModelVersionRecord): string[] {
-    const ended = this.endpoints(ws, v);
-    for (const endpoint of ended) ws.db.prepare('DELETE FROM shadows WHERE endpoint = ?').run(endpoint);
-    return ended;
+  /** Ends them all; an endpoint out of reach has its run forgotten here with a note (kept in the audit entry). */
+  async stop(ws: Workspace, deploy: DeployService, v: ModelVersionRecord, reason: string): Promise<{ ended: string[]; notes: string[] }> {
+    const ended: string[] = [], notes: string[] = [];
+    for (const endpoint of this.endpoints(ws, v)) {
+      const r = await stopShadow(ws, deploy, endpoint, reason);
+      if (r.stopped) ended.push(endpoint);
+      if (r.note) notes.push(r.note);
+    }
+    return { ended, notes };
   },
 };
 
@@ -141,9 +142,10 @@ export async function promoteChallenger(ws: Workspace, deploy: DeployService, a:
   const old = productionOf(ws.db, chall.model);
   const serving = old ? deploy.list().filter((e) => e.model?.name === chall.model && Number(e.model.version) === old.version).map((e) => e.name) : [];
   const promoted = setAlias(ws, { model: chall.model, version: chall.version, alias: 'production', reason: a.reason });
-  const shadows = shadowSide.stop(ws, chall);
+  // Its shadow runs end before it is deployed, so no endpoint runs it beside itself.
+  const shadows = await shadowSide.stop(ws, deploy, chall, `Version ${chall.version} became production`);
   const deployTo = a.deploy === false ? [] : serving;
-  ws.audit.record('challenger.promote', { model: chall.model, from: old?.version ?? null, to: chall.version, reason: a.reason.trim(), shadowsEnded: shadows, deployTo });
+  ws.audit.record('challenger.promote', { model: chall.model, from: old?.version ?? null, to: chall.version, reason: a.reason.trim(), shadowsEnded: shadows.ended, ...(shadows.notes.length ? { notes: shadows.notes } : {}), deployTo });
   const failed: string[] = [];
   for (const name of deployTo) {
     try {
@@ -160,10 +162,10 @@ export async function promoteChallenger(ws: Workspace, deploy: DeployService, a:
 }
 
 /** The challenger is no longer on trial (audited with the reason) and its shadow runs end; the version stays in the registry. */
-export function discardChallenger(ws: Workspace, a: { model: string; reason: string }): ModelVersionInfo {
+export async function discardChallenger(ws: Workspace, deploy: DeployService, a: { model: string; reason: string }): Promise<ModelVersionInfo> {
   const chall = requireChallenger(ws, a.model);
   clearAlias(ws, { model: chall.model, alias: 'challenger', reason: a.reason });
-  const shadows = shadowSide.stop(ws, chall);
-  ws.audit.record('challenger.discard', { model: chall.model, version: chall.version, reason: a.reason.trim(), shadowsEnded: shadows });
+  const shadows = await shadowSide.stop(ws, deploy, chall, `Challenger discarded: ${a.reason.trim()}`);
+  ws.audit.record('challenger.discard', { model: chall.model, version: chall.version, reason: a.reason.trim(), shadowsEnded: shadows.ended, ...(shadows.notes.length ? { notes: shadows.notes } : {}) });
   return publicInfo(findModelVersion(ws.db, chall.model, chall.version));
 }
