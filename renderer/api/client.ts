@@ -57,14 +57,16 @@ function wrapIpc(inner: ApiClient): ApiClient {
   };
 }
 
+const EVENT_TYPES: Record<AppEvent['type'], true> = { job: true, notice: true, command: true, alert: true, monitor: true, prompt: true, feedback: true };
+
 function httpClient(token: string): ApiClient {
   const listeners = new Map<string, Set<(e: AppEvent) => void>>();
   let source: EventSource | null = null;
   const ensureStream = () => {
     if (source) return;
     source = new EventSource(`./api/events?token=${encodeURIComponent(token)}`);
-    // Every AppEvent type: one left out here never reaches a page in server mode.
-    for (const type of ['job', 'notice', 'command', 'alert', 'monitor'] as const satisfies readonly AppEvent['type'][]) {
+    // Every AppEvent type: one left out here never reaches a page in server mode, so the record must name them all.
+    for (const type of Object.keys(EVENT_TYPES) as AppEvent['type'][]) {
       source.addEventListener(type, (msg) => {
         const event = JSON.parse((msg as MessageEvent<string>).data) as AppEvent;
         listeners.get(type)?.forEach((l) => l(event));

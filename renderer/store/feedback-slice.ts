@@ -132,6 +132,7 @@ export const createFeedbackSlice: StateCreator<State, [], [], FeedbackSlice> = (
         // The answer history on the card, and the badge.
         if (get().details[id]) void get().loadEpisode(id);
         void get().loadInbox();
+        if (get().episodeList.ids) void get().loadEpisodes();
         return null;
       } catch (err) {
         return errorMessage(err);
@@ -179,12 +180,14 @@ export const createFeedbackSlice: StateCreator<State, [], [], FeedbackSlice> = (
 
     async loadImprove(model) {
       if (get().improve?.model !== model) set({ improve: emptyImprove(model) });
-      try {
-        const [suggestions, report] = await Promise.all([call('feedback.suggestions', { model }), call('challenger.report', { model })]);
-        patchImprove(model, { suggestions, report, error: null });
-      } catch (err) {
-        patchImprove(model, { error: errorMessage(err) });
-      }
+      // Each half shows on its own: suggestions without a comparison, or the other way round.
+      const [suggestions, report] = await Promise.allSettled([call('feedback.suggestions', { model }), call('challenger.report', { model })]);
+      const failed = [suggestions, report].find((r) => r.status === 'rejected');
+      patchImprove(model, {
+        suggestions: suggestions.status === 'fulfilled' ? suggestions.value : [],
+        report: report.status === 'fulfilled' ? report.value : null,
+        error: failed ? errorMessage(failed.reason) : null,
+      });
     },
     async recalibrate(model) {
       patchImprove(model, { recalibrating: true });

@@ -2,9 +2,8 @@ import { forwardRef, useEffect, useId, useImperativeHandle, useRef, useState } f
 import { VERDICT_TITLES, type Episode, type Verdict } from '../../../shared/feedback';
 import { Icon } from '../../components/icons';
 import { useStore } from '../../store/store';
-import { clockTime } from '../deployments/deploy-logic';
 import { EpisodeCharts } from './episode-charts';
-import { VERDICT_KEYS, answerWords, causeChoices, peakWords, spanWords } from './inbox-logic';
+import { VERDICT_KEYS, answerWords, causeChoices, clockWords, peakWords, spanWords } from './inbox-logic';
 
 /** What the page can ask of a card: answer it (from a key press) and take the focus. */
 export interface CardHandle {
@@ -17,7 +16,7 @@ const VERDICT_ICON: Record<Verdict, 'alert' | 'check' | 'info'> = { real: 'alert
 /** Where an episode came from: "Kiln watch on kiln-1", or a scoring job. */
 export function originWords(e: Episode): string {
   if (e.origin === 'batch') return `${e.model}, version ${e.version}, in a scored file`;
-  return `${e.model}, version ${e.version}, on ${e.endpoint ?? 'an endpoint'}${e.source ? ` (${e.source})` : ''}`;
+  return `${e.model}, version ${e.version}, on ${e.endpoint ?? 'an endpoint'}${e.source && e.source !== 'default' ? ` (${e.source})` : ''}`;
 }
 
 /**
@@ -95,7 +94,7 @@ export const EpisodeCard = forwardRef<
               <span className="muted small">
                 {' '}
                 · answered by {e.answeredBy}
-                {e.answeredAt ? ` at ${clockTime(e.answeredAt, now)}` : ''}
+                {e.answeredAt ? ` at ${clockWords(e.answeredAt, now)}` : ''}
               </span>
             )}
           </span>

@@ -1,8 +1,9 @@
 import { Fragment, useEffect, useState } from 'react';
+import type { Episode } from '../../../shared/feedback';
 import { Icon } from '../../components/icons';
 import { useStore } from '../../store/store';
 import { EpisodeCard, originWords } from './episode-card';
-import { LIST_STATUS_WORDS, type ListStatus, answerWords, emptyListWords, peakWords, spanWords } from './inbox-logic';
+import { LIST_STATUS_WORDS, type ListStatus, answerWords, emptyListWords, inStatus, scoreText, spanWords } from './inbox-logic';
 
 /** Every episode, not only those the prompt asked about: answer more, or change a past answer, in a card that opens under its row. */
 export function EpisodesTable() {
@@ -16,7 +17,8 @@ export function EpisodesTable() {
     void load();
   }, [load]);
 
-  const rows = (list.ids ?? []).map((id) => byId[id]).filter((e) => e !== undefined);
+  // An answer given on this page moves its row out of Unanswered at once (the list reloads behind it).
+  const rows = (list.ids ?? []).map((id) => byId[id]).filter((e): e is Episode => e !== undefined && (openId === e.id || inStatus(e, list.status)));
   return (
     <section className="card table-card episodes-all" aria-labelledby="episodes-title" data-testid="episodes-table">
       <div className="episodes-all-head">
@@ -50,10 +52,10 @@ export function EpisodesTable() {
             <tr>
               <th scope="col">When (data time)</th>
               <th scope="col">Model and endpoint</th>
-              <th scope="col">Score</th>
+              <th scope="col">Peak score</th>
               <th scope="col">Answer</th>
-              <th scope="col" className="sr-only">
-                Action
+              <th scope="col">
+                <span className="sr-only">Action</span>
               </th>
             </tr>
           </thead>
@@ -63,7 +65,10 @@ export function EpisodesTable() {
                 <tr data-testid={`episode-row-${e.id}`} className={openId === e.id ? 'selected' : ''}>
                   <td>{spanWords(e.start, e.end, now)}</td>
                   <td className="small">{originWords(e)}</td>
-                  <td className="small nowrap">{peakWords(e)}</td>
+                  <td className="nowrap">
+                    {scoreText(e.peakScore)}
+                    {e.threshold !== null && <span className="muted small block">alarm level {scoreText(e.threshold)}</span>}
+                  </td>
                   <td>
                     {e.verdict ? (
                       <span className={`chip${e.verdict === 'real' ? ' chip-bad' : ''}`}>{answerWords(e)}</span>

@@ -5,7 +5,10 @@ import {
   cardCharts,
   causeChoices,
   deviationWords,
+  clockWords,
   durationWords,
+  inStatus,
+  medianStep,
   feedbackDraft,
   parseFeedbackDraft,
   inboxKey,
@@ -175,7 +178,8 @@ describe('cards and causes', () => {
       history: [],
     };
     const c = cardCharts(d, 2, 'en-US');
-    expect(c.band).toEqual({ from: Date.parse('2026-12-10T06:25:00Z'), to: Date.parse('2026-12-10T08:40:00Z') });
+    // Half the rows' spacing (an hour here) either side of the episode.
+    expect(c.band).toEqual({ from: Date.parse('2026-12-10T05:55:00Z'), to: Date.parse('2026-12-10T09:10:00Z') });
     expect(c.score.values).toEqual([0.3, 0.82]);
     expect(c.inputs.map((i) => i.name)).toEqual(['Temperature', 'Vibration']);
     // A missing value breaks the line; an unreadable time is left out.
@@ -205,5 +209,23 @@ describe('feedback settings form', () => {
     expect(parseFeedbackDraft({ ...base, minRows: '2.5' })).toMatchObject({ field: 'minRows', error: expect.stringContaining('whole number from 1 to 100,000') });
     expect(parseFeedbackDraft({ ...base, gapMinutes: '-1' })).toMatchObject({ field: 'gapMinutes' });
     expect(parseFeedbackDraft({ ...base, minMinutes: 'abc' })).toMatchObject({ field: 'minMinutes' });
+  });
+});
+
+describe('table and clock', () => {
+  it('files an episode under its filter', () => {
+    expect(inStatus({ verdict: null }, 'unanswered')).toBe(true);
+    expect(inStatus({ verdict: 'normal' }, 'unanswered')).toBe(false);
+    expect(inStatus({ verdict: 'normal' }, 'answered')).toBe(true);
+    expect(inStatus({ verdict: null }, 'answered')).toBe(false);
+    expect(inStatus({ verdict: null }, 'all')).toBe(true);
+  });
+  it('says a clock time in 24 hours, with the day when not today', () => {
+    expect(clockWords('2026-11-26T13:27:00Z', NOW, 'en-US', 'UTC')).toBe('13:27');
+    expect(clockWords('2026-11-25T08:05:00Z', NOW, 'en-GB', 'UTC')).toBe('25 Nov, 08:05');
+  });
+  it('finds the typical spacing of rows', () => {
+    expect(medianStep([0, 300, 600, 1200, 1500])).toBe(300);
+    expect(medianStep([5])).toBe(0);
   });
 });

@@ -202,11 +202,38 @@ export function cardCharts(d: EpisodeDetail, max = 3, locale?: string): CardChar
         words: info ? deviationWords(info, locale) : null,
       };
     });
-  return { band: { from: Date.parse(d.episode.start), to: Date.parse(d.episode.end) }, score: toLine(d.chart.score), inputs };
+  const score = toLine(d.chart.score);
+  // Half a row's spacing either side, so a one-row episode still shows as a band and a longer one covers its rows' marks.
+  const half = medianStep(score.x) / 2;
+  return { band: { from: Date.parse(d.episode.start) - half, to: Date.parse(d.episode.end) + half }, score, inputs };
+}
+
+/** The typical spacing of ascending times (0 with fewer than two). */
+export function medianStep(x: readonly number[]): number {
+  const steps: number[] = [];
+  for (let i = 1; i < x.length; i++) if (x[i]! > x[i - 1]!) steps.push(x[i]! - x[i - 1]!);
+  if (steps.length === 0) return 0;
+  steps.sort((a, b) => a - b);
+  return steps[Math.floor(steps.length / 2)]!;
 }
 
 export type ListStatus = 'unanswered' | 'answered' | 'all';
 export const LIST_STATUS_WORDS: Record<ListStatus, string> = { unanswered: 'Unanswered', answered: 'Answered', all: 'All' };
+
+/** Whether an episode belongs under a filter of the All episodes table. */
+export function inStatus(e: Pick<Episode, 'verdict'>, status: ListStatus): boolean {
+  return status === 'all' || (status === 'answered') === (e.verdict !== null);
+}
+
+/** "13:27" today, "8 Jan, 13:27" on another day: a clock time of this PC, 24-hour like the prompt times. */
+export function clockWords(iso: string, now: number, locale?: string, timeZone?: string): string {
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return '–';
+  const a = zonedParts(t, timeZone);
+  const b = zonedParts(now, timeZone);
+  const today = a.year === b.year && a.month === b.month && a.day === b.day;
+  return today ? clock(t, timeZone) : `${dayWords(t, now, locale, timeZone)}, ${clock(t, timeZone)}`;
+}
 
 /** "No unanswered episodes.", … for the table's empty state. */
 export function emptyListWords(status: ListStatus): string {

@@ -2,11 +2,10 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { EmptyState } from '../../components/empty-state';
 import { Icon } from '../../components/icons';
 import { useStore } from '../../store/store';
-import { clockTime } from '../deployments/deploy-logic';
 import { timeZoneLabel } from '../when';
 import { type CardHandle, EpisodeCard } from './episode-card';
 import { EpisodesTable } from './episodes-table';
-import { inboxKey, moveFocus, nextPromptWords, nextUnanswered } from './inbox-logic';
+import { clockWords, inboxKey, moveFocus, nextPromptWords, nextUnanswered } from './inbox-logic';
 import './inbox.css';
 
 /** Typing in a field is never an answer. */
@@ -100,7 +99,7 @@ export function InboxPage() {
           <div className="toolbar inbox-toolbar">
             <span className="muted" data-testid="inbox-summary">
               {unansweredShown === 0 ? 'All answered, thank you.' : `${unansweredShown} ${unansweredShown === 1 ? 'question' : 'questions'}`}
-              {inbox.lastPromptAt && ` · asked at ${clockTime(inbox.lastPromptAt, now)}`} · {nextPromptWords(inbox.nextPromptAt, now).replace(/\.$/, '')} · times in {timeZoneLabel()}
+              {inbox.lastPromptAt && ` · asked at ${clockWords(inbox.lastPromptAt, now)}`} · {nextPromptWords(inbox.nextPromptAt, now).replace(/\.$/, '')} · times in {timeZoneLabel()}
             </span>
             <div className="toolbar-actions">{askButton(false)}</div>
           </div>

@@ -39,12 +39,13 @@ export function ImprovePanel({ model, onChanged }: { model: ModelSummary; onChan
   return (
     <section className="card section improve" aria-labelledby="improve-title" data-testid="improve-panel">
       <h3 id="improve-title">Improve with your answers</h3>
-      {!view || (view.suggestions === null && !view.error) ? (
-        <p className="muted">Reading your answers…</p>
-      ) : view.error ? (
-        <p role="alert" data-testid="improve-error">
+      {view?.error && (
+        <p className="improve-error" role="alert" data-testid="improve-error">
           {view.error}
         </p>
+      )}
+      {!view || view.suggestions === null ? (
+        <p className="muted">Reading your answers…</p>
       ) : (
         <>
           <Suggestions model={model} suggestions={view.suggestions ?? []} recalibration={view.recalibration} recalibrating={view.recalibrating} onChanged={onChanged} />
