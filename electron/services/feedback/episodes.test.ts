@@ -169,6 +169,9 @@ describe('scanning a workspace', () => {
     ]);
     // Open: its end is within the gap of the newest row of its stream.
     expect(all.map((e) => e.open)).toEqual([true, true, false]);
+    // Nothing joined them for longer than the gap (the stream went quiet): closed.
+    fx.now += 11 * MIN;
+    expect((await svc.list({})).map((e) => e.open)).toEqual([false, false, false]);
     for (const e of all) expect(EpisodeSchema.parse(e)).toEqual(e);
   });
 

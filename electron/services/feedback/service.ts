@@ -40,6 +40,7 @@ interface EpisodeRow {
   threshold: number | null;
   inputs: string;
   created_at: string;
+  updated_at: string;
   prompted_at: string | null;
   verdict: Verdict | null;
   cause: string | null;
@@ -48,7 +49,7 @@ interface EpisodeRow {
   answered_at: string | null;
 }
 
-const COLUMNS = 'id, origin, endpoint, job, source, model, version, start_at, end_at, rows, peak_score, threshold, inputs, created_at, prompted_at, verdict, cause, comment, answered_by, answered_at';
+const COLUMNS = 'id, origin, endpoint, job, source, model, version, start_at, end_at, rows, peak_score, threshold, inputs, created_at, updated_at, prompted_at, verdict, cause, comment, answered_by, answered_at';
 
 /** The longest a timer may wait (setTimeout's limit is about 24.8 days); a later prompt is waited for in steps. */
 const MAX_WAIT_MS = 2 ** 31 - 1;
@@ -170,7 +171,7 @@ export class FeedbackService {
   private toEpisodes(rows: EpisodeRow[], s: FeedbackSettings): Episode[] {
     const newest = streamNewest(this.ws.db);
     const gapMs = s.gapMinutes * 60_000;
-    const episodes = rows.map((r) => toEpisode(r, newest, gapMs));
+    const episodes = rows.map((r) => toEpisode(r, newest, gapMs, this.now()));
     const open = episodes.filter((e) => e.verdict === null);
     if (open.length) {
       const ranks = rankEpisodes(open, this.answeredProfiles());
@@ -340,7 +341,13 @@ function parseInputs(json: string): EpisodeInput[] {
   }
 }
 
-function toEpisode(r: EpisodeRow, newest: Record<string, number>, gapMs: number): Episode {
+/**
+ * Open: more rows may still join. Its end is within the gap of the newest row
+ * of its stream, and it grew within the gap of now: the edge sends only
+ * flagged rows and a few either side, so a stream that goes quiet (or runs
+ * on normally) would otherwise leave its last episode open for good.
+ */
+function toEpisode(r: EpisodeRow, newest: Record<string, number>, gapMs: number, now: number): Episode {
   const key = streamId({ origin: r.origin, endpoint: r.endpoint, job: r.job, source: r.source, model: r.model, version: r.version });
   const last = newest[key];
   return {
@@ -357,7 +364,7 @@ function toEpisode(r: EpisodeRow, newest: Record<string, number>, gapMs: number)
     peakScore: r.peak_score,
     threshold: r.threshold,
     inputs: parseInputs(r.inputs),
-    open: r.origin === 'endpoint' && last !== undefined && last - Date.parse(r.end_at) <= gapMs,
+    open: r.origin === 'endpoint' && last !== undefined && last - Date.parse(r.end_at) <= gapMs && now - Date.parse(r.updated_at) <= gapMs,
     verdict: r.verdict,
     cause: r.cause,
     comment: r.comment,
