@@ -130,4 +130,15 @@ describe('production beside its challenger', () => {
     await expect(call('challenger.discard', { model: 'L-1', reason: 'again' })).rejects.toThrow('"L-1" has no challenger: retrain it on your answers, or make one with a new alarm level, first.');
     await expect(call('challenger.promote', { model: 'L-1', reason: 'x' })).rejects.toThrow(/has no challenger/);
   });
+
+  it('leaves the episodes out, saying why, when the newest data lacks an input', async () => {
+    await call('feedback.applyThreshold', { model: 'L-1', version: 2, threshold: scores(2).threshold * 1.2, reason: 'try higher again' });
+    fs.writeFileSync(path.join(root, 'temp-only.csv'), ['Time,Temp [°C]', '2024-01-01T00:00:00Z,60', '2024-01-01T00:05:00Z,61'].join('\n') + '\n');
+    await importCsv(core, call, path.join(root, 'temp-only.csv'), 'line');
+    const r = await call('challenger.report', { model: 'L-1' });
+    expect(r.challenger?.version).toBe(4);
+    expect(r.episodes).toBeNull();
+    expect(r.holdout).toMatchObject({ dataset: 'line', datasetVersion: 1 });
+    expect(r.sentence).toMatch(/ The answered episodes were not compared: line@3 has no column "Flow", which the models read\.$/);
+  });
 });

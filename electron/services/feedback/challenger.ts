@@ -58,6 +58,8 @@ async function episodeTallies(ws: Workspace, reader: DatasetReader, prod: ModelV
   const episodes = answeredEpisodes(ws.db, chall.model).filter((e) => e.verdict !== 'unsure');
   if (!episodes.length) return null;
   const inputs = [...new Set([...prod.inputs, ...chall.inputs])];
+  const missing = inputs.filter((n) => !dv.schema.some((c) => c.name === n));
+  if (missing.length) throw new AppError('bad_input', `${dv.datasetName}@${dv.version} has no column ${missing.map((n) => `"${n}"`).join(', ')}, which the models read.`, 'dataset');
   const frame = loadFrame(ws.blobs, dv.schema, dv.rowCount, inputs, dv.timeColumn);
   const time = frame.time!;
   const [a, b] = [await scoreAll(prod, ws, frame), await scoreAll(chall, ws, frame)];
@@ -108,8 +110,15 @@ export async function challengerReport(ws: Workspace, reader: DatasetReader, a: 
   }
   const c = await compareVersions(ws, reader, `${model}@${prod.version}`, `${model}@${chall.version}`);
   const metricsOf = (v: ModelVersionRecord) => (c.a.version === v.version ? c.metrics.a : c.metrics.b);
-  const episodes = await episodeTallies(ws, reader, prod, chall);
+  let episodes: ChallengerReport['episodes'] = null;
   let sentence = c.sentence;
+  try {
+    episodes = await episodeTallies(ws, reader, prod, chall);
+  } catch (e) {
+    // Data that cannot be scored by both (an input missing in the newest version) leaves the episodes out, said why.
+    if (!(e instanceof AppError && e.code === 'bad_input')) throw e;
+    sentence = `${c.sentence} The answered episodes were not compared: ${e.message}`;
+  }
   if (episodes) {
     const p = episodes.production, ch = episodes.challenger;
     const lead = `The challenger (v${chall.version}) ${fares(ch, episodes.real)} on the answered episodes`;

@@ -164,6 +164,14 @@ describe('a model version with another alarm level', () => {
     expect(audit.details).toMatchObject({ model: 'L-1', from: 1, version: 2, threshold: { from: current, to: r.suggested }, reason: 'Answers from the night shift' });
   });
 
+  it('reads the episodes of the version a recalibrated one was made from (the same scores)', async () => {
+    const r = await call('feedback.recalibration', { model: 'L-1', version: 2 });
+    expect(r).toMatchObject({ version: 2, answered: { real: 3, normal: 3 }, before: { caught: 3, missed: 0, falseAlarms: 1, quiet: 2 }, suggested: null, after: null });
+    expect(r.current).toBe(readPipeline(core.ws, findModelVersion(core.ws.db, 'L-1', 2)).threshold);
+    // The false alarm left scored above a real problem: lowering nothing, raising would miss it.
+    expect(r.sentence).toMatch(/^No alarm level would have avoided a false alarm and still caught all 3 real problems: /);
+  });
+
   it('refuses the level it already has, and models without an alarm level', async () => {
     await expect(call('feedback.applyThreshold', { model: 'L-1', version: 1, threshold: current, reason: 'same' })).rejects.toThrow(/^The alarm level of L-1 version 1 is already /);
     fs.writeFileSync(path.join(root, 'trip.csv'), ['Flow,Trip', ...Array.from({ length: 60 }, (_, i) => `${(i * 37) % 101},${(i * 37) % 101 > 50 ? 'yes' : 'no'}`)].join('\n') + '\n');

@@ -125,11 +125,24 @@ function anomalyVersion(ws: Workspace, model: string, version?: number): ModelVe
   return v;
 }
 
+/**
+ * The version and those it was made from with another alarm level: the same
+ * learner gives the same scores, so their episodes' peaks hold for it too.
+ */
+function sameScores(ws: Workspace, v: ModelVersionRecord): number[] {
+  const out = [v.version];
+  for (let from = v.settings.derivedFrom?.version; from !== undefined && !out.includes(from); ) {
+    out.push(from);
+    from = findModelVersion(ws.db, v.model, from).settings.derivedFrom?.version;
+  }
+  return out;
+}
+
 /** The alarm level the answered episodes of a model version (production by default) suggest, with its effect in words. */
 export function recalibration(ws: Workspace, a: { model: string; version?: number }): Recalibration {
   const v = anomalyVersion(ws, a.model, a.version);
   const current = readPipeline(ws, v).threshold!;
-  const episodes = answeredEpisodes(ws.db, v.model, v.version).filter((e) => e.verdict !== 'unsure');
+  const episodes = sameScores(ws, v).flatMap((n) => answeredEpisodes(ws.db, v.model, n)).filter((e) => e.verdict !== 'unsure');
   const peaks = episodes.map((e) => ({ score: e.peakScore, real: e.verdict === 'real' }));
   const s = suggestLevel(peaks, current);
   return {
