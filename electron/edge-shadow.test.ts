@@ -102,6 +102,7 @@ describe('context rows around anomalies', () => {
     [...pattern].map((c, k) => ({ ...(c === 'A' ? odd : normal[(offset + k) % normal.length]), source, time: new Date(T0 + k * 60_000).toISOString() }));
   const place = (time: unknown) => (Date.parse(String(time)) - T0) / 60_000;
   const rep = (c: string, n: number) => c.repeat(n);
+  type Rows = Record<string, unknown>[];
 
   it('sends the 12 rows before a flagged row and the 12 after it as flagged: false, each once, in order; none counts as an anomaly', async () => {
     const before = await monitoring(edge);
@@ -158,6 +159,28 @@ describe('context rows around anomalies', () => {
     const smoke = await callEdge(edge.port, 'POST', '/predict', rowsOf('line-c', 'nnnAnnn', 0), TOKEN, SMOKE_HEADERS);
     expect(smoke.status).toBe(200);
     expect((await monitoring(edge, page.cursor)).events).toEqual([]);
+  });
+
+  it('goes on where it stood after a restart: the rows kept before, and the count after, a flagged row', async () => {
+    const before = await monitoring(edge);
+    const send = async (rows: Rows) => expect((await callEdge(edge.port, 'POST', '/predict', rows, TOKEN)).status).toBe(200);
+    const d = rowsOf('line-d', `${rep('n', 5)}A${rep('n', 3)}`, 200);
+    const e = rowsOf('line-e', `nnnAnn${rep('n', 20)}`, 250);
+    await send([...d.slice(0, 5), ...e.slice(0, 6)]);
+    expect(await stopEdge(edge)).toBe(0);
+    edge = await startEdge(plain.dir, [...TOKENS, '--state', path.join(tmp, 'state-context')]);
+    await send([...d.slice(5), ...e.slice(6)]);
+    const page = await monitoring(edge, before.cursor);
+    const seen = (source: string) => page.events.filter((x) => x.source === source).map((x) => [place(x.time), (x as { flagged?: boolean }).flagged]);
+    const ctx = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => [from + k, false]);
+    expect(seen('line-d')).toEqual([...ctx(0, 5), [5, true], ...ctx(6, 9)]);
+    expect(seen('line-e')).toEqual([...ctx(0, 3), [3, true], ...ctx(4, 16)]);
+    // The rows kept across the restart carry their inputs as the others do.
+    const kept = page.events.find((x) => x.source === 'line-d')!;
+    const first = d[0] as Rows[number];
+    const f32 = (v: unknown) => (v === null || v === undefined ? null : Math.fround(Number(v)));
+    expect(Object.keys(kept.inputs)).toEqual(plain.sig.inputs.map((i) => i.name));
+    expect([kept.inputs.Inlet, kept.inputs.Outlet]).toEqual([f32(first.Inlet), f32(first.Outlet)]);
   });
 });
 

@@ -22,6 +22,7 @@ const { SeqLog, StateStore, resolveTokens, lockStateDir } = require('./lib/state
 const { installAtStart } = require('./lib/installed');
 const { Monitor } = require('./lib/monitor');
 const { Shadow } = require('./lib/shadow');
+const { ContextRows } = require('./lib/context');
 const { adminRoutes } = require('./lib/admin');
 const { createApp } = require('./lib/app');
 const { MqttLink, MqttError, resolveSettings, clientIdFor } = require('./lib/mqtt');
@@ -67,7 +68,8 @@ async function startEdgeServer(opts) {
     const openModel = (b) => LoadedModel.open(b, { engine: ENGINES[opts.engine] });
     const shadow = new Shadow({ stateDir: opts.state, key, openModel, maxSources: opts.maxSources, tally: (p, s, t) => monitor.shadowRows(p, s, t), onChange: dirty, warn });
     monitor.shadowOf = () => shadow.status();
-    store = new StateStore(opts.state, { metrics, streams, events, buckets, monitor, shadow }, warn);
+    const context = new ContextRows((e) => events.add(e), opts.maxSources, dirty);
+    store = new StateStore(opts.state, { metrics, streams, events, buckets, monitor, shadow, context }, warn);
     store.load();
     await shadow.load();
     const holder = new ModelHolder(model);
@@ -89,7 +91,7 @@ async function startEdgeServer(opts) {
       startedAt: new Date().toISOString(),
       log: say,
     });
-    const app = createApp({ holder, streams, metrics, events, tokens, maxBody: opts.maxBody, monitor, shadow, admin, runtimeVersion: RUNTIME_VERSION, onChange: dirty, logError: warn });
+    const app = createApp({ holder, streams, metrics, context, tokens, maxBody: opts.maxBody, monitor, shadow, admin, runtimeVersion: RUNTIME_VERSION, onChange: dirty, logError: warn });
 
     const server = http.createServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, (req, res) => void app.handle(req, res));
     server.on('checkContinue', (req, res) => void app.handleContinue(req, res));

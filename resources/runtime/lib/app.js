@@ -9,7 +9,6 @@ const { HttpError, readJson, sendJson, send, announcesTooMuch } = require('./htt
 const { authorized } = require('./state');
 const { DEFAULT_SOURCE } = require('./model');
 const { predictRows, inferRequest, toJsonNumber } = require('./values');
-const { ContextRows } = require('./context');
 
 const DATATYPES = { float32: 'FP32', int64: 'INT64', string: 'BYTES' };
 
@@ -34,7 +33,7 @@ const VERIFIED_MAX = 64;
  *   holder: import('./model').ModelHolder,
  *   streams: import('./model').Streams,
  *   metrics: import('./metrics').Metrics,
- *   events: import('./state').EventLog,
+ *   context: import('./context').ContextRows,
  *   tokens: { predict: Buffer, admin: Buffer },
  *   maxBody: number,
  *   monitor?: import('./monitor').Monitor,
@@ -46,7 +45,7 @@ const VERIFIED_MAX = 64;
  * }} deps
  */
 function createApp(deps) {
-  const { holder, streams, metrics, events, tokens, maxBody, monitor, shadow, runtimeVersion, onChange, logError } = deps;
+  const { holder, streams, metrics, context, tokens, maxBody, monitor, shadow, runtimeVersion, onChange, logError } = deps;
   const state = { draining: false };
 
   /** The served model when `name` (and `version`, if given) is it; 404 otherwise. */
@@ -56,18 +55,6 @@ function createApp(deps) {
     if (params.version !== undefined && params.version !== m.version) throw new HttpError(404, `Model "${m.name}" has no version "${params.version}" here; this endpoint serves version ${m.version}.`);
     return m;
   }
-
-  /** A kept row's inputs by name, as events carry them. @param {import('./context').KeptRow} r */
-  const inputsOf = (r) => {
-    /** @type {Record<string, unknown>} */
-    const inputs = {};
-    r.model.inputs.forEach((input, j) => {
-      const v = r.cols[j][r.i];
-      inputs[input.name] = typeof v === 'number' ? toJsonNumber(v) : v;
-    });
-    return inputs;
-  };
-  const context = new ContextRows((e) => events.add(e), inputsOf, streams.maxSources);
 
   /**
    * Counts the answers and keeps anomaly events with each row's own
@@ -92,7 +79,7 @@ function createApp(deps) {
           metrics.anomaly();
         }
         if (check) continue;
-        context.row(source, { model, cols, i, time: times[i], score: toJsonNumber(/** @type {number} */ (o.score?.data[i] ?? NaN)), receivedAt }, flagged);
+        context.row(source, { name: model.name, version: model.version, model, cols, i, time: times[i], score: toJsonNumber(/** @type {number} */ (o.score?.data[i] ?? NaN)), receivedAt }, flagged);
       } else add('value');
     }
     for (const [label, n] of tally) metrics.prediction(label, n);

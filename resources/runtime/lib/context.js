@@ -7,29 +7,48 @@
  * with `flagged: false`, then the flagged row (`flagged: true`), and the next
  * CONTEXT_ROWS unflagged rows follow as `flagged: false` events (another
  * flagged row restarts that count). They are ordinary events in the same
- * sequence order; only flagged ones are anomalies.
+ * sequence order; only flagged ones are anomalies. What is kept per source
+ * is saved in state.json, so a restart in the middle of an episode goes on
+ * where it stood.
  */
+const { toJsonNumber } = require('./values');
 
 /** Rows kept before, and sent after, a flagged row. */
 const CONTEXT_ROWS = 12;
 
 /**
- * A row kept until it is sent or pushed out: its columns are the request's
- * own (held by reference, so keeping it costs no copy), `i` its index there.
- * @typedef {{ model: import('./model').LoadedModel, cols: import('./model').Columns, i: number, time: string | number | null, score: number, receivedAt: number }} KeptRow
+ * A row kept until it is sent or pushed out. A row just answered holds the
+ * request's own columns by reference (keeping it costs no copy; `i` is its
+ * index there); one read back from state.json has its inputs by name.
+ * @typedef {{ name: string, version: string, time: string | number | null, score: number | null, receivedAt: number,
+ *   model?: import('./model').LoadedModel, cols?: import('./model').Columns, i?: number, inputs?: Record<string, unknown> }} KeptRow
  * @typedef {{ before: KeptRow[], after: number }} SourceContext
  */
+
+/** A kept row's inputs by name, as events carry them. @param {KeptRow} r */
+function inputsOf(r) {
+  if (r.inputs) return r.inputs;
+  /** @type {Record<string, unknown>} */
+  const inputs = {};
+  const cols = /** @type {import('./model').Columns} */ (r.cols);
+  const i = /** @type {number} */ (r.i);
+  /** @type {import('./model').LoadedModel} */ (r.model).inputs.forEach((input, j) => {
+    const v = cols[j][i];
+    inputs[input.name] = typeof v === 'number' ? toJsonNumber(v) : v;
+  });
+  return inputs;
+}
 
 class ContextRows {
   /**
    * @param {(event: Record<string, unknown>) => void} add where events go (the event log)
-   * @param {(row: KeptRow) => Record<string, unknown>} inputsOf a row's inputs by name, as events carry them
    * @param {number} maxSources sources remembered at most (the least recently used is forgotten)
+   * @param {() => void} onChange
    */
-  constructor(add, inputsOf, maxSources = 1000) {
+  constructor(add, maxSources = 1000, onChange = () => undefined) {
     this.add = add;
-    this.inputsOf = inputsOf;
     this.maxSources = maxSources;
+    this.onChange = onChange;
     /** @type {Map<string, SourceContext>} */
     this.bySource = new Map();
   }
@@ -67,11 +86,34 @@ class ContextRows {
       c.before.push(row);
       if (c.before.length > CONTEXT_ROWS) c.before.shift();
     }
+    this.onChange();
   }
 
   /** @param {string} source @param {KeptRow} r @param {boolean} flagged */
   send(source, r, flagged) {
-    this.add({ time: r.time, receivedAt: new Date(r.receivedAt).toISOString(), source, model: r.model.name, version: r.model.version, score: r.score, inputs: this.inputsOf(r), flagged });
+    this.add({ time: r.time, receivedAt: new Date(r.receivedAt).toISOString(), source, model: r.name, version: r.version, score: r.score, inputs: inputsOf(r), flagged });
+  }
+
+  /** What is kept per source, for state.json. */
+  toJSON() {
+    return [...this.bySource].map(([source, c]) => ({
+      source,
+      after: c.after,
+      before: c.before.map((r) => ({ name: r.name, version: r.version, time: r.time, score: r.score, receivedAt: r.receivedAt, inputs: inputsOf(r) })),
+    }));
+  }
+
+  /** Restores what toJSON wrote; anything malformed is dropped (that source starts afresh). */
+  load(saved) {
+    if (!Array.isArray(saved)) return;
+    for (const s of saved) {
+      if (!s || typeof s.source !== 'string' || !Number.isInteger(s.after) || s.after < 0 || s.after > CONTEXT_ROWS || !Array.isArray(s.before)) continue;
+      const before = s.before
+        .filter((r) => r && typeof r.name === 'string' && typeof r.version === 'string' && Number.isFinite(r.receivedAt) && r.inputs && typeof r.inputs === 'object')
+        .slice(-CONTEXT_ROWS)
+        .map((r) => ({ name: r.name, version: r.version, time: typeof r.time === 'string' || typeof r.time === 'number' ? r.time : null, score: typeof r.score === 'number' ? r.score : null, receivedAt: r.receivedAt, inputs: r.inputs }));
+      this.bySource.set(s.source, { before, after: s.after });
+    }
   }
 }
 

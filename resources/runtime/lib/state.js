@@ -235,7 +235,7 @@ function stateIdOf(dir) {
 class StateStore {
   /**
    * @param {string} dir
-   * @param {{ metrics: import('./metrics').Metrics, streams: import('./model').Streams, events: SeqLog, buckets?: SeqLog, monitor?: import('./monitor').Monitor, shadow?: import('./shadow').Shadow }} parts
+   * @param {{ metrics: import('./metrics').Metrics, streams: import('./model').Streams, events: SeqLog, buckets?: SeqLog, monitor?: import('./monitor').Monitor, shadow?: import('./shadow').Shadow, context?: import('./context').ContextRows }} parts
    */
   constructor(dir, parts, warn) {
     this.file = path.join(dir, 'state.json');
@@ -265,6 +265,7 @@ class StateStore {
     this.parts.buckets?.load(saved.bucketSeq);
     this.parts.monitor?.load(saved.monitor);
     this.parts.shadow?.loadRows(saved.shadowStreams);
+    this.parts.context?.load(saved.context);
     this.stateId = stateIdOf(this.dir);
     this.run = { id: randomBytes(8).toString('hex'), from: `${this.parts.buckets?.seq ?? 0}.${this.parts.events.seq}` };
   }
@@ -316,6 +317,7 @@ class StateStore {
       bucketSeq: this.parts.buckets?.seq,
       monitor: this.parts.monitor?.toJSON(),
       shadowStreams: this.parts.shadow?.toJSON(),
+      context: this.parts.context?.toJSON(),
     });
     try {
       if (sync) writeAtomic(this.file, text);
