@@ -43,7 +43,7 @@ describe('migration 0090', () => {
     const db = openDatabase(':memory:');
     migrate(db, MIGRATIONS, 80);
     db.prepare("INSERT INTO endpoints (name, kind, url, added_at, added_by, status, monitor_cursor) VALUES ('line-3', 'remote', 'http://10.0.0.7:8080', '2026-03-01T00:00:00.000Z', 'ana', 'up', '4.2')").run();
-    expect(migrate(db, MIGRATIONS)).toBe(90);
+    expect(migrate(db, MIGRATIONS, 90)).toBe(90);
     expect(db.prepare('SELECT name, status, monitor_cursor, monitor_next, monitor_failures, monitor_down_since, monitor_bucket_base, monitor_event_base FROM endpoints').all()).toEqual([
       { name: 'line-3', status: 'up', monitor_cursor: '4.2', monitor_next: null, monitor_failures: 0, monitor_down_since: null, monitor_bucket_base: 0, monitor_event_base: 0 },
     ]);
@@ -65,6 +65,18 @@ describe('migration 0090', () => {
 });
 
 describe('storePage', () => {
+  it('keeps whether each event is a flagged row or a context row (runtimes before context rows send only flagged ones, without the field)', () => {
+    const ws = workspace('flagged');
+    const event = (seq: number, flagged?: boolean) => ({ seq, time: null, receivedAt: '2026-03-02T10:00:00.000Z', source: null, model: 'P-101', version: '1', score: 0.9, inputs: {}, ...(flagged === undefined ? {} : { flagged }) });
+    storePage(ws, 'line-3', null, { ...page('0.3', []), events: [event(1, false), event(2, true), event(3)] }, new Date('2026-03-02T10:10:00Z'));
+    expect(ws.db.prepare("SELECT seq, flagged FROM monitor_events WHERE endpoint = 'line-3' ORDER BY seq").all()).toEqual([
+      { seq: 1, flagged: 0 },
+      { seq: 2, flagged: 1 },
+      { seq: 3, flagged: 1 },
+    ]);
+    ws.close();
+  });
+
   it('stores a page and its cursor together; the same page again changes nothing', () => {
     const ws = workspace('once');
     const at = new Date('2026-03-02T10:10:00Z');
