@@ -72,6 +72,8 @@ export function severity(e: Rankable): number {
 }
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
+/** Scores in words: three significant digits, whatever their scale. */
+const say = (x: number) => String(Number(x.toPrecision(3)));
 
 function minutesText(m: number): string {
   if (m < 1) return 'under a minute';
@@ -96,12 +98,13 @@ export function rankEpisodes(episodes: Rankable[], answered: Map<string, Map<str
     const rank = r2((near + nov + sev) / 3);
     const minutes = Math.max(0, Date.parse(e.end) - Date.parse(e.start)) / 60_000;
     const words: [number, string][] = [
-      [near, `close to the alarm level (peak ${r2(e.peakScore)}, level ${e.threshold === null ? '?' : r2(e.threshold)})`],
+      [near, `close to the alarm level (peak ${say(e.peakScore)}, level ${e.threshold === null ? '?' : say(e.threshold)})`],
       [nov, seen.length ? `unlike any answered episode of ${e.model}` : `nothing of ${e.model} answered yet`],
-      [sev, `severe (peak ${r2(e.peakScore)}, ${minutesText(minutes)}, ${e.rows} row${e.rows === 1 ? '' : 's'})`],
+      [sev, `severe (peak ${say(e.peakScore)}, ${minutesText(minutes)}, ${e.rows} row${e.rows === 1 ? '' : 's'})`],
     ];
     const said = words.filter(([w]) => w >= 0.5).sort((a, b) => b[0] - a[0]);
-    const reason = said.length ? said.map(([, t]) => t).join('; ') : `somewhat ${words.sort((a, b) => b[0] - a[0])[0]![1]}`;
+    const top = [...words].sort((a, b) => b[0] - a[0])[0]!;
+    const reason = said.length ? said.map(([, t]) => t).join('; ') : top[0] > 0 ? `somewhat ${top[1]}` : `like episodes of ${e.model} answered before`;
     out.set(e.id, { rank, reason: reason[0]!.toUpperCase() + reason.slice(1), near, novelty: nov, severity: sev });
   }
   return out;
