@@ -9,7 +9,7 @@ import { compareVersions, scoreAll } from '../registry/compare';
 import { loadFrame } from '../training/frame';
 import { findModelVersion, publicInfo, type ModelVersionRecord } from '../training/models';
 import type { Workspace } from '../workspace/workspace';
-import { answeredEpisodes, productionOf } from './labels';
+import { answeredEpisodes, productionOf, timeSpan } from './labels';
 
 /**
  * Production beside its challenger (DESIGN.md section 10): the same holdout,
@@ -63,19 +63,10 @@ async function episodeTallies(ws: Workspace, reader: DatasetReader, prod: ModelV
   const frame = loadFrame(ws.blobs, dv.schema, dv.rowCount, inputs, dv.timeColumn);
   const time = frame.time!;
   const [a, b] = [await scoreAll(prod, ws, frame), await scoreAll(chall, ws, frame)];
-  const first = (t: number) => {
-    let lo = 0, hi = time.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (time[mid]! < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
   const empty = (): EpisodeTally => ({ caught: 0, missed: 0, falseAlarms: 0, quiet: 0 });
   const out = { real: 0, normal: 0, production: empty(), challenger: empty() };
   for (const e of episodes) {
-    const from = first(e.start), to = first(e.end + 1);
+    const [from, to] = timeSpan(time, e.start, e.end);
     if (from >= to) continue; // not in the data
     const real = e.verdict === 'real';
     out[real ? 'real' : 'normal']++;

@@ -11,6 +11,7 @@ import { findVersion } from '../datasets/versions';
 import { modelLineage } from '../registry/lineage';
 import { DatasetReader } from '../datasets/reader';
 import { AuditLog } from '../workspace/audit';
+import { labelRows } from './labels';
 import { answer, insertEpisode, START, STEP, writeLineCsv } from './learning-fixture';
 
 /**
@@ -59,6 +60,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await core?.close();
   if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('labels on rows by time', () => {
+  const ep = (id: number, start: number, end: number, verdict: 'real' | 'normal' | 'unsure', cause: string | null = null) => ({ id, model: 'M', version: 1, start, end, peakScore: 1, verdict, cause, answeredBy: 'x', answeredAt: 'y' });
+
+  it('finds rows in any order, leaves rows without a time alone, and lets real win over normal where episodes overlap', () => {
+    const time = Float64Array.from([50, 10, NaN, 30, 20, 40, 60]);
+    const r = labelRows(time, [ep(1, 20, 40, 'normal'), ep(2, 40, 50, 'real', 'Fan'), ep(3, 60, 60, 'unsure'), ep(4, 100, 200, 'real', 'Pump')]);
+    expect(Array.from(r.problem)).toEqual([1, NaN, NaN, 0, 0, 1, NaN]);
+    expect(Array.from(r.cause)).toEqual([0, -1, -1, -1, -1, 0, -1]);
+    expect(r.causes).toEqual(['Fan']);
+    expect(r.counts).toEqual({ real: 2, normal: 2, unsure: 1 });
+    expect(r.used.map((e) => e.id)).toEqual([1, 2, 3]);
+  });
 });
 
 describe('answers into the data', () => {

@@ -96,19 +96,22 @@ export function labelRows(time: Float64Array, episodes: AnsweredEpisode[]): { pr
   const unsure = new Uint8Array(time.length);
   const causes: string[] = [];
   const used: AnsweredEpisode[] = [];
+  // Rows in time order (rows without a time take no label), so each episode finds its rows by bisection.
+  const byTime = Uint32Array.from(Array.from(time.keys()).filter((i) => !Number.isNaN(time[i]!))).sort((a, b) => time[a]! - time[b]! || a - b);
+  const sorted = Float64Array.from(byTime, (i) => time[i]!);
   // Normal first, then real over it, so real wins where they overlap.
   const order = [...episodes].sort((a, b) => rankOf(a.verdict) - rankOf(b.verdict));
   for (const e of order) {
-    let hit = false;
+    const [from, to] = timeSpan(sorted, e.start, e.end);
+    if (from >= to) continue;
+    used.push(e);
     let code = -1;
     if (e.verdict === 'real' && e.cause) {
       code = causes.indexOf(e.cause);
       if (code < 0) code = causes.push(e.cause) - 1;
     }
-    for (let i = 0; i < time.length; i++) {
-      const t = time[i]!;
-      if (!(t >= e.start && t <= e.end)) continue;
-      hit = true;
+    for (let k = from; k < to; k++) {
+      const i = byTime[k]!;
       if (e.verdict === 'unsure') unsure[i] = 1;
       else if (e.verdict === 'normal') problem[i] = 0;
       else {
@@ -116,7 +119,6 @@ export function labelRows(time: Float64Array, episodes: AnsweredEpisode[]): { pr
         cause[i] = code;
       }
     }
-    if (hit) used.push(e);
   }
   const counts = { real: 0, normal: 0, unsure: 0 };
   for (let i = 0; i < time.length; i++) {
@@ -125,6 +127,20 @@ export function labelRows(time: Float64Array, episodes: AnsweredEpisode[]): { pr
     else if (unsure[i]) counts.unsure++;
   }
   return { problem, cause, causes, counts, used: used.sort((a, b) => a.start - b.start || a.id - b.id) };
+}
+
+/** The rows [from, to) of ascending times that lie within [start, end]. */
+export function timeSpan(sorted: Float64Array, start: number, end: number): [number, number] {
+  const bound = (ok: (t: number) => boolean) => {
+    let lo = 0, hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ok(sorted[mid]!)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return [bound((t) => t < start), bound((t) => t <= end)];
 }
 
 function rankOf(v: Verdict): number {
