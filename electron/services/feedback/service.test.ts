@@ -71,9 +71,14 @@ describe('answers', () => {
       { cause: 'Seal leak', count: 1 },
     ]);
     expect(svc.causes({ model: 'Pump' })).toEqual([]);
-    // Lists by status.
+    // Lists by status, model, endpoint, newest first, up to a limit.
+    fx.put('kiln-2', [{ m: 0, model: 'Pump' }]);
+    await svc.scan();
     expect((await svc.list({ status: 'answered' })).length).toBe(5);
-    expect(await svc.list({ status: 'unanswered' })).toEqual([]);
+    expect((await svc.list({ status: 'unanswered' })).map((e) => [e.model, e.endpoint])).toEqual([['Pump', 'kiln-2']]);
+    expect((await svc.list({ endpoint: 'kiln-2' })).length).toBe(1);
+    expect((await svc.list({ model: 'Kiln' })).map((e) => e.start)).toEqual([240, 180, 120, 60, 0].map(at));
+    expect((await svc.list({ model: 'Kiln', limit: 2 })).map((e) => e.start)).toEqual([at(240), at(180)]);
   });
 });
 
