@@ -93,7 +93,7 @@ export const FeedbackSettingsSchema = z
     perPrompt: z.number().int().min(1).max(5),
     /** Anomalous rows closer than this in data time belong to one episode. */
     gapMinutes: z.number().min(0).max(10_080),
-    /** Shorter episodes (first to last row) with fewer rows than minRows are not asked about. */
+    /** Only episodes at least minMinutes long (first to last row) with at least minRows rows are asked about. */
     minMinutes: z.number().min(0).max(10_080),
     minRows: z.number().int().min(1).max(100_000),
     /** Show prompts as operating-system notifications (desktop app). */

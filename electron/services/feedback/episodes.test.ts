@@ -237,9 +237,13 @@ describe('scanning a workspace', () => {
     await svc.scan();
     expect(await svc.list({})).toEqual([]);
     expect((fx.ws.db.prepare('SELECT COUNT(*) AS n FROM episodes').get() as { n: number }).n).toBe(1);
+    // Both are needed: 3 rows over 2 minutes is still too short.
     put('kiln-1', [{ m: 2 }]);
     await svc.scan();
-    expect((await svc.list({})).map((e) => e.rows)).toEqual([3]);
+    expect(await svc.list({})).toEqual([]);
+    put('kiln-1', [{ m: 5 }]);
+    await svc.scan();
+    expect((await svc.list({})).map((e) => e.rows)).toEqual([4]);
   });
 
   it('thousands of events in one scan, quickly', async () => {

@@ -206,9 +206,9 @@ export function contributing(body: EpisodeBody, ref: Reference): EpisodeInput[] 
 /** Six significant digits: what a card shows, without float noise in the stored JSON. */
 export const round = (x: number): number => Number(x.toPrecision(6));
 
-/** Too small to ask about: shorter than minMinutes and fewer rows than minRows. */
+/** Big enough to ask about: at least minMinutes from first to last row, and at least minRows rows (a lone flagged row is not an episode by default). */
 export function askable(e: { start: number; end: number; rows: number }, s: { minMinutes: number; minRows: number }): boolean {
-  return e.end - e.start >= s.minMinutes * 60_000 || e.rows >= s.minRows;
+  return e.end - e.start >= s.minMinutes * 60_000 && e.rows >= s.minRows;
 }
 
 /** The stream an episode belongs to. */
