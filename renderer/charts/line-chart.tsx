@@ -31,6 +31,8 @@ export interface LineChartProps {
   range?: { low: number; high: number; label: string } | null;
   /** Say "Times in <zone>" under the axis (default true); off where the screen names the zone once. */
   showZone?: boolean;
+  /** The key above the plot (default true); off where charts side by side share one key. */
+  showLegend?: boolean;
   height?: number;
   ariaLabel: string;
   timeZone?: string;
@@ -43,7 +45,7 @@ const M = { left: 60, right: 14, top: 10, bottom: 24 };
  * predictions against the measured values, residuals, and scores against their alarm level.
  * Hover or the arrow keys (when focused) read the values at one point.
  */
-export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands = [], bandLabel, range = null, showZone = true, height = 240, ariaLabel, timeZone }: LineChartProps) {
+export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands = [], bandLabel, range = null, showZone = true, showLegend = true, height = 240, ariaLabel, timeZone }: LineChartProps) {
   const wrapRef = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
   const [active, setActive] = useState<number | null>(null);
@@ -161,7 +163,7 @@ export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands
 
   return (
     <div className="lc" ref={wrapRef}>
-      {legend}
+      {showLegend && legend}
       {width > 0 && (
         <svg
           className="lc-svg"

@@ -98,7 +98,7 @@ export function InboxPage() {
         <>
           <div className="toolbar inbox-toolbar">
             <span className="muted" data-testid="inbox-summary">
-              {unansweredShown === 0 ? 'All answered, thank you.' : `${unansweredShown} ${unansweredShown === 1 ? 'question' : 'questions'}`}
+              {unansweredShown === 0 ? 'All answered, thank you' : `${unansweredShown} ${unansweredShown === 1 ? 'question' : 'questions'}`}
               {inbox.lastPromptAt && ` · asked at ${clockWords(inbox.lastPromptAt, now)}`} · {nextPromptWords(inbox.nextPromptAt, now).replace(/\.$/, '')} · times in {timeZoneLabel()}
             </span>
             <div className="toolbar-actions">{askButton(false)}</div>

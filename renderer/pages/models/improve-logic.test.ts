@@ -53,10 +53,10 @@ describe('tallies', () => {
       { label: 'Real problems caught', reference: 5, current: 5 },
     ]);
   });
-  it('pairs production and challenger on the answered episodes, saying out of how many', () => {
+  it('pairs production and challenger on the answered episodes', () => {
     expect(episodePairs(report())).toEqual([
-      { label: 'Real problems caught (of 5)', reference: 5, current: 5 },
-      { label: 'False alarms (of 4 normal)', reference: 4, current: 1 },
+      { label: 'Real problems caught', reference: 5, current: 5 },
+      { label: 'False alarms', reference: 4, current: 1 },
     ]);
     expect(episodePairs(report({ episodes: null }))).toBeNull();
     expect(episodePairs(report({ episodes: { real: 0, normal: 0, production: tally(0, 0, 0, 0), challenger: tally(0, 0, 0, 0) } }))).toBeNull();
@@ -64,8 +64,8 @@ describe('tallies', () => {
 });
 
 describe('metricSides', () => {
-  it('says which is better by the metric’s own direction', () => {
-    expect(metricSides(report())).toMatchObject({ label: 'Event F1', production: { version: 1, text: '0.612' }, challenger: { version: 3, text: '0.700' }, better: 'challenger' });
+  it('says which is better by the metric’s own direction, named in plain words', () => {
+    expect(metricSides(report({ metric: { key: 'event_f1', label: 'event F1', higherIsBetter: true } }))).toMatchObject({ label: 'Event F1', production: { version: 1, text: '0.612' }, challenger: { version: 3, text: '0.700' }, better: 'challenger' });
     const lowerBetter = report({ metric: { key: 'rmse', label: 'RMSE', higherIsBetter: false }, production: { version: 1, metrics: { rmse: 2 } }, challenger: { version: 3, metrics: { rmse: 3 } } });
     expect(metricSides(lowerBetter)?.better).toBe('production');
   });

@@ -6,7 +6,7 @@
 import type { EndpointSummary } from '../../../shared/deploy';
 import type { ChallengerReport, EpisodeTally, FeedbackSuggestion, ShadowSummary, SuggestionKind } from '../../../shared/feedback';
 import type { PairedRow } from '../../charts/drift-chart-math';
-import { formatMetric } from './report-logic';
+import { METRIC_WORDS, formatMetric } from './report-logic';
 
 /** The one action each suggestion offers. */
 export const SUGGESTION_ACTIONS: Record<SuggestionKind, string> = {
@@ -54,7 +54,7 @@ export function metricSides(r: ChallengerReport): { label: string; production: M
     if (text(p) === text(c)) better = 'same';
     else better = (c > p) === m.higherIsBetter ? 'challenger' : 'production';
   }
-  return { label: m.label, production: { version: r.production.version, text: text(p) }, challenger: { version: r.challenger.version, text: text(c) }, better };
+  return { label: METRIC_WORDS[m.key]?.label ?? m.label, production: { version: r.production.version, text: text(p) }, challenger: { version: r.challenger.version, text: text(c) }, better };
 }
 
 /** Production beside challenger on the answered episodes: real problems caught, and false alarms. */
@@ -62,8 +62,8 @@ export function episodePairs(r: ChallengerReport): CountPair[] | null {
   const e = r.episodes;
   if (!e || e.real + e.normal === 0) return null;
   return [
-    { label: `Real problems caught (of ${e.real})`, reference: e.production.caught, current: e.challenger.caught },
-    { label: `False alarms (of ${e.normal} normal)`, reference: e.production.falseAlarms, current: e.challenger.falseAlarms },
+    { label: 'Real problems caught', reference: e.production.caught, current: e.challenger.caught },
+    { label: 'False alarms', reference: e.production.falseAlarms, current: e.challenger.falseAlarms },
   ];
 }
 

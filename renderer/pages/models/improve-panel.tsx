@@ -104,7 +104,7 @@ function Suggestions({
               {SUGGESTION_ACTIONS[s.kind]}
             </button>
           </div>
-          {s.kind === 'recalibrate' && recalibration && <RecalibrationView model={model} r={recalibration} onChanged={onChanged} />}
+          {s.kind === 'recalibrate' && recalibration && <RecalibrationView model={model} r={recalibration} said={s.sentence} onChanged={onChanged} />}
         </li>
       ))}
     </ul>
@@ -112,14 +112,17 @@ function Suggestions({
 }
 
 /** The effect of a new alarm level on the answered episodes, and the button that makes a version with it. */
-function RecalibrationView({ model, r, onChanged }: { model: ModelSummary; r: Recalibration; onChanged(): void }) {
+function RecalibrationView({ model, r, said, onChanged }: { model: ModelSummary; r: Recalibration; said: string; onChanged(): void }) {
   const apply = useStore((s) => s.applyThreshold);
   const [asking, setAsking] = useState(false);
   return (
     <div className="improve-detail" data-testid="recalibration">
-      <p className="strong" data-testid="recalibration-sentence">
-        {r.sentence}
-      </p>
+      {/* The suggestion above usually says it already; a sentence for another version or newer answers is shown. */}
+      {r.sentence !== said && (
+        <p className="strong" data-testid="recalibration-sentence">
+          {r.sentence}
+        </p>
+      )}
       <p className="muted small">
         From {r.answered.real.toLocaleString()} real {r.answered.real === 1 ? 'problem' : 'problems'} and {r.answered.normal.toLocaleString()} normal{' '}
         {r.answered.normal === 1 ? 'episode' : 'episodes'} you answered, on version {r.version}. Alarm level now {scoreText(r.current)}
@@ -211,12 +214,15 @@ function DataAndRetrain({ model, onChanged }: { model: ModelSummary; onChanged()
         </p>
       )}
       {labels && (
-        <p className="improve-labels" data-testid="labels-result">
-          <Icon name="check" size={16} /> <span>{labels.sentence}</span>{' '}
-          <AppLink route="data" param={labels.dataset} className="link-button inline">
-            Open {labels.dataset}, version {labels.version}
-          </AppLink>
-        </p>
+        <div className="improve-labels" data-testid="labels-result">
+          <Icon name="check" size={16} />
+          <p>
+            {labels.sentence}{' '}
+            <AppLink route="data" param={labels.dataset} className="link-button inline">
+              Open {labels.dataset}, version {labels.version}
+            </AppLink>
+          </p>
+        </div>
       )}
       {job && running && (
         <JobProgress
@@ -299,7 +305,10 @@ function ChallengerView({ model, report, onChanged }: { model: ModelSummary; rep
         )}
         {pairs && p && (
           <div className="improve-episodes">
-            <p className="muted small">On the episodes you answered</p>
+            <p className="muted small">
+              On the episodes you answered ({report.episodes!.real.toLocaleString()} real {report.episodes!.real === 1 ? 'problem' : 'problems'},{' '}
+              {report.episodes!.normal.toLocaleString()} normal)
+            </p>
             <PairedBars
               rows={pairs}
               referenceName={`Production, version ${p.version}`}
@@ -361,15 +370,15 @@ function ChallengerView({ model, report, onChanged }: { model: ModelSummary; rep
             deciding === 'promote' && serving.length > 0 ? (
               <label className="check-field">
                 <input type="checkbox" checked={deploy} onChange={(e) => setDeploy(e.target.checked)} data-testid="promote-deploy" />
-                Deploy it to {serving.length === 1 ? 'the endpoint' : 'the endpoints'} that run production: {serving.join(', ')}
+                Deploy it to {serving.length === 1 ? 'the endpoint that runs' : 'the endpoints that run'} production: {serving.join(', ')}
               </label>
             ) : null
           }
         >
           <p>
             {deciding === 'promote'
-              ? `Version ${c.version} becomes production${p ? ` in place of version ${p.version}` : ''}. Its shadow runs end. Version ${p?.version ?? ''} stays in the registry and can be promoted back.`
-              : `Version ${c.version} stays in the registry but is no longer the challenger, and its shadow runs end.`}
+              ? `Version ${c.version} becomes production${p ? ` in place of version ${p.version}, which stays in the registry and can be promoted back` : ''}.${report.shadows.length ? ' Its shadow runs end.' : ''}`
+              : `Version ${c.version} stays in the registry but is no longer the challenger${report.shadows.length ? ', and its shadow runs end' : ''}.`}
           </p>
         </ReasonDialog>
       )}
