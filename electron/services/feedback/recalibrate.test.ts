@@ -158,7 +158,12 @@ describe('a model version with another alarm level', () => {
     const report = (await call('models.report', { model: 'L-1', version: 2 })) as TrainingReport;
     expect(report.threshold).toBe(r.suggested);
     expect(report.metrics.holdout_flag_rate).toBeLessThanOrEqual(((await call('models.report', { model: 'L-1', version: 1 })) as TrainingReport).metrics.holdout_flag_rate!);
-    const run = modelLineage(core.ws, new DatasetReader(core.ws), { model: 'L-1', version: 2 }).nodes.find((n) => n.kind === 'run')!;
+    const lineage = modelLineage(core.ws, new DatasetReader(core.ws), { model: 'L-1', version: 2 });
+    const run = lineage.nodes.find((n) => n.kind === 'run')!;
+    const source = lineage.nodes.find((n) => n.kind === 'model' && n.title === 'L-1 version 1')!;
+    expect(lineage.edges).toContainEqual({ from: source.id, to: run.id });
+    expect(source.details.Reason).toBe('Answers from the night shift');
+    expect(lineage.nodes.find((n) => n.kind === 'model')?.title).toBe('L-1 version 2');
     expect(run.details['Made from']).toMatch(/^version 1 with the alarm level [\d.]+ → [\d.]+, without training: Answers from the night shift$/);
     const audit = AuditLog.list(core.ws.db, { limit: 10, action: 'model.threshold' })[0]!;
     expect(audit.details).toMatchObject({ model: 'L-1', from: 1, version: 2, threshold: { from: current, to: r.suggested }, reason: 'Answers from the night shift' });

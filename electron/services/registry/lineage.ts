@@ -99,6 +99,12 @@ export function modelLineage(ws: Workspace, reader: DatasetReader, a: { model: s
     link: `#/models/${encodeURIComponent(v.model)}`,
   });
   edges.push({ from: runId, to: modelId });
+  if (s.derivedFrom) {
+    // Made from another version with another alarm level (feedback/recalibrate.ts): that version leads into the run. Listed after this version, which the page opens first.
+    const src = findModelVersion(ws.db, v.model, s.derivedFrom.version);
+    nodes.push({ id: `model:${src.id}`, kind: 'model', title: `${src.model} version ${src.version}`, subtitle: `made into version ${v.version}: ${s.derivedFrom.change}`, who: src.createdBy, when: src.createdAt, details: { Model: `${src.model}@${src.version}`, Reason: s.derivedFrom.reason }, link: `#/models/${encodeURIComponent(src.model)}` });
+    edges.push({ from: `model:${src.id}`, to: runId });
+  }
   for (const d of deploymentNodes(ws.db, v)) {
     nodes.push(d);
     edges.push({ from: modelId, to: d.id });
