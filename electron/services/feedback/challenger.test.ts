@@ -141,4 +141,12 @@ describe('production beside its challenger', () => {
     expect(r.holdout).toMatchObject({ dataset: 'line', datasetVersion: 1 });
     expect(r.sentence).toMatch(/ The answered episodes were not compared: line@3 has no column "Flow", which the models read\.$/);
   });
+
+  it('promotes without deploying when asked: the endpoints keep what they serve', async () => {
+    const v = await call('challenger.promote', { model: 'L-1', reason: 'Deploy it at the next shutdown', deploy: false });
+    expect(v.version).toBe(4);
+    expect(v.aliases).toEqual(['production']);
+    expect((await call('endpoints.list', {})).find((e) => e.name === 'this-pc')?.model).toEqual({ name: 'L-1', version: 2 });
+    expect(AuditLog.list(core.ws.db, { limit: 5, action: 'challenger.promote' })[0]!.details).toMatchObject({ from: 2, to: 4, deployTo: [] });
+  });
 });
