@@ -69,6 +69,7 @@ beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-cli-deploy-'));
   ws = path.join(root, 'ws');
   cli = privateCliBuildAsync(root);
+  await cli.ready();
   // The private build runs the edge runtime from the app's resources, as an installed app does.
   fs.symlinkSync(path.join(ROOT, 'resources'), path.join(root, 'app', 'resources'), 'junction');
   writePumpsCsv(root);

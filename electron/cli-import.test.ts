@@ -95,9 +95,10 @@ function write(name: string, content: string | Buffer): string {
   return file;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-cli-import-'));
   cli = privateCliBuildAsync(root);
+  await cli.ready();
 }, 120_000);
 
 afterAll(() => {

@@ -16,6 +16,7 @@ beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-cli-models-'));
   ws = path.join(root, 'ws');
   cli = privateCliBuildAsync(root);
+  await cli.ready();
   small = path.join(root, 'ai4i-300.csv');
   fs.writeFileSync(small, fs.readFileSync(AI4I, 'utf8').split('\n').slice(0, 301).join('\n') + '\n');
   const imp = await cli(['import', AI4I, '--name', 'ai4i', '--workspace', ws, '--json']);

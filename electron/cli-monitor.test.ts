@@ -25,6 +25,7 @@ beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-cli-monitor-'));
   ws = path.join(root, 'ws');
   cli = privateCliBuildAsync(root);
+  await cli.ready();
   let core: Core | undefined = createCore({ workspaceDir: ws, resumeEndpoints: false, monitor: false });
   const call = coreCaller(() => core!);
   try {

@@ -35,6 +35,7 @@ beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-cli-train-'));
   ws = path.join(root, 'ws');
   cli = privateCliBuildAsync(root);
+  await cli.ready();
   const r = await cli(['import', AI4I, '--name', 'ai4i', '--workspace', ws, '--json']);
   expect(r.status, r.stderr).toBe(0);
 }, 180_000);

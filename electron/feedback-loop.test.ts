@@ -50,6 +50,7 @@ beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-feedback-loop-'));
   wsDir = path.join(root, 'ws');
   cli = privateCliBuildAsync(root);
+  await cli.ready();
   // The series repeats one hour (2014-01-07 02:00–02:55, a clock set back): the repeats are dropped, as the import would ask.
   const seen = new Set<string>();
   const lines = fs
