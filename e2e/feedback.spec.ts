@@ -168,6 +168,12 @@ test('the feedback loop: episodes from a live endpoint, answered in the Inbox wi
   await expect(first.getByTestId('answer-real')).toContainText('R');
   await dismissToasts(page);
   await shoot(page, '112-inbox-cards', atTop(page));
+  // One crosshair over the card's trends: pointing at the score marks the same time on the inputs.
+  await first.getByTestId('episode-score-chart').locator('svg').hover();
+  await expect(first.getByTestId('episode-input-chart').first().getByTestId('lc-shared-cursor')).toHaveCount(1);
+  await page.mouse.move(1, 1);
+  await expect(first.getByTestId('episode-input-chart').first().getByTestId('lc-shared-cursor')).toHaveCount(0);
+  await page.getByTestId('ask-now').focus();
   // J and K move between the questions.
   if (inbox.due.length > 1) {
     await page.keyboard.press('j');

@@ -33,6 +33,8 @@ export interface LineChartProps {
   showZone?: boolean;
   /** The key above the plot (default true); off where charts side by side share one key. */
   showLegend?: boolean;
+  /** A crosshair shared by charts over the same time: the time pointed at in any of them (epoch ms), and how to say it. */
+  crosshair?: { at: number | null; set(t: number | null): void };
   height?: number;
   ariaLabel: string;
   timeZone?: string;
@@ -45,12 +47,17 @@ const M = { left: 60, right: 14, top: 10, bottom: 24 };
  * predictions against the measured values, residuals, and scores against their alarm level.
  * Hover or the arrow keys (when focused) read the values at one point.
  */
-export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands = [], bandLabel, range = null, showZone = true, showLegend = true, height = 240, ariaLabel, timeZone }: LineChartProps) {
+export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands = [], bandLabel, range = null, showZone = true, showLegend = true, crosshair, height = 240, ariaLabel, timeZone }: LineChartProps) {
   const wrapRef = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(0);
   const [active, setActive] = useState<number | null>(null);
   const zone = useMemo(() => safeTimeZone(timeZone), [timeZone]);
   const clipId = `lc-clip-${useId().replace(/[^a-zA-Z0-9_-]/g, '')}`;
+  // Tell the charts beside this one where the pointer or keyboard cursor is.
+  const share = crosshair?.set;
+  useEffect(() => {
+    if (share && xIsTime) share(active === null ? null : (x[active] ?? null));
+  }, [share, active, x, xIsTime]);
 
   useEffect(() => {
     const wrap = wrapRef.current;
@@ -219,6 +226,9 @@ export function LineChart({ x, xIsTime, series, unit, threshold, zeroLine, bands
             </g>
           )}
           {readout && <line className="lc-cursor" x1={readout.left} x2={readout.left} y1={M.top} y2={M.top + plotH} />}
+          {!readout && crosshair?.at != null && crosshair.at >= model.x0 && crosshair.at <= model.x1 && (
+            <line className="lc-cursor" x1={sx(crosshair.at)} x2={sx(crosshair.at)} y1={M.top} y2={M.top + plotH} data-testid="lc-shared-cursor" />
+          )}
           {readout &&
             active !== null &&
             series.map((s) => {

@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import type { EpisodeDetail } from '../../../shared/feedback';
 import { LineChart } from '../../charts/line-chart';
 import { cardCharts, scoreText } from './inbox-logic';
@@ -12,6 +12,9 @@ export function EpisodeCharts({ detail }: { detail: EpisodeDetail }) {
   const c = useMemo(() => cardCharts(detail), [detail]);
   const e = detail.episode;
   const bands = [c.band];
+  // One crosshair over the score and the inputs, as in a historian's stacked trends.
+  const [at, setAt] = useState<number | null>(null);
+  const crosshair = { at, set: setAt };
   return (
     <div className="episode-trends">
       <div className="lc-legend" aria-hidden="true">
@@ -49,6 +52,7 @@ export function EpisodeCharts({ detail }: { detail: EpisodeDetail }) {
             height={120}
             showZone={false}
             showLegend={false}
+            crosshair={crosshair}
             ariaLabel={`Score of ${e.model} around the episode, with the alarm level`}
           />
         </figure>
@@ -69,6 +73,7 @@ export function EpisodeCharts({ detail }: { detail: EpisodeDetail }) {
               height={120}
               showZone={false}
               showLegend={false}
+              crosshair={crosshair}
               ariaLabel={`${i.name} around the episode${i.normal ? ', with its normal range in training' : ''}`}
             />
           </figure>
