@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EpisodeDetailSchema, EpisodeSchema } from '../../../shared/feedback';
 import { categoryProfile, numericProfile, type TrainingProfile } from '../deploy/profile';
-import { contributing, dataTime, groupStream, NO_REFERENCE, referenceOf, scanEvents, type Grouped, type StreamRow } from './episodes';
+import { contributing, dataTime, EventClock, groupStream, NO_REFERENCE, referenceOf, scanEvents, UTC_CLOCK, type Grouped, type StreamRow } from './episodes';
 import { downsample, MAX_POINTS, type PointRow } from './points';
 import { at, EventsFixture, MIN, T0, type EventSeed } from './events-fixture';
 import type { FeedbackService } from './service';
@@ -257,5 +257,24 @@ describe('scanning a workspace', () => {
     const d = await svc.get({ id: all[0]!.id });
     expect(d.chart.score.length).toBeLessThanOrEqual(400);
     expect(Math.max(...d.chart.score.map((p) => p.v!))).toBe(all[0]!.peakScore);
+  });
+});
+
+describe('data time as the dataset reads it', () => {
+  it('day-first text in the dataset zone; epoch numbers and ISO with an offset as such; other text never guessed', () => {
+    const dmy = new EventClock('dmy', 'Europe/Berlin');
+    expect(dataTime('02.12.2013 21:15', 'x', dmy)).toBe(Date.parse('2013-12-02T21:15:00+01:00'));
+    expect(dataTime('13.12.2013 21:15', 'x', dmy)).toBe(Date.parse('2013-12-13T21:15:00+01:00'));
+    expect(dataTime('2024-03-04T08:00:00Z', 'x', dmy)).toBe(T0);
+    expect(dataTime(T0, 'x', dmy)).toBe(T0);
+    expect(dataTime('12/13/2013 21:15', '2024-03-04T08:00:00.000Z', dmy)).toBe(T0);
+    const iso = new EventClock('iso', 'Europe/Berlin');
+    expect(dataTime('2024-03-04 09:00:00', 'x', iso)).toBe(T0);
+    expect(dataTime('2024-03-04T08:00:00.000Z', 'x', iso)).toBe(T0);
+    expect(dataTime(String(T0 / 1000), 'x', iso)).toBe(T0);
+    // Excel serial days in the dataset: a number is a serial, not epoch seconds.
+    expect(dataTime(45355 + 9 / 24, 'x', new EventClock('excel-serial', 'Europe/Berlin'))).toBe(T0);
+    // Settings that name no format or an unknown zone: ISO in UTC.
+    expect(EventClock.of(undefined, 'Mars/Olympus')).toBe(UTC_CLOCK);
   });
 });

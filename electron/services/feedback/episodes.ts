@@ -1,4 +1,6 @@
+import type { TimeFormat } from '../../../shared/datasets';
 import type { EpisodeInput } from '../../../shared/feedback';
+import { createTimeParser, type TimeParser } from '../datasets/import/timestamps';
 import type { InputProfile, TrainingProfile } from '../deploy/profile';
 import type { ReadableDb } from '../workspace/db';
 import type { Workspace } from '../workspace/workspace';
@@ -49,18 +51,71 @@ export type InputRef = { kind: 'numeric'; mean: number; std: number } | { kind: 
 export interface Reference {
   inputs: Map<string, InputRef>;
   threshold: number | null;
+  /** How the version's training dataset reads its time column: event times are read the same way. */
+  clock: EventClock;
 }
 
-export const NO_REFERENCE: Reference = { inputs: new Map(), threshold: null };
+/**
+ * Reads a row's own time as the training dataset's import read its time
+ * column (that version's time format and zone), so an episode covers the very
+ * rows of the dataset that "Add my answers" labels. Epoch numbers (ms, or s
+ * when too small to be ms since 1973) and ISO text with an offset or Z are
+ * read as such in any case. Null: not a time.
+ */
+export class EventClock {
+  private readonly own: TimeParser;
+  private readonly iso: TimeParser;
+  private readonly numeric: boolean;
+
+  constructor(readonly format: TimeFormat, readonly timeZone: string) {
+    this.own = createTimeParser(format, timeZone);
+    this.iso = format === 'iso' ? this.own : createTimeParser('iso', timeZone);
+    this.numeric = format === 'unix-s' || format === 'unix-ms' || format === 'excel-serial';
+  }
+
+  /** A clock for the dataset settings given; ISO in UTC when they name no time format or an unknown zone. */
+  static of(format: unknown, timeZone: unknown): EventClock {
+    try {
+      if (typeof format === 'string' && typeof timeZone === 'string') return new EventClock(format as TimeFormat, timeZone);
+    } catch {
+      // A zone this computer does not know: read as UTC, as before.
+    }
+    return UTC_CLOCK;
+  }
+
+  parse(v: string | number | null | undefined): number | null {
+    if (v === null || v === undefined) return null;
+    const s = String(v).trim();
+    if (!s) return null;
+    if (this.numeric) {
+      const t = this.own.parse(s);
+      if (Number.isFinite(t)) return t;
+    }
+    if (typeof v === 'number' || /^-?\d+(\.\d+)?$/.test(s)) {
+      const n = Number(s);
+      if (!Number.isFinite(n)) return null;
+      return Math.abs(n) < 1e11 ? n * 1000 : n;
+    }
+    const t = this.own.parse(s);
+    if (Number.isFinite(t)) return t;
+    // Text in another format than the dataset's: only ISO 8601 (an offset or Z, else in the dataset's zone), never the engine's guess.
+    const iso = this.iso.parse(s);
+    return Number.isFinite(iso) ? iso : null;
+  }
+}
+
+export const UTC_CLOCK = new EventClock('iso', 'UTC');
+
+export const NO_REFERENCE: Reference = { inputs: new Map(), threshold: null, clock: UTC_CLOCK };
 
 /** The mean and standard deviation of each numeric input, the categories of each text input, from a training profile. */
-export function referenceOf(profile: TrainingProfile | null, threshold: number | null): Reference {
+export function referenceOf(profile: TrainingProfile | null, threshold: number | null, clock: EventClock = UTC_CLOCK): Reference {
   const inputs = new Map<string, InputRef>();
   for (const p of profile?.inputs ?? []) {
     const r = inputRef(p);
     if (r) inputs.set(p.name, r);
   }
-  return { inputs, threshold };
+  return { inputs, threshold, clock };
 }
 
 function inputRef(p: InputProfile): InputRef | null {
@@ -85,30 +140,9 @@ export function deviation(ref: InputRef | undefined, v: unknown): number | null 
   return Math.abs(v - ref.mean) / scale;
 }
 
-/**
- * A row's data time in ms: its own timestamp (ISO 8601, a date and time
- * without a zone read as UTC, or epoch milliseconds; seconds when the number
- * is too small to be milliseconds since 1973), else when it was received.
- */
-export function dataTime(time: string | number | null | undefined, receivedAt: string | number): number {
-  const t = parseTime(time);
-  if (t !== null) return t;
-  return parseTime(receivedAt) ?? 0;
-}
-
-const NAIVE = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?$/;
-
-function parseTime(v: string | number | null | undefined): number | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'number' || /^\s*-?\d+(\.\d+)?\s*$/.test(v)) {
-    const n = Number(v);
-    if (!Number.isFinite(n)) return null;
-    return Math.abs(n) < 1e11 ? n * 1000 : n;
-  }
-  const s = v.trim();
-  const naive = NAIVE.exec(s);
-  const ms = naive ? Date.parse(`${naive[1]}T${naive[2] ?? '00:00'}Z`) : Date.parse(s);
-  return Number.isFinite(ms) ? ms : null;
+/** A row's data time in ms: its own timestamp as `clock` reads it, else when it was received (ISO with Z). */
+export function dataTime(time: string | number | null | undefined, receivedAt: string | number, clock: EventClock = UTC_CLOCK): number {
+  return clock.parse(time) ?? UTC_CLOCK.parse(receivedAt) ?? 0;
 }
 
 const byTime = (a: { t: number; seq?: number }, b: { t: number; seq?: number }) => a.t - b.t || (a.seq ?? 0) - (b.seq ?? 0);
@@ -352,7 +386,7 @@ export function scanEvents(ws: Workspace, gapMs: number, refOf: (model: string, 
           if (!ref) break;
           streams.set(id, (s = { key, ref, rows: [] }));
         }
-        s.rows.push({ seq: e.seq, t: dataTime(e.time, e.received_at), score: e.score, inputs: parseInputs(e.inputs), flagged: e.flagged !== 0 });
+        s.rows.push({ seq: e.seq, t: dataTime(e.time, e.received_at, s.ref.clock), score: e.score, inputs: parseInputs(e.inputs), flagged: e.flagged !== 0 });
         upTo = e.seq;
       }
       for (const s of streams.values()) {

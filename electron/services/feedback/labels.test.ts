@@ -146,3 +146,30 @@ describe('answers into the data', () => {
     await expect(call('feedback.addToData', { model: 'L-1', dataset: 'plain' })).rejects.toThrow(/^Dataset plain@1 has no time column/);
   });
 });
+
+describe('event times read as the training dataset reads its time column', () => {
+  // A historian export in day-first local time (Europe/Berlin, UTC+1 in January), as the import reads it.
+  const BERLIN = Date.parse('2024-01-10T00:00:00+01:00');
+  const text = (i: number) => {
+    const d = new Date(BERLIN + i * STEP + 3_600_000).toISOString();
+    return `${d.slice(8, 10)}.${d.slice(5, 7)}.${d.slice(0, 4)} ${d.slice(11, 19)}`;
+  };
+
+  it('an episode from the edge covers the same rows the answers then label (day-first text, a zone other than UTC)', async () => {
+    const lines = ['Zeit,Temp'];
+    for (let i = 0; i < 600; i++) lines.push(`${text(i)},${(60 + Math.sin(i / 9) + (i >= 300 && i <= 310 ? 25 : 0)).toFixed(2)}`);
+    fs.writeFileSync(path.join(root, 'de.csv'), lines.join('\n') + '\n');
+    await importCsv(core, call, path.join(root, 'de.csv'), 'line-de', { timeColumn: 'Zeit', timeFormat: 'dmy', timeZone: 'Europe/Berlin' });
+    await trainModel(core, call, { dataset: 'line-de', task: 'anomaly', algorithms: ['iforest'], timeBudgetSeconds: 10, model: 'L-DE' });
+    core.ws.db.prepare("INSERT INTO endpoints (name, kind, url, added_at, added_by) VALUES ('line-de-1', 'remote', 'http://127.0.0.1:1', '2024-03-01T00:00:00.000Z', 'ana')").run();
+    const ins = core.ws.db.prepare("INSERT INTO monitor_events (endpoint, seq, time, received_at, source, model, version, score, inputs, flagged) VALUES ('line-de-1', ?, ?, '2026-01-01T00:00:00.000Z', 'default', 'L-DE', '1', 0.9, '{\"Temp\":85}', 1)");
+    // The edge passes the row's own time through as the client sent it: the same text as the export.
+    for (let i = 300; i <= 310; i++) ins.run(i, text(i));
+    await core.feedback.scan();
+    const [ep] = await core.feedback.list({ model: 'L-DE' });
+    expect([ep!.start, ep!.end]).toEqual([new Date(BERLIN + 300 * STEP).toISOString(), new Date(BERLIN + 310 * STEP).toISOString()]);
+    await core.feedback.answer({ id: ep!.id, verdict: 'real', cause: 'Fan' });
+    const r = await call('feedback.addToData', { model: 'L-DE' });
+    expect(rowsWhere(columns('line-de', r.version).problem, 1)).toEqual(range(300, 310));
+  }, 120_000);
+});

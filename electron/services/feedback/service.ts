@@ -3,9 +3,10 @@ import { AppError } from '../../../shared/errors';
 import { FeedbackSettingsSchema, type Episode, type EpisodeDetail, type EpisodeInput, type FeedbackSettings, type Inbox, type Verdict } from '../../../shared/feedback';
 import type { TrainingReport } from '../../../shared/training';
 import type { ProfileCache } from '../monitor/profiles';
+import { findVersion } from '../datasets/versions';
 import { findModelVersion } from '../training/models';
 import type { Workspace } from '../workspace/workspace';
-import { askable, pendingBatches, pendingVersions, referenceOf, scanEvents, streamId, streamNewest, versionNumber, type Reference, type ScanResult } from './episodes';
+import { askable, EventClock, pendingBatches, pendingVersions, referenceOf, scanEvents, streamId, streamNewest, UTC_CLOCK, versionNumber, type Reference, type ScanResult } from './episodes';
 import { chartOf, parseBody } from './points';
 import { lastRun, nextPromptTime, noteRun, previousPromptTime, promptMessage, readSettings, writeSettings } from './prompts';
 import { profileOf, rankEpisodes } from './ranking';
@@ -112,7 +113,19 @@ export class FeedbackService {
   /** The training profile and alarm level of a model version; nothing to compare with when the workspace cannot tell. */
   private async reference(model: string, version: string | number): Promise<Reference> {
     const lookup = await this.profiles.get(model, version);
-    return referenceOf(lookup.ok ? lookup.value.profile : null, this.threshold(model, versionNumber(String(version))));
+    const v = versionNumber(String(version));
+    return referenceOf(lookup.ok ? lookup.value.profile : null, this.threshold(model, v), this.clock(model, v));
+  }
+
+  /** How the version's training dataset version reads times (its import's time format and zone); ISO in UTC for a version not trained here. */
+  private clock(model: string, version: number): EventClock {
+    try {
+      const v = findModelVersion(this.ws.db, model, version);
+      const settings = findVersion(this.ws.db, v.dataset, v.datasetVersion).settings;
+      return EventClock.of(settings.timeFormat ?? 'iso', settings.timeZone);
+    } catch {
+      return UTC_CLOCK;
+    }
   }
 
   private threshold(model: string, version: number): number | null {
