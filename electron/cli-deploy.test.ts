@@ -14,7 +14,6 @@ import { writePumpsCsv } from './test-support/pumps';
  * real ONNX Runtime on both sides.
  */
 
-const ROOT = path.resolve(__dirname, '..');
 const TOKEN = 'cli-predict-token-0123456789abcd';
 const ADMIN = 'cli-admin-token-0123456789abcdef';
 
@@ -70,8 +69,6 @@ beforeAll(async () => {
   ws = path.join(root, 'ws');
   cli = privateCliBuildAsync(root);
   await cli.ready();
-  // The private build runs the edge runtime from the app's resources, as an installed app does.
-  fs.symlinkSync(path.join(ROOT, 'resources'), path.join(root, 'app', 'resources'), 'junction');
   writePumpsCsv(root);
   await trainPumps(ws, ['hgb', 'logistic']);
   bundle = path.join(root, 'p101-v1.tar.gz');

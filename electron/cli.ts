@@ -824,9 +824,67 @@ const COMMANDS: Record<string, CommandSpec> = {
       if (!ctx.json) {
         ctx.out(`Trained ${model} version ${report.challenger?.version ?? '?'} as the challenger.`);
         ctx.out(report.sentence);
-        ctx.out(`Promote it with: millwright promote ${model}@${report.challenger?.version ?? 'VERSION'} --alias production --reason "…"`);
+        ctx.out(`Promote it (and deploy it where production runs) with: millwright challenger promote ${model} --reason "…"`);
       }
       return { job: final.id, ...report };
+    },
+  },
+  challenger: {
+    summary: 'Production beside its challenger (same holdout, answered episodes, shadow runs); promote it (and deploy where production ran) or discard it.',
+    usage: [
+      'millwright challenger [report] MODEL [--json]',
+      '       millwright challenger promote MODEL --reason "…" [--no-deploy]',
+      '       millwright challenger discard MODEL --reason "…"',
+    ].join('\n'),
+    flags: { reason: 'value', 'no-deploy': 'switch' },
+    async run(ctx, args) {
+      const [first, second, ...extra] = args.positional;
+      const sub = first === 'promote' || first === 'discard' || first === 'report' ? first : 'report';
+      const model = first === sub ? second : first;
+      if (!model) throw new AppError('bad_input', `Which model? Usage: ${this.usage.split('\n')[0]}`);
+      const more = first === sub ? extra : [second, ...extra].filter((x) => x !== undefined);
+      if (more.length) throw new AppError('bad_input', `Unexpected "${more[0]}". Usage: ${this.usage.split('\n')[0]}`);
+      if (sub === 'report') {
+        if (args.flags.has('reason') || args.flags.has('no-deploy')) throw new AppError('bad_input', '--reason and --no-deploy go with promote or discard.', 'reason');
+        const r = await ctx.call('challenger.report', { model });
+        if (!ctx.json) {
+          ctx.out(r.sentence);
+          for (const s of r.shadows) ctx.out(`Shadow on ${s.endpoint}: ${s.sentence}`);
+        }
+        return r;
+      }
+      const reason = requiredFlag(args, 'reason', `Say why with --reason "…" (kept in the audit log).`);
+      if (sub === 'discard' && args.flags.has('no-deploy')) throw new AppError('bad_input', '--no-deploy goes with promote.', 'no-deploy');
+      const v = sub === 'promote' ? await ctx.call('challenger.promote', { model, reason, deploy: !args.flags.has('no-deploy') }) : await ctx.call('challenger.discard', { model, reason });
+      if (!ctx.json) ctx.out(sub === 'promote' ? `Production of ${v.model} is now version ${v.version}.` : `Version ${v.version} of ${v.model} is no longer the challenger; it stays in the registry.`);
+      return v;
+    },
+  },
+  shadow: {
+    summary: 'Run a model version in shadow on an endpoint (both score every request, only production answers), see how it compares, or stop it.',
+    usage: ['millwright shadow start ENDPOINT [--model M[@VERSION]]', '       millwright shadow status ENDPOINT', '       millwright shadow stop ENDPOINT'].join('\n'),
+    flags: { model: 'value' },
+    async run(ctx, args) {
+      const [sub, endpoint, ...extra] = args.positional;
+      if (sub !== 'start' && sub !== 'stop' && sub !== 'status') throw new AppError('bad_input', `Use shadow start, status or stop. Usage: ${this.usage.split('\n')[0]}`);
+      if (!endpoint) throw new AppError('bad_input', `Which endpoint? Usage: millwright shadow ${sub} ENDPOINT`);
+      if (extra.length) throw new AppError('bad_input', `Unexpected "${extra[0]}". Usage: millwright shadow ${sub} ENDPOINT`);
+      const m = stringFlag(args, 'model');
+      if (m !== undefined && sub !== 'start') throw new AppError('bad_input', '--model goes with shadow start.', 'model');
+      if (sub === 'start') {
+        const ref = m ? /^(.+?)(?:@(\d+))?$/.exec(m)! : null;
+        const s = await ctx.call('shadow.start', { endpoint, ...(ref ? { model: ref[1]!, ...(ref[2] ? { version: Number(ref[2]) } : {}) } : {}) });
+        if (!ctx.json) ctx.out(`${s.model} version ${s.version} now runs in shadow on ${s.endpoint}: it scores every request, production still answers.`);
+        return s;
+      }
+      if (sub === 'stop') {
+        const r = await ctx.call('shadow.stop', { endpoint });
+        if (!ctx.json) ctx.out(r.stopped ? `The shadow run on ${r.endpoint} has ended.` : `No shadow runs on ${r.endpoint}.`);
+        return r;
+      }
+      const s = await ctx.call('shadow.status', { endpoint });
+      if (!ctx.json) ctx.out(s ? s.sentence : `No shadow runs on ${endpoint}.`);
+      return s;
     },
   },
   audit: {

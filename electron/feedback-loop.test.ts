@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Episode } from '../shared/feedback';
+import { z } from 'zod';
+import { ChallengerReportSchema, type Episode } from '../shared/feedback';
 import { privateCliBuildAsync, userErrorLine } from './test-support/cli-build';
 import { coreCaller, importCsv, trainModel, type CoreCall } from './test-support/core-call';
 import { createCore, type Core } from './services/compose';
@@ -183,20 +184,23 @@ describe('the feedback loop on the NAB machine-temperature series', () => {
     expect(labels.labelled.real).toBeGreaterThan(0);
     expect(labels.labelled.normal).toBeGreaterThan(0);
 
-    const job = await call('retrain.start', { model: MODEL, timeBudgetSeconds: 30 });
-    const done = await core!.jobs.wait(job.id);
-    expect(done.state, JSON.stringify(done.error)).toBe('done');
-    const report = await call('challenger.report', { model: MODEL });
+    // Retrained, compared and promoted from the command line, as a script at the plant would.
+    const retrained = await cli(['retrain', MODEL, '--time-budget', '30', '--json', '--workspace', wsDir], { timeoutMs: 240_000 });
+    expect(retrained.status, retrained.stderr).toBe(0);
+    const report = ChallengerReportSchema.extend({ job: z.string() }).parse(JSON.parse(retrained.stdout));
     expect(report.production?.version).toBe(1);
     expect(report.challenger?.version).toBe(3);
     const ep = report.episodes!;
     expect(ep.real + ep.normal).toBe(episodes.length);
     expect(ep.challenger.falseAlarms, report.sentence).toBeLessThan(ep.production.falseAlarms);
     expect(ep.challenger.caught).toBeGreaterThan(0);
+    expect(report.sentence).toMatch(/^The challenger \(v3\) /);
 
-    const promoted = await call('challenger.promote', { model: MODEL, reason: 'fewer false alarms, same real problems caught' });
-    expect(promoted.version).toBe(3);
-    expect(promoted.aliases).toContain('production');
+    const promoted = await cli(['challenger', 'promote', MODEL, '--reason', 'fewer false alarms on the answered episodes', '--workspace', wsDir], { timeoutMs: 120_000 });
+    expect(promoted.status, promoted.stderr).toBe(0);
+    expect(promoted.stdout.trim()).toBe(`Production of ${MODEL} is now version 3.`);
+    const { model } = await call('models.get', { model: MODEL });
+    expect([model.production, model.challenger]).toEqual([3, null]);
     const endpoint = (await call('endpoints.list', {})).find((e) => e.name === 'press-7')!;
     expect(endpoint.model).toEqual({ name: MODEL, version: 3 });
   }, 300_000);

@@ -61,6 +61,8 @@ function finishBuild(dir: string, build: string, status: number | null, output: 
   fs.copyFileSync(path.join(ROOT, 'bin', 'millwright.cjs'), path.join(build, 'bin', 'millwright.cjs'));
   fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(build, 'package.json'));
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(build, 'node_modules'), 'junction');
+  // The edge runtime and samples the app ships (a deployment builds its bundle from resources/runtime).
+  fs.symlinkSync(path.join(ROOT, 'resources'), path.join(build, 'resources'), 'junction');
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: path.join(dir, 'home'), XDG_DATA_HOME: path.join(dir, 'xdg') };
   delete env.MILLWRIGHT_HOME;
   return { bin: path.join(build, 'bin', 'millwright.cjs'), env };
