@@ -110,7 +110,7 @@ export function FeedbackSettingsSection() {
           Unusual rows up to {numberBox('gapMinutes', 'Gap in minutes that still joins unusual rows')} minutes apart (in the data&apos;s own time) belong to one episode.
         </div>
         <div className="rule-line">
-          Do not ask about episodes shorter than {numberBox('minMinutes', 'Shortest episode to ask about, in minutes')} minutes with fewer than{' '}
+          Ask only about episodes at least {numberBox('minMinutes', 'Shortest episode to ask about, in minutes')} minutes long with at least{' '}
           {numberBox('minRows', 'Fewest unusual rows to ask about')} unusual rows.
         </div>
       </details>
