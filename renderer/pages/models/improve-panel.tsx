@@ -296,7 +296,7 @@ function ChallengerView({ model, report, onChanged }: { model: ModelSummary; rep
             </thead>
             <tbody>
               <tr>
-                <td className="muted small">{sides.better === 'same' ? 'The same' : sides.better ? `${sides.better === 'challenger' ? 'Challenger' : 'Production'} is better` : ''}</td>
+                <td className="muted small">{sides.better === 'same' ? 'No difference' : sides.better ? `${sides.better === 'challenger' ? 'Challenger' : 'Production'} is better` : ''}</td>
                 <td className={`num${sides.better === 'production' ? ' strong' : ''}`}>{sides.production.text}</td>
                 <td className={`num${sides.better === 'challenger' ? ' strong' : ''}`}>{sides.challenger.text}</td>
               </tr>
