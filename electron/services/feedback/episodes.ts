@@ -282,8 +282,10 @@ interface KnownRow {
 
 /**
  * Groups a stream's new rows into its episodes in the table (call inside a
- * transaction). Known episodes near the rows (within the gap, or the reach
- * of context rows) are read back with their bodies and grown.
+ * transaction). Known unanswered episodes near the rows (within the gap, or
+ * the reach of context rows) are read back with their bodies and grown. An
+ * answered episode is closed: rows after it start a new episode, asked about
+ * on its own, so a later failure never inherits an earlier "normal".
  */
 export function groupIntoTable(ws: Workspace, key: StreamKey, rows: StreamRow[], gapMs: number, ref: Reference, newest: Record<string, number>, now: string): ScanResult {
   if (!rows.length) return { created: 0, extended: 0 };
@@ -299,7 +301,7 @@ export function groupIntoTable(ws: Workspace, key: StreamKey, rows: StreamRow[],
     ws.db
       .prepare(
         `SELECT id, start_at, end_at, rows, peak_score, points, events_to FROM episodes
-         WHERE origin = ? AND endpoint IS ? AND job IS ? AND source IS ? AND model = ? AND version = ? AND end_at >= ? AND start_at <= ?`,
+         WHERE origin = ? AND endpoint IS ? AND job IS ? AND source IS ? AND model = ? AND version = ? AND verdict IS NULL AND end_at >= ? AND start_at <= ?`,
       )
       .all(key.origin, key.endpoint, key.job, key.source, key.model, key.version, new Date(lo - reach).toISOString(), new Date(hi + reach).toISOString()) as KnownRow[]
   ).map(

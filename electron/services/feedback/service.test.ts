@@ -24,10 +24,11 @@ afterEach(async () => {
   else process.env.TZ = zone;
 });
 
-/** n episodes of Kiln on kiln-1, an hour apart, peaks 0.7, 0.8, … */
+/** n episodes of Kiln on kiln-1, an hour apart, peaks 0.7, 0.8, …; closed (the clock moves past the gap). */
 async function episodes(n: number): Promise<number[]> {
   for (let k = 0; k < n; k++) fx.put('kiln-1', [{ m: 60 * k, score: 0.7 + k / 10 }, { m: 60 * k + 2, score: 0.65 }]);
   await svc.scan();
+  fx.now += 11 * MIN;
   return (await svc.list({})).map((e) => e.id).sort((a, b) => a - b);
 }
 
@@ -137,15 +138,56 @@ describe('prompts and the Inbox', () => {
   it('the timer prompts at the prompt time', async () => {
     process.env.TZ = 'UTC';
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    vi.setSystemTime(Date.parse('2024-03-05T05:59:00Z'));
+    vi.setSystemTime(Date.parse('2024-03-05T05:40:00Z'));
     await svc.close();
     svc = fx.service('system');
     await episodes(1);
+    vi.setSystemTime(Date.parse('2024-03-05T05:59:00Z'));
     svc.start();
     await vi.advanceTimersByTimeAsync(30_000);
     expect(fx.events.filter((e) => e.type === 'prompt')).toEqual([]);
     await vi.advanceTimersByTimeAsync(31_000);
     expect(fx.events.filter((e) => e.type === 'prompt')).toEqual([{ type: 'prompt', due: 1, message: '1 episode of Kiln is waiting for your answer' }]);
     expect((await svc.inbox()).lastPromptAt).toBe('2024-03-05T06:00:00.000Z');
+  });
+});
+
+describe('episodes grow until answered, and are asked about once closed', () => {
+  it('rows flagged after an answer start a new episode instead of inheriting the answer', async () => {
+    svc.configure({ gapMinutes: 30 });
+    fx.put('kiln-1', [{ m: 0 }, { m: 1 }, { m: 2 }]);
+    await svc.scan();
+    const [blip] = await svc.list({});
+    await svc.answer({ id: blip!.id, verdict: 'normal' });
+    // 25 minutes later (within the gap) a long hot stretch.
+    fx.put('kiln-1', Array.from({ length: 60 }, (_, i) => ({ m: 27 + i, score: 0.99 })));
+    await svc.scan();
+    const all = await svc.list({ status: 'all' });
+    expect(all.map((e) => [e.start, e.end, e.rows, e.verdict])).toEqual([
+      [at(27), at(86), 60, null],
+      [at(0), at(2), 3, 'normal'],
+    ]);
+  });
+
+  it('an episode still growing is not asked about until it closes, or has grown for more than four hours', async () => {
+    fx.put('kiln-1', [{ m: 0 }, { m: 2 }]);
+    await svc.scan();
+    expect((await svc.list({}))[0]!.open).toBe(true);
+    expect((await svc.prompt()).due).toEqual([]);
+    // Flagged on and on: every few minutes, for five hours of wall time.
+    for (let m = 4; m <= 300; m += 4) {
+      fx.now += 4 * MIN;
+      fx.put('kiln-1', [{ m }]);
+      await svc.scan();
+      if (m === 200) expect((await svc.prompt()).due).toEqual([]);
+    }
+    const [long] = await svc.list({});
+    expect(long!.open).toBe(true);
+    expect((await svc.prompt()).due.map((e) => e.id)).toEqual([long!.id]);
+    // Closed: asked about at once.
+    fx.put('kiln-2', [{ m: 0 }, { m: 1 }]);
+    await svc.scan();
+    fx.now += 11 * MIN;
+    expect((await svc.prompt()).due.map((e) => e.endpoint)).toContain('kiln-2');
   });
 });

@@ -288,7 +288,7 @@ export class FeedbackService {
     const s = this.settings();
     const now = this.now();
     const candidates = (this.ws.db.prepare(`SELECT ${COLUMNS} FROM episodes WHERE verdict IS NULL`).all() as EpisodeRow[]).filter((r) => askable(spanOf(r), s));
-    const picked = byRank(this.toEpisodes(candidates, s)).slice(0, s.perPrompt);
+    const picked = byRank(this.toEpisodes(candidates, s).filter((e) => promptable(e, now))).slice(0, s.perPrompt);
     const at = new Date(now).toISOString();
     this.ws.db.transaction(() => {
       const mark = this.ws.db.prepare('UPDATE episodes SET prompted_at = ? WHERE id = ?');
@@ -340,6 +340,18 @@ export class FeedbackService {
     await this.settled();
   }
 }
+
+/** An episode still growing waits this long (since it began) before a prompt asks about it anyway. */
+export const OPEN_PROMPT_AFTER_MS = 4 * 60 * 60_000;
+
+/**
+ * Rule: a prompt asks about an episode once it is closed (no row within the
+ * gap for a while), so the answer covers the whole stretch; one still open
+ * after OPEN_PROMPT_AFTER_MS (a long fault that keeps being flagged) is asked
+ * about anyway, since waiting longer would only delay the answer. Answering
+ * closes it: later rows start a new episode.
+ */
+const promptable = (e: Episode, now: number): boolean => !e.open || now - Date.parse(e.createdAt) > OPEN_PROMPT_AFTER_MS;
 
 const spanOf = (r: EpisodeRow) => ({ start: Date.parse(r.start_at), end: Date.parse(r.end_at), rows: r.rows });
 
