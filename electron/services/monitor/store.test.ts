@@ -181,6 +181,8 @@ describe('pruning', () => {
     storePage(ws, 'line-4', null, page('2.0', [aged(1, 10 * D), aged(2, 9 * D)]), new Date(now - 9 * D));
     expect((ws.db.prepare("SELECT COUNT(*) AS n FROM monitor_buckets WHERE features <> '{}'").get() as { n: number }).n).toBe(6);
 
+    // The feedback scan has grouped every event into episodes.
+    ws.db.prepare("UPDATE endpoints SET episodes_cursor = 6 WHERE name = 'line-3'").run();
     let pauses = 0;
     const done = await pruneMonitoring(ws, new Date(now), { batch: 2, keepEvents: 3, pause: async () => void pauses++ });
     expect(done).toEqual({ slimmed: 3, minutes: 3, quarters: 4, events: 3 });
@@ -256,6 +258,36 @@ describe('settings', () => {
     expect(readSettings(ws.db).intervalSeconds).toBe(30);
     ws.db.prepare("UPDATE meta SET value = ? WHERE key = 'monitor.settings'").run(JSON.stringify({ intervalSeconds: 45, notifications: false, rules: { down: { enabled: false, minutes: 9 } } }));
     expect(readSettings(ws.db)).toEqual({ intervalSeconds: 45, notifications: false, rules: { ...DEFAULT_MONITOR_SETTINGS.rules, down: { enabled: false, minutes: 9 } } });
+    ws.close();
+  });
+});
+
+describe('events and the episodes cursor', () => {
+  const at = new Date('2026-03-02T10:10:00Z');
+  const event = (seq: number, receivedAt: string) => ({ seq, time: null, receivedAt, source: null, model: 'P-101', version: '1', score: 0.9, inputs: { Flow: seq } });
+  const withEvents = (cursor: string, stateId: string, events: ReturnType<typeof event>[]): MonitoringPage => ({ ...page(cursor, []), stateId, run: { id: `${stateId}-run`, from: '0.0' }, events });
+  const seqs = (ws: Workspace) => (ws.db.prepare("SELECT seq FROM monitor_events WHERE endpoint = 'line-3' ORDER BY seq").all() as { seq: number }[]).map((r) => r.seq);
+
+  it('pruning never drops events not yet grouped into episodes, however old', async () => {
+    const ws = workspace('ungrouped');
+    storePage(ws, 'line-3', null, withEvents('0.4', 'A', [1, 2, 3, 4].map((k) => event(k, '2026-01-01T10:00:00.000Z'))), at);
+    ws.db.prepare("UPDATE endpoints SET episodes_cursor = 2 WHERE name = 'line-3'").run();
+    expect((await pruneMonitoring(ws, at, { keepEvents: 1, pause: async () => undefined })).events).toBe(2);
+    expect(seqs(ws)).toEqual([3, 4]);
+    ws.close();
+  });
+
+  it('after a reset, new events are numbered past the episodes cursor even when every stored event was pruned', async () => {
+    const ws = workspace('reset-pruned');
+    storePage(ws, 'line-3', null, withEvents('0.3', 'A', [1, 2, 3].map((k) => event(k, '2026-01-01T10:00:00.000Z'))), at);
+    ws.db.prepare("UPDATE endpoints SET episodes_cursor = 3 WHERE name = 'line-3'").run();
+    await pruneMonitoring(ws, at, { pause: async () => undefined });
+    expect(seqs(ws)).toEqual([]);
+    // The state folder is replaced: its numbers start again.
+    const fresh = withEvents('0.2', 'B', [1, 2].map((k) => event(k, '2026-03-02T10:00:00.000Z')));
+    expect(storePage(ws, 'line-3', '0.3', fresh, at).outcome).toBe('restart');
+    expect(storePage(ws, 'line-3', '0.0', fresh, at).outcome).toBe('stored');
+    expect(seqs(ws)).toEqual([4, 5]);
     ws.close();
   });
 });

@@ -130,8 +130,17 @@ export interface Stored {
   gap: string | null;
 }
 
-const maxSeq = (ws: Workspace, table: 'monitor_buckets' | 'monitor_events', name: string): number =>
-  (ws.db.prepare(`SELECT MAX(seq) AS m FROM ${table} WHERE endpoint = ?`).get(name) as { m: number | null }).m ?? 0;
+/**
+ * The highest number stored for the endpoint. For events also the episodes
+ * cursor: the prune may have dropped every grouped event, and numbers at or
+ * below the cursor would never be grouped.
+ */
+const maxSeq = (ws: Workspace, table: 'monitor_buckets' | 'monitor_events', name: string): number => {
+  const stored = (ws.db.prepare(`SELECT MAX(seq) AS m FROM ${table} WHERE endpoint = ?`).get(name) as { m: number | null }).m ?? 0;
+  if (table === 'monitor_buckets') return stored;
+  const grouped = (ws.db.prepare('SELECT episodes_cursor AS c FROM endpoints WHERE name = ?').get(name) as { c: number | null } | undefined)?.c ?? 0;
+  return Math.max(stored, grouped);
+};
 
 /**
  * Stores one page and advances the cursor in one transaction: a crash leaves
@@ -262,7 +271,10 @@ export async function pruneMonitoring(ws: Workspace, now: Date, opts: { batch?: 
   const slimRow = ws.db.prepare("UPDATE monitor_buckets SET features = '{}', latency = '{}' WHERE endpoint = ? AND seq = ?");
   const oldMinutes = ws.db.prepare('DELETE FROM monitor_buckets WHERE endpoint = ? AND seq IN (SELECT seq FROM monitor_buckets WHERE endpoint = ? AND to_at < ? AND seq < (SELECT MAX(seq) FROM monitor_buckets WHERE endpoint = ?) LIMIT ?)');
   const oldQuarters = ws.db.prepare('DELETE FROM monitor_quarters WHERE endpoint = ? AND from_at IN (SELECT from_at FROM monitor_quarters WHERE endpoint = ? AND from_at < ? LIMIT ?)');
-  const oldEvents = ws.db.prepare('DELETE FROM monitor_events WHERE endpoint = ? AND seq IN (SELECT seq FROM monitor_events WHERE endpoint = ? AND (received_at < ? OR seq <= ?) LIMIT ?)');
+  // Only events already grouped into episodes (at or below the endpoint's episodes cursor) go.
+  const oldEvents = ws.db.prepare(
+    'DELETE FROM monitor_events WHERE endpoint = ? AND seq IN (SELECT seq FROM monitor_events WHERE endpoint = ? AND (received_at < ? OR seq <= ?) AND seq <= (SELECT episodes_cursor FROM endpoints WHERE name = ?) LIMIT ?)',
+  );
   const eventCut = ws.db.prepare('SELECT seq FROM monitor_events WHERE endpoint = ? ORDER BY seq DESC LIMIT 1 OFFSET ?');
   for (const name of names) {
     done.minutes += await inBatches(() => oldMinutes.run(name, name, iso(t - KEEP_MINUTES_MS), name, batch).changes);
@@ -273,7 +285,7 @@ export async function pruneMonitoring(ws: Workspace, now: Date, opts: { batch?: 
     });
     done.quarters += await inBatches(() => oldQuarters.run(name, name, iso(t - KEEP_QUARTERS_MS), batch).changes);
     const cut = (eventCut.get(name, keepEvents) as { seq: number } | undefined)?.seq ?? 0;
-    done.events += await inBatches(() => oldEvents.run(name, name, iso(t - KEEP_EVENTS_MS), cut, batch).changes);
+    done.events += await inBatches(() => oldEvents.run(name, name, iso(t - KEEP_EVENTS_MS), cut, name, batch).changes);
     await pause();
   }
   ws.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(SLIMMED_KEY, slimUntil);
