@@ -10,8 +10,11 @@
  * production's rows; kept across restarts and production swaps.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { plantFrame, settings, train, withOddRows } from './services/onnx/parity-harness';
@@ -181,6 +184,77 @@ describe('context rows around anomalies', () => {
     const f32 = (v: unknown) => (v === null || v === undefined ? null : Math.fround(Number(v)));
     expect(Object.keys(kept.inputs)).toEqual(plain.sig.inputs.map((i) => i.name));
     expect([kept.inputs.Inlet, kept.inputs.Outlet]).toEqual([f32(first.Inlet), f32(first.Outlet)]);
+  });
+});
+
+type Ctx = { name: string; version: string; time: string | number | null; score: number | null; receivedAt: number; inputs?: Record<string, unknown> };
+/** The edge runtime's own context module (plain CommonJS), run in this process to see what it keeps alive. */
+const { ContextRows, CONTEXT_ROWS } = createRequire(import.meta.url)('../resources/runtime/lib/context.js') as {
+  CONTEXT_ROWS: number;
+  ContextRows: new (add: (e: Record<string, unknown>) => void, maxSources?: number) => {
+    row(source: string, row: Ctx & { model: object; cols: ArrayLike<unknown>[]; i: number }, flagged: boolean): void;
+    bySource: Map<string, { before: Ctx[]; after: number }>;
+    toJSON(): unknown;
+    load(saved: unknown): void;
+  };
+};
+
+describe('context rows kept in memory', () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const settle = async () => {
+    for (let k = 0; k < 3; k++) {
+      gc();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  const twoInputs = { name: 'M', version: '1', inputs: [{ name: 'a' }, { name: 'b' }] };
+  const answered = (cols: ArrayLike<unknown>[], i: number, t: number) => ({ name: 'M', version: '1', model: twoInputs, cols, i, time: t, score: 0.1, receivedAt: T0 + t });
+
+  it('are copies of the row\'s own values: the request\'s columns are changed and let go, and the events still carry the values answered', async () => {
+    const events: Record<string, unknown>[] = [];
+    const ctx = new ContextRows((e) => events.push(e));
+    const n = 50_000;
+    /** One request's rows; its arrays are then reused for another request (the same memory overwritten) and dropped. */
+    const request = () => {
+      const cols = [Float64Array.from({ length: n }, (_, i) => i), Float64Array.from({ length: n }, (_, i) => -i)];
+      for (let i = 0; i < n; i++) ctx.row('line', answered(cols, i, i), false);
+      cols[0]!.fill(7);
+      cols[1]!.fill(7);
+      return new WeakRef(cols[0]!);
+    };
+    const gone = request();
+    const kept = ctx.bySource.get('line')!.before;
+    expect(kept).toHaveLength(CONTEXT_ROWS);
+    for (const r of kept) expect(Object.keys(r).sort()).toEqual(['inputs', 'name', 'receivedAt', 'score', 'time', 'version']);
+    await settle();
+    expect(gone.deref(), 'the request\'s columns are no longer held').toBeUndefined();
+
+    ctx.row('line', answered([[99], [99]], 0, n), true);
+    expect(events.map((e) => [e.time, e.inputs, e.flagged])).toEqual([
+      ...Array.from({ length: CONTEXT_ROWS }, (_, k) => [n - CONTEXT_ROWS + k, { a: n - CONTEXT_ROWS + k, b: -(n - CONTEXT_ROWS + k) }, false]),
+      [n, { a: 99, b: 99 }, true],
+    ]);
+  });
+
+  it('hold at most 12 small rows for each of the most recently seen sources, however large their requests were', async () => {
+    await settle();
+    const base = process.memoryUsage().arrayBuffers;
+    const ctx = new ContextRows(() => undefined, 200);
+    // 300 sources, each last sent a 50,000-row request (800 KB of columns): 240 MB if the kept rows held them.
+    for (let s = 0; s < 300; s++) {
+      const cols = [new Float64Array(50_000).fill(s), new Float64Array(50_000).fill(-s)];
+      for (let i = 50_000 - CONTEXT_ROWS - 3; i < 50_000; i++) ctx.row(`src${s}`, answered(cols, i, i), false);
+    }
+    await settle();
+    expect((process.memoryUsage().arrayBuffers - base) / 1e6, 'MB of request columns still held').toBeLessThan(5);
+    expect([...ctx.bySource.keys()]).toEqual(Array.from({ length: 200 }, (_, k) => `src${k + 100}`));
+    expect([...ctx.bySource.values()].every((c) => c.before.length === CONTEXT_ROWS)).toBe(true);
+    expect(ctx.bySource.get('src299')!.before[0]!.inputs).toEqual({ a: 299, b: -299 });
+    // Saved with more sources than a restart allows: the least recently seen are the ones forgotten.
+    const fewer = new ContextRows(() => undefined, 50);
+    fewer.load(JSON.parse(JSON.stringify(ctx.toJSON())));
+    expect([...fewer.bySource.keys()]).toEqual(Array.from({ length: 50 }, (_, k) => `src${k + 250}`));
   });
 });
 

@@ -7,7 +7,10 @@
  * with `flagged: false`, then the flagged row (`flagged: true`), and the next
  * CONTEXT_ROWS unflagged rows follow as `flagged: false` events (another
  * flagged row restarts that count). They are ordinary events in the same
- * sequence order; only flagged ones are anomalies. What is kept per source
+ * sequence order; only flagged ones are anomalies. A row kept is a copy of
+ * its own values, so memory is bounded by CONTEXT_ROWS small rows for each of
+ * at most `maxSources` sources (the least recently seen is forgotten), however
+ * large the requests were. What is kept per source
  * is saved in state.json, so a restart in the middle of an episode goes on
  * where it stood.
  */
@@ -17,27 +20,33 @@ const { toJsonNumber } = require('./values');
 const CONTEXT_ROWS = 12;
 
 /**
- * A row kept until it is sent or pushed out. A row just answered holds the
- * request's own columns by reference (keeping it costs no copy; `i` is its
- * index there); one read back from state.json has its inputs by name.
+ * A row as answered: the request's own columns by reference, `i` its index
+ * there (an event sent at once is read from them, no copy).
  * @typedef {{ name: string, version: string, time: string | number | null, score: number | null, receivedAt: number,
- *   model?: import('./model').LoadedModel, cols?: import('./model').Columns, i?: number, inputs?: Record<string, unknown> }} KeptRow
+ *   model: import('./model').LoadedModel, cols: import('./model').Columns, i: number }} AnsweredRow
+ * A row kept until it is sent or pushed out: its own values only, copied out
+ * of the request. Holding the request's columns instead would keep each
+ * source's last request whole (a 20,000-row batch per source, hundreds of MB
+ * over 1000 sources) for 12 rows' worth of numbers.
+ * @typedef {{ name: string, version: string, time: string | number | null, score: number | null, receivedAt: number, inputs: Record<string, unknown> }} KeptRow
  * @typedef {{ before: KeptRow[], after: number }} SourceContext
  */
 
-/** A kept row's inputs by name, as events carry them. @param {KeptRow} r */
+/** A row's inputs by name, as events carry them. @param {AnsweredRow | KeptRow} r */
 function inputsOf(r) {
-  if (r.inputs) return r.inputs;
+  if ('inputs' in r) return r.inputs;
   /** @type {Record<string, unknown>} */
   const inputs = {};
-  const cols = /** @type {import('./model').Columns} */ (r.cols);
-  const i = /** @type {number} */ (r.i);
-  /** @type {import('./model').LoadedModel} */ (r.model).inputs.forEach((input, j) => {
+  const { cols, i } = r;
+  r.model.inputs.forEach((input, j) => {
     const v = cols[j][i];
     inputs[input.name] = typeof v === 'number' ? toJsonNumber(v) : v;
   });
   return inputs;
 }
+
+/** What is kept of a row: plain values, nothing of the request or the model. @param {AnsweredRow | KeptRow} r @returns {KeptRow} */
+const keep = (r) => ({ name: r.name, version: r.version, time: r.time, score: r.score, receivedAt: r.receivedAt, inputs: inputsOf(r) });
 
 class ContextRows {
   /**
@@ -69,7 +78,7 @@ class ContextRows {
   /**
    * One answered row of `source`, in the order the source's rows were answered.
    * @param {string} source
-   * @param {KeptRow} row
+   * @param {AnsweredRow} row
    * @param {boolean} flagged
    */
   row(source, row, flagged) {
@@ -83,13 +92,13 @@ class ContextRows {
       c.after--;
       this.send(source, row, false);
     } else {
-      c.before.push(row);
+      c.before.push(keep(row));
       if (c.before.length > CONTEXT_ROWS) c.before.shift();
     }
     this.onChange();
   }
 
-  /** @param {string} source @param {KeptRow} r @param {boolean} flagged */
+  /** @param {string} source @param {AnsweredRow | KeptRow} r @param {boolean} flagged */
   send(source, r, flagged) {
     this.add({ time: r.time, receivedAt: new Date(r.receivedAt).toISOString(), source, model: r.name, version: r.version, score: r.score, inputs: inputsOf(r), flagged });
   }
@@ -99,7 +108,7 @@ class ContextRows {
     return [...this.bySource].map(([source, c]) => ({
       source,
       after: c.after,
-      before: c.before.map((r) => ({ name: r.name, version: r.version, time: r.time, score: r.score, receivedAt: r.receivedAt, inputs: inputsOf(r) })),
+      before: c.before,
     }));
   }
 
@@ -112,8 +121,11 @@ class ContextRows {
         .filter((r) => r && typeof r.name === 'string' && typeof r.version === 'string' && Number.isFinite(r.receivedAt) && r.inputs && typeof r.inputs === 'object')
         .slice(-CONTEXT_ROWS)
         .map((r) => ({ name: r.name, version: r.version, time: typeof r.time === 'string' || typeof r.time === 'number' ? r.time : null, score: typeof r.score === 'number' ? r.score : null, receivedAt: r.receivedAt, inputs: r.inputs }));
+      this.bySource.delete(s.source);
       this.bySource.set(s.source, { before, after: s.after });
     }
+    // Saved with a larger --max-sources: the least recently used go, as they would have.
+    for (const source of [...this.bySource.keys()].slice(0, Math.max(0, this.bySource.size - this.maxSources))) this.bySource.delete(source);
   }
 }
 
