@@ -75,6 +75,17 @@ describe('the alarm level the answers suggest', () => {
     expect(s.after).toEqual({ caught: 3, missed: 0, falseAlarms: 0, quiet: 2 });
     expect(s.sentence).toBe(`Lowering the alarm level from 0.6 to ${s.suggested} would have caught all 3 real problems (1 missed at 0.6).`);
   });
+
+  it('a suggested level lies strictly above the false alarm it avoids and strictly below the real problem it catches (the graph flags score > level)', () => {
+    // The shortest number between 0.5 and 0.54 is 0.5 itself: a row scoring 0.50000001 would still be flagged.
+    const raised = suggestLevel([...normal(0.5), ...real(0.54, 0.6, 0.7)], 0.45);
+    expect(raised.suggested!).toBeGreaterThan(0.5);
+    expect(raised.suggested!).toBeLessThan(0.54);
+    expect(raised.sentence).toBe(`Raising the alarm level from 0.45 to ${raised.suggested} would have avoided the false alarm and still caught all 3 real problems.`);
+    const lowered = suggestLevel([...normal(0.3), ...real(0.4, 0.6, 0.7)], 0.5);
+    expect(lowered.suggested!).toBeGreaterThan(0.3);
+    expect(lowered.suggested!).toBeLessThan(0.4);
+  });
 });
 
 let root: string;

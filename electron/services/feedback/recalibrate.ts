@@ -37,12 +37,12 @@ export function tallyAt(peaks: Peak[], level: number): EpisodeTally {
   return t;
 }
 
-/** The shortest number (fewest significant digits) in [lo, hi): a level people can read, still between the same episodes. */
+/** The shortest number (fewest significant digits) strictly between lo and hi: a level people can read, above the peak it avoids (the graph flags score > level) and below the one it catches. */
 function roundIn(lo: number, hi: number): number {
   const mid = (lo + hi) / 2;
   for (let d = 1; d <= 12; d++) {
     const r = Number(mid.toPrecision(d));
-    if (r >= lo && r < hi) return r;
+    if (r > lo && r < hi) return r;
   }
   return mid;
 }
