@@ -127,6 +127,21 @@ describe('scanning a workspace', () => {
     fx.close();
   });
 
+  it('rows of a model version scored again in batch (another job) are not grouped twice; rows outside the known episodes still are', async () => {
+    const batch = (job: string, minutes: number[]) =>
+      fx.ws.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(`feedback.batch.${job}`, JSON.stringify({ job, model: 'Kiln', version: 1, rows: minutes.map((m) => ({ t: T0 + m * MIN, score: 0.9, inputs: { Temp: 90 } })) }));
+    batch('job-a', [0, 1, 2, 3, 4]);
+    await svc.scan();
+    batch('job-b', [0, 1, 2, 3, 4, 60, 61]);
+    batch('job-c', [2, 3]);
+    await svc.scan();
+    const all = (await svc.list({ status: 'all' })).map((e) => [e.job, e.start, e.end, e.rows]);
+    expect(all).toEqual([
+      ['job-b', at(60), at(61), 2],
+      ['job-a', at(0), at(4), 5],
+    ]);
+  });
+
   it('groups each source and each model version on its own; a second scan creates nothing', async () => {
     put('kiln-1', [
       { m: 0, source: 'north' },

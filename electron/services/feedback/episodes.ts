@@ -438,10 +438,32 @@ export function pendingBatches(db: ReadableDb): PendingBatch[] {
   return (db.prepare(`SELECT value FROM meta WHERE key LIKE '${BATCH_PREFIX}%' ORDER BY key`).all() as { value: string }[]).map((r) => JSON.parse(r.value) as PendingBatch);
 }
 
-/** Groups a batch job's rows as one stream (inside the scan's transaction) and drops them from the waiting ones; a job grouped before adds nothing. */
+/**
+ * Groups a batch job's rows as one stream (inside the scan's transaction) and
+ * drops them from the waiting ones; a job grouped before adds nothing. Rows
+ * whose time lies within a batch episode of the same model version (the same
+ * file scored again, or an overlapping one) are left out, so one stretch is
+ * never asked about, or counted, twice.
+ */
 export function groupBatch(ws: Workspace, b: PendingBatch, gapMs: number, ref: Reference, newest: Record<string, number>, now: string): ScanResult {
   const removed = ws.db.prepare('DELETE FROM meta WHERE key = ?').run(BATCH_PREFIX + b.job).changes;
   if (!removed) return { created: 0, extended: 0 };
-  const rows = b.rows.map((r, i): StreamRow => ({ ...r, seq: i + 1, flagged: true }));
+  const seen = (ws.db.prepare("SELECT start_at, end_at FROM episodes WHERE origin = 'batch' AND model = ? AND version = ? ORDER BY start_at").all(b.model, b.version) as { start_at: string; end_at: string }[]).map(
+    (e) => [Date.parse(e.start_at), Date.parse(e.end_at)] as const,
+  );
+  const reach: number[] = [];
+  for (const [, end] of seen) reach.push(Math.max(reach.at(-1) ?? -Infinity, end));
+  const rows = b.rows.filter((r) => !within(seen, reach, r.t)).map((r, i): StreamRow => ({ ...r, seq: i + 1, flagged: true }));
   return groupIntoTable(ws, { origin: 'batch', endpoint: null, job: b.job, source: null, model: b.model, version: b.version }, rows, gapMs, ref, newest, now);
+}
+
+/** Whether t lies within one of the spans (sorted by start; `reach[i]` is the latest end among spans 0..i). */
+function within(spans: readonly (readonly [number, number])[], reach: readonly number[], t: number): boolean {
+  let lo = 0, hi = spans.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (spans[mid]![0] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 && reach[lo - 1]! >= t;
 }

@@ -105,5 +105,12 @@ describe('episodes from a real endpoint', () => {
       [job.id, null, at(1150), at(1152), 3, false, 'Temp'],
     ]);
     expect(await call('feedback.scan', {})).toEqual({ created: 0, extended: 0 });
+    // The same file scored again: the same stretches are not asked about (or counted) twice.
+    const again = await call('models.score', { model: 'Line temperature', file, out: path.join(root, 'batch-scored-again.csv') });
+    expect((await core.jobs.wait(again.id)).state).toBe('done');
+    expect((await call('feedback.list', { status: 'all' })).filter((e) => e.origin === 'batch').map((e) => [e.job, e.start])).toEqual([
+      [job.id, at(1150)],
+      [job.id, at(1050)],
+    ]);
   }, 60_000);
 });
