@@ -3,6 +3,7 @@ import { DEFAULT_FEEDBACK_SETTINGS, type Episode, type EpisodeDetail } from '../
 import {
   answerWords,
   cardCharts,
+  countWords,
   causeChoices,
   deviationWords,
   clockWords,
@@ -227,5 +228,13 @@ describe('table and clock', () => {
   it('finds the typical spacing of rows', () => {
     expect(medianStep([0, 300, 600, 1200, 1500])).toBe(300);
     expect(medianStep([5])).toBe(0);
+  });
+});
+
+describe('countWords', () => {
+  it('says how many episodes there are, and how many of them the table shows', () => {
+    expect(countWords(1, 1)).toBe('1 episode');
+    expect(countWords(28, 28)).toBe('28 episodes, newest first');
+    expect(countWords(28, 20)).toBe('28 episodes, newest first; the first 20 shown');
   });
 });

@@ -236,6 +236,13 @@ export function clockWords(iso: string, now: number, locale?: string, timeZone?:
 }
 
 /** "No unanswered episodes.", … for the table's empty state. */
+/** "28 episodes, newest first; the first 20 shown" above the All episodes table. */
+export function countWords(total: number, shown: number): string {
+  const n = `${total.toLocaleString()} ${total === 1 ? 'episode' : 'episodes'}`;
+  if (total <= 1) return n;
+  return shown < total ? `${n}, newest first; the first ${shown.toLocaleString()} shown` : `${n}, newest first`;
+}
+
 export function emptyListWords(status: ListStatus): string {
   if (status === 'unanswered') return 'No unanswered episodes. Every episode found so far has an answer.';
   if (status === 'answered') return 'No answers yet. Answer an episode above, or pick Unanswered.';
