@@ -185,6 +185,71 @@ describe('context rows around anomalies', () => {
     expect(Object.keys(kept.inputs)).toEqual(plain.sig.inputs.map((i) => i.name));
     expect([kept.inputs.Inlet, kept.inputs.Outlet]).toEqual([f32(first.Inlet), f32(first.Outlet)]);
   });
+
+  it('never push anomalies out of the event log; paging reads each kept event once, in order, and counts what was dropped by kind', async () => {
+    // Caps of 20 anomalies and 20 context rows: ten flagged rows with 24 context rows each overflow the context cap only.
+    const small = await startEdge(plain.dir, [...TOKENS, '--state', path.join(tmp, 'state-small-log')], { MILLWRIGHT_EVENTS_KEPT: '20' });
+    try {
+      type Dropped = { events: number; anomalies: number | null };
+      /** Every page from `cursor` on, `limit` events at a time. */
+      const readAll = async (cursor: string) => {
+        const got: (MonitoringPage['events'][number] & { flagged?: boolean })[] = [];
+        const dropped: Dropped = { events: 0, anomalies: 0 };
+        for (let more = true; more; ) {
+          const r = await callEdge(small.port, 'GET', `/admin/monitoring?limit=7&cursor=${cursor}`, undefined, ADMIN);
+          expect(r.status, r.text).toBe(200);
+          const page = r.body as MonitoringPage & { dropped: Dropped };
+          got.push(...page.events);
+          dropped.events += page.dropped.events;
+          dropped.anomalies = dropped.anomalies === null || page.dropped.anomalies === null ? null : dropped.anomalies + page.dropped.anomalies;
+          cursor = page.cursor;
+          more = page.more;
+        }
+        return { got, dropped, cursor };
+      };
+      const eventSeq = (cursor: string) => Number(cursor.split('.')[1]);
+      const start = (await readAll('')).cursor;
+      const pattern = Array.from({ length: 10 }, () => `${rep('n', 30)}A`).join('');
+      const rows = rowsOf('line-x', pattern, 0);
+      for (let k = 0; k < rows.length; k += 50) expect((await callEdge(small.port, 'POST', '/predict', rows.slice(k, k + 50), TOKEN)).status).toBe(200);
+
+      const first = await readAll(start);
+      const flaggedAt = [...pattern].flatMap((c, k) => (c === 'A' ? [k] : []));
+      expect(first.got.filter((e) => e.flagged).map((e) => place(e.time))).toEqual(flaggedAt);
+      // 10 flagged rows, 12 rows before each and 12 after each but the last (the pattern ends with it): 238 events; of the context rows the newest 20 are kept.
+      expect(first.got.filter((e) => !e.flagged)).toHaveLength(20);
+      const seqs = first.got.map((e) => e.seq);
+      expect(seqs, 'each event once, in order').toEqual([...new Set(seqs)].sort((a, b) => a - b));
+      expect(first.dropped).toEqual({ events: 238 - 30, anomalies: 0 });
+      expect(first.got.length + first.dropped.events, 'what was read and what was dropped make up every number').toBe(eventSeq(first.cursor) - eventSeq(start));
+
+      // 30 flagged rows in a row, unread: now anomalies go too, the oldest 20 of the 40, and the reader is told so.
+      const burst = rowsOf('line-x', `${rep('A', 30)}${rep('n', 12)}`, 0).map((r, k) => ({ ...r, time: new Date(T0 + (pattern.length + k) * 60_000).toISOString() }));
+      expect((await callEdge(small.port, 'POST', '/predict', burst, TOKEN)).status).toBe(200);
+      const again = await readAll(start);
+      expect(again.got.filter((e) => e.flagged).map((e) => place(e.time))).toEqual(Array.from({ length: 20 }, (_, k) => pattern.length + 10 + k));
+      expect(again.dropped).toEqual({ events: 238 + 42 - again.got.length, anomalies: 20 });
+      // Read from where the first reader stood: only the new events, none again.
+      const after = await readAll(first.cursor);
+      expect(after.got.every((e) => e.seq > eventSeq(first.cursor))).toBe(true);
+      expect(after.got.length + after.dropped.events).toBe(42);
+      expect(after.dropped.anomalies).toBe(10);
+
+      // A restart keeps what was dropped dropped, and the count of dropped anomalies.
+      expect(await stopEdge(small)).toBe(0);
+      const restarted = await startEdge(plain.dir, [...TOKENS, '--state', path.join(tmp, 'state-small-log')], { MILLWRIGHT_EVENTS_KEPT: '20' });
+      try {
+        const r = await callEdge(restarted.port, 'GET', `/admin/monitoring?limit=10000&cursor=${start}`, undefined, ADMIN);
+        const page = r.body as MonitoringPage & { dropped: Dropped };
+        expect(page.events.map((e) => e.seq)).toEqual(again.got.map((e) => e.seq));
+        expect(page.dropped).toEqual(again.dropped);
+      } finally {
+        expect(await stopEdge(restarted)).toBe(0);
+      }
+    } finally {
+      if (isRunning(small)) expect(await stopEdge(small)).toBe(0);
+    }
+  });
 });
 
 type Ctx = { name: string; version: string; time: string | number | null; score: number | null; receivedAt: number; inputs?: Record<string, unknown> };
@@ -255,6 +320,76 @@ describe('context rows kept in memory', () => {
     const fewer = new ContextRows(() => undefined, 50);
     fewer.load(JSON.parse(JSON.stringify(ctx.toJSON())));
     expect([...fewer.bySource.keys()]).toEqual(Array.from({ length: 50 }, (_, k) => `src${k + 250}`));
+  });
+});
+
+type Logged = { seq: number; flagged?: boolean; n: number };
+const { SeqLog } = createRequire(import.meta.url)('../resources/runtime/lib/state.js') as {
+  SeqLog: new (dir: string, cap: number, name: string, contextCap: number) => {
+    seq: number;
+    add(e: { flagged: boolean; n: number }): void;
+    since(cursor: number, limit: number): Logged[];
+    lost(cursor: number, to: number): { events: number; anomalies: number | null };
+    flush(sync?: boolean): Promise<void>;
+    load(savedSeq: number, saved: unknown): void;
+    droppedJSON(): unknown;
+  };
+};
+
+describe('the event log with context rows', () => {
+  it('keeps the newest anomalies up to its cap whatever the context rows; a reader paging meanwhile gets each kept event once and is told each dropped one, by kind', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'seqlog-'));
+    const log = new SeqLog(dir, 8, 'events.jsonl', 8);
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const flagged: boolean[] = [false];
+    let cursor = 0;
+    const read: Logged[] = [];
+    let lostEvents = 0;
+    let lostAnomalies = 0;
+    for (let step = 0; step < 3000; step++) {
+      // Mostly context rows (a noisy stretch now and then), read now and then with a small page.
+      const f = random() < (step % 500 < 100 ? 0.5 : 0.04);
+      log.add({ flagged: f, n: step });
+      flagged.push(f);
+      if (random() < 0.02) {
+        for (let more = true; more; ) {
+          const page = log.since(cursor, 5);
+          const to = page.length ? page.at(-1)!.seq : cursor;
+          const lost = log.lost(cursor, to);
+          lostEvents += lost.events;
+          lostAnomalies += lost.anomalies!;
+          read.push(...page);
+          cursor = to;
+          more = log.since(cursor, 1).length > 0;
+        }
+      }
+    }
+    const seqs = read.map((e) => e.seq);
+    expect(seqs, 'each once, in order').toEqual([...new Set(seqs)].sort((a, b) => a - b));
+    expect(read.every((e) => e.flagged === flagged[e.seq] && e.n === e.seq - 1)).toBe(true);
+    expect(read.length + lostEvents, 'every number up to the cursor read or told dropped').toBe(cursor);
+    const anomaliesUpTo = flagged.slice(1, cursor + 1).filter(Boolean).length;
+    expect(read.filter((e) => e.flagged).length + lostAnomalies).toBe(anomaliesUpTo);
+    // Both kinds were dropped on the way (the noisy stretches overflow the anomalies' cap too).
+    expect(lostAnomalies).toBeGreaterThan(0);
+    expect(lostEvents - lostAnomalies).toBeGreaterThan(lostAnomalies);
+
+    // Unread, the newest 8 anomalies stay however many context rows follow them.
+    const tail = log.seq;
+    for (let k = 0; k < 8; k++) log.add({ flagged: true, n: tail + k });
+    for (let k = 0; k < 500; k++) log.add({ flagged: false, n: tail + 8 + k });
+    const kept = log.since(tail, 1000);
+    expect(kept.filter((e) => e.flagged).map((e) => e.n)).toEqual(Array.from({ length: 8 }, (_, k) => tail + k));
+    expect(kept.filter((e) => !e.flagged)).toHaveLength(8);
+    expect(log.lost(tail, log.seq)).toEqual({ events: 500 - 8, anomalies: 0 });
+
+    // A restart (file and state.json) shows the same events and the same counts; those dropped but still on disk stay dropped.
+    await log.flush(true);
+    const back = new SeqLog(dir, 8, 'events.jsonl', 8);
+    back.load(log.seq, JSON.parse(JSON.stringify(log.droppedJSON())));
+    expect(back.since(0, 1e6)).toEqual(log.since(0, 1e6));
+    for (const c of [0, 100, cursor, tail]) expect(back.lost(c, log.seq)).toEqual(log.lost(c, log.seq));
   });
 });
 

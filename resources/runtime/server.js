@@ -31,12 +31,19 @@ const RUNTIME_VERSION = require('./package.json').version;
 
 /** How long shutdown waits for requests in flight before closing their connections. */
 const DRAIN_MS = 10_000;
-/** Anomaly events kept, and monitoring buckets kept (about a week of minutes). */
+/**
+ * Anomaly events kept, and monitoring buckets kept (about a week of minutes).
+ * The context rows around anomalies (context.js) have a cap of their own, as
+ * many, so they never push an anomaly out (up to 24 of them go with each).
+ * MILLWRIGHT_EVENTS_KEPT sets both caps lower, for tests.
+ */
 const EVENTS_KEPT = 10_000;
 const BUCKETS_KEPT = 7 * 24 * 60;
 /** --engine → the scorer's engine. */
 const ENGINES = /** @type {const} */ ({ worker: 'worker', main: 'direct' });
 
+/** MILLWRIGHT_EVENTS_KEPT: a whole number from 1 to EVENTS_KEPT, else the default. @param {string | undefined} v */
+const keptFromEnv = (v) => (v && /^\d{1,6}$/.test(v) && Number(v) >= 1 && Number(v) <= EVENTS_KEPT ? Number(v) : null);
 const say = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const warn = (message) => process.stderr.write(`millwright-edge: ${message}\n`);
 
@@ -59,7 +66,8 @@ async function startEdgeServer(opts) {
       warn,
     );
     const metrics = new Metrics();
-    const events = new SeqLog(opts.state, EVENTS_KEPT, 'events.jsonl');
+    const eventsKept = keptFromEnv(process.env.MILLWRIGHT_EVENTS_KEPT) ?? EVENTS_KEPT;
+    const events = new SeqLog(opts.state, eventsKept, 'events.jsonl', eventsKept);
     const buckets = new SeqLog(opts.state, BUCKETS_KEPT, 'buckets.jsonl');
     let store;
     const dirty = () => store.markDirty();

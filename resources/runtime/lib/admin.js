@@ -227,7 +227,8 @@ function adminRoutes(deps) {
     const more = bs.length > limit || es.length > limit;
     const outB = bs.slice(0, limit);
     const outE = es.slice(0, limit);
-    const cursor = `${outB.length ? outB[outB.length - 1].seq : b}.${outE.length ? outE[outE.length - 1].seq : e}`;
+    const toE = outE.length ? /** @type {number} */ (outE[outE.length - 1].seq) : e;
+    const cursor = `${outB.length ? outB[outB.length - 1].seq : b}.${toE}`;
     const m = holder.current;
     const requests = requestCount(metrics);
     const { stateId, run } = identity();
@@ -240,6 +241,9 @@ function adminRoutes(deps) {
       counters: { requests, errors: metrics.errors, predictions: Object.fromEntries(metrics.predictions), anomalies: metrics.anomalies },
       buckets: outB,
       events: outE,
+      // Events numbered after the cursor up to this page's last one that were dropped before they were read (the holes
+      // in `events`), and how many of them were anomalies (the rest are context rows; null when not known).
+      dropped: events.lost(e, toE),
     };
   }
 

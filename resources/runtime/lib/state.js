@@ -126,25 +126,62 @@ function alive(pid) {
   }
 }
 
+/** Runs of dropped anomaly events' numbers remembered (see SeqLog.dropped). */
+const DROPPED_RUNS = 10_000;
+
 /**
- * The newest records of one kind (anomaly events, monitoring buckets), in
- * memory and in a .jsonl file, each with a sequence number that a reader can
- * resume from.
+ * The newest records (anomaly events, monitoring buckets), in memory and in a
+ * .jsonl file, each with a sequence number that a reader can resume from.
+ *
+ * With `contextCap` (the event log), context events (`flagged: false`, the
+ * rows around an anomaly, context.js) have a cap of their own and are
+ * dropped only among themselves, oldest first: however many there are, they
+ * never push an anomaly out. Anomaly events are dropped only when more than
+ * `cap` of them are kept. Dropping either kind leaves holes in the numbers a
+ * reader pages through; `lost` says how many events, and how many of them
+ * anomalies, were dropped in a range, so a reader can tell a lost anomaly
+ * from a lost context row. Without `contextCap` every record counts against
+ * `cap` alike.
  */
 class SeqLog {
-  constructor(dir, cap = 10_000, name = 'events.jsonl') {
+  /**
+   * @param {string} dir
+   * @param {number} cap records kept (anomaly events only, with contextCap)
+   * @param {string} name
+   * @param {number} contextCap context events kept besides; 0: they count against `cap` like the others
+   */
+  constructor(dir, cap = 10_000, name = 'events.jsonl', contextCap = 0) {
     this.file = path.join(dir, name);
     this.cap = cap;
-    /** @type {Record<string, unknown>[]} */
+    this.contextCap = contextCap;
+    /** @type {Record<string, unknown>[]} oldest first */
     this.events = [];
+    /** Records kept in `events`, of each kind. */
+    this.count = { main: 0, context: 0 };
+    /** Of each kind, every record numbered below this was dropped (and those above kept). */
+    this.from = { main: 0, context: 0 };
+    /**
+     * The anomaly events dropped (with contextCap), as runs [first, last] of
+     * their numbers, oldest first; complete above `droppedFrom` (older runs
+     * are forgotten past DROPPED_RUNS, and a folder written by an older
+     * runtime has none).
+     * @type {[number, number][]}
+     */
+    this.dropped = [];
+    this.droppedFrom = 0;
     /** @type {string[]} */
     this.pending = [];
     this.seq = 0;
     this.linesOnDisk = 0;
   }
 
-  /** Reads events.jsonl; a line cut short by a crash is skipped. */
-  load(savedSeq) {
+  /** @param {Record<string, unknown>} e @returns {'main' | 'context'} */
+  kindOf(e) {
+    return this.contextCap > 0 && e.flagged === false ? 'context' : 'main';
+  }
+
+  /** Reads the .jsonl file; a line cut short by a crash is skipped. `saved`: what droppedJSON gave, from state.json. */
+  load(savedSeq, saved) {
     let text = '';
     try {
       text = fs.readFileSync(this.file, 'utf8');
@@ -153,46 +190,120 @@ class SeqLog {
     }
     const lines = text.split('\n').filter(Boolean);
     this.linesOnDisk = lines.length;
-    for (const line of lines.slice(-this.cap)) {
+    const known = saved && typeof saved === 'object' && Array.isArray(saved.runs) && Number.isInteger(saved.runsFrom) && saved.from && Number.isInteger(saved.from.main) && Number.isInteger(saved.from.context);
+    if (known) {
+      this.from = { main: saved.from.main, context: saved.from.context };
+      this.dropped = saved.runs.filter((r) => Array.isArray(r) && Number.isInteger(r[0]) && Number.isInteger(r[1]) && r[0] <= r[1]);
+      this.droppedFrom = saved.runsFrom;
+    }
+    for (const line of lines.slice(-2 * (this.cap + this.contextCap))) {
       try {
         const e = JSON.parse(line);
-        if (Number.isInteger(e.seq)) this.events.push(e);
+        // Still on disk (the file is compacted only now and then) but dropped before this start: it stays dropped.
+        if (Number.isInteger(e.seq) && e.seq >= this.from[this.kindOf(e)]) this.events.push(e);
       } catch {
         // torn write
       }
     }
     // Two writers (the periodic save and a reader's) may have appended out of order.
     this.events.sort((a, b) => /** @type {number} */ (a.seq) - /** @type {number} */ (b.seq));
+    for (const e of this.events) this.count[this.kindOf(e)]++;
     this.seq = this.events.reduce((m, e) => Math.max(m, /** @type {number} */ (e.seq)), Number.isInteger(savedSeq) ? savedSeq : 0);
+    // A folder from before anomalies were told apart: what is not kept was dropped, of unknown kinds.
+    if (!known) this.droppedFrom = this.events.length ? /** @type {number} */ (this.events[0].seq) - 1 : this.seq;
+    this.trim(true);
+  }
+
+  /** What is needed to tell dropped anomalies from dropped context rows after a restart (for state.json). */
+  droppedJSON() {
+    return { from: this.from, runs: this.dropped, runsFrom: this.droppedFrom };
+  }
+
+  /**
+   * Drops the oldest records of a kind over its cap: at once with `exact`
+   * (before a read), else only past an eighth more (so adding stays cheap).
+   */
+  trim(exact = false) {
+    for (const kind of /** @type {const} */ (['main', 'context'])) {
+      const cap = kind === 'main' ? this.cap : this.contextCap;
+      if (this.count[kind] <= (exact ? cap : cap + (cap >> 3))) continue;
+      let excess = this.count[kind] - cap;
+      this.events = this.events.filter((e) => {
+        if (excess === 0 || this.kindOf(e) !== kind) return true;
+        excess--;
+        this.count[kind]--;
+        const seq = /** @type {number} */ (e.seq);
+        this.from[kind] = seq + 1;
+        if (kind === 'main' && this.contextCap > 0) this.remember(seq);
+        return false;
+      });
+    }
+  }
+
+  /** Notes an anomaly event dropped. @param {number} seq */
+  remember(seq) {
+    const last = this.dropped[this.dropped.length - 1];
+    if (last && last[1] === seq - 1) last[1] = seq;
+    else this.dropped.push([seq, seq]);
+    if (this.dropped.length > DROPPED_RUNS) this.droppedFrom = /** @type {[number, number]} */ (this.dropped.shift())[1];
   }
 
   /** The oldest sequence number kept (0 when empty). */
   oldest() {
-    const kept = this.events.slice(-this.cap);
-    return kept.length ? /** @type {number} */ (kept[0].seq) : 0;
+    this.trim(true);
+    return this.events.length ? /** @type {number} */ (this.events[0].seq) : 0;
   }
 
   add(event) {
     const e = { seq: ++this.seq, ...event };
     this.events.push(e);
-    if (this.events.length > this.cap + (this.cap >> 3)) this.events = this.events.slice(-this.cap);
+    this.count[this.kindOf(e)]++;
+    this.trim();
     this.pending.push(JSON.stringify(e));
   }
 
-  /** Events after `cursor` (a seq), oldest first, at most `limit`. */
+  /** Records after `cursor` (a seq), oldest first, at most `limit`. */
   since(cursor, limit) {
-    const kept = this.events.slice(-this.cap);
-    return kept.filter((e) => /** @type {number} */ (e.seq) > cursor).slice(0, limit);
+    this.trim(true);
+    const out = [];
+    for (const e of this.events) {
+      if (out.length >= limit) break;
+      if (/** @type {number} */ (e.seq) > cursor) out.push(e);
+    }
+    return out;
   }
 
-  /** Writes the events added since the last call; `sync` at shutdown. */
+  /**
+   * Records numbered after `cursor` up to `to` that were dropped before they
+   * were read (the holes a reader of that range meets): `events` in all,
+   * `anomalies` of them not context rows (null when not known: dropped
+   * before this log told them apart, or too long ago).
+   * @param {number} cursor
+   * @param {number} to
+   * @returns {{ events: number, anomalies: number | null }}
+   */
+  lost(cursor, to) {
+    if (to <= cursor) return { events: 0, anomalies: 0 };
+    this.trim(true);
+    let kept = 0;
+    for (const e of this.events) if (/** @type {number} */ (e.seq) > cursor && /** @type {number} */ (e.seq) <= to) kept++;
+    const events = to - cursor - kept;
+    if (this.contextCap === 0) return { events, anomalies: null };
+    if (cursor < this.droppedFrom) return { events, anomalies: events === 0 ? 0 : null };
+    let anomalies = 0;
+    for (const [first, last] of this.dropped) anomalies += Math.max(0, Math.min(last, to) - Math.max(first, cursor + 1) + 1);
+    return { events, anomalies };
+  }
+
+  /** Writes the records added since the last call; `sync` at shutdown. */
   async flush(sync = false) {
     if (!this.pending.length) return;
     const lines = this.pending;
     this.pending = [];
     try {
-      if (this.linesOnDisk + lines.length > 2 * this.cap) {
-        const kept = this.events.slice(-this.cap);
+      if (this.linesOnDisk + lines.length > 2 * (this.cap + this.contextCap)) {
+        this.trim(true);
+        const kept = this.events;
         const text = kept.map((e) => `${JSON.stringify(e)}\n`).join('');
         if (sync) writeAtomic(this.file, text);
         else await writeAtomicAsync(this.file, text);
@@ -261,7 +372,7 @@ class StateStore {
     const saved = readJsonFile(this.file, this.warn) ?? {};
     this.parts.metrics.load(saved.metrics);
     this.parts.streams.load(saved.streams);
-    this.parts.events.load(saved.eventSeq);
+    this.parts.events.load(saved.eventSeq, saved.eventsDropped);
     this.parts.buckets?.load(saved.bucketSeq);
     this.parts.monitor?.load(saved.monitor);
     this.parts.shadow?.loadRows(saved.shadowStreams);
@@ -314,6 +425,7 @@ class StateStore {
       metrics: this.parts.metrics.toJSON(),
       streams: this.parts.streams.toJSON(),
       eventSeq: this.parts.events.seq,
+      eventsDropped: this.parts.events.droppedJSON(),
       bucketSeq: this.parts.buckets?.seq,
       monitor: this.parts.monitor?.toJSON(),
       shadowStreams: this.parts.shadow?.toJSON(),
