@@ -61,6 +61,13 @@ describe('grouping one stream (pure)', () => {
     ]);
   });
 
+  it('a late run that brings two known episodes within the gap of each other joins them, the lower id staying', () => {
+    const known = groupStream([], [row(0, 0.7), row(60, 0.95)], 30 * MIN, NO_REFERENCE).map((e, i) => ({ ...e, id: 5 - i, changed: false }));
+    const after = groupStream(known, [row(25, 0.8), row(45, 0.8)], 30 * MIN, NO_REFERENCE);
+    expect(after.map((e) => [e.id, (e.start - T0) / MIN, (e.end - T0) / MIN, e.rows, e.peak, e.merged])).toEqual([[4, 0, 60, 4, 0.95, [5]]]);
+    expect(after[0]!.body.rows.map((p) => (p.t - T0) / MIN)).toEqual([0, 25, 45, 60]);
+  });
+
   it('data time: ISO with a zone, a date and time without one (UTC), epoch ms or s; else when received', () => {
     expect(dataTime('2024-03-04T09:00:00+01:00', 'x')).toBe(T0);
     expect(dataTime('2024-03-04 08:00:00', 'x')).toBe(T0);
@@ -125,6 +132,27 @@ describe('scanning a workspace', () => {
   afterEach(async () => {
     await svc.close();
     fx.close();
+  });
+
+  it('bridged episodes become one in the table; an answered one is left alone', async () => {
+    svc.configure({ gapMinutes: 30 });
+    put('kiln-1', [{ m: 0 }, { m: 60, score: 0.95 }, { m: 200 }, { m: 260 }]);
+    await svc.scan();
+    const [, , second, first] = await svc.list({ status: 'all' });
+    await svc.prompt();
+    await svc.answer({ id: (await svc.list({ status: 'all' }))[0]!.id, verdict: 'normal' });
+    put('kiln-1', [{ m: 25 }, { m: 45 }, { m: 230 }]);
+    // 230 joins 200 and is within the gap of the answered 260, which stays as it was.
+    expect(await svc.scan()).toEqual({ created: 0, extended: 2 });
+    const all = (await svc.list({ status: 'all' })).map((e) => [e.start, e.end, e.rows, e.peakScore, e.verdict]);
+    expect(all).toEqual([
+      [at(260), at(260), 1, 0.7, 'normal'],
+      [at(200), at(230), 2, 0.7, null],
+      [at(0), at(60), 4, 0.95, null],
+    ]);
+    expect((await svc.list({ status: 'all' })).at(-1)!.id).toBe(first!.id);
+    expect(fx.ws.db.prepare('SELECT id FROM episodes WHERE id = ?').get(second!.id)).toBeUndefined();
+    expect((await svc.get({ id: first!.id })).episode.promptedAt).not.toBeNull();
   });
 
   it('rows of a model version scored again in batch (another job) are not grouped twice; rows outside the known episodes still are', async () => {

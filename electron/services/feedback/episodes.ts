@@ -43,6 +43,8 @@ export interface Grouped {
   eventsTo: number;
   /** Flagged or context rows joined it during this grouping. */
   changed: boolean;
+  /** Known episodes (ids) it took in during this grouping: a late run bridged them; they are removed. */
+  merged?: number[];
 }
 
 /** The training figures deviations are measured against, per input. */
@@ -177,10 +179,10 @@ const fresh = (r: StreamRow): Grouped => ({ id: null, start: r.t, end: r.t, rows
 /**
  * Groups new rows of one stream with the episodes already known near them
  * (`known`, any order). Flagged rows within `gapMs` of each other form runs;
- * a run within the gap of a known episode grows it (the earliest such, when
- * a late run falls between two), otherwise it starts a new one. Context rows
- * then join the nearest episode within reach. Returns every episode touched
- * or created.
+ * a run within the gap of a known episode grows it, otherwise it starts a new
+ * one; episodes a late run brought within the gap of each other become one
+ * (`merged` names the known ones taken in). Context rows then join the
+ * nearest episode within reach. Returns every episode touched or created.
  */
 export function groupStream(known: Grouped[], rows: StreamRow[], gapMs: number, ref: Reference): Grouped[] {
   const episodes = [...known].sort((a, b) => a.start - b.start);
@@ -202,6 +204,7 @@ export function groupStream(known: Grouped[], rows: StreamRow[], gapMs: number, 
     }
     absorb(home, run, ref);
   }
+  mergeNeighbours(episodes, gapMs);
   const reach = Math.max(gapMs, CONTEXT_REACH_MS);
   const extra = new Map<Grouped, StreamRow[]>();
   for (const r of context) {
@@ -217,6 +220,36 @@ export function groupStream(known: Grouped[], rows: StreamRow[], gapMs: number, 
   }
   for (const [e, rs] of extra) absorb(e, rs, ref);
   return episodes.filter((e) => e.changed);
+}
+
+/**
+ * Joins episodes (sorted by start) that this grouping brought within the gap
+ * of each other (a late run between two), so rows closer than the gap are
+ * always one episode. The known episode with the lower id stays.
+ */
+function mergeNeighbours(episodes: Grouped[], gapMs: number): void {
+  episodes.sort((a, b) => a.start - b.start);
+  for (let i = 0; i + 1 < episodes.length; ) {
+    const a = episodes[i]!, b = episodes[i + 1]!;
+    if (!(a.changed || b.changed) || b.start - a.end > gapMs) {
+      i++;
+      continue;
+    }
+    const [keep, gone] = b.id !== null && (a.id === null || b.id < a.id) ? [b, a] : [a, b];
+    keep.start = Math.min(keep.start, gone.start);
+    keep.end = Math.max(keep.end, gone.end);
+    keep.rows += gone.rows;
+    if (gone.body.peak && (keep.body.peak === null || (gone.body.peak.s ?? -Infinity) > (keep.body.peak.s ?? -Infinity))) {
+      keep.body.peak = gone.body.peak;
+      keep.peak = gone.peak;
+    }
+    for (const [name, d] of Object.entries(gone.body.devs)) keep.body.devs[name] = Math.max(keep.body.devs[name] ?? -1, d);
+    keep.body.rows = downsample([...keep.body.rows, ...gone.body.rows].sort(byTime));
+    keep.eventsTo = Math.max(keep.eventsTo, gone.eventsTo);
+    keep.merged = [...(keep.merged ?? []), ...(gone.merged ?? []), ...(gone.id === null ? [] : [gone.id])];
+    keep.changed = true;
+    episodes.splice(i, 2, keep);
+  }
 }
 
 /** The inputs that went furthest from training, most first (at most MAX_INPUTS), with their value at the peak and the normal band. */
@@ -313,6 +346,8 @@ export function groupIntoTable(ws: Workspace, key: StreamKey, rows: StreamRow[],
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const update = ws.db.prepare('UPDATE episodes SET start_at = ?, end_at = ?, rows = ?, peak_score = ?, inputs = ?, points = ?, events_to = ?, updated_at = ? WHERE id = ?');
+  const drop = ws.db.prepare('DELETE FROM episodes WHERE id = ? AND verdict IS NULL RETURNING prompted_at');
+  const prompted = ws.db.prepare('UPDATE episodes SET prompted_at = ? WHERE id = ? AND (prompted_at IS NULL OR prompted_at < ?)');
   for (const e of groupStream(known, rows, gapMs, ref)) {
     const inputs = JSON.stringify(contributing(e.body, ref));
     const start = new Date(e.start).toISOString(), end = new Date(e.end).toISOString();
@@ -322,6 +357,11 @@ export function groupIntoTable(ws: Workspace, key: StreamKey, rows: StreamRow[],
     } else {
       update.run(start, end, e.rows, e.peak, inputs, JSON.stringify(e.body), e.eventsTo, now, e.id);
       out.extended++;
+      // Bridged episodes are now part of this one (unanswered: no answers go with them); one asked about keeps it asked about.
+      for (const gone of e.merged ?? []) {
+        const was = drop.get(gone) as { prompted_at: string | null } | undefined;
+        if (was?.prompted_at) prompted.run(was.prompted_at, e.id, was.prompted_at);
+      }
     }
   }
   return out;
