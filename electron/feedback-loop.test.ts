@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ChallengerReportSchema, type Episode } from '../shared/feedback';
 import { privateCliBuildAsync, userErrorLine } from './test-support/cli-build';
 import { coreCaller, importCsv, trainModel, type CoreCall } from './test-support/core-call';
+import { NAB_WINDOWS as WINDOWS, nabSeriesLines, overlapsNabWindow } from './test-support/nab';
 import { createCore, type Core } from './services/compose';
 
 /**
@@ -18,12 +19,6 @@ import { createCore, type Core } from './services/compose';
  * would), recalibrate, retrain on the labelled data, compare, promote.
  */
 
-const DATA = path.resolve(__dirname, '..', '..', 'shared', 'data', 'nab');
-const SERIES = 'realKnownCause/machine_temperature_system_failure.csv';
-/** The known failure windows, in UTC (NAB gives them without a zone; the series is read as UTC too). */
-const WINDOWS = (JSON.parse(fs.readFileSync(path.join(DATA, 'windows.json'), 'utf8')) as Record<string, [string, string][]>)[SERIES]!.map(
-  ([a, b]) => [Date.parse(`${a.slice(0, 19).replace(' ', 'T')}Z`), Date.parse(`${b.slice(0, 19).replace(' ', 'T')}Z`)] as const,
-);
 /** Training: the first week, before the first failure window. */
 const CUT = '2013-12-09 00:00:00';
 const MODEL = 'machine-temp';
@@ -37,7 +32,7 @@ let cli: ReturnType<typeof privateCliBuildAsync>;
 let rows: { timestamp: string; value: number }[];
 let episodes: Episode[];
 
-const overlapsWindow = (e: Episode) => WINDOWS.some(([a, b]) => Date.parse(e.start) <= b && Date.parse(e.end) >= a);
+const overlapsWindow = overlapsNabWindow;
 const open = () => {
   core = createCore({ workspaceDir: wsDir, resumeEndpoints: true, monitor: false });
   call = coreCaller(() => core!);
@@ -53,17 +48,7 @@ beforeAll(async () => {
   cli = privateCliBuildAsync(root);
   await cli.ready();
   // The series repeats one hour (2014-01-07 02:00–02:55, a clock set back): the repeats are dropped, as the import would ask.
-  const seen = new Set<string>();
-  const lines = fs
-    .readFileSync(path.join(DATA, SERIES), 'utf8')
-    .trim()
-    .split('\n')
-    .filter((l, i) => {
-      const t = l.split(',')[0]!;
-      if (i > 0 && seen.has(t)) return false;
-      seen.add(t);
-      return true;
-    });
+  const lines = nabSeriesLines();
   const cut = lines.findIndex((l) => l.startsWith(CUT));
   fs.writeFileSync(path.join(root, 'first-week.csv'), [lines[0], ...lines.slice(1, cut)].join('\n') + '\n');
   fs.writeFileSync(path.join(root, 'whole-series.csv'), lines.join('\n') + '\n');

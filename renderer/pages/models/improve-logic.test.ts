@@ -73,6 +73,8 @@ describe('metricSides', () => {
     expect(metricSides(report({ challenger: { version: 3, metrics: { event_f1: 0.61241 } } }))?.better).toBe('same');
     expect(metricSides(report({ challenger: { version: 3, metrics: {} } }))).toMatchObject({ challenger: { text: 'not measured' }, better: null });
     expect(metricSides(report({ challenger: null }))).toBeNull();
+    // Neither measured: no table of two blanks.
+    expect(metricSides(report({ production: { version: 1, metrics: {} }, challenger: { version: 2, metrics: {} } }))).toBeNull();
   });
 });
 

@@ -41,12 +41,14 @@ export interface MetricSide {
   text: string;
 }
 
-/** Production and challenger on the same holdout: each figure in words, and which is better (by the metric's own direction). */
+/** Production and challenger on the same holdout: each figure in words, and which is better (by the metric's own direction); null when neither has the figure. */
 export function metricSides(r: ChallengerReport): { label: string; production: MetricSide; challenger: MetricSide; better: 'challenger' | 'production' | 'same' | null } | null {
   if (!r.metric || !r.production || !r.challenger) return null;
   const m = r.metric;
   const p = r.production.metrics[m.key];
   const c = r.challenger.metrics[m.key];
+  // Neither measured (a version made with another alarm level before any labelled holdout): a table of two blanks says nothing.
+  if (typeof p !== 'number' && typeof c !== 'number') return null;
   const text = (v: number | undefined) => (typeof v === 'number' ? formatMetric(v, m) : 'not measured');
   let better: 'challenger' | 'production' | 'same' | null = null;
   if (typeof p === 'number' && typeof c === 'number' && Number.isFinite(p) && Number.isFinite(c)) {
