@@ -115,6 +115,8 @@ function Suggestions({
 function RecalibrationView({ model, r, said, onChanged }: { model: ModelSummary; r: Recalibration; said: string; onChanged(): void }) {
   const apply = useStore((s) => s.applyThreshold);
   const [asking, setAsking] = useState(false);
+  // The version made here: said in place of the button, so the same level is not made twice.
+  const [made, setMade] = useState<number | null>(null);
   return (
     <div className="improve-detail" data-testid="recalibration">
       {/* The suggestion above usually says it already; a sentence for another version or newer answers is shown. */}
@@ -138,10 +140,19 @@ function RecalibrationView({ model, r, said, onChanged }: { model: ModelSummary;
           testId="recalibration-bars"
         />
       )}
-      {r.suggested !== null && (
-        <button className="button primary" onClick={() => setAsking(true)} data-testid="apply-threshold">
-          Make a version with this alarm level
-        </button>
+      {made !== null ? (
+        <div className="improve-labels" data-testid="threshold-made">
+          <Icon name="check" size={16} />
+          <p>
+            Made version {made} with alarm level {scoreText(r.suggested)}. It is the challenger: compare it with production below before promoting it.
+          </p>
+        </div>
+      ) : (
+        r.suggested !== null && (
+          <button className="button primary" onClick={() => setAsking(true)} data-testid="apply-threshold">
+            Make a version with this alarm level
+          </button>
+        )
       )}
       {asking && r.suggested !== null && (
         <ReasonDialog
@@ -153,6 +164,7 @@ function RecalibrationView({ model, r, said, onChanged }: { model: ModelSummary;
           onSubmit={async (reason) => {
             const res = await apply(model.name, r.version, r.suggested!, reason);
             if ('refused' in res) return res.refused;
+            setMade(res.made.version);
             onChanged();
             return null;
           }}
