@@ -651,7 +651,7 @@ describe('edge admin API: monitoring', () => {
 
   it('counts every input over the profile\'s bins as counted here from the rows sent, once per row; reading with the cursor never repeats or skips', async () => {
     const empty = await read();
-    expect(empty).toEqual({ stateId: expect.stringMatching(/^[0-9a-f]{32}$/), run: { id: expect.stringMatching(/^[0-9a-f]{16}$/), from: '0.0' }, cursor: '0.0', more: false, model: { name: 'unusual', version: '1' }, counters: { requests: 0, errors: 0, predictions: {}, anomalies: 0 }, buckets: [], events: [] });
+    expect(empty).toEqual({ stateId: expect.stringMatching(/^[0-9a-f]{32}$/), run: { id: expect.stringMatching(/^[0-9a-f]{16}$/), from: '0.0' }, cursor: '0.0', more: false, model: { name: 'unusual', version: '1' }, counters: { requests: 0, errors: 0, predictions: {}, anomalies: 0 }, buckets: [], events: [], dropped: { events: 0, anomalies: 0 } });
 
     for (const [a, b] of [[0, 20], [20, 40], [40, 60]]) await send(stream(a!, b!, 'line-1'));
     await send(stream(105, 150, 'line-2'));
