@@ -302,6 +302,40 @@ describe('context rows kept in memory', () => {
     ]);
   });
 
+  it('are the rows of the model that flagged: after a push, the old version\'s rows go neither before nor after the new one\'s anomalies', () => {
+    const events: Record<string, unknown>[] = [];
+    const ctx = new ContextRows((e) => events.push(e));
+    const v = (version: string, t: number) => ({ ...answered([[t], [t]], 0, t), version });
+    for (let t = 0; t < 5; t++) ctx.row('line', v('1', t), false);
+    ctx.row('line', v('2', 5), false);
+    ctx.row('line', v('2', 6), true);
+    ctx.row('line', v('2', 7), false);
+    ctx.row('line', v('3', 8), false);
+    ctx.row('line', v('3', 9), true);
+    expect(events.map((e) => [e.time, e.version, e.flagged])).toEqual([
+      [5, '2', false],
+      [6, '2', true],
+      [7, '2', false],
+      [8, '3', false],
+      [9, '3', true],
+    ]);
+    // Saved and restored, a count after a flagged row still belongs to its model.
+    const back = new ContextRows((e) => events.push(e));
+    back.load(JSON.parse(JSON.stringify(ctx.toJSON())));
+    events.length = 0;
+    back.row('line', v('3', 10), false);
+    expect(events.map((e) => [e.time, e.version, e.flagged]), 'the same model: sent as after').toEqual([[10, '3', false]]);
+    back.load(JSON.parse(JSON.stringify(ctx.toJSON())));
+    events.length = 0;
+    back.row('line', v('4', 10), false);
+    expect(events, 'another model: kept to go before its own anomaly').toEqual([]);
+    back.row('line', v('4', 11), true);
+    expect(events.map((e) => [e.time, e.version, e.flagged])).toEqual([
+      [10, '4', false],
+      [11, '4', true],
+    ]);
+  });
+
   it('hold at most 12 small rows for each of the most recently seen sources, however large their requests were', async () => {
     await settle();
     const base = process.memoryUsage().arrayBuffers;

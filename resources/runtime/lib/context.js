@@ -29,7 +29,8 @@ const CONTEXT_ROWS = 12;
  * source's last request whole (a 20,000-row batch per source, hundreds of MB
  * over 1000 sources) for 12 rows' worth of numbers.
  * @typedef {{ name: string, version: string, time: string | number | null, score: number | null, receivedAt: number, inputs: Record<string, unknown> }} KeptRow
- * @typedef {{ before: KeptRow[], after: number }} SourceContext
+ * `afterOf`: the model (name and version) whose flagged row the `after` rows follow.
+ * @typedef {{ before: KeptRow[], after: number, afterOf: { name: string, version: string } | null }} SourceContext
  */
 
 /** A row's inputs by name, as events carry them. @param {AnsweredRow | KeptRow} r */
@@ -47,6 +48,9 @@ function inputsOf(r) {
 
 /** What is kept of a row: plain values, nothing of the request or the model. @param {AnsweredRow | KeptRow} r @returns {KeptRow} */
 const keep = (r) => ({ name: r.name, version: r.version, time: r.time, score: r.score, receivedAt: r.receivedAt, inputs: inputsOf(r) });
+
+/** @param {{ name: string, version: string }} a @param {{ name: string, version: string }} b */
+const same = (a, b) => a.name === b.name && a.version === b.version;
 
 class ContextRows {
   /**
@@ -68,7 +72,7 @@ class ContextRows {
     if (c) {
       this.bySource.delete(source);
     } else {
-      c = { before: [], after: 0 };
+      c = { before: [], after: 0, afterOf: null };
       while (this.bySource.size >= this.maxSources) this.bySource.delete(/** @type {string} */ (this.bySource.keys().next().value));
     }
     this.bySource.set(source, c);
@@ -83,11 +87,16 @@ class ContextRows {
    */
   row(source, row, flagged) {
     const c = this.of(source);
+    // Another model now (a push or rollback): the rows around the last one's anomalies are no context for this one's.
+    const last = c.before[c.before.length - 1];
+    if (last && !same(last, row)) c.before = [];
+    if (c.after > 0 && c.afterOf && !same(c.afterOf, row)) c.after = 0;
     if (flagged) {
       for (const r of c.before) this.send(source, r, false);
       c.before = [];
       this.send(source, row, true);
       c.after = CONTEXT_ROWS;
+      c.afterOf = { name: row.name, version: row.version };
     } else if (c.after > 0) {
       c.after--;
       this.send(source, row, false);
@@ -108,6 +117,7 @@ class ContextRows {
     return [...this.bySource].map(([source, c]) => ({
       source,
       after: c.after,
+      afterOf: c.afterOf,
       before: c.before,
     }));
   }
@@ -122,7 +132,8 @@ class ContextRows {
         .slice(-CONTEXT_ROWS)
         .map((r) => ({ name: r.name, version: r.version, time: typeof r.time === 'string' || typeof r.time === 'number' ? r.time : null, score: typeof r.score === 'number' ? r.score : null, receivedAt: r.receivedAt, inputs: r.inputs }));
       this.bySource.delete(s.source);
-      this.bySource.set(s.source, { before, after: s.after });
+      const afterOf = s.afterOf && typeof s.afterOf.name === 'string' && typeof s.afterOf.version === 'string' ? { name: s.afterOf.name, version: s.afterOf.version } : null;
+      this.bySource.set(s.source, { before, after: s.after, afterOf });
     }
     // Saved with a larger --max-sources: the least recently used go, as they would have.
     for (const source of [...this.bySource.keys()].slice(0, Math.max(0, this.bySource.size - this.maxSources))) this.bySource.delete(source);
