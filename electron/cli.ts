@@ -784,11 +784,16 @@ const COMMANDS: Record<string, CommandSpec> = {
       if (target) throw new AppError('bad_input', `Unexpected "${target}". Usage: ${usage(0)}`);
       if (args.flags.has('all') && args.flags.has('answered')) throw new AppError('bad_input', 'Use either --all or --answered, not both.', 'answered');
       for (const f of ['all', 'answered'] as const) if (args.flags.has(f) && args.flags.get(f) !== true) throw new AppError('bad_input', `--${f} takes no value.`, f);
-      // Events the last poll stored but nobody grouped yet (the app groups after every poll; this may be the first look).
-      await ctx.call('feedback.scan', {});
+      // Every flag is checked before the scan: a refused command leaves the workspace as it was.
+      for (const [f, goes] of [['verdict', 'answer'], ['cause', 'answer'], ['comment', 'answer'], ['dataset', 'add-to-data']] as const) {
+        if (args.flags.has(f)) throw new AppError('bad_input', `--${f} goes with "millwright feedback ${goes}", not with list. Usage: ${usage(0)}`, f);
+      }
       const model = stringFlag(args, 'model');
       const endpoint = stringFlag(args, 'endpoint');
       const limit = intFlag(args, 'limit', 1, 10_000);
+      ctx.core().feedback.checkFilter({ model, endpoint });
+      // Events the last poll stored but nobody grouped yet (the app groups after every poll; this may be the first look).
+      await ctx.call('feedback.scan', {});
       const status = args.flags.has('all') ? 'all' : args.flags.has('answered') ? 'answered' : 'unanswered';
       const list = await ctx.call('feedback.list', { status, ...(model ? { model } : {}), ...(endpoint ? { endpoint } : {}), ...(limit ? { limit } : {}) });
       const episodes = list.map(episodeLine);

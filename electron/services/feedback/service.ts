@@ -147,6 +147,7 @@ export class FeedbackService {
   /** Episodes, newest first (too small to ask about and unanswered: left out until they grow). */
   async list(a: { status?: 'unanswered' | 'answered' | 'all'; model?: string; endpoint?: string; limit?: number } = {}): Promise<Episode[]> {
     await this.settled();
+    this.checkFilter(a);
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (a.status === 'unanswered') where.push('verdict IS NULL');
@@ -163,6 +164,17 @@ export class FeedbackService {
     const s = this.settings();
     const shown = rows.filter((r) => r.verdict !== null || askable(spanOf(r), s)).slice(0, a.limit ?? 1000);
     return this.toEpisodes(shown, s);
+  }
+
+  /** A model or endpoint to list by that this workspace does not know (and no episode or anomaly event names) is said, instead of "no episodes". */
+  checkFilter(a: { model?: string; endpoint?: string }): void {
+    const db = this.ws.db;
+    if (a.model && !db.prepare('SELECT 1 FROM models WHERE name = ? OR id = ? UNION ALL SELECT 1 FROM episodes WHERE model = ? UNION ALL SELECT 1 FROM monitor_events WHERE model = ? LIMIT 1').get(a.model, a.model, a.model, a.model)) {
+      throw new AppError('not_found', `There is no model "${a.model}" in this workspace, and no episode or anomaly event of a model by that name. "millwright models" lists the models.`, 'model');
+    }
+    if (a.endpoint && !db.prepare('SELECT 1 FROM endpoints WHERE name = ? UNION ALL SELECT 1 FROM episodes WHERE endpoint = ? LIMIT 1').get(a.endpoint, a.endpoint)) {
+      throw new AppError('not_found', `There is no endpoint "${a.endpoint}" in this workspace, and no episode from one by that name. "millwright endpoints" lists the endpoints.`, 'endpoint');
+    }
   }
 
   private modelName(ref: string): string {
