@@ -136,6 +136,10 @@ describe('the feedback loop on the NAB machine-temperature series', () => {
     const answered = await call('feedback.list', { status: 'answered', model: MODEL, limit: 10_000 });
     expect(answered).toHaveLength(episodes.length);
     expect(await call('feedback.list', { status: 'unanswered', model: MODEL })).toEqual([]);
+    // The dashboard says how often the endpoint's alarms were real, from the answers.
+    const dash = await call('monitor.dashboard', { name: 'press-7', window: 'week' });
+    const realCount = episodes.filter(overlapsWindow).length;
+    expect(dash.drift.liveAccuracy).toEqual({ metric: 'share of answered alarms that were real problems', value: realCount / episodes.length, labelled: episodes.length });
     const detail = await call('feedback.get', { id: real.id });
     expect(detail.history.map((h) => [h.verdict, h.cause, h.comment])).toEqual([['real', CAUSE, 'bearing seized']]);
   }, 180_000);

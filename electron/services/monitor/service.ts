@@ -5,6 +5,7 @@ import { MonitorSettingsSchema, type Alert, type Drift, type EndpointDashboard, 
 import type { DeployService } from '../deploy/deploy';
 import type { EndpointRecord } from '../deploy/endpoints';
 import type { Workspace } from '../workspace/workspace';
+import type { ReadableDb } from '../workspace/db';
 import { AlertBook, conditions, downCondition, listAlerts, settleDrift, type AlertFacts, type DriftStreak } from './alerts';
 import { ProfileCache, type ProfileLookup } from './profiles';
 import { Scheduler, type PollOutcome, type SchedulerOptions } from './scheduler';
@@ -175,7 +176,7 @@ export class MonitorService {
       window,
       health: health(e, pollState(this.ws.db, e.name), buckets),
       series: series(window, now, buckets),
-      drift: drift(window, range, served, lookup, e.model),
+      drift: { ...drift(window, range, served, lookup, e.model), liveAccuracy: answeredAlarms(this.ws.db, e.name, e.model?.name ?? null, range.from) },
       heatmap: await heatmap(window, now, served, lookup, yieldToLoop),
       alerts: listAlerts(this.ws.db, { endpoint: e.name, all: true, limit: 50 }),
     };
@@ -280,4 +281,17 @@ export class MonitorService {
 function downOf(e: EndpointRecord, poll: ReturnType<typeof pollState>): AlertFacts['down'] {
   if (e.status === 'up' || e.status === 'stopped' || !poll || poll.failures === 0 || !poll.downSince) return null;
   return { since: Date.parse(poll.downSince), reason: e.lastError };
+}
+
+/**
+ * How often the endpoint's alarms were real, from the episodes of the window
+ * that people answered "real problem" or "normal operation" (issue 9's
+ * feedback): null until someone has answered one.
+ */
+export function answeredAlarms(db: ReadableDb, endpoint: string, model: string | null, from: Date): Drift['liveAccuracy'] {
+  if (!model) return null;
+  const r = db
+    .prepare("SELECT COUNT(*) AS n, COALESCE(SUM(verdict = 'real'), 0) AS real FROM episodes WHERE origin = 'endpoint' AND endpoint = ? AND model = ? AND verdict IN ('real', 'normal') AND created_at >= ?")
+    .get(endpoint, model, from.toISOString()) as { n: number; real: number };
+  return r.n ? { metric: 'share of answered alarms that were real problems', value: r.real / r.n, labelled: r.n } : null;
 }

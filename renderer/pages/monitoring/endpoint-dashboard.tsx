@@ -294,7 +294,7 @@ function Predictions({ d }: { d: EndpointDashboard }) {
       )}
       <p className="muted small">
         {rows.length === 0 ? '' : p.distance === null ? 'Training did not record its predictions, so there is nothing to compare with.' : `Jensen–Shannon distance between the two: ${statText(p.distance)} (0 is the same spread, 1 is nothing in common).`}
-        {acc && ` Live ${acc.metric} on ${count(acc.labelled, 'labelled row', 'labelled rows')}: ${statText(acc.value)}.`}
+        {acc && ` Of ${count(acc.labelled, 'alarm', 'alarms')} answered in the Inbox, ${Math.round(acc.value * acc.labelled)} ${Math.round(acc.value * acc.labelled) === 1 ? 'was a real problem' : 'were real problems'}.`}
       </p>
     </section>
   );
