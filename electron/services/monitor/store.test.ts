@@ -132,6 +132,16 @@ describe('storePage', () => {
     expect(AuditLog.list(ws.db, { limit: 10, action: 'monitor.gap' }).map((a) => a.details)).toEqual([{ name: 'line-3', buckets: 120, events: 0, message: got.gap }]);
     ws.close();
   });
+
+  it('does not call the events it dropped anomalies: context rows are among them', () => {
+    const ws = workspace('gap-events');
+    const at = new Date('2026-03-02T10:10:00Z');
+    const ev = (seq: number) => ({ seq, time: null, receivedAt: at.toISOString(), source: null, model: 'P-101', version: '1', score: 0.2, inputs: {}, flagged: seq % 2 === 0 });
+    storePage(ws, 'line-3', null, { ...withId(page('0.1', []), 'A', 'r1', '0.0'), events: [ev(1)] }, at);
+    const got = storePage(ws, 'line-3', '0.1', { ...withId(page('0.30', []), 'A', 'r1', '0.0'), events: [ev(30)] }, at);
+    expect(got.gap).toBe('line-3: 28 anomaly records (flagged rows or rows sent around them) were dropped by the endpoint before the app could read them (it keeps a limited number).');
+    ws.close();
+  });
 });
 
 describe('quarter hours', () => {

@@ -311,7 +311,7 @@ function skipNote(ws: Workspace, name: string, skip: readonly SkippedRecord[], n
 /** Records (audit log) and words the records an endpoint dropped before they were read; null when none. */
 function gapNote(ws: Workspace, name: string, buckets: number, events: number, now: Date): string | null {
   if (buckets <= 0 && events <= 0) return null;
-  const parts = [buckets > 0 ? `${buckets} minute${buckets === 1 ? '' : 's'} of monitoring data` : '', events > 0 ? `${events} anomaly event${events === 1 ? '' : 's'}` : ''].filter(Boolean);
+  const parts = [buckets > 0 ? `${buckets} minute${buckets === 1 ? '' : 's'} of monitoring data` : '', events > 0 ? `${events} anomaly record${events === 1 ? '' : 's'} (flagged rows or rows sent around them)` : ''].filter(Boolean);
   const message = `${name}: ${parts.join(' and ')} ${buckets + events === 1 ? 'was' : 'were'} dropped by the endpoint before the app could read ${buckets + events === 1 ? 'it' : 'them'} (it keeps a limited number).`;
   ws.audit.record('monitor.gap', { name, buckets: Math.max(0, buckets), events: Math.max(0, events), message }, now);
   return message;
