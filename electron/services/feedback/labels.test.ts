@@ -74,6 +74,17 @@ describe('labels on rows by time', () => {
     expect(r.counts).toEqual({ real: 2, normal: 2, unsure: 1 });
     expect(r.used.map((e) => e.id)).toEqual([1, 2, 3]);
   });
+
+  it('one cause for spellings that differ only in case, written as first given', () => {
+    const time = Float64Array.from([10, 20, 30]);
+    const r = labelRows(time, [
+      { ...ep(1, 10, 10, 'real', 'fan'), answeredAt: '2024-03-02T00:00:00.000Z' },
+      { ...ep(2, 20, 20, 'real', 'Fan'), answeredAt: '2024-03-01T00:00:00.000Z' },
+      { ...ep(3, 30, 30, 'real', 'FAN'), answeredAt: '2024-03-03T00:00:00.000Z' },
+    ]);
+    expect(r.causes).toEqual(['Fan']);
+    expect(Array.from(r.cause)).toEqual([0, 0, 0]);
+  });
 });
 
 describe('answers into the data', () => {

@@ -34,6 +34,20 @@ interface EpisodeRow {
   answered_at: string | null;
 }
 
+/**
+ * Causes that differ only in case are one cause, written as it was first
+ * given (the earliest answer): lower-cased cause → that spelling.
+ */
+export function causeSpellings(episodes: readonly AnsweredEpisode[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const byAnswer = episodes.filter((e) => e.verdict === 'real' && e.cause).sort((a, b) => (a.answeredAt ?? '').localeCompare(b.answeredAt ?? '') || a.id - b.id);
+  for (const e of byAnswer) {
+    const k = e.cause!.toLocaleLowerCase();
+    if (!out.has(k)) out.set(k, e.cause!);
+  }
+  return out;
+}
+
 /** The answered episodes of a model (of one of its versions when given), oldest first. */
 export function answeredEpisodes(db: ReadableDb, model: string, version?: number): AnsweredEpisode[] {
   const rows = db
@@ -101,14 +115,16 @@ export function labelRows(time: Float64Array, episodes: AnsweredEpisode[]): { pr
   const sorted = Float64Array.from(byTime, (i) => time[i]!);
   // Normal first, then real over it, so real wins where they overlap.
   const order = [...episodes].sort((a, b) => rankOf(a.verdict) - rankOf(b.verdict));
+  const spelling = causeSpellings(episodes);
   for (const e of order) {
     const [from, to] = timeSpan(sorted, e.start, e.end);
     if (from >= to) continue;
     used.push(e);
     let code = -1;
     if (e.verdict === 'real' && e.cause) {
-      code = causes.indexOf(e.cause);
-      if (code < 0) code = causes.push(e.cause) - 1;
+      const name = spelling.get(e.cause.toLocaleLowerCase())!;
+      code = causes.indexOf(name);
+      if (code < 0) code = causes.push(name) - 1;
     }
     for (let k = from; k < to; k++) {
       const i = byTime[k]!;

@@ -52,7 +52,8 @@ describe('what the answers suggest', () => {
     insertEpisode(core.ws, { model: 'L-1', version: 1, from: 500, to: 502, peakScore: current + 0.3, verdict: 'real', cause: 'Blocked filter' });
     insertEpisode(core.ws, { model: 'L-1', version: 1, from: 600, to: 602, peakScore: current + 0.3, verdict: 'real', cause: 'Cooling fan' });
     expect(await kinds()).toEqual(['recalibrate']);
-    insertEpisode(core.ws, { model: 'L-1', version: 1, from: 700, to: 702, peakScore: current + 0.3, verdict: 'real', cause: 'Cooling fan' });
+    // The same cause written in other case: one cause, as first given.
+    insertEpisode(core.ws, { model: 'L-1', version: 1, from: 700, to: 702, peakScore: current + 0.3, verdict: 'real', cause: 'cooling FAN' });
     const cause = (await call('feedback.suggestions', { model: 'L-1' })).find((s) => s.kind === 'cause_model')!;
     expect(cause.detail).toEqual({ cause: 'Cooling fan', count: 3 });
     expect(cause.sentence).toBe('3 episodes of "L-1" were confirmed as real problems caused by "Cooling fan". Add your answers to the data and train a model that names the cause from "feedback_cause", so the next alarm says what is likely wrong.');

@@ -3,7 +3,7 @@ import { LABEL_COLUMNS, type FeedbackSuggestion } from '../../../shared/feedback
 import { listAlerts } from '../monitor/alerts';
 import { findModelVersion, listModels } from '../training/models';
 import type { Workspace } from '../workspace/workspace';
-import { answeredEpisodes, productionOrNewest } from './labels';
+import { answeredEpisodes, causeSpellings, productionOrNewest } from './labels';
 import { recalibration } from './recalibrate';
 
 /** Confirmed real problems of one cause before a model that names the cause is offered. */
@@ -11,10 +11,16 @@ export const CAUSE_MODEL_MIN = 3;
 /** Answers since the production version was trained before retraining is offered. */
 export const RETRAIN_ANSWERS_MIN = 10;
 
-/** Causes of the episodes answered real, most confirmed first (ties by name). */
+/** Causes of the episodes answered real, most confirmed first (ties by name); spellings differing only in case count as one, written as first given. */
 export function confirmedCauses(ws: Workspace, model: string): { cause: string; count: number }[] {
+  const episodes = answeredEpisodes(ws.db, model);
+  const spelling = causeSpellings(episodes);
   const counts = new Map<string, number>();
-  for (const e of answeredEpisodes(ws.db, model)) if (e.verdict === 'real' && e.cause) counts.set(e.cause, (counts.get(e.cause) ?? 0) + 1);
+  for (const e of episodes) {
+    if (e.verdict !== 'real' || !e.cause) continue;
+    const name = spelling.get(e.cause.toLocaleLowerCase())!;
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
   return [...counts].map(([cause, count]) => ({ cause, count })).sort((a, b) => b.count - a.count || (a.cause < b.cause ? -1 : 1));
 }
 
