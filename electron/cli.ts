@@ -756,7 +756,7 @@ const COMMANDS: Record<string, CommandSpec> = {
     usage: [
       'millwright feedback [list] [--all|--answered] [--model M] [--endpoint E] [--limit N] [--json]',
       '       millwright feedback answer EPISODE --verdict real|normal|unsure [--cause C] [--comment T]',
-      '       millwright feedback add-to-data MODEL [--dataset D[@VERSION]]',
+      '       millwright feedback add-to-data MODEL [--dataset D[@VERSION]] [--endpoint E]',
       '       millwright feedback recalibrate MODEL[@VERSION]',
     ].join('\n'),
     flags: { all: 'switch', answered: 'switch', model: 'value', endpoint: 'value', limit: 'value', verdict: 'value', cause: 'value', comment: 'value', dataset: 'value' },
@@ -769,7 +769,8 @@ const COMMANDS: Record<string, CommandSpec> = {
         if (!target) throw new AppError('bad_input', `Which model? Usage: ${usage(2)}`);
         const ds = stringFlag(args, 'dataset');
         const m = ds ? /^(.+?)(?:@(\d+))?$/.exec(ds)! : null;
-        const r = await ctx.call('feedback.addToData', { model: target, ...(m ? { dataset: m[1]!, ...(m[2] ? { version: Number(m[2]) } : {}) } : {}) });
+        const endpoint = stringFlag(args, 'endpoint');
+        const r = await ctx.call('feedback.addToData', { model: target, ...(m ? { dataset: m[1]!, ...(m[2] ? { version: Number(m[2]) } : {}) } : {}), ...(endpoint ? { endpoint } : {}) });
         if (!ctx.json) ctx.out(r.sentence);
         return r;
       }

@@ -646,8 +646,8 @@ export const API = {
   'feedback.settings': method('When prompts come, how many episodes each asks about, and how anomalous rows group into episodes.', empty, FeedbackSettingsSchema),
   'feedback.configure': method('Changes the prompt times or episode grouping (audited).', FeedbackSettingsSchema.partial().strict(), FeedbackSettingsSchema),
   'feedback.addToData': method(
-    "Makes a new dataset version with the answers as label columns (feedback_problem: 1 real problem, 0 normal; feedback_cause) over the answered episodes' time ranges, with lineage to the episodes. Default: the newest version of the dataset the model's production version learned from.",
-    z.object({ model: modelRef, dataset: z.string().min(1).max(300).optional(), version: z.number().int().positive().optional() }).strict(),
+    "Makes a new dataset version with the answers as label columns (feedback_problem: 1 real problem, 0 normal; feedback_cause) over the answered episodes' time ranges, with lineage to the episodes. Default: the newest version of the dataset the model's production version learned from. With an endpoint: only the answers to episodes from that endpoint (one model serving several machines).",
+    z.object({ model: modelRef, dataset: z.string().min(1).max(300).optional(), version: z.number().int().positive().optional(), endpoint: EndpointNameSchema.optional() }).strict(),
     LabelsResultSchema,
   ),
   'feedback.suggestions': method(

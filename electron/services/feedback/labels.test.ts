@@ -183,4 +183,18 @@ describe('event times read as the training dataset reads its time column', () =>
     const r = await call('feedback.addToData', { model: 'L-DE' });
     expect(rowsWhere(columns('line-de', r.version).problem, 1)).toEqual(range(300, 310));
   }, 120_000);
+
+  it('with an endpoint, only the answers from that endpoint label the rows (one model serving two machines)', async () => {
+    // The same model on a second machine: a stretch there answered normal, at times inside line-de's range.
+    const iso = (i: number) => new Date(BERLIN + i * STEP).toISOString();
+    core.ws.db
+      .prepare("INSERT INTO episodes (origin, endpoint, model, version, start_at, end_at, rows, peak_score, created_at, updated_at, verdict, answered_by, answered_at) VALUES ('endpoint', 'line-de-2', 'L-DE', 1, ?, ?, 6, 0.8, ?, ?, 'normal', 'ana', ?)")
+      .run(iso(400), iso(405), iso(0), iso(0), iso(0));
+    const one = await call('feedback.addToData', { model: 'L-DE', endpoint: 'line-de-1' });
+    expect(rowsWhere(columns('line-de', one.version).problem, 0)).toEqual([]);
+    expect(one.sentence).toMatch(/^line-de version 2 already holds these answers: 1 answered episode from line-de-1 mark 11 rows as a real problem and 0 rows as normal operation/);
+    const all = await call('feedback.addToData', { model: 'L-DE' });
+    expect(rowsWhere(columns('line-de', all.version).problem, 0)).toEqual(range(400, 405));
+    await expect(call('feedback.addToData', { model: 'L-DE', endpoint: 'line-de-9' })).rejects.toThrow(/^No episode of "L-DE" from endpoint "line-de-9" has been answered yet\./);
+  });
 });

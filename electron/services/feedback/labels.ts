@@ -49,13 +49,13 @@ export function causeSpellings(episodes: readonly AnsweredEpisode[]): Map<string
 }
 
 /** The answered episodes of a model (of one of its versions when given), oldest first. */
-export function answeredEpisodes(db: ReadableDb, model: string, version?: number): AnsweredEpisode[] {
+export function answeredEpisodes(db: ReadableDb, model: string, version?: number, endpoint?: string): AnsweredEpisode[] {
   const rows = db
     .prepare(
       `SELECT id, model, version, start_at, end_at, peak_score, verdict, cause, answered_by, answered_at FROM episodes
-        WHERE model = ? AND verdict IS NOT NULL ${version === undefined ? '' : 'AND version = ?'} ORDER BY start_at, id`,
+        WHERE model = ? AND verdict IS NOT NULL ${version === undefined ? '' : 'AND version = ?'} ${endpoint === undefined ? '' : 'AND endpoint = ?'} ORDER BY start_at, id`,
     )
-    .all(...(version === undefined ? [model] : [model, version])) as EpisodeRow[];
+    .all(model, ...(version === undefined ? [] : [version]), ...(endpoint === undefined ? [] : [endpoint])) as EpisodeRow[];
   return rows.map((r) => ({
     id: r.id,
     model: r.model,
@@ -92,6 +92,8 @@ export interface LabelSettings {
     dataset: string;
     version: number;
     model: string;
+    /** Only the answers from this endpoint went in (null: from everywhere). */
+    endpoint?: string | null;
     episodes: { id: number; verdict: Verdict; cause: string | null; start: string; end: string; answeredBy: string | null; answeredAt: string | null }[];
   };
 }
@@ -178,14 +180,18 @@ function defaultTarget(ws: Workspace, model: string, dataset?: string, version?:
  * blobs; the version's settings name the parent version and every episode a
  * label came from.
  */
-export function addAnswersToData(ws: Workspace, a: { model: string; dataset?: string; version?: number }): LabelsResult {
+export function addAnswersToData(ws: Workspace, a: { model: string; dataset?: string; version?: number; endpoint?: string }): LabelsResult {
   const model = findModelVersion(ws.db, a.model).model;
   const parent = defaultTarget(ws, model, a.dataset, a.version);
   const ref = `${parent.datasetName}@${parent.version}`;
   if (!parent.timeColumn) {
     throw new AppError('bad_input', `Dataset ${ref} has no time column, so answers (which are about stretches of time) cannot be placed on its rows. Choose a dataset with a time column.`, 'dataset');
   }
-  const episodes = answeredEpisodes(ws.db, model);
+  // One model serving several machines: the rows of one machine's dataset take only that machine's answers.
+  const episodes = answeredEpisodes(ws.db, model, undefined, a.endpoint);
+  if (!episodes.length && a.endpoint !== undefined) {
+    throw new AppError('bad_input', `No episode of "${model}" from endpoint "${a.endpoint}" has been answered yet. Answer some in the Inbox first, or leave the endpoint out to use the answers from everywhere.`, 'endpoint');
+  }
   if (!episodes.length) throw new AppError('bad_input', `No episode of "${model}" has been answered yet. Answer some in the Inbox first.`, 'model');
   const time = loadColumn(ws.blobs, parent.schema.find((c) => c.name === parent.timeColumn)!, parent.rowCount) as Extract<ColumnData, { values: Float64Array }>;
   const labels = labelRows(time.values, episodes);
@@ -215,6 +221,7 @@ export function addAnswersToData(ws: Workspace, a: { model: string; dataset?: st
       dataset: parent.datasetName,
       version: parent.version,
       model,
+      endpoint: a.endpoint ?? null,
       episodes: labels.used.map((e) => ({ id: e.id, verdict: e.verdict, cause: e.cause, start: new Date(e.start).toISOString(), end: new Date(e.end).toISOString(), answeredBy: e.answeredBy, answeredAt: e.answeredAt })),
     },
   };
@@ -236,6 +243,7 @@ export function addAnswersToData(ws: Workspace, a: { model: string; dataset?: st
       model,
       dataset: parent.datasetName,
       from: parent.version,
+      endpoint: a.endpoint ?? null,
       version: r.record.version,
       created: r.created,
       episodes: labels.used.map((e) => e.id),
@@ -246,7 +254,7 @@ export function addAnswersToData(ws: Workspace, a: { model: string; dataset?: st
   const n = labels.used.length;
   const { real, normal } = labels.counts;
   const what = created ? `Made ${record.datasetName} version ${record.version} from version ${parent.version}` : `${record.datasetName} version ${record.version} already holds these answers`;
-  const sentence = `${what}: ${plural(n, 'answered episode')} mark ${plural(real, 'row')} as a real problem and ${plural(normal, 'row')} as normal operation in "${LABEL_COLUMNS.problem}"${labels.causes.length ? `, with the cause in "${LABEL_COLUMNS.cause}"` : ''}.`;
+  const sentence = `${what}: ${plural(n, 'answered episode')}${a.endpoint !== undefined ? ` from ${a.endpoint}` : ''} mark ${plural(real, 'row')} as a real problem and ${plural(normal, 'row')} as normal operation in "${LABEL_COLUMNS.problem}"${labels.causes.length ? `, with the cause in "${LABEL_COLUMNS.cause}"` : ''}.`;
   return {
     dataset: record.datasetName,
     version: record.version,
