@@ -61,6 +61,7 @@ describe('the alarm level the answers suggest', () => {
     const few = suggestLevel([...real(0.9), ...normal(0.7)], 0.6);
     expect(few.suggested).toBeNull();
     expect(few.sentence).toBe('Only 2 episodes are answered as a real problem or normal operation; at least 3 are needed before the answers can suggest an alarm level.');
+    expect(suggestLevel([], 0.6).sentence).toBe('No episode is answered yet as a real problem or normal operation; at least 3 are needed before the answers can suggest an alarm level.');
     expect(suggestLevel(normal(0.7, 0.8, 0.9), 0.6).sentence).toBe('None of the 3 answered episodes is a real problem yet, so another alarm level cannot be checked against one; the alarm level stays at 0.6.');
     const right = suggestLevel(real(0.7, 0.8, 0.9), 0.6);
     expect(right.suggested).toBeNull();

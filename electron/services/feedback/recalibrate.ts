@@ -82,7 +82,8 @@ export function suggestLevel(peaks: Peak[], current: number): { suggested: numbe
   const [cur] = levelText(current);
   const none = (sentence: string) => ({ suggested: null, before, after: null, sentence });
   if (peaks.length < MIN_ANSWERS) {
-    return none(`Only ${count(peaks.length, 'episode is', 'episodes are')} answered as a real problem or normal operation; at least ${MIN_ANSWERS} are needed before the answers can suggest an alarm level.`);
+    const answered = peaks.length ? `Only ${count(peaks.length, 'episode is', 'episodes are')} answered` : 'No episode is answered yet';
+    return none(`${answered} as a real problem or normal operation; at least ${MIN_ANSWERS} are needed before the answers can suggest an alarm level.`);
   }
   if (!real) return none(`None of the ${peaks.length} answered episodes is a real problem yet, so another alarm level cannot be checked against one; the alarm level stays at ${cur}.`);
   if (!before.falseAlarms && !before.missed) return none(`The alarm level ${cur} caught ${allOf(real, 'real problem')} without a false alarm on the answered episodes; no change is needed.`);
