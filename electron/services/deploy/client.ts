@@ -97,6 +97,8 @@ export interface MonitoringPage {
   counters: { requests: number; errors: number; predictions: Record<string, number>; anomalies: number };
   buckets: EdgeBucket[];
   events: EdgeEvent[];
+  /** Events numbered after the cursor up to this page's last that the endpoint dropped unread, and how many were anomalies (null: not known). Older runtimes leave it out. */
+  dropped?: { events: number; anomalies: number | null };
 }
 
 export interface PushReply {

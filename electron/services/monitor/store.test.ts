@@ -129,7 +129,7 @@ describe('storePage', () => {
     storePage(ws, 'line-3', null, withId(page('2.0', [bucket(1, 1), bucket(2, 1)]), 'A', 'r1', '0.0'), at);
     const got = storePage(ws, 'line-3', '2.0', withId(page('125.0', [bucket(123, 1), bucket(124, 1), bucket(125, 1)]), 'A', 'r1', '0.0'), at);
     expect(got).toEqual(expect.objectContaining({ outcome: 'stored', buckets: 3, gap: 'line-3: 120 minutes of monitoring data were dropped by the endpoint before the app could read them (it keeps a limited number).' }));
-    expect(AuditLog.list(ws.db, { limit: 10, action: 'monitor.gap' }).map((a) => a.details)).toEqual([{ name: 'line-3', buckets: 120, events: 0, message: got.gap }]);
+    expect(AuditLog.list(ws.db, { limit: 10, action: 'monitor.gap' }).map((a) => a.details)).toEqual([{ name: 'line-3', buckets: 120, events: 0, anomalies: null, message: got.gap }]);
     ws.close();
   });
 
@@ -140,6 +140,18 @@ describe('storePage', () => {
     storePage(ws, 'line-3', null, { ...withId(page('0.1', []), 'A', 'r1', '0.0'), events: [ev(1)] }, at);
     const got = storePage(ws, 'line-3', '0.1', { ...withId(page('0.30', []), 'A', 'r1', '0.0'), events: [ev(30)] }, at);
     expect(got.gap).toBe('line-3: 28 anomaly records (flagged rows or rows sent around them) were dropped by the endpoint before the app could read them (it keeps a limited number).');
+    // A runtime that tells them apart: only the anomalies are said; context rows alone go to the audit log only.
+    const told = storePage(ws, 'line-3', '0.30', { ...withId(page('0.40', []), 'A', 'r1', '0.0'), events: [ev(35), ev(40)], dropped: { events: 8, anomalies: 3 } }, at);
+    expect(told.gap).toBe('line-3: 3 anomalies were dropped by the endpoint before the app could read them (it keeps a limited number).');
+    const quiet = storePage(ws, 'line-3', '0.40', { ...withId(page('0.50', []), 'A', 'r1', '0.0'), events: [ev(50)], dropped: { events: 9, anomalies: 0 } }, at);
+    expect(quiet.gap).toBeNull();
+    expect(AuditLog.list(ws.db, { limit: 1, action: 'monitor.gap' })[0]!.details).toEqual({
+      name: 'line-3',
+      buckets: 0,
+      events: 9,
+      anomalies: 0,
+      message: 'line-3: 9 rows sent around anomalies were dropped by the endpoint before the app could read them; only the episode charts miss them.',
+    });
     ws.close();
   });
 });

@@ -203,7 +203,10 @@ export function storePage(ws: Workspace, name: string, sentCursor: string | null
         moved = true;
       }
     }
-    const dropped = moved || sentCursor === null ? null : gapNote(ws, name, page.buckets[0] ? page.buckets[0].seq - sentB - 1 : 0, page.events[0] ? page.events[0].seq - sentE - 1 : 0, now);
+    // A runtime that keeps context rows apart says what it dropped (holes anywhere in the page, and how many were anomalies); else the numbers skipped before the first event.
+    const told = page.dropped && Number.isInteger(page.dropped.events) && page.dropped.events >= 0 ? page.dropped : null;
+    const lostEvents = told ? { events: told.events, anomalies: Number.isInteger(told.anomalies) ? told.anomalies : null } : { events: page.events[0] ? page.events[0].seq - sentE - 1 : 0, anomalies: null };
+    const dropped = moved || sentCursor === null ? null : gapNote(ws, name, page.buckets[0] ? page.buckets[0].seq - sentB - 1 : 0, lostEvents, now);
     const skipped = skipNote(ws, name, skip, now);
     const gap = [dropped, skipped].filter(Boolean).join(' ') || null;
     const skipB = new Set(skip.filter((u) => u.kind === 'bucket').map((u) => u.seq));
@@ -308,12 +311,22 @@ function skipNote(ws: Workspace, name: string, skip: readonly SkippedRecord[], n
   return message;
 }
 
-/** Records (audit log) and words the records an endpoint dropped before they were read; null when none. */
-function gapNote(ws: Workspace, name: string, buckets: number, events: number, now: Date): string | null {
+/**
+ * Records (audit log) and words the records an endpoint dropped before they
+ * were read; null when none worth saying. Anomalies are named as such only
+ * when the endpoint told them apart from the context rows sent around them;
+ * context rows alone (only charts lose them) are in the audit log, not said.
+ */
+function gapNote(ws: Workspace, name: string, buckets: number, lost: { events: number; anomalies: number | null }, now: Date): string | null {
+  const events = Math.max(0, lost.events);
   if (buckets <= 0 && events <= 0) return null;
-  const parts = [buckets > 0 ? `${buckets} minute${buckets === 1 ? '' : 's'} of monitoring data` : '', events > 0 ? `${events} anomaly record${events === 1 ? '' : 's'} (flagged rows or rows sent around them)` : ''].filter(Boolean);
-  const message = `${name}: ${parts.join(' and ')} ${buckets + events === 1 ? 'was' : 'were'} dropped by the endpoint before the app could read ${buckets + events === 1 ? 'it' : 'them'} (it keeps a limited number).`;
-  ws.audit.record('monitor.gap', { name, buckets: Math.max(0, buckets), events: Math.max(0, events), message }, now);
+  const said = lost.anomalies === null ? events : Math.min(events, Math.max(0, lost.anomalies));
+  const what = lost.anomalies === null ? `anomaly record${said === 1 ? '' : 's'} (flagged rows or rows sent around them)` : `anomal${said === 1 ? 'y' : 'ies'}`;
+  const parts = [buckets > 0 ? `${buckets} minute${buckets === 1 ? '' : 's'} of monitoring data` : '', said > 0 ? `${said} ${what}` : ''].filter(Boolean);
+  const n = Math.max(0, buckets) + said;
+  const message = parts.length ? `${name}: ${parts.join(' and ')} ${n === 1 ? 'was' : 'were'} dropped by the endpoint before the app could read ${n === 1 ? 'it' : 'them'} (it keeps a limited number).` : null;
+  const context = `${name}: ${events} row${events === 1 ? '' : 's'} sent around anomalies ${events === 1 ? 'was' : 'were'} dropped by the endpoint before the app could read ${events === 1 ? 'it' : 'them'}; only the episode charts miss ${events === 1 ? 'it' : 'them'}.`;
+  ws.audit.record('monitor.gap', { name, buckets: Math.max(0, buckets), events, anomalies: lost.anomalies, message: message ?? context }, now);
   return message;
 }
 
