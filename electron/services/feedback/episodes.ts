@@ -327,8 +327,11 @@ export function groupIntoTable(ws: Workspace, key: StreamKey, rows: StreamRow[],
     lo = Math.min(lo, r.t);
     hi = Math.max(hi, r.t);
   }
-  const id = streamId(key);
-  newest[id] = Math.max(newest[id] ?? -Infinity, hi);
+  // Only endpoint streams can be open (a batch job's rows all come at once): batch jobs add no key, so the meta value stays bounded.
+  if (key.origin === 'endpoint') {
+    const id = streamId(key);
+    newest[id] = Math.max(newest[id] ?? -Infinity, hi);
+  }
   const reach = Math.max(gapMs, CONTEXT_REACH_MS);
   const known = (
     ws.db
@@ -368,7 +371,9 @@ export function groupIntoTable(ws: Workspace, key: StreamKey, rows: StreamRow[],
 }
 
 export function keepNewest(ws: Workspace, newest: Record<string, number>): void {
-  ws.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(STREAMS_KEY, JSON.stringify(newest));
+  // Keys of batch streams written before they were left out go too.
+  const kept = Object.fromEntries(Object.entries(newest).filter(([id]) => !id.startsWith('["batch"')));
+  ws.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(STREAMS_KEY, JSON.stringify(kept));
 }
 
 interface EventRow {

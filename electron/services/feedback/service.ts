@@ -213,7 +213,9 @@ export class FeedbackService {
   private answeredProfiles(): Map<string, Map<string, number>[]> {
     const out = new Map<string, Map<string, number>[]>();
     for (const r of this.ws.db.prepare("SELECT model, inputs FROM episodes WHERE verdict IN ('real', 'normal')").all() as { model: string; inputs: string }[]) {
-      out.set(r.model, [...(out.get(r.model) ?? []), profileOf(parseInputs(r.inputs))]);
+      const list = out.get(r.model);
+      if (list) list.push(profileOf(parseInputs(r.inputs)));
+      else out.set(r.model, [profileOf(parseInputs(r.inputs))]);
     }
     return out;
   }
