@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ChallengerReportSchema, type Episode } from '../shared/feedback';
+import { ChallengerReportSchema, LABEL_COLUMNS, type Episode } from '../shared/feedback';
 import { privateCliBuildAsync, userErrorLine } from './test-support/cli-build';
 import { coreCaller, importCsv, trainModel, type CoreCall } from './test-support/core-call';
 import { NAB_WINDOWS as WINDOWS, nabSeriesLines, overlapsNabWindow } from './test-support/nab';
@@ -172,6 +172,13 @@ describe('the feedback loop on the NAB machine-temperature series', () => {
     expect(labels.episodes).toBe(episodes.length);
     expect(labels.labelled.real).toBeGreaterThan(0);
     expect(labels.labelled.normal).toBeGreaterThan(0);
+
+    // Six failures confirmed with one cause: the app offers a model that names the cause, and the labelled data can train it.
+    const offer = (await call('feedback.suggestions', { model: MODEL })).find((x) => x.kind === 'cause_model');
+    expect(offer?.detail).toEqual(expect.objectContaining({ cause: CAUSE }));
+    await trainModel(core!, call, { dataset: MODEL, version: 3, task: 'binary', target: LABEL_COLUMNS.cause, inputs: ['value'], timeColumn: 'timestamp', windowMinutes: 60, algorithms: ['tree'], timeBudgetSeconds: 10, model: 'machine-temp-cause' });
+    const causeModel = (await call('models.report', { model: 'machine-temp-cause' })) as { classes: string[] };
+    expect(causeModel.classes).toEqual([CAUSE, 'Normal operation']);
 
     // Retrained, compared and promoted from the command line, as a script at the plant would.
     const retrained = await cli(['retrain', MODEL, '--time-budget', '30', '--json', '--workspace', wsDir], { timeoutMs: 240_000 });

@@ -69,8 +69,9 @@ describe('labels on rows by time', () => {
     const time = Float64Array.from([50, 10, NaN, 30, 20, 40, 60]);
     const r = labelRows(time, [ep(1, 20, 40, 'normal'), ep(2, 40, 50, 'real', 'Fan'), ep(3, 60, 60, 'unsure'), ep(4, 100, 200, 'real', 'Pump')]);
     expect(Array.from(r.problem)).toEqual([1, NaN, NaN, 0, 0, 1, NaN]);
-    expect(Array.from(r.cause)).toEqual([0, -1, -1, -1, -1, 0, -1]);
-    expect(r.causes).toEqual(['Fan']);
+    // Rows answered normal name it as their cause, so a cause model has normal operation to tell the causes from.
+    expect(Array.from(r.cause)).toEqual([0, -1, -1, 1, 1, 0, -1]);
+    expect(r.causes).toEqual(['Fan', 'Normal operation']);
     expect(r.counts).toEqual({ real: 2, normal: 2, unsure: 1 });
     expect(r.used.map((e) => e.id)).toEqual([1, 2, 3]);
   });
@@ -100,7 +101,7 @@ describe('answers into the data', () => {
     expect(cause[300]).toBe('Cooling fan');
     expect(cause[905]).toBe('Blocked filter');
     expect(cause[299]).toBe('');
-    expect(cause[500]).toBe('');
+    expect(cause[500]).toBe('Normal operation');
     // The original version is untouched (versions never change).
     expect(findVersion(core.ws.db, 'line', 1).schema.map((c) => c.name)).toEqual(['Time', 'Temp', 'Flow']);
   });
@@ -128,7 +129,7 @@ describe('answers into the data', () => {
     expect(rowsWhere(problem, 1)).toEqual([...range(300, 310), ...range(500, 503)]);
     expect(rowsWhere(problem, 0)).toEqual(range(900, 905));
     expect(cause[501]).toBe('Cooling fan');
-    expect(cause[901]).toBe('');
+    expect(cause[901]).toBe('Normal operation');
     const from = (findVersion(core.ws.db, 'line', 3).settings as { labelsFrom: { version: number } }).labelsFrom;
     expect(from.version).toBe(2);
     // The same answers again: the version that holds them, nothing new.

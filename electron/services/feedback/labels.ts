@@ -1,6 +1,6 @@
 import type { ColumnData, ColumnSchema } from '../../../shared/datasets';
 import { AppError } from '../../../shared/errors';
-import { LABEL_COLUMNS, type LabelsResult, type Verdict } from '../../../shared/feedback';
+import { LABEL_COLUMNS, VERDICT_TITLES, type LabelsResult, type Verdict } from '../../../shared/feedback';
 import { loadColumn, storeColumns } from '../datasets/column-store';
 import { findVersion, recordVersion, type VersionRecord } from '../datasets/versions';
 import { findModelVersion, type ModelVersionRecord } from '../training/models';
@@ -101,6 +101,9 @@ export interface LabelSettings {
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
+/** What feedback_cause holds on rows answered "normal operation". */
+export const NORMAL_CAUSE = VERDICT_TITLES.normal;
+
 /**
  * Where each row stands by the answers: 1 real, 0 normal, NaN elsewhere;
  * a row in a real episode and a normal one is real (the problem was seen).
@@ -139,10 +142,15 @@ export function labelRows(time: Float64Array, episodes: AnsweredEpisode[]): { pr
     }
   }
   const counts = { real: 0, normal: 0, unsure: 0 };
+  let normalCode = -1;
   for (let i = 0; i < time.length; i++) {
     if (problem[i] === 1) counts.real++;
-    else if (problem[i] === 0) counts.normal++;
-    else if (unsure[i]) counts.unsure++;
+    else if (problem[i] === 0) {
+      counts.normal++;
+      // Normal rows name their "cause" too, so a model trained on the cause column tells each cause from normal operation (one confirmed cause alone would leave it a single class).
+      if (normalCode < 0) normalCode = causes.indexOf(NORMAL_CAUSE) >= 0 ? causes.indexOf(NORMAL_CAUSE) : causes.push(NORMAL_CAUSE) - 1;
+      cause[i] = normalCode;
+    } else if (unsure[i]) counts.unsure++;
   }
   return { problem, cause, causes, counts, used: used.sort((a, b) => a.start - b.start || a.id - b.id) };
 }
