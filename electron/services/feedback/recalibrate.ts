@@ -47,9 +47,9 @@ function roundIn(lo: number, hi: number): number {
   return mid;
 }
 
-/** Two levels, written with as many digits as it takes to tell them apart. */
+/** Two levels, written with as many digits as it takes to tell them apart (at least 3 significant, as the model page writes levels). */
 export function levelText(a: number, b?: number): [string, string] {
-  for (let d = 2; d <= 8; d++) {
+  for (let d = 3; d <= 8; d++) {
     const x = String(Number(a.toPrecision(d))), y = b === undefined ? '' : String(Number(b.toPrecision(d)));
     if (b === undefined || x !== y) return [x, y];
   }

@@ -63,6 +63,11 @@ function fmt(x: number): string {
   return String(Math.abs(x) >= 100 ? Math.round(x) : Math.abs(x) >= 1 ? Number(x.toFixed(2)) : Number(x.toPrecision(3)));
 }
 
+/** A metric in the verdict sentence: three figures below 1 with trailing zeros kept ("0.500 against 0.286"), as the tables beside it show them. */
+function metricText(x: number): string {
+  return Math.abs(x) >= 1 || x === 0 ? fmt(x) : x.toPrecision(3);
+}
+
 /** The answer in words, and the number the two models are compared on (positive-class probability, value, or score). */
 function answerOf(s: Scored, i: number, k: number): { text: string; value: number } {
   if (s.value) return { text: fmt(s.value[i]!), value: s.value[i]! };
@@ -189,14 +194,14 @@ export async function compareVersions(ws: Workspace, reader: DatasetReader, refA
   const ma = metrics.a[m.key], mb = metrics.b[m.key];
   const better = ma === undefined || mb === undefined ? null : ma === mb ? 'equal' : (mb > ma) === m.higherIsBetter ? 'b' : 'a';
   const sentence = better === null
-    ? `Both scored on the holdout of ${vb.dataset}@${vb.datasetVersion}.`
+    ? `Both were scored on the same ${hold.length.toLocaleString('en-US')} rows of ${vb.dataset}, version ${vb.datasetVersion}, set aside when version ${vb.version} was trained.`
     : better === 'equal'
-      ? `On the same ${hold.length.toLocaleString('en-US')} rows, both score ${m.label} ${fmt(mb!)}.`
-      : `On the same ${hold.length.toLocaleString('en-US')} rows, version ${better === 'b' ? vb.version : va.version} does better: ${m.label} ${fmt(better === 'b' ? mb! : ma!)} against ${fmt(better === 'b' ? ma! : mb!)}.`;
+      ? `On the same ${hold.length.toLocaleString('en-US')} rows, both score ${m.label} ${metricText(mb!)}.`
+      : `On the same ${hold.length.toLocaleString('en-US')} rows, version ${better === 'b' ? vb.version : va.version} does better: ${m.label} ${metricText(better === 'b' ? mb! : ma!)} against ${metricText(better === 'b' ? ma! : mb!)}.`;
   // The kept model of a classifier or value model was retrained on every row, these included.
   const own = vb.metrics[m.key];
   const caveat = vb.task !== 'anomaly' && own !== undefined
-    ? ` Version ${vb.version} learned from these rows when it was retrained on all its data, so its figures here are better than it will do on new data; judged before that, its ${m.label} was ${fmt(own)}.`
+    ? ` Version ${vb.version} learned from these rows when it was retrained on all its data, so its figures here are better than it will do on new data; judged before that, its ${m.label} was ${metricText(own)}.`
     : '';
   return {
     a: summary(va, reader),
