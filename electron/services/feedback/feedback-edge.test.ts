@@ -113,4 +113,21 @@ describe('episodes from a real endpoint', () => {
       [job.id, at(1050)],
     ]);
   }, 60_000);
+
+  it("a scored file's times without a zone are read in the zone the training data was imported in, not this PC's", async () => {
+    // Training data imported as India time (UTC+05:30); the PC runs in UTC.
+    const local = (ms: number) => new Date(ms + 5.5 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
+    const train = ['Time,Temp,Flow'];
+    for (let i = 0; i < 1500; i++) train.push(`${local(START - (1500 - i) * STEP)},${temp(i).toFixed(2)},${flow(i).toFixed(2)}`);
+    fs.writeFileSync(path.join(root, 'line-ist.csv'), train.join('\n') + '\n');
+    await importCsv(core, call, path.join(root, 'line-ist.csv'), 'line-ist', { timeColumn: 'Time', timeZone: 'Asia/Kolkata' });
+    await trainModel(core, call, { dataset: 'line-ist', task: 'anomaly', inputs: ['Temp', 'Flow'], algorithms: ['pca'], timeBudgetSeconds: 10, model: 'Line IST' });
+    const lines = ['Time,Temp,Flow'];
+    for (let i = 0; i < 100; i++) lines.push(`${local(START + (3000 + i) * STEP)},${i >= 40 && i <= 44 ? 97 : 60.5},100.1`);
+    fs.writeFileSync(path.join(root, 'batch-ist.csv'), lines.join('\n') + '\n');
+    const job = await call('models.score', { model: 'Line IST', file: path.join(root, 'batch-ist.csv'), out: path.join(root, 'batch-ist-scored.csv') });
+    expect((await core.jobs.wait(job.id)).state).toBe('done');
+    const eps = (await call('feedback.list', { model: 'Line IST' })).filter((e) => e.job === job.id);
+    expect(eps.map((e) => [e.start, e.end])).toEqual([[at(3040), at(3044)]]);
+  }, 90_000);
 });

@@ -81,7 +81,11 @@ export class ScoringService {
       const i = findColumn(inspected.schema, colName);
       if (t && t !== 'timestamp' && i >= 0) types[inspected.schema[i]!.header] = t;
     }
-    return { model: v.model, version: v.version, onnxBlob: v.onnxBlob!, signature: sig, file: path.resolve(a.file), settings: inspected.settings, types, out, truthColumn };
+    // Times written without a zone are read in the zone the training data was imported in (a file from the same plant), not this PC's:
+    // the rows' times, window features and batch episodes then line up with the dataset's, and with labels added from answers.
+    const zone = this.reader.version(v.dataset, v.datasetVersion).settings.timeZone;
+    const settings = typeof zone === 'string' && zone ? { ...inspected.settings, timeZone: zone } : inspected.settings;
+    return { model: v.model, version: v.version, onnxBlob: v.onnxBlob!, signature: sig, file: path.resolve(a.file), settings, types, out, truthColumn };
   }
 
   /** The "try it" form: the model's inputs, prefilled from a real row of its training data. */
