@@ -53,6 +53,7 @@ const SWEEP = [16, 32, 64];
 /** Connections tried for the 80% run, fewest first: the first that carries the rate is used. */
 const AT80_CONNECTIONS = [16, 32, 64];
 const TOKEN = 'bench-serve-token-0123456789';
+const ADMIN_TOKEN = 'bench-serve-admin-0123456789';
 const NAMES = Array.from({ length: INPUTS }, (_, j) => `s${String(j + 1).padStart(2, '0')}`);
 const TARGETS = { ratioMin: 0.6, p99MaxMs: 5 };
 
@@ -254,6 +255,11 @@ async function main(): Promise<void> {
     // The same bundle with ONNX Runtime on the event loop's thread (--engine main), from a copy of the state folder's parent.
     const edgeMain = await startServer([path.join(dir, 'runtime', 'server.js'), '--bundle', dir, '--port', '0', '--state', path.join(root, 'state-main'), '--token', TOKEN, '--engine', 'main'], 'the endpoint (--engine main)', clean);
     children.push(edgeMain.proc);
+    // The same bundle again, with the same model installed beside it as a shadow (issue 9): every request is scored twice, only production answers.
+    const edgeShadow = await startServer([path.join(dir, 'runtime', 'server.js'), '--bundle', dir, '--port', '0', '--state', path.join(root, 'state-shadow'), '--token', TOKEN, '--admin-token', ADMIN_TOKEN], 'the endpoint with a shadow', clean);
+    children.push(edgeShadow.proc);
+    const installed = await fetch(`http://127.0.0.1:${edgeShadow.port}/admin/shadow`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/gzip' }, body: fs.readFileSync(bundle.file) });
+    if (installed.status !== 200) throw new Error(`/admin/shadow answered ${installed.status}: ${await installed.text()}`);
     const headers = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' };
     const first = await fetch(`http://127.0.0.1:${edge.port}/predict`, { method: 'POST', headers, body: JSON.stringify(bundle.rows[0]) });
     const answer = await first.text();
@@ -275,6 +281,7 @@ async function main(): Promise<void> {
       bare: { url: `http://127.0.0.1:${bare.port}`, requests: bundle.rows.map((r) => ({ method: 'POST' as const, path: '/predict', body: JSON.stringify(r), headers })) },
       predict: { url: `http://127.0.0.1:${edge.port}`, requests: bundle.rows.map((r) => ({ method: 'POST' as const, path: '/predict', body: JSON.stringify(r), headers })) },
       predictMain: { url: `http://127.0.0.1:${edgeMain.port}`, requests: bundle.rows.map((r) => ({ method: 'POST' as const, path: '/predict', body: JSON.stringify(r), headers })) },
+      predictShadow: { url: `http://127.0.0.1:${edgeShadow.port}`, requests: bundle.rows.map((r) => ({ method: 'POST' as const, path: '/predict', body: JSON.stringify(r), headers })) },
       v2: {
         url: `http://127.0.0.1:${edge.port}`,
         requests: bundle.rows.map((r) => ({ method: 'POST' as const, path: `/v2/models/${modelName}/infer`, body: JSON.stringify({ inputs: NAMES.map((n) => ({ name: n, shape: [1], datatype: 'FP32', data: [r[n]] })) }), headers })),
@@ -298,7 +305,7 @@ async function main(): Promise<void> {
       log(`${t}: ${SWEEP.map((c) => `${c} connections ${sweep[t]![c]} req/s`).join(', ')}`);
     }
 
-    const runs: Record<Target, LoadResult[]> = { bare: [], predict: [], predictMain: [], v2: [] };
+    const runs: Record<Target, LoadResult[]> = { bare: [], predict: [], predictMain: [], predictShadow: [], v2: [] };
     for (let r = 0; r < ROUNDS; r++) {
       for (const t of names) {
         runs[t].push(check(t, await load({ ...targets[t], connections: best[t]!, seconds: SECONDS })));
@@ -306,7 +313,7 @@ async function main(): Promise<void> {
       }
     }
     const summary = (xs: LoadResult[], connections: number) => ({ reqPerSec: Math.round(median(xs.map((x) => x.reqPerSec))), p50Ms: round(median(xs.map((x) => x.p50Ms))), p99Ms: round(median(xs.map((x) => x.p99Ms))), connections, rounds: xs.map((x) => Math.round(x.reqPerSec)) });
-    const result = { bare: summary(runs.bare, best.bare!), predict: summary(runs.predict, best.predict!), predictMain: summary(runs.predictMain, best.predictMain!), v2: summary(runs.v2, best.v2!) };
+    const result = { bare: summary(runs.bare, best.bare!), predict: summary(runs.predict, best.predict!), predictMain: summary(runs.predictMain, best.predictMain!), predictShadow: summary(runs.predictShadow, best.predictShadow!), v2: summary(runs.v2, best.v2!) };
 
     /** /predict at 80% of an engine's own full rate: the fewest connections that carry it, then ROUNDS rounds. */
     const at80Of = async (t: 'predict' | 'predictMain') => {
@@ -337,6 +344,8 @@ async function main(): Promise<void> {
       predictAt80,
       predictMainAt80,
       ratios,
+      /** What a shadow run costs the endpoint: /predict with the model scoring beside itself, over /predict alone. */
+      shadowCost: { throughputRatio: round(result.predictShadow.reqPerSec / result.predict.reqPerSec), p50Ms: [result.predict.p50Ms, result.predictShadow.p50Ms] },
       sweep,
       targets: {
         ratioMin: TARGETS.ratioMin,
@@ -352,7 +361,7 @@ async function main(): Promise<void> {
       notes: [
         `Each of the endpoint, the bare server and the load generator (autocannon ${(JSON.parse(fs.readFileSync(require.resolve('autocannon/package.json'), 'utf8')) as { version: string }).version}) is its own process on this ${cpus.length}-core machine, over loopback; every request carries one row and the bearer token.`,
         `connections: the number that gave the most requests per second in a 2 s sweep over ${SWEEP.join(', ')}; rounds: requests per second of each round. predictAt80: the fewest connections of ${AT80_CONNECTIONS.join(', ')} that carried the rate in a 2 s try (autocannon paces every connection on its own timer, started together, so many connections at a set rate arrive in bursts).`,
-        'predict and v2: the endpoint as it starts by default (--engine worker: ONNX Runtime in a thread of its own); predictMain: the same bundle started with --engine main (ONNX Runtime on the event loop\'s thread).',
+        'predict and v2: the endpoint as it starts by default (--engine worker: ONNX Runtime in a thread of its own); predictMain: the same bundle started with --engine main (ONNX Runtime on the event loop\'s thread); predictShadow: the default endpoint with the same model installed as a shadow (/admin/shadow), so each row is scored twice and the two answers compared.',
         `Rounds of ${SECONDS} s, ${ROUNDS} per target, interleaved; figures are medians. Latency is from the request being written to the answer read, by autocannon, percentiles over every request.`,
       ],
     };
