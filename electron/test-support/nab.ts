@@ -6,7 +6,8 @@ import path from 'node:path';
  * 5 minutes, 2 December 2013 to 19 February 2014) and its known failure windows, as
  * the feedback-loop test and the e2e feedback spec read them.
  */
-export const NAB_DIR = path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'nab');
+/** Beside the project (../shared/data), wherever it is cloned; else the reference copy on this machine (a clone in /tmp has no neighbour). */
+export const NAB_DIR = [path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'nab'), '/work/shared/data/nab'].find((d) => fs.existsSync(path.join(d, 'windows.json'))) ?? '/work/shared/data/nab';
 export const NAB_SERIES = 'realKnownCause/machine_temperature_system_failure.csv';
 
 /** The known failure windows as [start, end] in ms, in UTC (NAB gives them without a zone; the series is read as UTC too). */
