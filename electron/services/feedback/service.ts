@@ -6,7 +6,7 @@ import type { ProfileCache } from '../monitor/profiles';
 import { findVersion } from '../datasets/versions';
 import { findModelVersion } from '../training/models';
 import type { Workspace } from '../workspace/workspace';
-import { askable, EventClock, pendingBatches, pendingVersions, referenceOf, scanEvents, streamId, streamNewest, UTC_CLOCK, versionNumber, type Reference, type ScanResult } from './episodes';
+import { askable, EventClock, pendingBatches, pendingVersions, referenceOf, scanEvents, streamId, streamNewest, UTC_CLOCK, versionNumber, type Reference, type ScanResult, type StreamKey } from './episodes';
 import { chartOf, parseBody } from './points';
 import { lastRun, nextPromptTime, noteRun, previousPromptTime, promptMessage, readSettings, writeSettings } from './prompts';
 import { profileOf, rankEpisodes } from './ranking';
@@ -26,14 +26,8 @@ export interface FeedbackServiceDeps {
   now?: () => number;
 }
 
-interface EpisodeRow {
+interface EpisodeRow extends StreamKey {
   id: number;
-  origin: 'endpoint' | 'batch';
-  endpoint: string | null;
-  job: string | null;
-  source: string | null;
-  model: string;
-  version: number;
   start_at: string;
   end_at: string;
   rows: number;
