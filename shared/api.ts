@@ -15,6 +15,7 @@ import type { Comparison, Lineage, UseCaseSummary } from './registry';
 import { AlertSchema, EndpointDashboardSchema, InputHistogramSchema, MONITOR_WINDOWS, MonitorCycleSchema, MonitorSettingsSchema, type Alert } from './monitor';
 import { ChallengerReportSchema, EpisodeDetailSchema, EpisodeSchema, FeedbackSettingsSchema, FeedbackSuggestionSchema, InboxSchema, LabelsResultSchema, RecalibrationSchema, ShadowSummarySchema, VERDICTS } from './feedback';
 import { DeployResultSchema, DeployTargetSchema, DeploymentRecordSchema, EndpointNameSchema, EndpointSummarySchema } from './deploy';
+import { BrowseResultSchema, ConnectResultSchema, LiveValueSchema, RECORDING_INTERVAL, RecordingLiveSchema, RecordingSchema, SourceNameSchema, SourceSchema, SourceSettingsSchema, TagSchema } from './recording';
 
 const id = z.string().min(1).max(100);
 const isoTime = z.string();
@@ -24,7 +25,7 @@ export const JobStateSchema = z.enum(JOB_STATES);
 export type JobState = z.infer<typeof JobStateSchema>;
 export const ACTIVE_JOB_STATES: readonly JobState[] = ['queued', 'running'];
 
-export const JOB_KINDS = ['system.check', 'samples.add', 'imports.analyze', 'imports.save', 'datasets.profile', 'models.train', 'models.score', 'models.reproduce'] as const;
+export const JOB_KINDS = ['system.check', 'samples.add', 'imports.analyze', 'imports.save', 'datasets.profile', 'models.train', 'models.score', 'models.reproduce', 'recordings.save'] as const;
 export const JobKindSchema = z.enum(JOB_KINDS);
 export type JobKind = z.infer<typeof JobKindSchema>;
 
@@ -684,6 +685,91 @@ export const API = {
   ),
   'shadow.stop': method('Ends the shadow run on an endpoint.', z.object({ endpoint: EndpointNameSchema }).strict(), z.object({ endpoint: z.string(), stopped: z.boolean() })),
   'shadow.status': method('The shadow run on an endpoint so far (null when none).', z.object({ endpoint: EndpointNameSchema }).strict(), ShadowSummarySchema.nullable()),
+  'sources.list': method('OPC UA servers and MQTT brokers saved in the workspace (passwords never returned).', empty, z.array(SourceSchema)),
+  'sources.test': method(
+    'Connects once to a source (saved, or settings not yet saved) and says in plain words whether it works; an OPC UA certificate not yet trusted comes back to be decided about.',
+    z
+      .object({
+        source: z.number().int().positive().optional(),
+        settings: SourceSettingsSchema.optional(),
+        /** Used instead of the saved one; never stored by this call. */
+        password: z.string().max(1000).optional(),
+      })
+      .strict(),
+    ConnectResultSchema,
+  ),
+  'sources.save': method(
+    'Saves a source (new without id), its password sealed outside the database in clear (audited). password: undefined keeps the saved one, null removes it.',
+    z
+      .object({
+        id: z.number().int().positive().optional(),
+        name: SourceNameSchema,
+        settings: SourceSettingsSchema,
+        password: z.string().max(1000).nullable().optional(),
+      })
+      .strict(),
+    SourceSchema,
+  ),
+  'sources.remove': method('Removes a saved source and its sealed password (recordings made from it stay).', z.object({ id: z.number().int().positive() }).strict(), z.object({ ok: z.literal(true) })),
+  'sources.trust': method(
+    "Trusts (or refuses) an OPC UA server's certificate: an explicit decision by a person, audited. The thumbprint must be the one the server presents now.",
+    z.object({ source: z.number().int().positive().optional(), settings: SourceSettingsSchema.optional(), thumbprint: z.string().min(1).max(200), trust: z.boolean() }).strict(),
+    ConnectResultSchema,
+  ),
+  'sources.browse': method(
+    "A source's tags: OPC UA browses the address space (children of `parent`, the Objects folder by default) or searches it by name; MQTT listens to the topic filter for a few seconds and lists the topics and fields heard.",
+    z
+      .object({
+        source: z.number().int().positive(),
+        parent: z.string().max(2000).optional(),
+        search: z.string().trim().max(200).optional(),
+        /** MQTT: how long to listen (default 3 s). */
+        listenMs: z.number().int().min(200).max(30_000).optional(),
+      })
+      .strict(),
+    BrowseResultSchema,
+  ),
+  'sources.read': method('The current values of tags of a source (for live values while picking).', z.object({ source: z.number().int().positive(), tags: z.array(z.string().min(1).max(2000)).min(1).max(500) }).strict(), z.array(LiveValueSchema)),
+  'recordings.list': method('Recordings in the workspace, newest first.', empty, z.array(RecordingSchema)),
+  'recordings.get': method('One recording.', z.object({ id: z.number().int().positive() }).strict(), RecordingSchema),
+  'recordings.start': method(
+    'Starts recording tags of a source into a buffer on disk, in the background, until the duration is over or it is stopped (audited).',
+    z
+      .object({
+        source: z.number().int().positive(),
+        name: z.string().trim().min(1).max(200).optional(),
+        tags: z.array(TagSchema).min(1).max(500),
+        intervalMs: z.number().int().min(RECORDING_INTERVAL.min).max(RECORDING_INTERVAL.max).default(RECORDING_INTERVAL.default),
+        /** null or absent: until stopped. */
+        durationMs: z.number().int().min(1000).max(366 * 86_400_000).nullable().optional(),
+      })
+      .strict(),
+    RecordingSchema,
+  ),
+  'recordings.stop': method('Stops a recording; what it recorded stays.', z.object({ id: z.number().int().positive() }).strict(), RecordingSchema),
+  'recordings.live': method(
+    "A recording's newest values per tag (sparklines), counts and gaps.",
+    z.object({ id: z.number().int().positive(), points: z.number().int().min(2).max(2000).default(120) }).strict(),
+    RecordingLiveSchema,
+  ),
+  'recordings.save': method(
+    'Starts a job that saves a time range of a recording (all of it by default) as a new dataset version, one column per tag on a regular time grid, with lineage to the source and tags.',
+    z
+      .object({
+        id: z.number().int().positive(),
+        name: z.string().trim().min(1).max(200),
+        description: z.string().max(2000).optional(),
+        /** ISO 8601; default the first and last sample. */
+        from: z.string().max(40).optional(),
+        to: z.string().max(40).optional(),
+        /** Grid width; default the recording's interval. */
+        intervalMs: z.number().int().min(RECORDING_INTERVAL.min).max(86_400_000).optional(),
+        aggregate: z.enum(['mean', 'last']).default('mean'),
+      })
+      .strict(),
+    JobInfoSchema,
+  ),
+  'recordings.remove': method('Deletes a stopped recording and its buffer (datasets saved from it stay).', z.object({ id: z.number().int().positive() }).strict(), z.object({ ok: z.literal(true) })),
   'models.predict': method(
     'Answers of a model version (ONNX Runtime) for rows given as objects named by input, with the inputs that pushed each answer most.',
     z
@@ -736,7 +822,9 @@ export type AppEvent =
   /** A prompt is due: the Inbox asks about `due` episodes. */
   | { type: 'prompt'; due: number; message: string }
   /** Episodes were found, grown or answered: the Inbox and episode lists reload. */
-  | { type: 'feedback' };
+  | { type: 'feedback' }
+  /** A recording started, changed state or stopped: recording pages reload. */
+  | { type: 'recording'; id: number };
 
 /** One reply shape for every transport. */
 export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };

@@ -43,7 +43,7 @@ afterEach(() => {
   for (const db of dbs.splice(0)) if (db.open) db.close();
 });
 
-const LATEST = 100;
+const LATEST = 110;
 
 describe('MIGRATIONS', () => {
   it('are numbered in increasing steps of ten', () => {
