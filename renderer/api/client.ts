@@ -57,7 +57,7 @@ function wrapIpc(inner: ApiClient): ApiClient {
   };
 }
 
-const EVENT_TYPES: Record<AppEvent['type'], true> = { job: true, notice: true, command: true, alert: true, monitor: true, prompt: true, feedback: true };
+const EVENT_TYPES: Record<AppEvent['type'], true> = { job: true, notice: true, command: true, alert: true, monitor: true, prompt: true, feedback: true, recording: true };
 
 function httpClient(token: string): ApiClient {
   const listeners = new Map<string, Set<(e: AppEvent) => void>>();

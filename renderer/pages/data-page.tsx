@@ -8,10 +8,22 @@ import { formatWhen } from './when';
 import { SampleButton } from './sample-button';
 import { ImportWizard } from '../wizards/import/import-wizard';
 import { DatasetPage } from './dataset/dataset-page';
+import { RecordWizard } from '../wizards/record/record-wizard';
+import { RecordingPage } from './recordings/recording-page';
+import { RECORDINGS_PARAM, RecordingsSection } from './recordings/recordings-section';
 
 export function DataPage() {
   const param = useStore((s) => s.pageParam);
+  const path = useStore((s) => s.pagePath);
   const go = useStore((s) => s.go);
+  if (param === 'record') {
+    return (
+      <div className="page wide">
+        <RecordWizard onClose={() => go('data')} onStarted={(id) => go('data', RECORDINGS_PARAM, [String(id)])} />
+      </div>
+    );
+  }
+  if (param === RECORDINGS_PARAM && /^\d+$/.test(path[0] ?? '')) return <RecordingPage key={path[0]} id={Number(path[0])} />;
   if (param === 'import') {
     return (
       <div className="page wide">
@@ -34,6 +46,11 @@ function DatasetList() {
       <Icon name="upload" /> Import data
     </button>
   );
+  const recordButton = (
+    <button className="button" data-testid="record-live-data" onClick={() => go('data', 'record')}>
+      <span className="record-dot" aria-hidden /> Record live data
+    </button>
+  );
 
   return (
     <div className="page">
@@ -46,12 +63,13 @@ function DatasetList() {
           actions={
             <>
               {importButton}
+              {recordButton}
               <SampleButton />
             </>
           }
         >
-          Bring in sensor history from a CSV or Excel file or a historian export. Not sure where to start? Try one of the sample datasets from
-          real machines.
+          Bring in sensor history from a CSV or Excel file or a historian export, or record live values from an OPC UA server or MQTT broker. Not sure where to
+          start? Try one of the sample datasets from real machines.
         </EmptyState>
       ) : (
         <>
@@ -61,6 +79,7 @@ function DatasetList() {
             </span>
             <div className="toolbar-actions">
               <SampleButton />
+              {recordButton}
               {importButton}
             </div>
           </div>
@@ -104,6 +123,7 @@ function DatasetList() {
           </div>
         </>
       )}
+      {datasets !== null && <RecordingsSection recordButton={datasets.length === 0 ? null : recordButton} />}
     </div>
   );
 }

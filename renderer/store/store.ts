@@ -11,8 +11,9 @@ import { createAuditSlice, type AuditSlice } from './audit-slice';
 import { createDeploySlice, type DeploySlice } from './deploy-slice';
 import { createMonitorSlice, type MonitorSlice } from './monitor-slice';
 import { createFeedbackSlice, type FeedbackSlice } from './feedback-slice';
+import { createRecordSlice, type RecordSlice } from './record-slice';
 
-export type State = UiSlice & JobsSlice & DataSlice & ImportSlice & ModelsSlice & ScoreSlice & RegistrySlice & AuditSlice & DeploySlice & MonitorSlice & FeedbackSlice;
+export type State = UiSlice & JobsSlice & DataSlice & ImportSlice & ModelsSlice & ScoreSlice & RegistrySlice & AuditSlice & DeploySlice & MonitorSlice & FeedbackSlice & RecordSlice;
 
 /** One store, one slice per feature. Components select only what they render. */
 export const useStore = create<State>()((...a) => ({
@@ -27,6 +28,7 @@ export const useStore = create<State>()((...a) => ({
   ...createDeploySlice(...a),
   ...createMonitorSlice(...a),
   ...createFeedbackSlice(...a),
+  ...createRecordSlice(...a),
 }));
 
 setErrorSink((message) => useStore.getState().toast('error', message));

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { RECORDING_STATES } from '../../../shared/recording';
+import { formatLiveValue, formatValue, fromLocalInput, gapMs, parseGridSeconds, rangeProblem, rowsFor, savedDataset, stateLook, toLocalInput } from './recording-logic';
+
+describe('recording states', () => {
+  it('colours only what needs attention: amber for reconnecting and interrupted, red for failed', () => {
+    const tones = Object.fromEntries(RECORDING_STATES.map((s) => [s, stateLook(s).tone]));
+    expect(tones).toEqual({ connecting: 'running', recording: 'running', reconnecting: 'warn', stopped: 'neutral', failed: 'bad', interrupted: 'warn' });
+    expect(stateLook('reconnecting').label).toBe('Reconnecting');
+  });
+});
+
+describe('values', () => {
+  it('shows readings with their unit and at most six significant digits', () => {
+    expect(formatValue(21.456789, '°C', 'en-US')).toBe('21.4568 °C');
+    expect(formatValue(1234.5, null, 'en-US')).toBe('1,234.5');
+    expect(formatValue(1234.5, 'bar', 'de-DE')).toBe('1.234,5 bar');
+    expect(formatValue(123456789, null, 'en-US')).toBe('123,456,789');
+    expect(formatValue(NaN, 'bar')).toBe('—');
+  });
+
+  it("shows on/off values in words and a missing one as the source's text", () => {
+    expect(formatLiveValue({ tag: 'a', value: 1, text: 'true', quality: 'good', at: null }, null)).toBe('On (1)');
+    expect(formatLiveValue({ tag: 'a', value: 0, text: 'false', quality: 'good', at: null }, null)).toBe('Off (0)');
+    expect(formatLiveValue({ tag: 'a', value: null, text: 'Auto', quality: 'good', at: null }, null)).toBe('Auto');
+    expect(formatLiveValue({ tag: 'a', value: null, text: null, quality: 'bad', at: null }, null)).toBe('—');
+    expect(formatLiveValue({ tag: 'a', value: 3.5, text: '3.5', quality: 'good', at: null }, 'm³/h', 'en-US')).toBe('3.5 m³/h');
+  });
+});
+
+describe('the time range to save', () => {
+  it('goes to the datetime-local text and back, in whole seconds', () => {
+    const t = new Date(2025, 5, 30, 7, 8, 9, 450).getTime();
+    expect(toLocalInput(t)).toBe('2025-06-30T07:08:09');
+    expect(fromLocalInput(toLocalInput(t))).toBe(t - 450);
+    expect(fromLocalInput('2025-06-30T07:08')).toBe(new Date(2025, 5, 30, 7, 8, 0).getTime());
+    expect(fromLocalInput('2025-02-31T07:08:00')).toBeNull();
+    expect(fromLocalInput('')).toBeNull();
+  });
+
+  it('refuses an empty, reversed or outside range, and allows the edges within their second', () => {
+    const first = 1_000_500;
+    const last = 2_000_000;
+    expect(rangeProblem(first, last, first, last)).toBeNull();
+    expect(rangeProblem(1_000_000, 1_000_400, first, last)).toBeNull();
+    expect(rangeProblem(null, last, first, last)).toBe('Enter the start of the range as a date and time.');
+    expect(rangeProblem(first, null, first, last)).toBe('Enter the end of the range as a date and time.');
+    expect(rangeProblem(last, first, first, last)).toBe('The start must be before the end.');
+    expect(rangeProblem(2_000_001, 3_000_000, first, last)).toMatch(/none of the recording/);
+    expect(rangeProblem(0, 999_000, first, last)).toMatch(/none of the recording/);
+    expect(rangeProblem(0, 1, null, null)).toBe('Nothing has been recorded yet.');
+  });
+
+  it('reads the time step and counts the rows it makes', () => {
+    expect(parseGridSeconds('1')).toEqual({ ms: 1000 });
+    expect(parseGridSeconds('0,5')).toEqual({ ms: 500 });
+    expect(parseGridSeconds('0.01')).toEqual({ error: 'The time step must be from 0.1 s to one day (86400 s).' });
+    expect(parseGridSeconds('x')).toEqual({ error: 'Enter the time step in seconds, e.g. 1 or 0.5.' });
+    expect(rowsFor(0, 59_000, 1000)).toBe(60);
+    expect(rowsFor(0, 0, 1000)).toBe(0);
+  });
+});
+
+describe('a finished save and gaps', () => {
+  it('finds the dataset a save job made, whatever the result names it', () => {
+    expect(savedDataset({ dataset: 'Pumps', version: 2 }, 'x')).toEqual({ name: 'Pumps', version: 2 });
+    expect(savedDataset({ name: 'Pumps' }, 'x')).toEqual({ name: 'Pumps', version: null });
+    expect(savedDataset(null, 'Typed name')).toEqual({ name: 'Typed name', version: null });
+  });
+
+  it('measures a gap, and one still going up to now', () => {
+    expect(gapMs({ start: '2025-01-01T00:00:00Z', end: '2025-01-01T00:00:30Z', reason: '', tag: null }, 0)).toBe(30_000);
+    expect(gapMs({ start: '2025-01-01T00:00:00Z', end: null, reason: '', tag: null }, Date.parse('2025-01-01T00:01:00Z'))).toBe(60_000);
+  });
+});

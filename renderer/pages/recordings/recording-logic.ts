@@ -1,0 +1,108 @@
+/**
+ * The rules behind the recording page and the Recordings list: how each state
+ * looks (colour only for what needs attention, ISA-101), values with their unit,
+ * the time range of "Save as dataset" as a person types it, and what a finished
+ * save job made. Pure, so it is unit tested.
+ */
+import type { LiveValue, RecordingGap, RecordingState } from '../../../shared/recording';
+import { RECORDING_STATE_TITLES } from '../../../shared/recording';
+
+export type StateTone = 'neutral' | 'running' | 'warn' | 'bad';
+
+/** Recording is normal (a quiet dot, no fill); Reconnecting and Interrupted need a look (amber); Failed needs action (red). */
+export const STATE_TONES: Record<RecordingState, StateTone> = {
+  connecting: 'running',
+  recording: 'running',
+  reconnecting: 'warn',
+  stopped: 'neutral',
+  failed: 'bad',
+  interrupted: 'warn',
+};
+
+export function stateLook(state: RecordingState): { label: string; tone: StateTone } {
+  return { label: RECORDING_STATE_TITLES[state], tone: STATE_TONES[state] };
+}
+
+const valueFormats = new Map<string, Intl.NumberFormat>();
+
+/** A reading as a person reads it: up to 6 significant digits in the locale, with the unit. */
+export function formatValue(v: number, unit: string | null | undefined, locale?: string): string {
+  if (!Number.isFinite(v)) return '—';
+  const key = locale ?? '';
+  let f = valueFormats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(locale, { maximumSignificantDigits: 6 });
+    valueFormats.set(key, f);
+  }
+  // Large readings keep their whole digits (123456789, not 123457000).
+  const text = Math.abs(v) >= 1e6 ? new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(v) : f.format(v);
+  return unit ? `${text} ${unit}` : text;
+}
+
+/** A live value: the number with its unit, the source's own text for on/off values, "—" when there is none. */
+export function formatLiveValue(v: LiveValue, unit: string | null | undefined, locale?: string): string {
+  if (v.value === null) return v.text ?? '—';
+  if (v.text !== null && /^(true|false)$/i.test(v.text)) return v.text.toLowerCase() === 'true' ? 'On (1)' : 'Off (0)';
+  return formatValue(v.value, unit, locale);
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** ms since 1970 → the value of an <input type="datetime-local" step="1"> in this PC's zone. */
+export function toLocalInput(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** The value of a datetime-local input (with or without seconds) → ms since 1970; null when it is not a time. */
+export function fromLocalInput(text: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$/.exec(text.trim());
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number, number, number];
+  const date = new Date(y, mo - 1, d, h, mi, s);
+  // new Date rolls 31 February over into March: such a date was not a real one.
+  if (date.getMonth() !== mo - 1 || date.getDate() !== d) return null;
+  return date.getTime();
+}
+
+/** Why a time range cannot be saved, or null. The range may be narrower than the recording, never empty. */
+export function rangeProblem(from: number | null, to: number | null, first: number | null, last: number | null): string | null {
+  if (first === null || last === null) return 'Nothing has been recorded yet.';
+  if (from === null) return 'Enter the start of the range as a date and time.';
+  if (to === null) return 'Enter the end of the range as a date and time.';
+  if (from >= to) return 'The start must be before the end.';
+  // Inputs show whole seconds: a bound within the same second as the recording's edge is inside it.
+  if (to < Math.floor(first / 1000) * 1000 || from > last) return 'The range holds none of the recording: choose times between its first and last sample.';
+  return null;
+}
+
+/** The dataset version a finished "Save as dataset" job made, as far as its result says. */
+export function savedDataset(result: unknown, fallbackName: string): { name: string; version: number | null } {
+  const r = (result && typeof result === 'object' ? result : {}) as Record<string, unknown>;
+  const name = typeof r.dataset === 'string' ? r.dataset : typeof r.name === 'string' ? r.name : fallbackName;
+  const version = typeof r.version === 'number' ? r.version : null;
+  return { name, version };
+}
+
+/** How long a gap lasted (or has lasted so far). */
+export function gapMs(gap: RecordingGap, now: number): number {
+  const start = Date.parse(gap.start);
+  const end = gap.end === null ? now : Date.parse(gap.end);
+  return Math.max(0, end - start);
+}
+
+/** The interval of a saved dataset typed in seconds → ms, or the sentence saying what is wrong. */
+export function parseGridSeconds(text: string): { ms: number } | { error: string } {
+  const s = text.trim().replace(',', '.');
+  const v = /^\d+(\.\d*)?$|^\.\d+$/.test(s) ? Number(s) : NaN;
+  if (!Number.isFinite(v)) return { error: 'Enter the time step in seconds, e.g. 1 or 0.5.' };
+  const ms = Math.round(v * 1000);
+  if (ms < 100 || ms > 86_400_000) return { error: 'The time step must be from 0.1 s to one day (86400 s).' };
+  return { ms };
+}
+
+/** Rows a dataset of this range and step would have, for "about 3,600 rows". */
+export function rowsFor(from: number, to: number, stepMs: number): number {
+  if (!(to > from) || !(stepMs > 0)) return 0;
+  return Math.floor((to - from) / stepMs) + 1;
+}
