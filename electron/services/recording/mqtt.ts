@@ -248,7 +248,9 @@ function uniqueNames(entries: { tag: string; parts: string[] }[]): Map<string, s
     for (const e of entries) {
       const name = joinName(e.parts, e.parts.length - level.get(e.tag)!);
       names.set(e.tag, name);
-      byName.set(name, [...(byName.get(name) ?? []), e.tag]);
+      const same = byName.get(name);
+      if (same) same.push(e.tag);
+      else byName.set(name, [e.tag]);
     }
     let changed = false;
     for (const tags of byName.values()) {
@@ -526,7 +528,9 @@ class MqttConnection implements DriverConnection {
     const groups = new Map<string, Heard[]>();
     for (const h of all) {
       const key = h.folder ?? h.tag;
-      groups.set(key, [...(groups.get(key) ?? []), h]);
+      const members = groups.get(key);
+      if (members) members.push(h);
+      else groups.set(key, [h]);
     }
     const nodes: BrowseNode[] = [];
     let truncated = this.overflow;
@@ -576,7 +580,12 @@ class MqttConnection implements DriverConnection {
     const kind = this.settings.payload;
     // JSON and plain numbers: the picked tags of each topic, to mark those missing from a message.
     const byTopic = new Map<string, string[]>();
-    if (kind !== 'sparkplug') for (const id of ids) byTopic.set(tagTopic(kind, id), [...(byTopic.get(tagTopic(kind, id)) ?? []), id]);
+    if (kind !== 'sparkplug') {
+      for (const id of ids) {
+        const topic = tagTopic(kind, id);
+        byTopic.set(topic, [...(byTopic.get(topic) ?? []), id]);
+      }
+    }
     const emit = (s: Sample) => {
       try {
         onSample(s);

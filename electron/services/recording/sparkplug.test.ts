@@ -1,0 +1,247 @@
+/**
+ * Sparkplug B: payloads encoded and decoded through the real protobuf schema,
+ * aliases resolved from births, and the MQTT driver recording a simulated
+ * edge node on Mosquitto (including asking a node for its births again when
+ * it joined after them).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAVE_MOSQUITTO, Mosquitto } from '../../test-support/mosquitto';
+import type { DriverConnection, Sample } from './driver';
+import { mqttDriver } from './mqtt';
+import { decodePayload, encodePayload, parseTopic, SparkplugDecoder, sparkplugTopic, type MetricInput } from './sparkplug';
+
+const T0 = Date.UTC(2024, 5, 1, 8, 0, 0);
+
+const NODE_BIRTH: MetricInput[] = [
+  { name: 'bdSeq', datatype: 'Int64', value: 0 },
+  { name: 'Node Control/Rebirth', datatype: 'Boolean', value: false },
+  { name: 'Uptime', alias: 1, datatype: 'Int64', value: 3600 },
+];
+
+const PUMP_BIRTH: MetricInput[] = [
+  { name: 'Temperature', alias: 10, datatype: 'Double', value: 61.5, timestamp: T0, unit: '°C' },
+  { name: 'Pressure', alias: 11, datatype: 'Float', value: 3.25, timestamp: T0 },
+  { name: 'Level', alias: 12, datatype: 'Int32', value: -3, timestamp: T0 },
+  { name: 'Running', alias: 13, datatype: 'Boolean', value: true, timestamp: T0 },
+  { name: 'Mode', alias: 14, datatype: 'String', value: 'AUTO', timestamp: T0 },
+  { name: 'Motor/Current', alias: 15, datatype: 'Double', value: 12, timestamp: T0 },
+];
+
+/** A DDATA metric the compact way: alias and value only. */
+const byAlias = (alias: number, datatype: MetricInput['datatype'], value: MetricInput['value'], timestamp?: number): MetricInput => ({ alias, datatype, value, timestamp, sendDatatype: false });
+
+describe('Sparkplug B payloads', () => {
+  it('round-trips every supported type, with timestamps, nulls and units', () => {
+    const bytes = encodePayload({
+      timestamp: T0,
+      seq: 3,
+      metrics: [
+        ...PUMP_BIRTH,
+        { name: 'Count', alias: 16, datatype: 'Int64', value: -123456789012 },
+        { name: 'Flags', alias: 17, datatype: 'UInt32', value: 4_000_000_000 },
+        { name: 'Small', datatype: 'Int8', value: -5 },
+        { name: 'Broken', datatype: 'Double', value: null },
+      ],
+    });
+    const p = decodePayload(bytes);
+    expect(p.timestamp).toBe(T0);
+    expect(p.seq).toBe(3);
+    expect(p.metrics.map((m) => [m.name, m.alias, m.datatype, m.value])).toEqual([
+      ['Temperature', 10, 10, 61.5],
+      ['Pressure', 11, 9, 3.25],
+      ['Level', 12, 3, -3],
+      ['Running', 13, 11, true],
+      ['Mode', 14, 12, 'AUTO'],
+      ['Motor/Current', 15, 10, 12],
+      ['Count', 16, 4, -123456789012],
+      ['Flags', 17, 7, 4_000_000_000],
+      ['Small', null, 1, -5],
+      ['Broken', null, 10, null],
+    ]);
+    expect(p.metrics[0]).toMatchObject({ timestamp: T0, unit: '°C', isNull: false });
+    expect(p.metrics[9]).toMatchObject({ isNull: true, timestamp: null });
+  });
+
+  it('throws on bytes that are not a Sparkplug payload', () => {
+    expect(() => decodePayload(Buffer.from('{"temperature": 1}'))).toThrow();
+  });
+
+  it('splits Sparkplug topics and refuses others', () => {
+    expect(parseTopic('spBv1.0/Plant/DDATA/Edge1/Pump1')).toEqual({ group: 'Plant', type: 'DDATA', node: 'Edge1', device: 'Pump1', folder: 'spBv1.0/Plant/Edge1/Pump1' });
+    expect(parseTopic('spBv1.0/Plant/NBIRTH/Edge1')).toMatchObject({ type: 'NBIRTH', device: null, folder: 'spBv1.0/Plant/Edge1' });
+    expect(parseTopic('spBv1.0/STATE/scada')).toBeNull();
+    expect(parseTopic('spBv1.0/Plant/DDATA/Edge1')).toBeNull();
+    expect(parseTopic('spBv1.0/Plant/NDATA/Edge1/Pump1')).toBeNull();
+    expect(parseTopic('plant/pump1')).toBeNull();
+  });
+
+  it('names alias-only data from the births, per device, with the birth data type', () => {
+    const d = new SparkplugDecoder();
+    d.handle(sparkplugTopic('Plant', 'NBIRTH', 'Edge1'), encodePayload({ timestamp: T0, metrics: NODE_BIRTH }));
+    d.handle(sparkplugTopic('Plant', 'DBIRTH', 'Edge1', 'Pump1'), encodePayload({ timestamp: T0, metrics: PUMP_BIRTH }));
+    d.handle(sparkplugTopic('Plant', 'DBIRTH', 'Edge1', 'Pump2'), encodePayload({ timestamp: T0, metrics: [{ name: 'Temperature', alias: 20, datatype: 'Double', value: 40 }] }));
+
+    const data = encodePayload({ timestamp: T0 + 1000, metrics: [byAlias(12, 'Int32', -9, T0 + 500), byAlias(10, 'Double', 62.5), byAlias(99, 'Double', 1)] });
+    // Without the birth, an Int32 is just the unsigned number it is stored as.
+    expect(decodePayload(data).metrics[0]!.value).toBe(4294967287);
+    const msg = d.handle(sparkplugTopic('Plant', 'DDATA', 'Edge1', 'Pump1'), data)!;
+    expect(msg.unresolved).toBe(1);
+    expect(msg.readings.map((r) => [r.tag, r.dataType, r.value, r.t, r.unit])).toEqual([
+      ['spBv1.0/Plant/Edge1/Pump1#Level', 'Int32', -9, T0 + 500, null],
+      ['spBv1.0/Plant/Edge1/Pump1#Temperature', 'Double', 62.5, T0 + 1000, '°C'],
+    ]);
+    const other = d.handle(sparkplugTopic('Plant', 'DDATA', 'Edge1', 'Pump2'), encodePayload({ metrics: [byAlias(20, 'Double', 41)] }))!;
+    expect(other.readings.map((r) => [r.tag, r.value])).toEqual([['spBv1.0/Plant/Edge1/Pump2#Temperature', 41]]);
+    const node = d.handle(sparkplugTopic('Plant', 'NDATA', 'Edge1'), encodePayload({ metrics: [byAlias(1, 'Int64', 3700)] }))!;
+    expect(node.readings.map((r) => [r.tag, r.dataType, r.value])).toEqual([['spBv1.0/Plant/Edge1#Uptime', 'Int64', 3700]]);
+
+    // A new NBIRTH starts over: the old device aliases mean nothing until the device is born again.
+    d.handle(sparkplugTopic('Plant', 'NBIRTH', 'Edge1'), encodePayload({ timestamp: T0, metrics: NODE_BIRTH }));
+    expect(d.handle(sparkplugTopic('Plant', 'DDATA', 'Edge1', 'Pump1'), data)!.unresolved).toBe(3);
+    expect(d.handle(sparkplugTopic('Plant', 'DDATA', 'Edge1', 'Pump1'), Buffer.from('not protobuf at all, surely'))).toBeNull();
+  });
+});
+
+/** A Sparkplug edge node `Edge1` in group `Plant` with one device `Pump1`; answers rebirth requests. */
+class EdgeNode {
+  rebirths = 0;
+  /** Rebirth requests answered (births sent again). */
+  reborn = 0;
+  private constructor(private readonly client: MqttClient) {}
+
+  static async start(url: string): Promise<EdgeNode> {
+    const client = connect(url, { clientId: `edge1-${process.pid}` });
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    const node = new EdgeNode(client);
+    client.on('message', (_topic, payload) => {
+      const rebirth = decodePayload(payload).metrics.some((m) => m.name === 'Node Control/Rebirth' && m.value === true);
+      if (!rebirth) return;
+      node.rebirths++;
+      void node.births().then(() => node.reborn++);
+    });
+    await client.subscribeAsync(sparkplugTopic('Plant', 'NCMD', 'Edge1'), { qos: 1 });
+    return node;
+  }
+
+  async births(): Promise<void> {
+    await this.send('NBIRTH', NODE_BIRTH, false);
+    await this.send('DBIRTH', PUMP_BIRTH);
+  }
+
+  async send(type: 'NBIRTH' | 'DBIRTH' | 'DDATA' | 'DDEATH', metrics: MetricInput[], device = true, timestamp = Date.now()): Promise<void> {
+    const topic = sparkplugTopic('Plant', type, 'Edge1', device ? 'Pump1' : undefined);
+    await this.client.publishAsync(topic, Buffer.from(encodePayload({ timestamp, metrics })), { qos: 1 });
+  }
+
+  async stop(): Promise<void> {
+    await this.client.endAsync(true);
+  }
+}
+
+describe.skipIf(!HAVE_MOSQUITTO)('Sparkplug B through the MQTT driver', () => {
+  let tmp: string;
+  let broker: Mosquitto;
+  let edge: EdgeNode;
+  const open: DriverConnection[] = [];
+
+  const sparkplugDriver = async (): Promise<DriverConnection> => {
+    const c = await mqttDriver.connect({
+      settings: { kind: 'mqtt', url: broker.url, topic: 'spBv1.0/Plant/#', payload: 'sparkplug', rejectUnauthorized: true },
+      pkiDir: path.join(tmp, 'pki'),
+      trusted: new Set(),
+    });
+    open.push(c);
+    return c;
+  };
+
+  async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-sparkplug-'));
+    broker = await Mosquitto.start();
+  });
+
+  afterAll(async () => {
+    for (const c of open) await c.close();
+    await edge?.stop();
+    await broker?.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('browses metrics by edge node and device, records alias-only data with metric timestamps, and marks a dead device bad', async () => {
+    const c = await sparkplugDriver();
+    edge = await EdgeNode.start(broker.url);
+    await edge.births();
+    await edge.send('DDATA', [byAlias(10, 'Double', 63.25), byAlias(12, 'Int32', -9)]);
+
+    const { nodes } = await c.browse({ listenMs: 800 });
+    expect(nodes.map((n) => n.id)).toEqual([
+      'spBv1.0/Plant/Edge1',
+      'spBv1.0/Plant/Edge1#Uptime',
+      'spBv1.0/Plant/Edge1/Pump1',
+      'spBv1.0/Plant/Edge1/Pump1#Level',
+      'spBv1.0/Plant/Edge1/Pump1#Mode',
+      'spBv1.0/Plant/Edge1/Pump1#Motor/Current',
+      'spBv1.0/Plant/Edge1/Pump1#Pressure',
+      'spBv1.0/Plant/Edge1/Pump1#Running',
+      'spBv1.0/Plant/Edge1/Pump1#Temperature',
+    ]);
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    expect(byId.get('spBv1.0/Plant/Edge1/Pump1#Temperature')).toMatchObject({ name: 'Pump1.Temperature', dataType: 'Double', numeric: true, value: 63.25, unit: '°C' });
+    expect(byId.get('spBv1.0/Plant/Edge1/Pump1#Level')).toMatchObject({ dataType: 'Int32', value: -9 });
+    expect(byId.get('spBv1.0/Plant/Edge1/Pump1#Motor/Current')).toMatchObject({ name: 'Pump1.Motor.Current', value: 12 });
+    expect(byId.get('spBv1.0/Plant/Edge1/Pump1#Running')).toMatchObject({ dataType: 'Boolean', numeric: true, value: true });
+    expect(byId.get('spBv1.0/Plant/Edge1/Pump1#Mode')).toMatchObject({ dataType: 'String', numeric: false, value: 'AUTO' });
+    expect(byId.get('spBv1.0/Plant/Edge1/Pump1')).toMatchObject({ kind: 'folder', hasChildren: true });
+
+    const samples: Sample[] = [];
+    const picked = ['Temperature', 'Level', 'Running'].map((m) => ({ id: `spBv1.0/Plant/Edge1/Pump1#${m}`, name: m }));
+    await c.subscribe(picked, 1000, (s) => samples.push(s));
+    await edge.send('DDATA', [byAlias(10, 'Double', 64, T0 + 1000), byAlias(12, 'Int32', -10, T0 + 1000), byAlias(13, 'Boolean', false, T0 + 1000)]);
+    // Report by exception: a message with only the temperature says nothing about the others.
+    await edge.send('DDATA', [byAlias(10, 'Double', 64.5)], true, T0 + 2000);
+    await edge.send('DDEATH', [], true, T0 + 3000);
+    await until('seven samples', () => samples.length >= 7);
+    expect(samples.map((s) => [s.tag.split('#')[1], s.t - T0, s.value, s.quality])).toEqual([
+      ['Temperature', 1000, 64, 'good'],
+      ['Level', 1000, -10, 'good'],
+      ['Running', 1000, 0, 'good'],
+      ['Temperature', 2000, 64.5, 'good'],
+      ['Temperature', 3000, null, 'bad'],
+      ['Level', 3000, null, 'bad'],
+      ['Running', 3000, null, 'bad'],
+    ]);
+    const [temperature] = await c.read(['spBv1.0/Plant/Edge1/Pump1#Temperature']);
+    expect(temperature).toMatchObject({ value: null, quality: 'bad' });
+  });
+
+  it('asks an edge node it joined late for its births once, then reads its alias-only data', async () => {
+    await edge.births();
+    const c = await sparkplugDriver();
+    const before = edge.rebirths;
+    const answered = edge.reborn;
+    for (const v of [70, 71, 72]) await edge.send('DDATA', [byAlias(10, 'Double', v)]);
+    await until('the births sent again', () => edge.reborn > answered);
+    expect((await c.browse({ listenMs: 0 })).nodes.some((n) => n.id.endsWith('#Temperature') && n.value === 61.5)).toBe(true);
+    await edge.send('DDATA', [byAlias(10, 'Double', 73.5)]);
+    let value: number | null = null;
+    await until('the alias-only value', () => {
+      void c.read(['spBv1.0/Plant/Edge1/Pump1#Temperature']).then(([v]) => (value = v!.value));
+      return value === 73.5;
+    });
+    expect(edge.rebirths - before).toBe(1);
+  });
+});
