@@ -10,7 +10,9 @@
  *   npx tsx electron/test-support/mosquitto.ts --port N [--user NAME:PASS] [--tls] [--publish]
  * prints one JSON line ({"url": "mqtt://127.0.0.1:N", ...}) once the broker
  * listens, and runs until killed. --publish sends a simulated pump reading as
- * JSON on plant/pump1 every 200 ms.
+ * JSON on plant/pump1 every 200 ms. SIGTERM/SIGINT stop the broker and
+ * remove its folder; `npm exec`/`npx` does not pass SIGTERM on, so a spec
+ * should run node_modules/.bin/tsx itself or signal the whole process group.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
