@@ -7,6 +7,7 @@ import { systemCheck } from './system-check';
 import { modelsReproduce } from './reproduce';
 import { modelsScore } from './score';
 import { modelsTrain } from './train';
+import { recordingsSave } from './recordings-save';
 
 /** Every job kind, by name. Workers and the JobManager both read this table. */
 export const JOB_KIND_DEFS: Record<JobKind, JobKindDef<never, unknown>> = {
@@ -18,4 +19,5 @@ export const JOB_KIND_DEFS: Record<JobKind, JobKindDef<never, unknown>> = {
   'models.train': modelsTrain as JobKindDef<never, unknown>,
   'models.score': modelsScore as JobKindDef<never, unknown>,
   'models.reproduce': modelsReproduce as JobKindDef<never, unknown>,
+  'recordings.save': recordingsSave as JobKindDef<never, unknown>,
 };
