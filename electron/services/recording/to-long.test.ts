@@ -56,20 +56,20 @@ describe('writeLongCsv', () => {
       bad(3300, 0),
       good(5100, 0, 4),
     ]);
-    const r = writeLongCsv(buf, tags('Flow, m3/h', 'Valve', 'Spare'), { from: T0 + 300, to: T0 + 5200, intervalMs: 1000 }, out);
+    const r = writeLongCsv(buf, tags('Flow, m3/h', 'Ventil Ø', 'Spare'), { from: T0 + 300, to: T0 + 5200, intervalMs: 1000 }, out);
     expect(lines()).toEqual([
       'time,tag,value,quality',
       `${iso(0)},Spare,,good`,
       `${iso(300)},"Flow, m3/h",1.5,good`,
-      `${iso(500)},Valve,10,good`,
-      `${iso(1000)},Valve,10,good`,
+      `${iso(500)},Ventil Ø,10,good`,
+      `${iso(1000)},Ventil Ø,10,good`,
       `${iso(1300)},"Flow, m3/h",2.5,good`,
       `${iso(2000)},"Flow, m3/h",2.5,good`,
-      `${iso(2000)},Valve,10,good`,
-      `${iso(3000)},Valve,10,good`,
+      `${iso(2000)},Ventil Ø,10,good`,
+      `${iso(3000)},Ventil Ø,10,good`,
       `${iso(3300)},"Flow, m3/h",,bad`,
-      `${iso(4000)},Valve,10,good`,
-      `${iso(5000)},Valve,10,good`,
+      `${iso(4000)},Ventil Ø,10,good`,
+      `${iso(5000)},Ventil Ø,10,good`,
       `${iso(5100)},"Flow, m3/h",4,good`,
     ]);
     expect(r).toEqual({ rows: 12, samples: 5 });
