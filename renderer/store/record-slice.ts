@@ -53,6 +53,8 @@ export interface RecordDraft {
   result: ConnectResult | null;
   testedFor: SourceSettings | null;
   trusting: boolean;
+  /** The thumbprint the person chose not to trust: its certificate is not offered again until they ask. */
+  refused: string | null;
   saving: boolean;
   /** The source and settings the browsed lists belong to. */
   browsedFor: string | null;
@@ -97,6 +99,8 @@ export interface RecordSlice {
   recordConnect(): Promise<void>;
   recordCancelConnect(): void;
   recordTrust(trust: boolean): Promise<void>;
+  /** Offers a refused certificate to decide about again. */
+  recordReconsider(): void;
   /** Saves the source (new or changed) and moves on to Pick tags. */
   recordSaveSource(): Promise<void>;
   recordBrowse(parent: string): Promise<void>;
@@ -121,6 +125,7 @@ const blank = (): RecordDraft => ({
   result: null,
   testedFor: null,
   trusting: false,
+  refused: null,
   saving: false,
   browsedFor: null,
   tree: {},
@@ -171,11 +176,10 @@ export const createRecordSlice: StateCreator<State, [], [], RecordSlice> = (set,
   let testSeq = 0;
   let searchSeq = 0;
 
-  /** The saved source, or these settings, as sources.test and sources.trust take them. */
-  const target = (): { source: number } | { settings: SourceSettings } => {
+  /** The form's settings, with the saved source they came from (whose password is used unless one is typed). */
+  const target = (): { source?: number; settings: SourceSettings } => {
     const d = get().rw;
-    const saved = savedUnchanged(d, get().sources);
-    return saved ? { source: saved.id } : { settings: settingsOf(d.form) };
+    return { ...(d.sourceId !== null ? { source: d.sourceId } : {}), settings: settingsOf(d.form) };
   };
   const browseKey = (d: RecordDraft) => `${d.sourceId}|${JSON.stringify(settingsOf(d.form))}`;
 
@@ -238,7 +242,7 @@ export const createRecordSlice: StateCreator<State, [], [], RecordSlice> = (set,
       const seq = ++testSeq;
       const d = get().rw;
       const settings = settingsOf(d.form);
-      patch({ testing: true, result: null, testedFor: null, error: null });
+      patch({ testing: true, result: null, testedFor: null, refused: null, error: null });
       try {
         const t = target();
         const result = await call('sources.test', { ...t, ...(d.password ? { password: d.password } : {}) });
@@ -267,11 +271,14 @@ export const createRecordSlice: StateCreator<State, [], [], RecordSlice> = (set,
           result = await call('sources.test', { ...target(), password: d.password });
         }
         if (seq !== testSeq) return;
-        patch({ trusting: false, result, testedFor: settings });
+        patch({ trusting: false, result, testedFor: settings, refused: trust ? null : cert.thumbprint });
       } catch (err) {
         if (seq !== testSeq) return;
         patch({ trusting: false, result: { ...d.result!, message: errorMessage(err) } });
       }
+    },
+    recordReconsider() {
+      patch({ refused: null });
     },
     async recordSaveSource() {
       const d = get().rw;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RECORDING_STATES } from '../../../shared/recording';
-import { formatLiveValue, formatValue, fromLocalInput, gapMs, parseGridSeconds, rangeProblem, rowsFor, savedDataset, stateLook, toLocalInput } from './recording-logic';
+import { formatLiveValue, formatRange, formatValue, fromLocalInput, gapMs, parseGridSeconds, rangeProblem, rowsFor, savedDataset, stateLook, toLocalInput } from './recording-logic';
 
 describe('recording states', () => {
   it('colours only what needs attention: amber for reconnecting and interrupted, red for failed', () => {
@@ -12,11 +12,15 @@ describe('recording states', () => {
 
 describe('values', () => {
   it('shows readings with their unit and at most six significant digits', () => {
-    expect(formatValue(21.456789, '°C', 'en-US')).toBe('21.4568 °C');
-    expect(formatValue(1234.5, null, 'en-US')).toBe('1,234.5');
-    expect(formatValue(1234.5, 'bar', 'de-DE')).toBe('1.234,5 bar');
+    expect(formatValue(21.456789, '°C', 'en-US')).toBe('21.46 °C');
+    expect(formatValue(3.7946712, 'bar', 'en-US')).toBe('3.795 bar');
+    expect(formatValue(0.0123456, null, 'en-US')).toBe('0.01235');
+    expect(formatValue(1234.5, 'rpm', 'en-US')).toBe('1,235 rpm');
+    expect(formatValue(1234.5, 'bar', 'de-DE')).toBe('1.235 bar');
+    expect(formatValue(-12.5, 'bar', 'de-DE')).toBe('-12,5 bar');
     expect(formatValue(123456789, null, 'en-US')).toBe('123,456,789');
     expect(formatValue(NaN, 'bar')).toBe('—');
+    expect(formatRange(45.0096, 50.7667, '°C', 'en-US')).toBe('45.01 to 50.77 °C');
   });
 
   it("shows on/off values in words and a missing one as the source's text", () => {

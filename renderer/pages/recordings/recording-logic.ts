@@ -25,18 +25,29 @@ export function stateLook(state: RecordingState): { label: string; tone: StateTo
 
 const valueFormats = new Map<string, Intl.NumberFormat>();
 
-/** A reading as a person reads it: up to 6 significant digits in the locale, with the unit. */
-export function formatValue(v: number, unit: string | null | undefined, locale?: string): string {
-  if (!Number.isFinite(v)) return '—';
-  const key = locale ?? '';
+function numberFormat(locale: string | undefined, opts: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${locale ?? ''}|${JSON.stringify(opts)}`;
   let f = valueFormats.get(key);
   if (!f) {
-    f = new Intl.NumberFormat(locale, { maximumSignificantDigits: 6 });
+    f = new Intl.NumberFormat(locale, opts);
     valueFormats.set(key, f);
   }
-  // Large readings keep their whole digits (123456789, not 123457000).
-  const text = Math.abs(v) >= 1e6 ? new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }).format(v) : f.format(v);
+  return f;
+}
+
+/**
+ * A reading as an HMI shows it: four significant digits (45.15 °C, 3.795 bar, 0.01234),
+ * whole numbers from 1000 up (1,476 rpm), in the locale, with the unit.
+ */
+export function formatValue(v: number, unit: string | null | undefined, locale?: string): string {
+  if (!Number.isFinite(v)) return '—';
+  const text = numberFormat(locale, Math.abs(v) >= 1000 ? { maximumFractionDigits: 0 } : { maximumSignificantDigits: 4 }).format(v);
   return unit ? `${text} ${unit}` : text;
+}
+
+/** The range of values shown, with the unit once: "45.01 to 50.77 °C". */
+export function formatRange(lo: number, hi: number, unit: string | null | undefined, locale?: string): string {
+  return `${formatValue(lo, null, locale)} to ${formatValue(hi, unit, locale)}`;
 }
 
 /** A live value: the number with its unit, the source's own text for on/off values, "—" when there is none. */

@@ -13,7 +13,7 @@ import { errorMessage } from '../../store/report-error';
 import { useStore } from '../../store/store';
 import { formatInterval } from '../../wizards/record/record-logic';
 import { timeZoneLabel } from '../when';
-import { formatLiveValue, gapMs, savedDataset } from './recording-logic';
+import { formatLiveValue, formatRange, gapMs, savedDataset } from './recording-logic';
 import { RecordingStateChip } from './recording-state-chip';
 import { SaveDialog } from './save-dialog';
 import { Sparkline } from './sparkline';
@@ -130,7 +130,7 @@ export function RecordingPage({ id }: { id: number }) {
               {savedBy.version !== null ? `, version ${savedBy.version}` : ''}.
             </strong>
             <span>
-              <AppLink route="data" param={savedBy.name} className="link-button">
+              <AppLink route="data" param={savedBy.name} className="link-button inline">
                 Open the dataset
               </AppLink>{' '}
               to look at it or train a model on it.
@@ -179,7 +179,9 @@ export function RecordingPage({ id }: { id: number }) {
                       <Icon name="alert" size={13} /> Bad quality
                     </span>
                   ) : (
-                    <span className="muted">{lo !== null && hi !== null ? `${formatLiveValue({ tag: t.id, value: lo, text: null, quality: 'good', at: null }, unit)} to ${formatLiveValue({ tag: t.id, value: hi, text: null, quality: 'good', at: null }, unit)}` : 'No value yet'}</span>
+                    <span className="muted" title="Lowest and highest of the values drawn">
+                      {lo !== null && hi !== null ? formatRange(lo, hi, unit) : 'No value yet'}
+                    </span>
                   )}
                   <span className="muted">
                     {t.last?.at ? `at ${formatTimestamp(Date.parse(t.last.at)).slice(11)}` : ''} · {t.samples.toLocaleString()} samples
@@ -240,7 +242,7 @@ export function RecordingPage({ id }: { id: number }) {
           <ul className="plain-links" data-testid="recording-datasets">
             {r.datasets.map((d) => (
               <li key={`${d.name}@${d.version}`}>
-                <AppLink route="data" param={d.name} className="link-button">
+                <AppLink route="data" param={d.name} className="link-button inline">
                   {d.name}
                 </AppLink>{' '}
                 <span className="muted small">version {d.version}</span>

@@ -4,7 +4,7 @@ import { MQTT_PAYLOAD_TITLES, MQTT_PAYLOADS, OPCUA_SECURITY_MODE_TITLES, OPCUA_S
 import { api } from '../../api/api';
 import { Icon, type IconName } from '../../components/icons';
 import { ChoiceCard, RadioRow } from '../../components/radio-cards';
-import { connected, savedUnchanged, sourceNameOf } from '../../store/record-slice';
+import { connected, sourceNameOf } from '../../store/record-slice';
 import { errorMessage } from '../../store/report-error';
 import { useStore } from '../../store/store';
 import { formatWhen } from '../../pages/when';
@@ -30,8 +30,8 @@ export function ConnectStep({ onNext }: { onNext: () => void }) {
   const use = useStore((s) => s.recordUseSource);
   const connect = useStore((s) => s.recordConnect);
   const f = d.form;
-  const saved = savedUnchanged(d, sources);
-  const passwordSaved = Boolean(saved?.hasPassword);
+  // A saved source's password is used unless another is typed.
+  const passwordSaved = Boolean(sources?.find((s) => s.id === d.sourceId)?.hasPassword);
   const problem = connectProblem(f, d.password, passwordSaved);
   const isConnected = connected(d);
   const busy = d.testing || d.trusting;
@@ -317,6 +317,7 @@ function ConnectOutcome() {
   const sources = useStore((s) => s.sources);
   const cancel = useStore((s) => s.recordCancelConnect);
   const set = useStore((s) => s.recordSet);
+  const reconsider = useStore((s) => s.recordReconsider);
   if (d.testing) {
     return (
       <div className="record-outcome card" data-testid="record-connecting" aria-live="polite">
@@ -332,7 +333,24 @@ function ConnectOutcome() {
   }
   const r = d.result;
   if (!r) return null;
-  if (r.problem === 'untrusted_certificate' && r.certificate) return <CertificateDecision certificate={r.certificate} message={r.message} />;
+  if (r.problem === 'untrusted_certificate' && r.certificate && d.refused !== r.certificate.thumbprint) return <CertificateDecision certificate={r.certificate} message={r.message} />;
+  if (r.problem === 'untrusted_certificate' && r.certificate) {
+    return (
+      <div className="notice bad-notice card" role="alert" data-testid="record-connect-result">
+        <Icon name="alert" />
+        <div>
+          <strong>Not trusted</strong>
+          <span>{r.message}</span>
+          <span className="small muted">Check the thumbprint with the server's administrator; once it matches, look at the certificate again and trust it.</span>
+          <div className="notice-actions">
+            <button className="button small" onClick={reconsider}>
+              Look at the certificate again
+            </button>
+          </div>
+        </div>
+      </div>
+    );
+  }
   if (!connected(d)) {
     if (r.ok) return null;
     return (
@@ -347,12 +365,9 @@ function ConnectOutcome() {
   }
   return (
     <div className="record-outcome ok card" data-testid="record-connect-result" aria-live="polite">
-      <div className="record-outcome-line">
-        <span className="ok-text">
-          <Icon name="check" /> Connected
-        </span>
-        <span>{r.message}</span>
-      </div>
+      <span className="ok-text">
+        <Icon name="check" /> {r.message}
+      </span>
       <label className="field record-source-name">
         <span className="field-label">Save this source as</span>
         <input
@@ -396,9 +411,7 @@ function CertificateDecision({ certificate: c, message }: { certificate: Certifi
             </span>
           </Row>
         </dl>
-        <span className="small">
-          Compare the thumbprint with the one the server's administrator sees{c.expired ? '; the certificate is outside its validity dates, so ask them to renew it before trusting it' : ''}.
-        </span>
+        {c.expired && <span className="small">The certificate is outside its validity dates: ask the server's administrator to renew it rather than trusting it as it is.</span>}
         <div className="notice-actions">
           <button className="button primary" data-testid="record-trust" disabled={trusting} onClick={() => void trust(true)}>
             {trusting ? <span className="spinner" aria-hidden /> : <Icon name="check" size={16} />} Trust this server

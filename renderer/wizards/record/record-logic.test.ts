@@ -40,7 +40,7 @@ const node = (path: string, over: Partial<BrowseNode> = {}): BrowseNode => ({
   ...over,
 });
 
-const auto = (path: string): Pick<PickedTag, 'id' | 'path' | 'name' | 'edited'> => ({ id: path, path, name: '', edited: false });
+const auto = (path: string): Pick<PickedTag, 'id' | 'path' | 'browseName' | 'name' | 'edited'> => ({ id: path, path, browseName: path.split('/').at(-1)!, name: '', edited: false });
 
 describe('column names from picked tags', () => {
   it('uses the browse name while it is unique', () => {
@@ -63,12 +63,14 @@ describe('column names from picked tags', () => {
   });
 
   it('keeps a typed name exactly and moves an automatic one aside', () => {
-    const typed = { id: 'x', path: 'Objects/Pump1/Speed', name: 'Temperature', edited: true };
+    const typed = { id: 'x', path: 'Objects/Pump1/Speed', browseName: 'Speed', name: 'Temperature', edited: true };
     expect(uniqueColumnNames([auto('Objects/Pump1/Temperature'), typed])).toEqual(['Temperature 2', 'Temperature']);
   });
 
-  it('falls back to the tag id when a node has no path', () => {
-    expect(uniqueColumnNames([{ id: 'plant/pump1#motor.current', path: '', name: '', edited: false }])).toEqual(['plant/pump1#motor.current']);
+  it("prefers the source's own name, and falls back to the tag id when a node has neither name nor path", () => {
+    // An MQTT field: the path ends in the field, the broker's driver names it.
+    expect(uniqueColumnNames([{ id: 'plant/pump1#motor.current', path: 'plant/pump1/motor.current', browseName: 'motor current', name: '', edited: false }])).toEqual(['motor current']);
+    expect(uniqueColumnNames([{ id: 'plant/pump1#motor.current', path: '', browseName: '', name: '', edited: false }])).toEqual(['plant/pump1#motor.current']);
   });
 
   it('renames on pick and unpick, and clearing a typed name gives the automatic one back', () => {

@@ -200,6 +200,8 @@ export interface PickedTag {
   id: string;
   /** Slash-separated names from the root (BrowseNode.path). */
   path: string;
+  /** What the source calls it (BrowseNode.name): the column name while it is unique. */
+  browseName: string;
   /** The column name; follows the path until the person edits it. */
   name: string;
   /** Typed by the person: kept as it is. */
@@ -208,19 +210,21 @@ export interface PickedTag {
   dataType: string | null;
 }
 
-/** The parts of a tag's path, with the tag id's own last part when the path is empty. */
-function segments(t: Pick<PickedTag, 'id' | 'path'>): string[] {
+/** The parts of a tag's path, ending in its browse name; the tag id when there is neither. */
+function segments(t: Pick<PickedTag, 'id' | 'path' | 'browseName'>): string[] {
   const parts = t.path.split('/').map((p) => p.trim()).filter(Boolean);
+  const name = t.browseName.trim();
+  if (name) return [...parts.slice(0, -1), name];
   return parts.length ? parts : [t.id];
 }
 
 /**
  * Column names for the picked tags. A name a person typed stays; the others are
- * the tag's browse name, and when two would be alike, as much of the path as makes
- * them differ ("Pump1.Temperature", "Pump2.Temperature"). Whatever still clashes
+ * the tag's browse name, and when two would be alike, as much of the path before it
+ * as makes them differ ("Pump1.Temperature", "Pump2.Temperature"). Whatever still clashes
  * (two typed alike, one path inside another) gets " 2", " 3"; case does not count.
  */
-export function uniqueColumnNames(tags: readonly Pick<PickedTag, 'id' | 'path' | 'name' | 'edited'>[]): string[] {
+export function uniqueColumnNames(tags: readonly Pick<PickedTag, 'id' | 'path' | 'browseName' | 'name' | 'edited'>[]): string[] {
   const segs = tags.map(segments);
   const depth = tags.map(() => 1);
   const suffix = (i: number) => segs[i]!.slice(-depth[i]!).join('.');
@@ -268,7 +272,7 @@ export function withColumnNames(tags: readonly PickedTag[]): PickedTag[] {
 /** Adds a browsed variable to the picked tags (once). */
 export function pickNode(tags: readonly PickedTag[], n: BrowseNode): PickedTag[] {
   if (tags.some((t) => t.id === n.id)) return [...tags];
-  return withColumnNames([...tags, { id: n.id, path: n.path || n.name, name: n.name, edited: false, unit: n.unit, dataType: n.dataType }]);
+  return withColumnNames([...tags, { id: n.id, path: n.path || n.name, browseName: n.name, name: n.name, edited: false, unit: n.unit, dataType: n.dataType }]);
 }
 
 export function unpick(tags: readonly PickedTag[], id: string): PickedTag[] {

@@ -169,7 +169,7 @@ function WhenStep() {
         <span className="field-label" id="record-duration-label">
           How long
         </span>
-        <div className="record-duration" role="radiogroup" aria-labelledby="record-duration-label">
+        <div className={`record-duration ${d.untilStopped ? 'until' : ''}`} role="radiogroup" aria-labelledby="record-duration-label">
           <label className="check">
             <input type="radio" name="record-duration" checked={d.untilStopped} data-testid="record-until-stopped" onChange={() => set({ untilStopped: true })} />
             Until I stop it
@@ -184,11 +184,10 @@ function WhenStep() {
             value={d.durationText}
             aria-label="How long, amount"
             data-testid="record-duration-amount"
-            disabled={d.untilStopped}
             aria-invalid={(!d.untilStopped && durationMs === null) || undefined}
             onChange={(e) => set({ durationText: e.target.value, untilStopped: false })}
           />
-          <select value={d.durationUnit} aria-label="How long, unit" disabled={d.untilStopped} onChange={(e) => set({ durationUnit: e.target.value as typeof d.durationUnit, untilStopped: false })}>
+          <select value={d.durationUnit} aria-label="How long, unit" onChange={(e) => set({ durationUnit: e.target.value as typeof d.durationUnit, untilStopped: false })}>
             {DURATION_UNITS.map((u) => (
               <option key={u} value={u}>
                 {u}

@@ -4,7 +4,7 @@ import { Icon } from '../../components/icons';
 import { ProgressBar } from '../../components/progress-bar';
 import { LISTEN_MS, type BrowseList } from '../../store/record-slice';
 import { useStore } from '../../store/store';
-import { formatLiveValue } from '../../pages/recordings/recording-logic';
+import { formatLiveValue, formatValue } from '../../pages/recordings/recording-logic';
 import { columnNameProblem, countVariables, treeFromPaths, whyNotPickable, type TreeItem } from './record-logic';
 
 /** How often the picked tags' values are read while picking. */
@@ -118,7 +118,7 @@ function Children({ list, depth }: { list: BrowseList | undefined; depth: number
   }
   return (
     <>
-      {nodes.map((n) => (n.kind === 'folder' ? <FolderRow key={n.id} node={n} depth={depth} /> : <NodeRow key={n.id} node={n} depth={depth} />))}
+      {nodes.map((n) => (n.kind === 'folder' || n.hasChildren ? <FolderRow key={n.id} node={n} depth={depth} /> : <NodeRow key={n.id} node={n} depth={depth} />))}
       {list.truncated && (
         <li className="record-tree-note muted small" style={{ paddingLeft: indent(depth) }}>
           More tags are not listed here; search for them by name.
@@ -134,18 +134,22 @@ function FolderRow({ node, depth }: { node: BrowseNode; depth: number }) {
   const open = useStore((s) => s.rw.expanded.includes(node.id));
   const list = useStore((s) => s.rw.tree[node.id]);
   const toggle = useStore((s) => s.recordToggle);
+  // A variable can have variables under it (a vibration with its peak): it is ticked and opened.
+  const variable = node.kind === 'variable';
+  const why = whyNotPickable(node);
   return (
-    <li role="treeitem" aria-expanded={open} aria-label={node.name} className="record-tree-item">
+    <li role="treeitem" aria-expanded={open} aria-label={node.name} className={`record-tree-item ${why ? 'disabled' : ''}`}>
       <div className="record-row" style={{ paddingLeft: indent(depth) }}>
         <button className="record-twisty" aria-label={`${open ? 'Close' : 'Open'} ${node.name}`} data-testid={`record-open-${node.path || node.name}`} onClick={() => toggle(node.id)}>
           <span className={`record-chevron ${open ? 'open' : ''}`} aria-hidden>
             ▸
           </span>
         </button>
-        <FolderIcon />
-        <button className="record-row-name link-button" onClick={() => toggle(node.id)} title={node.path}>
+        {variable ? <Pick node={node} /> : <FolderIcon />}
+        <button className="record-row-name link-button" onClick={() => toggle(node.id)} title={why ?? node.path}>
           {node.name}
         </button>
+        {variable && <VariableMeta node={node} />}
       </div>
       {open && (
         <ul role="group">
@@ -165,23 +169,29 @@ function FolderIcon() {
 }
 
 /** A variable: its box (greyed with the reason when it cannot be recorded), name, type and the value when browsed. */
-function NodeRow({ node, depth, showPath = false }: { node: BrowseNode; depth: number; showPath?: boolean }) {
+function NodeRow({ node, depth, showPath = false, label }: { node: BrowseNode; depth: number; showPath?: boolean; label?: string }) {
   const why = whyNotPickable(node);
   return (
     <li role="treeitem" aria-label={node.name} aria-disabled={why ? true : undefined} className={`record-tree-item ${why ? 'disabled' : ''}`}>
       <div className="record-row" style={{ paddingLeft: indent(depth) + 22 }} data-testid="record-tag-row" data-path={node.path} title={why ?? node.path}>
         <Pick node={node} />
         <span className="record-row-main">
-          <span className="record-row-name">{node.name}</span>
+          <span className="record-row-name">{label ?? node.name}</span>
           {showPath && <span className="muted small record-row-path">{node.path}</span>}
           {why && <span className="muted small record-row-why">{why}</span>}
         </span>
-        <span className="record-row-meta muted small">
-          {node.value !== null && <span className="record-row-value">{String(node.value)}{node.unit ? ` ${node.unit}` : ''}</span>}
-          {node.dataType && <span className="type-tag">{node.dataType}</span>}
-        </span>
+        <VariableMeta node={node} />
       </div>
     </li>
+  );
+}
+
+function VariableMeta({ node }: { node: BrowseNode }) {
+  return (
+    <span className="record-row-meta muted small">
+      {node.value !== null && <span className="record-row-value">{typeof node.value === 'number' ? formatValue(node.value, node.unit) : `${String(node.value)}${node.unit ? ` ${node.unit}` : ''}`}</span>}
+      {node.dataType && <span className="type-tag">{node.dataType}</span>}
+    </span>
   );
 }
 
@@ -276,7 +286,7 @@ function ListenProgress({ startedAt }: { startedAt: number | null }) {
 }
 
 function HeardItem({ item, depth, opened, toggle }: { item: TreeItem; depth: number; opened: Set<string>; toggle: (key: string) => void }) {
-  if (item.children.length === 0 && item.node) return <NodeRow node={item.node} depth={depth} />;
+  if (item.children.length === 0 && item.node) return <NodeRow node={item.node} depth={depth} label={item.name} />;
   const open = opened.has(item.key);
   return (
     <li role="treeitem" aria-expanded={open} aria-label={item.name} className="record-tree-item">
