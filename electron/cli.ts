@@ -23,6 +23,8 @@ import { createCore, type Core } from './services/compose';
 import { runtimeCommand } from './services/deploy/local';
 import { resolveWorkspaceDir } from './services/workspace/location';
 import { logInternal } from './services/api/dispatch';
+import { describeRecording, parseDuration, recordCommand } from './cli-record';
+import { RECORDING_STATE_TITLES } from '../shared/recording';
 
 interface Parsed {
   command: string | undefined;
@@ -891,6 +893,76 @@ const COMMANDS: Record<string, CommandSpec> = {
       const s = await ctx.call('shadow.status', { endpoint });
       if (!ctx.json) ctx.out(s ? s.sentence : `No shadow runs on ${endpoint}.`);
       return s;
+    },
+  },
+  record: {
+    summary: 'Record live values from an OPC UA server or an MQTT broker into the workspace, until the duration is over or Ctrl+C.',
+    usage:
+      'millwright record opcua URL --tags A,B [--interval 1s] [--duration 1h] [--name NAME] [--security none|sign|encrypt] [--policy P]\n' +
+      '                            [--user U --password-env VAR] [--trust THUMBPRINT] [--json]\n' +
+      '       millwright record mqtt URL --topic T [--field F,G] [--payload json|number|sparkplug] [--interval 1s] [--duration 1h]\n' +
+      '                            [--name NAME] [--user U --password-env VAR] [--ca FILE] [--listen 3s] [--json]',
+    flags: { tags: 'value', interval: 'value', duration: 'value', name: 'value', security: 'value', policy: 'value', user: 'value', 'password-env': 'value', trust: 'value', topic: 'value', field: 'value', payload: 'value', ca: 'value', listen: 'value' },
+    async run(ctx, args) {
+      const [kind, url, ...extra] = args.positional;
+      if (extra.length) throw new AppError('bad_input', `Unexpected "${extra[0]}". Separate tags with commas: --tags A,B.`);
+      return recordCommand({ json: ctx.json, out: ctx.out, err: ctx.err, core: ctx.core, flag: (n) => stringFlag(args, n), has: (n) => args.flags.has(n) }, kind, url);
+    },
+  },
+  recordings: {
+    summary: 'Recordings of live data: list them, save a time range of one as a dataset version, stop or remove one.',
+    usage:
+      'millwright recordings [list]\n' +
+      '       millwright recordings save ID --name NAME [--from ISO] [--to ISO] [--interval 1s] [--aggregate mean|last]\n' +
+      '       millwright recordings stop ID\n' +
+      '       millwright recordings remove ID',
+    flags: { name: 'value', from: 'value', to: 'value', interval: 'value', aggregate: 'value' },
+    async run(ctx, args) {
+      const [sub, ref, ...extra] = args.positional;
+      if (extra.length) throw new AppError('bad_input', `Unexpected "${extra[0]}".`);
+      const idOf = () => {
+        const id = Number(ref);
+        if (!ref || !Number.isInteger(id) || id < 1) throw new AppError('bad_input', `Which recording? Give its number as "millwright recordings" lists it (got "${ref ?? ''}").`);
+        return id;
+      };
+      if (sub === 'save') {
+        const id = idOf();
+        const name = requiredFlag(args, 'name', 'Name the dataset with --name NAME.');
+        const text = stringFlag(args, 'interval');
+        const intervalMs = text === undefined ? undefined : parseDuration(text);
+        if (intervalMs === null || (intervalMs !== undefined && intervalMs < 100)) throw new AppError('bad_input', `--interval must be a duration like 1s, 10s or 1min (got "${text}").`, 'interval');
+        const aggregate = stringFlag(args, 'aggregate') ?? 'mean';
+        if (aggregate !== 'mean' && aggregate !== 'last') throw new AppError('bad_input', `--aggregate must be mean or last (got "${aggregate}").`, 'aggregate');
+        const job = await ctx.call('recordings.save', { id, name, aggregate, ...(intervalMs !== undefined ? { intervalMs } : {}), ...(stringFlag(args, 'from') ? { from: stringFlag(args, 'from') } : {}), ...(stringFlag(args, 'to') ? { to: stringFlag(args, 'to') } : {}) });
+        const final = await runJobHere(ctx, job, true);
+        const summary = final.result as { dataset: string; version: number; rows: number; columns: { name: string }[] };
+        if (!ctx.json) ctx.out(`Saved ${summary.dataset} version ${summary.version}: ${summary.rows.toLocaleString('en-US')} rows, columns ${summary.columns.map((c) => c.name).join(', ')}.`);
+        return summary;
+      }
+      if (sub === 'stop') {
+        const r = await ctx.call('recordings.stop', { id: idOf() });
+        if (!ctx.json) ctx.out(describeRecording(r));
+        return r;
+      }
+      if (sub === 'remove') {
+        const r = await ctx.call('recordings.remove', { id: idOf() });
+        if (!ctx.json) ctx.out(`Removed recording ${ref} and its samples; datasets saved from it stay.`);
+        return r;
+      }
+      if (sub !== undefined && sub !== 'list') throw new AppError('bad_input', `Unknown recordings command "${sub}". Use list, save, stop or remove.`);
+      if (ref) throw new AppError('bad_input', `Unexpected "${ref}". Usage: millwright recordings [list]`);
+      const list = await ctx.call('recordings.list', {});
+      if (!ctx.json) {
+        ctx.out(
+          list.length
+            ? textTable(
+                ['ID', 'NAME', 'SOURCE', 'STATE', 'SAMPLES', 'GAPS', 'STARTED', 'DATASETS'],
+                list.map((r) => [String(r.id), r.name, r.source.url, RECORDING_STATE_TITLES[r.state], r.samples.toLocaleString('en-US'), String(r.gaps), r.startedAt.replace('T', ' ').slice(0, 19), r.datasets.map((d) => `${d.name}@${d.version}`).join(', ')]),
+              )
+            : 'No recordings yet. Start one with: millwright record opcua opc.tcp://HOST:4840 --tags A,B',
+        );
+      }
+      return { recordings: list };
     },
   },
   audit: {

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, session, shell, Tray, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, Notification, safeStorage, session, shell, Tray, type MenuItemConstructorOptions } from 'electron';
 import type { AppEvent } from '../shared/api';
 import type { Alert } from '../shared/monitor';
 import type { FeedbackSettings } from '../shared/feedback';
@@ -12,6 +12,7 @@ import { COMMANDS, type CommandDef } from '../shared/commands';
 import { createCore, type Core } from './services/compose';
 import { appRoot } from './services/app/app-root';
 import { resolveWorkspaceDir } from './services/workspace/location';
+import { safeStorageSealer } from './services/recording/secrets';
 import { CSP } from './server';
 import { toErrorInfo } from '../shared/errors';
 
@@ -220,7 +221,8 @@ app.on('second-instance', () => {
 
 void app.whenReady().then(() => {
   try {
-    core = createCore({ workspaceDir: resolveWorkspaceDir(workspaceFlag()), electronVersion: process.versions.electron ?? null });
+    // Source passwords are sealed by the OS keychain through safeStorage (the workspace key where the OS offers none).
+    core = createCore({ workspaceDir: resolveWorkspaceDir(workspaceFlag()), electronVersion: process.versions.electron ?? null, sealer: safeStorageSealer(safeStorage) });
   } catch (err) {
     dialog.showErrorBox('Millwright cannot open its workspace', toErrorInfo(err).message);
     app.exit(2);

@@ -11,6 +11,8 @@ import { FeedbackService } from './feedback/service';
 import { DatasetReader } from './datasets/reader';
 import { ScoringService } from './scoring/service';
 import { Workspace } from './workspace/workspace';
+import { RecordingService } from './recording/service';
+import type { Sealer } from './recording/secrets';
 
 export interface CoreOptions {
   workspaceDir: string;
@@ -27,6 +29,14 @@ export interface CoreOptions {
    * say false: `monitor.cycle` still polls when asked.
    */
   monitor?: boolean;
+  /**
+   * Go on with the recordings this app started before it last closed, and
+   * let the recordings it starts go on after a restart (default: as
+   * resumeEndpoints). The CLI's recordings end with the command.
+   */
+  resumeRecordings?: boolean;
+  /** Seals source passwords: Electron's safeStorage in the desktop app; the workspace key otherwise. */
+  sealer?: Sealer | null;
 }
 
 /** The core services, wired once per entry point (Electron main, server mode, CLI). */
@@ -39,6 +49,8 @@ export interface Core {
   readonly monitor: MonitorService;
   /** Episodes, prompts and answers; its prompt timer runs unless CoreOptions.monitor is false. */
   readonly feedback: FeedbackService;
+  /** Sources and recordings running in this process. */
+  readonly recording: RecordingService;
   readonly version: string;
   call(name: unknown, arg: unknown): Promise<Envelope<unknown>>;
   close(): Promise<void>;
@@ -70,7 +82,13 @@ export function createCore(opts: CoreOptions): Core {
     if (e.type === 'monitor' || (e.type === 'job' && e.job.kind === 'models.score' && e.job.state === 'done')) void feedback.scan().catch((err: unknown) => logInternal(ws.logDir, 'feedback.scan', err));
   });
   if (opts.monitor !== false) feedback.start();
-  const handlers = createHandlers({ ws, jobs, appRoot: root, appVersion: version, electronVersion: opts.electronVersion ?? null, reader, scoring, deploy, monitor, feedback });
+  const recording = new RecordingService({ ws, jobs, emit: (e) => events.emit('event', e), sealer: opts.sealer, resume: opts.resumeRecordings ?? opts.resumeEndpoints !== false });
+  try {
+    recording.recover();
+  } catch (err) {
+    logInternal(ws.logDir, 'recordings.recover', err);
+  }
+  const handlers = createHandlers({ ws, jobs, appRoot: root, appVersion: version, electronVersion: opts.electronVersion ?? null, reader, scoring, deploy, monitor, feedback, recording });
   return {
     ws,
     jobs,
@@ -78,11 +96,13 @@ export function createCore(opts: CoreOptions): Core {
     events,
     monitor,
     feedback,
+    recording,
     version,
     call: (name, arg) => dispatch(handlers, name, arg, ws.logDir),
     async close() {
       await monitor.close();
       await feedback.close();
+      await recording.close();
       await jobs.close();
       await resumed;
       await deploy.close();

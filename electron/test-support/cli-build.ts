@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -20,7 +20,7 @@ export interface CliRun {
  * minute or more on a loaded machine, long enough for vitest's own calls from
  * the worker to time out ("Timeout calling onTaskUpdate") and fail the run.
  */
-export function privateCliBuildAsync(dir: string): ((args: string[], opts?: { timeoutMs?: number }) => Promise<CliRun>) & { ready: () => Promise<unknown> } {
+export function privateCliBuildAsync(dir: string): ((args: string[], opts?: { timeoutMs?: number }) => Promise<CliRun>) & { ready: () => Promise<unknown>; start: (args: string[]) => Promise<ChildProcessWithoutNullStreams> } {
   let built: Promise<{ bin: string; env: NodeJS.ProcessEnv }> | undefined;
   const ready = () => (built ??= compileCliAsync(dir));
   void ready().catch(() => undefined);
@@ -35,8 +35,13 @@ export function privateCliBuildAsync(dir: string): ((args: string[], opts?: { ti
       child.on('close', (status) => resolve({ status, stdout, stderr }));
     });
   };
+  /** A command left running (e.g. `millwright record`), to be stopped or killed by the test. */
+  const start = async (args: string[]): Promise<ChildProcessWithoutNullStreams> => {
+    const cli = await ready();
+    return spawn(process.execPath, [cli.bin, ...args], { cwd: dir, env: cli.env });
+  };
   /** Await in beforeAll, so the first test does not spend its own time limit on the compile. */
-  return Object.assign(run, { ready });
+  return Object.assign(run, { ready, start });
 }
 
 const tscArgs = (build: string) => [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', path.join(build, 'dist'), '--sourceMap', 'false'];

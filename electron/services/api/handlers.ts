@@ -29,6 +29,7 @@ import { startRetrain } from '../feedback/retrain';
 import { challengerReport, discardChallenger, promoteChallenger } from '../feedback/challenger';
 import { feedbackSuggestions } from '../feedback/suggestions';
 import type { ScoringService } from '../scoring/service';
+import { RecordingService } from '../recording/service';
 import type { Workspace } from '../workspace/workspace';
 
 export interface HandlerDeps {
@@ -45,6 +46,8 @@ export interface HandlerDeps {
   monitor?: MonitorService;
   /** Episodes, prompts and answers; compose.ts passes the one whose prompt timer it runs (a fresh one otherwise). */
   feedback?: FeedbackService;
+  /** Sources and recordings; compose.ts passes the one it closes (a fresh one otherwise, which resumes nothing). */
+  recording?: RecordingService;
 }
 
 /** The one function table that IPC, HTTP and the CLI dispatch into. */
@@ -59,7 +62,7 @@ function auditFilterFor(ws: Workspace) {
   };
 }
 
-export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion, reader, scoring, deploy = new DeployService(ws, path.join(appRoot, 'resources', 'runtime')), monitor = new MonitorService({ ws, deploy, emit: () => undefined }), feedback = new FeedbackService({ ws, emit: () => undefined, profiles: monitor.profiles }) }: HandlerDeps): Handlers {
+export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion, reader, scoring, deploy = new DeployService(ws, path.join(appRoot, 'resources', 'runtime')), monitor = new MonitorService({ ws, deploy, emit: () => undefined }), feedback = new FeedbackService({ ws, emit: () => undefined, profiles: monitor.profiles }), recording = new RecordingService({ ws, jobs, emit: () => undefined }) }: HandlerDeps): Handlers {
   const auditFilter = auditFilterFor(ws);
   return {
     'app.info': () => ({
@@ -192,5 +195,19 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
       deploy.store.get(a.endpoint);
       return shadowSummary(ws, a.endpoint);
     },
+    'sources.list': () => recording.listSources(),
+    'sources.test': (a) => recording.test(a),
+    'sources.save': (a) => recording.saveSource(a),
+    'sources.remove': (a) => recording.removeSource(a.id),
+    'sources.trust': (a) => recording.trust(a),
+    'sources.browse': (a) => recording.browse(a),
+    'sources.read': (a) => recording.read(a),
+    'recordings.list': () => recording.list(),
+    'recordings.get': (a) => recording.get(a.id),
+    'recordings.start': (a) => recording.start(a),
+    'recordings.stop': (a) => recording.stop(a),
+    'recordings.live': (a) => recording.live(a),
+    'recordings.save': (a) => recording.save(a),
+    'recordings.remove': (a) => recording.remove(a),
   };
 }

@@ -222,6 +222,11 @@ function toConnectError(err: unknown, where: Endpoint, pkiDir: string, s: OpcUaS
   if (/ETIMEDOUT|timeout|timed out/i.test(text) && !/Bad/.test(text)) {
     return new ConnectError('timeout', `${at} did not answer in time. Check the address and that the server is running; a firewall may drop port ${where.port}.`);
   }
+  const token = /Cannot find (USERNAME|CERTIFICATE|ANONYMOUS) user token policy/.exec(text);
+  if (token) {
+    const what = token[1] === 'USERNAME' ? 'user names and passwords' : token[1] === 'CERTIFICATE' ? 'user certificates' : 'anonymous users';
+    return new ConnectError('security_mismatch', `The server at ${at} does not accept ${what} with security "${s.securityMode}". Choose another security mode under Advanced (servers often take passwords only over Sign and encrypt), or another way to log in.`);
+  }
   if (/BadUserAccessDenied|BadIdentityTokenRejected|BadIdentityTokenInvalid|BadUserSignatureInvalid/.test(text)) {
     if (s.auth === 'password') return new ConnectError('wrong_credentials', `The server refused user "${s.username ?? ''}": the user name or password is wrong.`);
     if (s.auth === 'certificate') return new ConnectError('wrong_credentials', 'The server refused the user certificate. Ask its administrator to accept it.');
