@@ -12,7 +12,8 @@ import { apiCall, ROOT, shoot, useServerMode } from './server-mode';
  * Recording live plant data (issue 10) as a person does it: the wizard against node-opcua's
  * own server with simulated pumps on loopback (an unreachable address, a certificate refused,
  * then a connection without message security), tags picked in the tree and by search, a
- * recording watched until its sparklines fill, stopped, saved as a dataset and opened.
+ * recording watched until its sparklines fill and through a restart of the server (amber
+ * while it reconnects, then a gap), stopped, saved as a dataset and opened.
  * Then the same against Debian's Mosquitto with a publisher of JSON pump readings.
  */
 
@@ -77,7 +78,7 @@ function recordingIdOf(page: Page): number {
   return Number(m[1]);
 }
 
-test('record an OPC UA server: connect, pick tags in the tree and by search, watch, stop, save as a dataset', async ({ page, request }) => {
+test('record an OPC UA server: connect, pick tags in the tree and by search, watch it through a server restart, stop, save as a dataset', async ({ page, request }) => {
   test.setTimeout(300_000);
   const server = app();
   const crashes: string[] = [];
@@ -190,13 +191,31 @@ test('record an OPC UA server: connect, pick tags in the tree and by search, wat
   }
   await expect(tags.filter({ hasText: 'Temperature' }).getByTestId('recording-tag-value')).toContainText('°C');
   await expect(rec.getByTestId('recording-facts')).toContainText('opc.tcp://');
+  await expect(rec.getByTestId('recording-no-gaps')).toBeVisible();
   await shoot(page, '127-recording-live', atTop(page));
+
+  // The server goes away: the state turns amber and says when it tries again; back on the same port, recording goes on and the gap is listed.
+  const port = opcua.info.port as number;
+  await opcua.stop();
+  await expect(rec.getByTestId('recording-state')).toHaveAttribute('data-state', 'reconnecting', { timeout: 60_000 });
+  await expect(rec.getByTestId('recording-state')).toHaveClass(/chip-warn/);
+  await expect(rec.getByTestId('recording-message')).toContainText('Trying again in');
+  await shoot(page, '128-recording-reconnecting', atTop(page));
+  children.push(await startChild('electron/test-support/opcua-server.ts', ['--port', String(port), '--secure']));
+  await expect(rec.getByTestId('recording-state')).toHaveAttribute('data-state', 'recording', { timeout: 90_000 });
+  const gaps = rec.getByTestId('recording-gaps');
+  await expect(gaps.locator('tbody tr').first()).toBeVisible({ timeout: 30_000 });
+  await expect(gaps.locator('tbody tr').first().locator('td').nth(3)).toHaveText('all');
+  await expect.poll(() => factNumber(rec.getByTestId('recording-gap-count')), { timeout: 30_000 }).toBeGreaterThan(0);
+  // Values from both sides of the gap: each sparkline breaks there (two strokes) instead of joining across it.
+  for (let i = 0; i < 4; i++) await expect(tags.nth(i).locator('.spark-line')).toHaveAttribute('d', /^M[^M]+M[^M]*L/, { timeout: 30_000 });
+  await shoot(page, '129-recording-gap', atPart(rec.locator('.spark-grid')));
 
   // Stop, after saying so.
   await rec.getByTestId('recording-stop').click();
   const stopDialog = page.getByTestId('recording-stop-dialog');
   await expect(stopDialog).toContainText('Millwright stops reading from Pump station');
-  await shoot(page, '128-recording-stop');
+  await shoot(page, '130-recording-stop');
   await stopDialog.getByRole('button', { name: 'Stop recording' }).click();
   await expect(rec.getByTestId('recording-state')).toHaveAttribute('data-state', 'stopped', { timeout: 30_000 });
   await expect(rec.getByTestId('recording-stop')).toHaveCount(0);
@@ -211,13 +230,13 @@ test('record an OPC UA server: connect, pick tags in the tree and by search, wat
   await save.getByTestId('save-name').fill('Pump station recorded');
   await expect(save.getByTestId('save-overview').locator('.lc-band')).toHaveCount(1, { timeout: 20_000 });
   await expect(save).toContainText("One row every 1 s, the recording's interval");
-  await shoot(page, '129-recording-save');
+  await shoot(page, '131-recording-save');
   await save.getByRole('button', { name: 'Save dataset' }).click();
   const saved = rec.getByTestId('recording-saved');
   await expect(saved).toContainText('Saved as Pump station recorded, version 1', { timeout: 90_000 });
   await expect(rec.getByTestId('recording-datasets')).toContainText('Pump station recorded');
   await dismissToasts(page);
-  await shoot(page, '130-recording-saved', atTop(page));
+  await shoot(page, '132-recording-saved', atTop(page));
 
   // The dataset has the picked tags as its columns.
   const ds = await apiCall<{ dataset: DatasetSummary; versions: VersionSummary[] }>(request, server, 'datasets.get', { dataset: 'Pump station recorded' });
@@ -227,7 +246,7 @@ test('record an OPC UA server: connect, pick tags in the tree and by search, wat
   const head = page.locator('.dataset-head');
   await expect(head).toContainText('Pump station recorded');
   for (const c of columns) await expect(page.locator('#main')).toContainText(c);
-  await shoot(page, '131-dataset-from-recording', atTop(page));
+  await shoot(page, '133-dataset-from-recording', atTop(page));
 
   // The Data page lists the recording with the dataset saved from it.
   await page.getByRole('link', { name: 'Data' }).click();
@@ -235,7 +254,7 @@ test('record an OPC UA server: connect, pick tags in the tree and by search, wat
   await expect(row).toContainText('Pump station trial');
   await expect(row).toContainText('Stopped');
   await expect(row).toContainText('Pump station recorded');
-  await shoot(page, '132-data-recordings', atPart(page.getByTestId('recordings-section')));
+  await shoot(page, '134-data-recordings', atPart(page.getByTestId('recordings-section')));
   expect(crashes).toEqual([]);
 });
 
@@ -266,14 +285,14 @@ test('record an MQTT broker: listen, pick JSON fields, record a few seconds and 
 
   // Listening, then what was heard as a tree.
   await expect(wizard.getByTestId('record-listening')).toBeVisible();
-  await shoot(page, '133-record-mqtt-listening', atTop(page));
+  await shoot(page, '135-record-mqtt-listening', atTop(page));
   await expect(wizard.getByTestId('record-heard')).toContainText('Heard', { timeout: 30_000 });
   await wizard.getByLabel('Record plant/pump1/temperature').check();
   await wizard.getByLabel('Record plant/pump1/motor.current').check();
   const selected = wizard.getByTestId('record-selected');
   await expect(selected.getByTestId('record-selected-tag')).toHaveCount(2);
   await expect(selected.getByTestId('record-live-value')).toHaveCount(2, { timeout: 20_000 });
-  await shoot(page, '134-record-mqtt-tags', atTop(page));
+  await shoot(page, '136-record-mqtt-tags', atTop(page));
   const names = await selected.getByTestId('record-column-name').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
   await wizard.getByTestId('record-next').click();
 
@@ -286,7 +305,7 @@ test('record an MQTT broker: listen, pick JSON fields, record a few seconds and 
   await expect.poll(() => factNumber(rec.getByTestId('recording-samples')), { timeout: 30_000 }).toBeGreaterThan(20);
   await expect(rec.getByTestId('recording-tag')).toHaveCount(2);
   await expect(rec.getByTestId('recording-tag').first().locator('.spark-line')).toHaveAttribute('d', /L/);
-  await shoot(page, '135-recording-mqtt', atTop(page));
+  await shoot(page, '137-recording-mqtt', atTop(page));
   await rec.getByTestId('recording-stop').click();
   await page.getByTestId('recording-stop-dialog').getByRole('button', { name: 'Stop recording' }).click();
   await expect(rec.getByTestId('recording-state')).toHaveAttribute('data-state', 'stopped', { timeout: 30_000 });

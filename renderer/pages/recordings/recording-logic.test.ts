@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RECORDING_STATES } from '../../../shared/recording';
-import { formatLiveValue, formatRange, formatValue, fromLocalInput, gapMs, parseGridSeconds, rangeProblem, rowsFor, savedDataset, stateLook, toLocalInput } from './recording-logic';
+import { breakAtGaps, formatLiveValue, formatRange, formatValue, fromLocalInput, gapMs, parseGridSeconds, rangeProblem, rowsFor, savedDataset, stateLook, toLocalInput } from './recording-logic';
 
 describe('recording states', () => {
   it('colours only what needs attention: amber for reconnecting and interrupted, red for failed', () => {
@@ -70,6 +70,18 @@ describe('a finished save and gaps', () => {
     expect(savedDataset({ dataset: 'Pumps', version: 2 }, 'x')).toEqual({ name: 'Pumps', version: 2 });
     expect(savedDataset({ name: 'Pumps' }, 'x')).toEqual({ name: 'Pumps', version: null });
     expect(savedDataset(null, 'Typed name')).toEqual({ name: 'Typed name', version: null });
+  });
+
+  it('breaks a sparkline where the tag or the whole source had a gap, not elsewhere', () => {
+    const pts = [1000, 2000, 3000, 10_000, 11_000].map((t) => ({ t, v: t / 1000 }));
+    const gap = (start: number, end: number | null, tag: string | null) => ({ start: new Date(start).toISOString(), end: end === null ? null : new Date(end).toISOString(), reason: '', tag });
+    // The source was away from 3.5 s to 9 s: one break between the 3 s and 10 s points.
+    expect(breakAtGaps(pts, [gap(3500, 9000, null)], 'A', 20_000).map((p) => p.v)).toEqual([1, 2, 3, null, 10, 11]);
+    // Another tag's gap leaves this line whole.
+    expect(breakAtGaps(pts, [gap(3500, 9000, 'B')], 'A', 20_000).map((p) => p.v)).toEqual([1, 2, 3, 10, 11]);
+    expect(breakAtGaps(pts, [gap(3500, 9000, 'A')], 'A', 20_000)).toHaveLength(6);
+    // A gap still going since after the last point breaks nothing.
+    expect(breakAtGaps(pts, [gap(12_000, null, null)], 'A', 20_000).map((p) => p.v)).toEqual([1, 2, 3, 10, 11]);
   });
 
   it('measures a gap, and one still going up to now', () => {

@@ -102,6 +102,27 @@ export function gapMs(gap: RecordingGap, now: number): number {
   return Math.max(0, end - start);
 }
 
+/**
+ * A tag's sparkline points with a missing point wherever a gap of the tag (or of the
+ * whole source) falls between two of them, so the line breaks there instead of
+ * drawing a straight stroke across a time nothing was recorded.
+ */
+export function breakAtGaps<P extends { t: number; v: number | null }>(points: readonly P[], gaps: readonly RecordingGap[], tag: string, now: number): { t: number; v: number | null }[] {
+  const spans = gaps
+    .filter((g) => g.tag === null || g.tag === tag)
+    .map((g) => [Date.parse(g.start), g.end === null ? now : Date.parse(g.end)] as const)
+    .filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
+  if (!spans.length) return points.map((p) => ({ t: p.t, v: p.v }));
+  const out: { t: number; v: number | null }[] = [];
+  points.forEach((p, i) => {
+    const before = points[i - 1];
+    if (before && spans.some(([a, b]) => a < p.t && b > before.t)) out.push({ t: (before.t + p.t) / 2, v: null });
+    out.push({ t: p.t, v: p.v });
+  });
+  // A gap still going after the last point: nothing to join, the line just ends.
+  return out;
+}
+
 /** The interval of a saved dataset typed in seconds → ms, or the sentence saying what is wrong. */
 export function parseGridSeconds(text: string): { ms: number } | { error: string } {
   const s = text.trim().replace(',', '.');

@@ -13,7 +13,7 @@ import { errorMessage } from '../../store/report-error';
 import { useStore } from '../../store/store';
 import { formatInterval } from '../../wizards/record/record-logic';
 import { timeZoneLabel } from '../when';
-import { formatLiveValue, formatRange, gapMs, savedDataset } from './recording-logic';
+import { breakAtGaps, formatLiveValue, formatRange, gapMs, savedDataset } from './recording-logic';
 import { RecordingStateChip } from './recording-state-chip';
 import { SaveDialog } from './save-dialog';
 import { Sparkline } from './sparkline';
@@ -172,7 +172,7 @@ export function RecordingPage({ id }: { id: number }) {
                     {t.last ? (bad ? '—' : formatLiveValue(t.last, unit)) : '—'}
                   </span>
                 </div>
-                <Sparkline points={t.spark} ariaLabel={`${t.name}, newest values`} />
+                <Sparkline points={breakAtGaps(t.spark, live.gaps, t.id, Date.now())} ariaLabel={`${t.name}, newest values`} />
                 <div className="spark-foot small">
                   {bad ? (
                     <span className="chip chip-bad">

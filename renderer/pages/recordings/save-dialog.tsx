@@ -7,7 +7,7 @@ import { errorMessage } from '../../store/report-error';
 import { useStore } from '../../store/store';
 import { formatInterval } from '../../wizards/record/record-logic';
 import { timeZoneLabel } from '../when';
-import { fromLocalInput, parseGridSeconds, rangeProblem, rowsFor, toLocalInput } from './recording-logic';
+import { breakAtGaps, fromLocalInput, parseGridSeconds, rangeProblem, rowsFor, toLocalInput } from './recording-logic';
 
 /** Points for the overview trend of the whole recording. */
 const OVERVIEW_POINTS = 2000;
@@ -53,8 +53,10 @@ export function SaveDialog({ recording: r, onClose, onStarted }: { recording: Re
 
   const series = useMemo(() => {
     const t = overview?.tags.find((x) => x.id === trendTag) ?? overview?.tags[0];
-    if (!t) return null;
-    return { name: t.name, x: t.spark.map((p) => p.t), values: t.spark.map((p) => (p.v === null ? NaN : p.v)) };
+    if (!t || !overview) return null;
+    // The line breaks across gaps instead of joining the values on both sides.
+    const points = breakAtGaps(t.spark, overview.gaps, t.id, Date.now());
+    return { name: t.name, x: points.map((p) => p.t), values: points.map((p) => (p.v === null ? NaN : p.v)) };
   }, [overview, trendTag]);
   const unit = r.tags.find((t) => t.id === trendTag)?.unit ?? null;
 

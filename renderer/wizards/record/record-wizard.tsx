@@ -29,6 +29,11 @@ export function RecordWizard({ onClose, onStarted }: { onClose: () => void; onSt
   const saveSource = useStore((s) => s.recordSaveSource);
   const start = useStore((s) => s.recordStart);
   useEffect(() => open(), [open]);
+  // Closing keeps the draft for next time, but not a typed password.
+  const close = () => {
+    set({ password: '' });
+    onClose();
+  };
 
   const problem = stepProblem();
   function stepProblem(): string | null {
@@ -61,7 +66,7 @@ export function RecordWizard({ onClose, onStarted }: { onClose: () => void; onSt
           </>
         }
         closeLabel="Close the recording wizard"
-        onClose={onClose}
+        onClose={close}
         labels={RECORD_STEP_LABELS}
         step={d.step}
         canGo={canGo}
@@ -73,7 +78,7 @@ export function RecordWizard({ onClose, onStarted }: { onClose: () => void; onSt
         {d.step === RECORD_STEP.when && <WhenStep />}
       </div>
       <div className="wizard-foot">
-        <button className="button" disabled={busy} onClick={() => (d.step === 0 ? onClose() : set({ step: d.step - 1 }))}>
+        <button className="button" disabled={busy} onClick={() => (d.step === 0 ? close() : set({ step: d.step - 1 }))}>
           {d.step === 0 ? 'Cancel' : 'Back'}
         </button>
         <div className="foot-right">
