@@ -16,6 +16,7 @@ import { scanBuffer, readBuffer } from './services/recording/buffer';
 import type { Sealer } from './services/recording/secrets';
 import { coreCaller } from './test-support/core-call';
 import { startOpcUaServer, simulatedValue, type RunningOpcUaServer } from './test-support/opcua-server';
+import { HAVE_MOSQUITTO, Mosquitto, pumpReading, startPublisher } from './test-support/mosquitto';
 
 let root: string;
 let server: RunningOpcUaServer;
@@ -240,4 +241,52 @@ describe('an OPC UA server with security', () => {
     const actions = (await call('audit.list', {})).map((a) => a.action);
     expect(actions).toEqual(expect.arrayContaining(['source.distrust', 'source.trust']));
   }, 60_000);
+});
+
+describe.skipIf(!HAVE_MOSQUITTO)('an MQTT broker', () => {
+  let broker: Mosquitto;
+  let publisher: Awaited<ReturnType<typeof startPublisher>>;
+  beforeAll(async () => {
+    broker = await Mosquitto.start({ users: { gateway: 'Br0ker-pw' } });
+    publisher = await startPublisher(broker.url, { topic: 'plant/pump1', everyMs: 100, username: 'gateway', password: 'Br0ker-pw' });
+  }, 60_000);
+  afterAll(async () => {
+    await publisher?.stop();
+    await broker?.close();
+  }, 30_000);
+
+  it('lists the JSON fields heard, records two of them with the values published, rides out a broker restart, and saves', async () => {
+    const settings = { kind: 'mqtt' as const, url: broker.url, topic: 'plant/#', payload: 'json' as const, username: 'gateway', rejectUnauthorized: true };
+    expect((await call('sources.test', { settings, password: 'nope' })).problem).toBe('wrong_credentials');
+    const src = await call('sources.save', { name: 'Gateway', settings, password: 'Br0ker-pw' });
+    const heard = await call('sources.browse', { source: src.id, listenMs: 1500 });
+    const ids = heard.nodes.filter((n) => n.kind === 'variable' && n.numeric).map((n) => n.id);
+    expect(ids).toEqual(expect.arrayContaining(['plant/pump1#temperature', 'plant/pump1#motor.current', 'plant/pump1#running']));
+    const rec = await call('recordings.start', { source: src.id, tags: [{ id: 'plant/pump1#temperature', name: 'temperature' }, { id: 'plant/pump1#motor.current', name: 'motor current' }], intervalMs: 1000 });
+    await until('10 samples of each', async () => (await call('recordings.live', { id: rec.id, points: 20 })).tags.every((t) => t.samples >= 10));
+    // Every value recorded is one the publisher sent.
+    const sent = { temperature: new Set<number>(), current: new Set<number>() };
+    for (let i = 0; i < 5000; i++) {
+      sent.temperature.add(pumpReading(i).temperature);
+      sent.current.add(pumpReading(i).motor.current);
+    }
+    const live = await call('recordings.live', { id: rec.id, points: 20 });
+    for (const p of live.tags[0]!.spark) expect(sent.temperature.has(p.v!), String(p.v)).toBe(true);
+    for (const p of live.tags[1]!.spark) expect(sent.current.has(p.v!), String(p.v)).toBe(true);
+
+    await broker.kill();
+    await until('reconnecting', async () => (await call('recordings.get', { id: rec.id })).state === 'reconnecting');
+    await broker.restart();
+    const before = (await call('recordings.get', { id: rec.id })).samples;
+    await until('recording again', async () => (await call('recordings.get', { id: rec.id })).state === 'recording', 45_000);
+    await until('new samples', async () => (await call('recordings.get', { id: rec.id })).samples > before + 10, 30_000);
+    const stopped = await call('recordings.stop', { id: rec.id });
+    expect(stopped.gaps).toBe(1);
+    const job = await call('recordings.save', { id: rec.id, name: 'gateway-live', intervalMs: 1000 });
+    const done = await core.jobs.wait(job.id);
+    expect(done.state, JSON.stringify(done.error)).toBe('done');
+    const v = (await call('datasets.get', { dataset: 'gateway-live' })).versions[0]!;
+    expect(v.columns.map((c) => c.name)).toEqual(expect.arrayContaining(['temperature', 'motor current']));
+    expect(v.rows).toBeGreaterThan(2);
+  }, 120_000);
 });
