@@ -156,7 +156,8 @@ export class Recorder {
     this.conn = null;
     this.sub = null;
     void conn?.close().catch(() => undefined);
-    this.retry(`Lost the connection: ${reason.replace(/\.$/, '')}`);
+    const why = reason.replace(/\.$/, '');
+    this.retry(/^lost the connection/i.test(why) ? why : `Lost the connection: ${why}`);
   }
 
   private sample(s: Sample): void {

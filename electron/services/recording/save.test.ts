@@ -161,7 +161,7 @@ describe('recordings.save', () => {
     expect(rec.tags.map((t) => t.column)).toEqual(['Flow', 'Setpoint', 'Pressure']);
     expect(v.settings).toMatchObject({ delimiter: ',', timeColumn: 'time', timeFormat: 'iso', longFormat: { tagColumn: 'tag', valueColumn: 'value', qualityColumn: 'quality', intervalMs: 1000, aggregate: 'mean' } });
     const ds = ws.db.prepare('SELECT description FROM datasets WHERE name = ?').get('Pump 1 minute') as { description: string };
-    expect(ds.description).toBe(`Two pumps on line 3.\n\n${lineage}`);
+    expect(ds.description).toBe('Two pumps on line 3.');
 
     expect(v.sources).toHaveLength(1);
     expect(v.sources[0]!.fileName).toMatch(/^Pump station \d{4}-\d\d-\d\d \d\d\.\d\d-\d\d\.\d\d\.59\.csv$/);
@@ -197,7 +197,8 @@ describe('recordings.save', () => {
     const lineage = (v.settings as { lineage: string }).lineage;
     expect(lineage).toContain('on a 5 s grid with the last value in each interval');
     const ds = ws.db.prepare('SELECT description FROM datasets WHERE name = ?').get('Pump 5 s') as { description: string };
-    expect(ds.description).toBe(lineage);
+    // Without words of the person's, one short sentence (the full lineage stays in the version's settings).
+    expect(ds.description).toMatch(/^Recorded from OPC UA server "Pump station": 3 tags, 2026-11-26 \d\d:\d\d to \d\d:\d\d \(.+\), every 5 s\.$/);
     expect((ws.db.prepare('SELECT COUNT(*) AS n FROM recording_datasets WHERE version_id = ?').get(v.id) as { n: number }).n).toBe(1);
     expect(scratchLeft()).toEqual([]);
   }, 60_000);

@@ -93,6 +93,13 @@ function lineageWords(p: RecordingSaveParams, columns: (string | null)[], timeZo
   );
 }
 
+/** The dataset's description: one short sentence a person reads in lists (the full lineage stays in the version's settings). */
+function shortWords(p: RecordingSaveParams, timeZone: string): string {
+  const sameDay = localText(p.from, timeZone).slice(0, 10) === localText(p.to, timeZone).slice(0, 10);
+  const to = sameDay ? localText(p.to, timeZone).slice(11, 16) : localText(p.to, timeZone).slice(0, 16);
+  return `Recorded from ${SOURCE_KIND_TITLES[p.source.kind]} "${p.source.name}": ${p.tags.length} tag${p.tags.length === 1 ? '' : 's'}, ${localText(p.from, timeZone).slice(0, 16)} to ${to} (${timeZone}), every ${formatInterval(p.intervalMs)}.`;
+}
+
 function check(p: RecordingSaveParams): void {
   if (!p.tags.length) throw new AppError('bad_input', 'The recording has no tags to save.', 'tags');
   const seen = new Set<string>();
@@ -174,7 +181,7 @@ export const recordingsSave: JobKindDef<RecordingSaveParams, RunResult> = {
   commit(ws: Workspace, p, r): RecordingSaveSummary {
     return ws.db.transaction(() => {
       const { missing, ...v } = r.saved;
-      const description = p.description?.trim() ? `${p.description.trim()}\n\n${r.lineage}` : r.lineage;
+      const description = p.description?.trim() || shortWords(p, r.recording.timeZone);
       const { record, created } = recordVersion(ws, { ...v, datasetName: p.name, description, settings: { ...v.settings, recording: r.recording, lineage: r.lineage } });
       const exists = ws.db.prepare('SELECT 1 FROM recordings WHERE id = ?').get(p.recordingId);
       if (exists) {
