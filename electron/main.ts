@@ -19,6 +19,14 @@ import { toErrorInfo } from '../shared/errors';
 const RENDERER = path.join(__dirname, '..', 'renderer', 'index.html');
 const RENDERER_URL = new URL(`file://${RENDERER.split(path.sep).join('/')}`).href;
 
+/**
+ * The app's own page, on whichever of its routes (the part after #) it shows:
+ * the renderer routes by pushing hashes, and a frame's URL carries them.
+ */
+function isAppPage(url: string | undefined): boolean {
+  return typeof url === 'string' && url.split('#')[0] === RENDERER_URL;
+}
+
 let core: Core | undefined;
 let win: BrowserWindow | undefined;
 
@@ -138,7 +146,11 @@ function hardenContents(): void {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
-  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  // The Copy buttons' navigator.clipboard.writeText asks for clipboard-sanitized-write:
+  // the app's own page gets that, and nothing else is granted to anyone.
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback, details) =>
+    callback(permission === 'clipboard-sanitized-write' && details.isMainFrame && isAppPage(details.requestingUrl)),
+  );
   session.defaultSession.webRequest.onBeforeRequest((details, callback) => {
     // The renderer loads only its own files; the app makes no other network call.
     callback({ cancel: !details.url.startsWith('file://') && !details.url.startsWith('devtools://') });
@@ -147,7 +159,7 @@ function hardenContents(): void {
 
 function registerIpc(c: Core): void {
   ipcMain.handle('millwright:call', async (event, name: unknown, arg: unknown) => {
-    if (event.senderFrame?.url !== RENDERER_URL) {
+    if (!isAppPage(event.senderFrame?.url)) {
       return { ok: false, error: { code: 'forbidden', message: 'Calls are accepted only from the Millwright window.' } };
     }
     return c.call(name, arg);
