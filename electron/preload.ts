@@ -7,6 +7,9 @@
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import type { ApiClient, AppEvent, Envelope } from '../shared/api';
 
+/** The event types the core pushes; the Record makes the compiler ask for a new one here. */
+const EVENT_TYPES: Record<AppEvent['type'], true> = { job: true, notice: true, command: true, alert: true, monitor: true, prompt: true, feedback: true, recording: true };
+
 const client: ApiClient = {
   transport: 'ipc',
   async call(name, arg) {
@@ -19,6 +22,9 @@ const client: ApiClient = {
     return { path: webUtils.getPathForFile(file), fileName: file.name, sizeBytes: file.size };
   },
   on(type, listener) {
+    // The page is not trusted to name events: anything else is a mistake, said at once.
+    if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(EVENT_TYPES, type)) throw new TypeError(`There is no app event called "${String(type).slice(0, 80)}".`);
+    if (typeof listener !== 'function') throw new TypeError('An app event listener must be a function.');
     const wrapped = (_e: IpcRendererEvent, event: AppEvent) => {
       if (event.type === type) listener(event as never);
     };
