@@ -100,7 +100,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      // Prefixed, not resolved against the base: new URL('//x', base) reads x as a host name (and throws on some).
+      url = new URL(req.url?.startsWith('/') ? `http://localhost${req.url}` : (req.url ?? '/'), 'http://localhost');
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Frame-Options', 'DENY');
