@@ -9,7 +9,7 @@
  *   core on a fresh workspace, SQLite, the contract's validation.
  * - Server mode: the compiled server on loopback, attacked with real requests.
  *
- * Figures: test-results/reliability/hardening.json.
+ * Figures: test-results/reliability/hardening.json (shared with e2e/network-watch.spec.ts).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +27,7 @@ import { ERROR_CODES } from '../../shared/errors';
 import type { Core } from '../services/compose';
 import type { RunningServer } from '../server';
 import { transpileApp, type PrivateBuild } from './support/hardening-build';
+import { writeHardeningFigures, type HardeningDetail } from './support/hardening-figures';
 import { createFakeElectron, fakeEvent, hookElectron, type FakeElectron, type FakeWebContents } from './support/hardening-fake-electron';
 import { describeSocket, isLoopback, procAvailable, socketsOf } from './support/hardening-sockets';
 
@@ -34,17 +35,11 @@ const FULL = process.env.MILLWRIGHT_RELIABILITY === 'full';
 /** Generated inputs per property (URLs, method names, static paths). */
 const RUNS = FULL ? 3000 : 250;
 const ROOT = path.resolve(__dirname, '..', '..');
-const FIGURES = path.join(ROOT, 'test-results', 'reliability', 'hardening.json');
 
 // ---------------------------------------------------------------- figures
 
-interface Detail {
-  check: string;
-  cases: number;
-  ok: boolean;
-}
-const details: Detail[] = [];
-let current: Detail | undefined;
+const details: HardeningDetail[] = [];
+let current: HardeningDetail | undefined;
 
 /** Counts `n` cases under the running test. */
 function tally(n = 1): void {
@@ -53,7 +48,7 @@ function tally(n = 1): void {
 
 beforeEach((ctx) => {
   const name = [ctx.task.suite?.name, ctx.task.name].filter(Boolean).join(' › ');
-  current = { check: name, cases: 0, ok: true };
+  current = { source: 'unit', check: name, cases: 0, ok: true };
   details.push(current);
   const mine = current;
   ctx.onTestFailed(() => {
@@ -114,12 +109,7 @@ afterAll(async () => {
   if (savedHome === undefined) delete process.env.MILLWRIGHT_HOME;
   else process.env.MILLWRIGHT_HOME = savedHome;
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  const failed = details.filter((d) => !d.ok).reduce((n, d) => n + Math.max(1, d.cases), 0);
-  fs.mkdirSync(path.dirname(FIGURES), { recursive: true });
-  fs.writeFileSync(
-    FIGURES,
-    JSON.stringify({ area: 'hardening', mode: FULL ? 'full' : 'short', checks: details.reduce((n, d) => n + d.cases, 0), failed, details }, null, 2) + '\n',
-  );
+  writeHardeningFigures('unit', details, FULL ? 'full' : 'short');
 }, 60_000);
 
 type Handler = (...args: unknown[]) => unknown;
