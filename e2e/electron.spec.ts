@@ -26,7 +26,7 @@ test.describe('desktop app (Electron)', () => {
       const win = await app.firstWindow();
       await expect(win.getByRole('heading', { level: 1, name: 'Home' })).toBeVisible();
       expect(await win.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
-      expect(await win.evaluate(() => Object.keys((window as unknown as { millwright: object }).millwright).sort())).toEqual(['call', 'on', 'transport']);
+      expect(await win.evaluate(() => Object.keys((window as unknown as { millwright: object }).millwright).sort())).toEqual(['call', 'fileRef', 'on', 'transport']);
       const info = await win.evaluate(() => (window as unknown as { millwright: { call(n: string, a: object): Promise<{ workspace: string }> } }).millwright.call('app.info', {}));
       expect(info.workspace).toBe(workspace);
       const bad = await win.evaluate(() =>
