@@ -313,17 +313,28 @@ function parseManifest(bytes, where) {
   return manifest;
 }
 
+/** A manifest value in a refusal, short: the manifest is read before its signature is checked, so it may be anything JSON.parse takes, nested deeper than JSON.stringify goes. */
+function quoted(v) {
+  let s;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = Array.isArray(v) ? '[…]' : '{…}';
+  }
+  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
+}
+
 function checkManifest(m, file) {
   const bad = (why) => new BundleError(`${file} is not a Millwright bundle manifest: ${why}.`);
   if (!m || typeof m !== 'object' || Array.isArray(m)) throw bad('it is not a JSON object');
-  if (m.format !== 1) throw bad(`format ${JSON.stringify(m.format)} is not one this endpoint reads (1); update the edge runtime`);
+  if (m.format !== 1) throw bad(`format ${quoted(m.format)} is not one this endpoint reads (1); update the edge runtime`);
   if (typeof m.name !== 'string' || !m.name) throw bad('"name" is missing');
   if (!(typeof m.version === 'number' || (typeof m.version === 'string' && m.version))) throw bad('"version" is missing');
   if (m.timeColumn !== undefined && m.timeColumn !== null && typeof m.timeColumn !== 'string') throw bad('"timeColumn" must be a column name');
   if (!m.files || typeof m.files !== 'object') throw bad('"files" is missing');
   for (const [name, hash] of Object.entries(m.files)) {
     // Names stay inside the bundle folder.
-    if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/.test(name)) throw bad(`the file name ${JSON.stringify(name)} is not allowed`);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/.test(name)) throw bad(`the file name ${quoted(name)} is not allowed`);
     if (typeof hash !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hash)) throw bad(`the sha256 of ${name} is not 64 hex digits`);
   }
   if (!(MODEL_FILE in m.files)) throw bad(`it lists no ${MODEL_FILE}`);
@@ -333,7 +344,7 @@ function checkManifest(m, file) {
   const names = new Set();
   for (const i of s.inputs) {
     if (!i || typeof i.name !== 'string' || !i.name) throw bad('an input has no name');
-    if (i.type !== 'float32' && i.type !== 'string') throw bad(`input "${i.name}" has type ${JSON.stringify(i.type)}`);
+    if (i.type !== 'float32' && i.type !== 'string') throw bad(`input "${i.name}" has type ${quoted(i.type)}`);
     if (names.has(i.name)) throw bad(`input "${i.name}" is listed twice`);
     names.add(i.name);
   }

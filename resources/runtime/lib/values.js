@@ -56,7 +56,13 @@ function textOf(v) {
 
 /** Shows a value in an error message, short. */
 function shown(v) {
-  const s = JSON.stringify(v) ?? String(v);
+  let s;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    // Nested deeper than JSON.stringify's stack allows, though JSON.parse took it: name the kind instead of answering 500.
+    s = Array.isArray(v) ? '[…]' : '{…}';
+  }
   return s.length > 60 ? `${s.slice(0, 57)}…` : s;
 }
 
