@@ -39,11 +39,30 @@ const DRAIN_MS = 10_000;
  */
 const EVENTS_KEPT = 10_000;
 const BUCKETS_KEPT = 7 * 24 * 60;
+/**
+ * Slow and silent clients: a request's headers must arrive within `headers`
+ * ms of the connection or of the request's start (Node answers 408 and
+ * closes; a connection that never sends a byte is cut so too), the whole
+ * request within `request` ms, checked every second rather than Node's 30 s
+ * so a slowloris is cut on time. A connection with no traffic either way for
+ * `idle` ms is closed unless a request on it is still being answered: a
+ * client that stops reading its answers would otherwise hold it for ever.
+ * MILLWRIGHT_TIMEOUTS_MS="headers,request,idle" sets them lower, for tests.
+ */
+const TIMEOUTS = { headers: 20_000, request: 60_000, idle: 60_000 };
 /** --engine → the scorer's engine. */
 const ENGINES = /** @type {const} */ ({ worker: 'worker', main: 'direct' });
 
 /** MILLWRIGHT_EVENTS_KEPT: a whole number from 1 to EVENTS_KEPT, else the default. @param {string | undefined} v */
 const keptFromEnv = (v) => (v && /^\d{1,6}$/.test(v) && Number(v) >= 1 && Number(v) <= EVENTS_KEPT ? Number(v) : null);
+/** MILLWRIGHT_TIMEOUTS_MS: three whole numbers of ms, each from 1000 to its default, headers at most request; else the defaults. @param {string | undefined} v */
+function timeoutsFromEnv(v) {
+  const m = v ? /^(\d{4,6}),(\d{4,6}),(\d{4,6})$/.exec(v) : null;
+  if (!m) return TIMEOUTS;
+  const [headers, request, idle] = [m[1], m[2], m[3]].map(Number);
+  const fits = headers <= TIMEOUTS.headers && request <= TIMEOUTS.request && idle <= TIMEOUTS.idle && headers <= request;
+  return fits ? { headers, request, idle } : TIMEOUTS;
+}
 const say = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const warn = (message) => process.stderr.write(`millwright-edge: ${message}\n`);
 
@@ -101,8 +120,16 @@ async function startEdgeServer(opts) {
     });
     const app = createApp({ holder, streams, metrics, context, tokens, maxBody: opts.maxBody, monitor, shadow, admin, runtimeVersion: RUNTIME_VERSION, onChange: dirty, logError: warn });
 
-    const server = http.createServer({ requestTimeout: 60_000, headersTimeout: 20_000 }, (req, res) => void app.handle(req, res));
-    server.on('checkContinue', (req, res) => void app.handleContinue(req, res));
+    const timeouts = timeoutsFromEnv(process.env.MILLWRIGHT_TIMEOUTS_MS);
+    /** While a request is being answered, its connection's idle timeout is ignored (a listener on the answer keeps Node from closing it). */
+    const answering = (handler) => (req, res) => {
+      const busy = () => undefined;
+      res.on('timeout', busy);
+      void handler(req, res).finally(() => res.off('timeout', busy));
+    };
+    const server = http.createServer({ requestTimeout: timeouts.request, headersTimeout: timeouts.headers, connectionsCheckingInterval: 1000 }, answering(app.handle));
+    server.setTimeout(timeouts.idle);
+    server.on('checkContinue', answering(app.handleContinue));
     const mqtt = opts.mqtt
       ? new MqttLink(resolveSettings(opts.mqtt, model.name), { predictObjects: app.predictObjects, countRequest: app.countRequest, metrics, maxBody: opts.maxBody, clientId: clientIdFor(opts.state), say, warn, logError: warn })
       : null;
