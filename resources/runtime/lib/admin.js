@@ -139,9 +139,10 @@ function adminRoutes(deps) {
         if (checked.sha256 === before.current.sha256) {
           return { model: short(before.current), previous: short(before.previous), unchanged: true };
         }
+        const older = downgrade(checked, before.current);
         await serve(installed.install(checked));
         const after = record();
-        return { model: short(after.current), previous: short(after.previous) };
+        return { model: short(after.current), previous: short(after.previous), ...(older ? { downgrade: older } : {}) };
       }),
     );
   }
@@ -254,6 +255,22 @@ function adminRoutes(deps) {
     { template: '/admin/shadow', auth: 'admin', maxBody: maxBundle, methods: { POST: installShadow, DELETE: removeShadow } },
     { template: '/admin/monitoring', auth: 'admin', methods: { GET: monitoring } },
   ];
+}
+
+/**
+ * An older version of the model served, pushed: {from, to} when both
+ * versions are whole numbers and the pushed one is lower, else null. It is
+ * served as asked (deploying an older version is how operations goes back
+ * past the one rollback keeps), but the answer and the admin log say so,
+ * since pushing an old signed bundle again is also how a replay would undo a
+ * fix.
+ * @param {import('./bundle').CheckedBundle} next
+ * @param {import('./installed').InstalledEntry} current
+ */
+function downgrade(next, current) {
+  const to = String(next.manifest.version);
+  if (next.manifest.name !== current.name || !/^\d{1,15}$/.test(to) || !/^\d{1,15}$/.test(current.version)) return null;
+  return Number(to) < Number(current.version) ? { from: current.version, to } : null;
 }
 
 /** Requests answered on every route, from the Prometheus counters. */
