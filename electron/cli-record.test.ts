@@ -57,6 +57,8 @@ describe('millwright record', () => {
       [['record', 'opcua', 'opc.tcp://127.0.0.1:1', '--tags', COUNTER], /Cannot record from the OPC UA server opc\.tcp:\/\/127\.0\.0\.1:1: .*127\.0\.0\.1:1/],
       [['record', 'mqtt', 'mqtt://127.0.0.1:1'], /Which topic\? Give --topic/],
       [['record', 'serial', 'COM1'], /Record from what\?/],
+      [['record', 'mqtt', 'mqtt://gw:s3cret@127.0.0.1:1', '--topic', 't'], /not in the address \(it would be stored and shown in clear\)/],
+      [['record', 'mqtt', 'mqtt://127.0.0.1:1', '--topic', 'plant/#', '--field', 'temperature'], /With --field, --topic must be one topic/],
       [['recordings', 'save', '7'], /Name the dataset with --name NAME/],
       [['recordings', 'save', 'x', '--name', 'n'], /Which recording\? Give its number/],
     ];
@@ -68,6 +70,8 @@ describe('millwright record', () => {
     }
     const tag = await cli(['record', 'opcua', server.url, '--tags', 'Pump1/NoSuchTag', '--workspace', wsDir], { timeoutMs: 60_000 });
     expect(userErrorLine(tag)).toMatch(/The server has no tag "Pump1\/NoSuchTag"/);
+    // Checked before anything is saved: no source, no recording.
+    expect(count('sources')).toBe(0);
     expect(count('recordings')).toBe(0);
   }, 240_000);
 

@@ -6,7 +6,7 @@
  */
 import { AppError } from '../shared/errors';
 import { formatBytes } from '../shared/format';
-import { OPCUA_SECURITY_POLICIES, RECORDING_INTERVAL, RECORDING_STATE_TITLES, type ConnectResult, type Recording, type SourceSettings } from '../shared/recording';
+import { OPCUA_SECURITY_POLICIES, RECORDING_INTERVAL, SourceSettingsSchema, RECORDING_STATE_TITLES, type ConnectResult, type Recording, type SourceSettings } from '../shared/recording';
 import type { Core } from './services/compose';
 
 export interface RecordCli {
@@ -48,6 +48,7 @@ function passwordFrom(cli: RecordCli): string | undefined {
 export function recordSettings(kind: string | undefined, url: string | undefined, cli: RecordCli): SourceSettings {
   if (kind !== 'opcua' && kind !== 'mqtt') throw new AppError('bad_input', 'Record from what? Usage: millwright record opcua URL --tags A,B … or millwright record mqtt URL --topic T …');
   if (!url) throw new AppError('bad_input', `Which server? Usage: millwright record ${kind} ${kind === 'opcua' ? 'opc.tcp://HOST:4840' : 'mqtt://HOST:1883'} …`);
+  if (/^[a-z][a-z0-9.+-]*:\/\/[^/?#]*@/i.test(url)) throw new AppError('bad_input', 'Give the user name with --user and the password with --password-env, not in the address (it would be stored and shown in clear).', 'url');
   const username = cli.flag('user');
   if (kind === 'opcua') {
     if (!/^opc\.tcp:\/\/[^/\s:]+(:\d+)?(\/.*)?$/i.test(url)) throw new AppError('bad_input', `"${url}" is not an OPC UA address; it looks like opc.tcp://192.168.0.10:4840.`, 'url');
@@ -62,7 +63,7 @@ export function recordSettings(kind: string | undefined, url: string | undefined
   if (!/^(mqtts?|wss?):\/\/[^/\s]+/i.test(url)) throw new AppError('bad_input', `"${url}" is not an MQTT broker address; it looks like mqtt://broker.local:1883 (or mqtts://, ws://, wss://).`, 'url');
   const topic = cli.flag('topic');
   if (!topic) throw new AppError('bad_input', 'Which topic? Give --topic, e.g. --topic plant/pump1 or --topic "plant/#".', 'topic');
-  const payload = cli.flag('payload') ?? (cli.flag('field') ? 'json' : 'json');
+  const payload = cli.flag('payload') ?? 'json';
   if (payload !== 'json' && payload !== 'number' && payload !== 'sparkplug') throw new AppError('bad_input', `--payload must be json, number or sparkplug (got "${payload}").`, 'payload');
   const ca = cli.flag('ca');
   return { kind, url, topic, payload, rejectUnauthorized: true, ...(username ? { username } : {}), ...(ca ? { caFile: ca } : {}) };
@@ -101,41 +102,45 @@ export async function recordCommand(cli: RecordCli, kind: string | undefined, ur
   const tagTexts = (cli.flag(settings.kind === 'opcua' ? 'tags' : 'field') ?? '').split(',').map((t) => t.trim()).filter(Boolean);
   if (settings.kind === 'opcua' && !tagTexts.length) throw new AppError('bad_input', 'Which tags? Give --tags with node ids or paths, e.g. --tags "ns=1;s=Pump1.Temperature,Pump1/Pressure".', 'tags');
   if (settings.kind === 'mqtt' && settings.payload === 'number' && /[+#]/.test(settings.topic)) throw new AppError('bad_input', 'With --payload number, --topic must be one topic without + or # (each topic is one tag).', 'topic');
+  if (settings.kind === 'mqtt' && settings.payload === 'number' && tagTexts.length) throw new AppError('bad_input', 'With --payload number each topic is one value; --field is for JSON payloads.', 'field');
+  if (settings.kind === 'mqtt' && tagTexts.length && /[+#]/.test(settings.topic)) throw new AppError('bad_input', 'With --field, --topic must be one topic without + or # (the fields are read from it).', 'topic');
+  const listen = durationFlag(cli, 'listen', 200, 30_000) ?? 3000;
+  const name = cli.flag('name');
+  if (name !== undefined && !/^[^\r\n\t]{1,200}$/.test(name.trim())) throw new AppError('bad_input', '--name must be one line of at most 200 characters.', 'name');
   const trustThumb = cli.flag('trust');
 
+  // Nothing is saved until the connection works and every tag is found.
   const rec = cli.core().recording;
   let test = await rec.test({ settings, password });
   if (!test.ok && test.problem === 'untrusted_certificate' && trustThumb) test = await rec.trust({ settings, thumbprint: trustThumb, trust: true });
   if (!test.ok) throw connectFailure(test, settings.kind, settings.url);
 
-  // The source: the saved one with the same address and user, or a new one named after the host.
-  const same = rec.listSources().find((s) => s.settings.kind === settings.kind && s.settings.url === settings.url && (s.settings.username ?? '') === (settings.username ?? ''));
+  const tags = await rec.withConnection({ settings, password }, async (conn) => {
+    if (settings.kind === 'opcua') return rec.resolveTags(conn, 'opcua', tagTexts);
+    if (settings.payload === 'number') return rec.resolveTags(conn, 'mqtt', [settings.topic]);
+    if (tagTexts.length) return rec.resolveTags(conn, 'mqtt', tagTexts.map((f) => `${settings.topic}#${f}`));
+    cli.err(`Listening to ${settings.topic} for ${listen / 1000} s to find the values…`);
+    const heard = await conn.browse({ listenMs: listen });
+    const numeric = heard.nodes.filter((n) => n.kind === 'variable' && n.numeric);
+    if (!numeric.length) throw new AppError('bad_input', `Nothing numeric was heard on ${settings.topic} within ${listen / 1000} s. Check the topic, or name the fields with --field.`, 'topic');
+    return rec.resolveTags(conn, 'mqtt', numeric.map((n) => n.id));
+  });
+
+  // The source: a saved one with exactly these settings (its password kept unless it has none), or a new one named after the host.
+  // A saved source is never changed from here: an app recording from it would pick up other settings on its next reconnect.
+  const wanted = JSON.stringify(SourceSettingsSchema.parse(settings));
+  const same = rec.listSources().find((s) => JSON.stringify(SourceSettingsSchema.parse(s.settings)) === wanted && (password === undefined || !s.hasPassword));
   let sourceId: number;
-  if (same) sourceId = rec.saveSource({ id: same.id, name: same.name, settings, ...(password !== undefined ? { password } : {}) }).id;
+  if (same) sourceId = password !== undefined ? rec.saveSource({ id: same.id, name: same.name, settings: same.settings, password }).id : same.id;
   else {
     const host = new URL(settings.url).host;
     const taken = new Set(rec.listSources().map((s) => s.name.toLowerCase()));
-    let name = host;
-    for (let k = 2; taken.has(name.toLowerCase()); k++) name = `${host} (${k})`;
-    sourceId = rec.saveSource({ name, settings, ...(password !== undefined ? { password } : {}) }).id;
+    let sourceName = host;
+    for (let k = 2; taken.has(sourceName.toLowerCase()); k++) sourceName = `${host} (${k})`;
+    sourceId = rec.saveSource({ name: sourceName, settings, ...(password !== undefined ? { password } : {}) }).id;
   }
 
-  let tags;
-  if (settings.kind === 'opcua') tags = await rec.resolveTags(sourceId, tagTexts);
-  else if (settings.payload === 'number') tags = await rec.resolveTags(sourceId, [settings.topic]);
-  else if (tagTexts.length) {
-    if (/[+#]/.test(settings.topic)) throw new AppError('bad_input', 'With --field, --topic must be one topic without + or # (the fields are read from it).', 'topic');
-    tags = await rec.resolveTags(sourceId, tagTexts.map((f) => `${settings.topic}#${f}`));
-  } else {
-    const listen = durationFlag(cli, 'listen', 200, 30_000) ?? 3000;
-    cli.err(`Listening to ${settings.topic} for ${listen / 1000} s to find the values…`);
-    const heard = await rec.browse({ source: sourceId, listenMs: listen });
-    const numeric = heard.nodes.filter((n) => n.kind === 'variable' && n.numeric);
-    if (!numeric.length) throw new AppError('bad_input', `Nothing numeric was heard on ${settings.topic} within ${listen / 1000} s. Check the topic, or name the fields with --field.`, 'topic');
-    tags = await rec.resolveTags(sourceId, numeric.map((n) => n.id));
-  }
-
-  const started = rec.start({ source: sourceId, tags, intervalMs, durationMs: durationMs ?? null, ...(cli.flag('name') ? { name: cli.flag('name') } : {}) });
+  const started = rec.start({ source: sourceId, tags, intervalMs, durationMs: durationMs ?? null, ...(name ? { name: name.trim() } : {}) });
   cli.err(`Recording ${started.id} "${started.name}": ${tags.length} tag${tags.length === 1 ? '' : 's'}${durationMs ? ` for ${cli.flag('duration')}` : ''}. Press Ctrl+C to stop.`);
   const tick = setInterval(() => {
     const r = rec.get(started.id);

@@ -139,7 +139,9 @@ describe('a recording', () => {
   }, 90_000);
 
   it('stops, keeping every sample in the buffer, and lists what it recorded', async () => {
-    const stopped = await call('recordings.stop', { id: rec.id });
+    // Stop pressed twice at once (a double click): both see it stopped, neither is told another process records it.
+    const [stopped, again] = await Promise.all([call('recordings.stop', { id: rec.id }), call('recordings.stop', { id: rec.id })]);
+    expect(again.state).toBe('stopped');
     expect(stopped.state).toBe('stopped');
     const st = scanBuffer(path.join(wsDir(), 'recordings', String(rec.id)));
     expect(st.samples).toBe(stopped.samples);
@@ -193,6 +195,17 @@ describe('a recording', () => {
     await expect(call('recordings.save', { id: rec.id, name: 'x', from: '2026-11-26T10:00:00Z', to: '2026-11-26T09:00:00Z' })).rejects.toMatchObject({ code: 'bad_input', field: 'to' });
     await expect(call('recordings.save', { id: rec.id, name: 'x', from: 'yesterday' })).rejects.toMatchObject({ code: 'bad_input', field: 'from' });
   });
+});
+
+describe('a recording for longer than a timer can wait (24.8 days)', () => {
+  it('keeps recording instead of ending at once', async () => {
+    const [src] = (await call('sources.list', {})).filter((s) => s.name === 'Pump station');
+    const rec = await call('recordings.start', { source: src!.id, tags: [{ id: COUNTER, name: 'Counter' }], intervalMs: 200, durationMs: 30 * 86_400_000 });
+    expect(Date.parse(rec.endsAt!) - Date.parse(rec.startedAt)).toBe(30 * 86_400_000);
+    await until('samples', async () => (await call('recordings.get', { id: rec.id })).samples >= 3);
+    expect((await call('recordings.get', { id: rec.id })).state).toBe('recording');
+    await call('recordings.stop', { id: rec.id });
+  }, 30_000);
 });
 
 describe('the desktop app closing and starting again', () => {

@@ -38,7 +38,13 @@ export const MQTT_PAYLOAD_TITLES: Record<(typeof MQTT_PAYLOADS)[number], string>
   sparkplug: 'Sparkplug B',
 };
 
-const url = z.string().trim().min(1).max(2000);
+/** An address without a user name or password in it (opc.tcp://user:pw@host): those go in their own fields, so the password is sealed and never shown. */
+const url = z
+  .string()
+  .trim()
+  .min(1)
+  .max(2000)
+  .refine((u) => !/^[a-z][a-z0-9.+-]*:\/\/[^/?#]*@/i.test(u), 'put the user name and password in their own fields, not in the address');
 const filePath = z.string().trim().min(1).max(4000);
 
 export const OpcUaSettingsSchema = z

@@ -61,6 +61,8 @@ export class Recorder {
   private readonly gapList: RecordingGap[] = [];
   private status: RecorderStatus = { state: 'connecting', message: 'Connecting to the source.' };
   private attempt: Promise<void> | null = null;
+  /** Bumped on every connect attempt: a lost() or a failure of an older attempt is ignored. */
+  private generation = 0;
   /**
    * OPC UA sends each tag's current value right after subscribing, stamped
    * with when it last changed (possibly days ago). That first value is the
@@ -71,12 +73,20 @@ export class Recorder {
   private readonly fresh: boolean[];
 
   constructor(private readonly o: RecorderOptions) {
-    this.buffer = RecordingBuffer.open(o.dir, o.buffer);
+    this.buffer = RecordingBuffer.open(o.dir, { ...o.buffer, onError: (err) => this.diskError(err) });
     o.tags.forEach((t, i) => this.index.set(t.id, i));
     this.fresh = o.tags.map(() => true);
     this.rings = o.tags.map(() => ({ t: new Float64Array(RING), v: new Float64Array(RING), n: 0, head: 0, samples: 0, last: null }));
-    for (const g of this.buffer.stats().gaps) this.gapList.push(this.toGap(g.start, g.end, g.reason, g.tag));
-    if (o.resumedAfter) this.openGap(o.resumedAfter.since, o.resumedAfter.reason);
+    for (const g of this.buffer.stats().gaps) {
+      this.gapList.push(this.toGap(g.start, g.end, g.reason, g.tag));
+      // Killed while reconnecting: that gap is still open and goes on until the next connection.
+      if (g.tag === null && g.end === null) this.gapSince = g.start;
+    }
+    if (o.resumedAfter) {
+      // The gap begins at the last sample on disk at the earliest: no value is held into the time nobody recorded.
+      const lastT = this.buffer.stats().lastT;
+      this.openGap(Math.max(o.resumedAfter.since, lastT ?? -Infinity), o.resumedAfter.reason);
+    }
   }
 
   private toGap(start: number, end: number | null, reason: string, tag: number | null): RecordingGap {
@@ -98,6 +108,13 @@ export class Recorder {
     this.gapSince = null;
   }
 
+  /** The buffer cannot write: say so (a full disk, most often); samples wait in memory and are written when it can again. */
+  private diskError(err: Error): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk holding the workspace is full' : `the recording cannot be written to disk (${err.message})`;
+    this.setStatus('failed', `Not recording: ${why}. Free some space; samples received meanwhile are kept in memory and written when it can.`);
+  }
+
   private setStatus(state: RecordingState, message: string): void {
     if (this.status.state === state && this.status.message === message) return;
     this.status = { state, message };
@@ -114,32 +131,41 @@ export class Recorder {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
+    const gen = ++this.generation;
     let conn: DriverConnection | null = null;
     try {
-      conn = await this.o.driver.connect({ ...this.o.connectOptions(), onLost: (reason) => this.lost(reason) });
-      if (this.stopped) {
+      conn = await this.o.driver.connect({ ...this.o.connectOptions(), onLost: (reason) => this.lost(reason, gen) });
+      if (this.stopped || gen !== this.generation) {
         await conn.close();
         return;
       }
       this.conn = conn;
       this.subscribedAt = Date.now();
       this.fresh.fill(true);
-      this.sub = await conn.subscribe(this.o.tags, this.o.intervalMs, (s) => this.sample(s));
-      if (this.stopped) return;
+      const sub = await conn.subscribe(this.o.tags, this.o.intervalMs, (s) => this.sample(s));
+      if (this.stopped || gen !== this.generation) {
+        await sub.close().catch(() => undefined);
+        await conn.close().catch(() => undefined);
+        return;
+      }
+      this.sub = sub;
       this.failures = 0;
       this.closeGap(this.subscribedAt);
       this.setStatus('recording', `Recording ${this.o.tags.length} tag${this.o.tags.length === 1 ? '' : 's'} from ${conn.serverName ?? 'the source'}.`);
     } catch (e) {
       if (conn) await conn.close().catch(() => undefined);
+      // A lost() during this attempt has already scheduled the next one.
+      if (this.stopped || gen !== this.generation || this.timer) return;
       this.conn = null;
       this.sub = null;
-      if (this.stopped) return;
       const why = e instanceof ConnectError ? e.message : `The connection failed: ${(e as Error).message}`;
       this.retry(why);
     }
   }
 
   private retry(why: string): void {
+    if (this.stopped || this.timer) return;
+    this.generation++;
     this.failures++;
     const delay = reconnectDelayMs(this.failures);
     this.openGap(Date.now(), why);
@@ -150,8 +176,8 @@ export class Recorder {
     }, delay);
   }
 
-  private lost(reason: string): void {
-    if (this.stopped) return;
+  private lost(reason: string, gen: number): void {
+    if (this.stopped || gen !== this.generation) return;
     const conn = this.conn;
     this.conn = null;
     this.sub = null;

@@ -32,12 +32,29 @@ export interface SafeStorageLike {
   isEncryptionAvailable(): boolean;
   encryptString(text: string): Buffer;
   decryptString(data: Buffer): string;
+  /** Linux only: which keyring it uses; 'basic_text' is a password written in Chromium's source, no better than clear text. */
+  getSelectedStorageBackend?(): string;
 }
 
-/** A sealer backed by Electron's safeStorage, or null when the OS offers no keychain. */
+/**
+ * A sealer backed by Electron's safeStorage, or null when the OS offers no
+ * keychain (or only Linux's basic_text fallback): the workspace key seals
+ * then, which at least needs the key file beside the database.
+ */
 export function safeStorageSealer(ss: SafeStorageLike): Sealer | null {
   if (!ss.isEncryptionAvailable()) return null;
-  return { kind: 'safeStorage', seal: (t) => ss.encryptString(t), open: (b) => ss.decryptString(b) };
+  if (process.platform === 'linux' && ss.getSelectedStorageBackend?.() === 'basic_text') return null;
+  return {
+    kind: 'safeStorage',
+    seal: (t) => ss.encryptString(t),
+    open: (b) => {
+      try {
+        return ss.decryptString(b);
+      } catch {
+        throw new AppError('io', "A saved password cannot be opened with this PC's keychain (it was saved by another user or on another PC). Enter it again in the source settings.");
+      }
+    },
+  };
 }
 
 const KEY_FILE = 'sources.key';

@@ -38,6 +38,8 @@ import { SourceStore, type SourceAccess } from './sources';
 
 /** How often a running recording's row is refreshed. */
 const SAVE_EVERY_MS = 2000;
+/** The longest delay setTimeout keeps (2^31-1 ms). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** A browse connection unused this long is closed. */
 const IDLE_MS = 60_000;
 
@@ -187,7 +189,10 @@ export class RecordingService {
   }
 
   saveSource(a: { id?: number; name: string; settings: SourceSettings; password?: string | null }): Source {
-    return this.sources.save(a);
+    const saved = this.sources.save(a);
+    // A browse connection made with the old address or password must not serve the new settings.
+    void this.dropBrowse(saved.id);
+    return saved;
   }
 
   async removeSource(id: number): Promise<{ ok: true }> {
@@ -241,7 +246,8 @@ export class RecordingService {
       if (first.ok) return first;
       throw new AppError('conflict', `The server did not present a certificate to decide about: ${first.message}`);
     }
-    if (cert.thumbprint.toUpperCase() !== a.thumbprint.toUpperCase()) {
+    const bare = (t: string) => t.replace(/[^0-9a-f]/gi, '').toUpperCase();
+    if (bare(cert.thumbprint) !== bare(a.thumbprint)) {
       throw new AppError('conflict', `The server now presents another certificate (thumbprint ${cert.thumbprint}) than the one shown (${a.thumbprint}). Look at it again before deciding.`, 'thumbprint');
     }
     this.sources.decide(cert, access.settings.url, a.trust);
@@ -300,22 +306,44 @@ export class RecordingService {
   }
 
   /**
+   * Runs `f` on a connection made for it from settings not saved (the CLI
+   * checks tags before it saves anything), closed afterwards.
+   */
+  async withConnection<T>(a: { settings: SourceSettings; password?: string }, f: (c: DriverConnection) => Promise<T>): Promise<T> {
+    const access: SourceAccess = { id: null, name: hostOf(a.settings.url), settings: a.settings, password: a.password };
+    let conn: DriverConnection;
+    try {
+      conn = await (await this.driver(a.settings.kind)).connect(this.options(access));
+    } catch (e) {
+      if (e instanceof ConnectError) throw new AppError('conflict', e.message);
+      throw e;
+    }
+    try {
+      return await f(conn);
+    } catch (e) {
+      if (e instanceof ConnectError) throw new AppError('conflict', e.message);
+      throw e;
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
+  }
+
+  /**
    * Tags from what a person typed on the command line: OPC UA node ids
    * (ns=1;s=Pump1.Temperature) are taken as they are; anything else is
    * looked up by name or path (Pump1/Temperature). Column names are made
    * unique.
    */
-  async resolveTags(source: number, texts: string[]): Promise<Tag[]> {
+  async resolveTags(conn: DriverConnection, kind: 'opcua' | 'mqtt', texts: string[]): Promise<Tag[]> {
     const out: Tag[] = [];
     for (const text of texts) {
       const t = text.trim();
       if (!t) continue;
-      const kind = this.sources.get(source).settings.kind;
       if (kind === 'mqtt' || /^(ns=\d+;)?[isgb]=/.test(t)) {
         out.push({ id: t, name: tagName(t) });
         continue;
       }
-      const found = await this.browse({ source, search: t.split('/').pop()! });
+      const found = await conn.browse({ search: t.split('/').pop()! });
       const want = t.toLowerCase();
       const hit = found.nodes.find((n) => n.kind === 'variable' && (n.path.toLowerCase() === want || n.path.toLowerCase().endsWith(`/${want}`))) ?? found.nodes.find((n) => n.kind === 'variable' && n.name.toLowerCase() === want);
       if (!hit) throw new AppError('bad_input', `The server has no tag "${t}". Give its node id (ns=1;s=…) or its path as the server shows it (Pump1/Temperature).`, 'tags');
@@ -428,11 +456,20 @@ export class RecordingService {
     });
     const timer = setInterval(() => this.persist(r.id), SAVE_EVERY_MS);
     timer.unref();
-    let end: NodeJS.Timeout | null = null;
+    const entry: { recorder: Recorder; timer: NodeJS.Timeout; end: NodeJS.Timeout | null; last: string } = { recorder, timer, end: null, last: '' };
     if (r.ends_at) {
-      end = setTimeout(() => void this.stop({ id: r.id }, 'done').catch((e: unknown) => logInternal(this.o.ws.logDir, 'recordings.end', e)), Math.max(0, Date.parse(r.ends_at) - Date.now()));
+      const endsAt = Date.parse(r.ends_at);
+      // setTimeout takes at most 2^31-1 ms (24.8 days): a longer recording re-arms until its end.
+      const arm = () => {
+        const left = endsAt - Date.now();
+        entry.end =
+          left > MAX_TIMEOUT_MS
+            ? setTimeout(arm, MAX_TIMEOUT_MS)
+            : setTimeout(() => void this.stop({ id: r.id }, 'done').catch((e: unknown) => logInternal(this.o.ws.logDir, 'recordings.end', e)), Math.max(0, left));
+      };
+      arm();
     }
-    this.running.set(r.id, { recorder, timer, end, last: '' });
+    this.running.set(r.id, entry);
     this.o.ws.db.prepare("UPDATE recordings SET state = 'connecting', owner_pid = ?, stopped_at = NULL WHERE id = ?").run(process.pid, r.id);
     recorder.start();
   }
@@ -460,8 +497,10 @@ export class RecordingService {
   async stop(a: { id: number }, why: 'asked' | 'done' | 'closing' = 'asked'): Promise<Recording> {
     const r = this.row(a.id);
     const live = this.running.get(a.id);
+    const pending = this.stopping.get(a.id);
+    if (pending) return (await pending) as Recording;
     if (!live) {
-      if (ACTIVE_RECORDING_STATES.includes(r.state) && pidAlive(r.owner_pid)) {
+      if (ACTIVE_RECORDING_STATES.includes(r.state) && r.owner_pid !== process.pid && pidAlive(r.owner_pid)) {
         throw new AppError('conflict', `"${r.name}" is being recorded by another Millwright process (pid ${r.owner_pid}), e.g. a "millwright record" command. Stop it there.`);
       }
       return this.get(a.id);
@@ -581,6 +620,7 @@ export class RecordingService {
   async close(): Promise<void> {
     this.closed = true;
     for (const id of [...this.running.keys()]) await this.stop({ id }, 'closing').catch((e: unknown) => logInternal(this.o.ws.logDir, 'recordings.close', e));
+    await Promise.allSettled([...this.stopping.values()]);
     for (const id of [...this.browsing.keys()]) await this.dropBrowse(id);
   }
 }

@@ -105,6 +105,19 @@ describe('writeLongCsv', () => {
     expect(r).toEqual({ rows: 8, samples: 2 });
   });
 
+  it('does not hold a value across a gap that began just before it (a resume after a kill, or a server clock ahead of this PC)', () => {
+    // The gap mark of the time nobody recorded starts 2 s before the last sample on disk and ends at 6 s.
+    const buf = record([good(0, 0, 1), good(1000, 0, 2), good(3000, 0, 3), { gap: 'start', t: T0 + 1000, tag: null }, { gap: 'end', t: T0 + 6000, tag: null }, good(6500, 0, 7)]);
+    writeLongCsv(buf, tags('A'), { from: T0, to: T0 + 7000, intervalMs: 1000 }, out);
+    const rows = lines().slice(1).map((l) => l.split(','));
+    const at = (ms: number) => rows.filter((r) => r[0] === iso(ms)).map((r) => r[2]);
+    expect(at(3000)).toEqual(['3']);
+    // 4 s and 5 s lie in the gap: no value made up for them, even though the last sample came after the gap began.
+    expect(at(4000)).toEqual([]);
+    expect(at(5000)).toEqual([]);
+    expect(at(6500)).toEqual(['7']);
+  });
+
   it('writes samples appended out of order in time order, and pins the grid to the last slot', () => {
     const buf = record([good(2000, 0, 2), good(1000, 0, 0.1 + 0.2), good(500, 0, 1e-7), { gap: 'start', t: T0 + 2500, tag: 0 }]);
     const r = writeLongCsv(buf, tags('P'), { from: T0, to: T0 + 4000, intervalMs: 1000 }, out);

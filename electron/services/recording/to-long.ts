@@ -29,8 +29,9 @@
  * the subscription's keep-alive is what tells a silent tag from a dead
  * connection, and a dead connection is a gap mark), but:
  * - never across a gap mark: when a gap of that tag, or of the whole source,
- *   starts at or after the held sample's time and at or before the slot's
- *   start, the value is no longer known and is not held (after the gap, only
+ *   overlaps the time between the held sample and the slot's start (it
+ *   starts at or before the slot and ends after the sample, or is still
+ *   open), the value is no longer known and is not held (after the gap, only
  *   a new sample gives the tag a value again: OPC UA sends every value anew
  *   when a subscription is made again);
  * - not before the tag's first sample: a value comes from a sample in the
@@ -145,26 +146,51 @@ class RowWriter {
   }
 }
 
-/** Sorted gap starts that stop holding, per tag (its own gaps and the whole source's). */
-function gapStarts(gaps: GapMark[], tags: number): Float64Array[] {
-  const per: number[][] = Array.from({ length: tags }, () => []);
-  for (const g of gaps) {
-    if (g.tag === null) for (const list of per) list.push(g.start);
-    else if (g.tag >= 0 && g.tag < tags) per[g.tag]!.push(g.start);
-  }
-  return per.map((l) => Float64Array.from(l).sort());
+/**
+ * The gaps that stop holding, per tag (its own and the whole source's):
+ * their starts sorted, and the latest end among the gaps up to each (an open
+ * gap ends at +Infinity). A value cannot be held from `heldT` to `s` when a
+ * gap starting at or before `s` ends after `heldT`: the gap overlaps the
+ * time in between, whichever side of `heldT` it started on (after a kill,
+ * the resume gap may start a little before the last sample on disk; a server
+ * clock ahead of this PC's does the same).
+ */
+interface GapIndex {
+  starts: Float64Array;
+  maxEnd: Float64Array;
 }
 
-/** True when a gap start lies in [from, to]. */
-function gapWithin(starts: Float64Array, from: number, to: number): boolean {
+function gapIndex(gaps: GapMark[], tags: number): GapIndex[] {
+  const per: [number, number][][] = Array.from({ length: tags }, () => []);
+  for (const g of gaps) {
+    const span: [number, number] = [g.start, g.end ?? Infinity];
+    if (g.tag === null) for (const list of per) list.push(span);
+    else if (g.tag >= 0 && g.tag < tags) per[g.tag]!.push(span);
+  }
+  return per.map((l) => {
+    l.sort((a, b) => a[0] - b[0]);
+    const maxEnd = new Float64Array(l.length);
+    let m = -Infinity;
+    l.forEach(([, e], i) => (maxEnd[i] = m = Math.max(m, e)));
+    return { starts: Float64Array.from(l.map(([st]) => st)), maxEnd };
+  });
+}
+
+/** The latest end of the gaps starting at or before `to` (-Infinity when none). */
+function latestEndBy(g: GapIndex, to: number): number {
   let lo = 0;
-  let hi = starts.length;
+  let hi = g.starts.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (starts[mid]! < from) lo = mid + 1;
+    if (g.starts[mid]! <= to) lo = mid + 1;
     else hi = mid;
   }
-  return lo < starts.length && starts[lo]! <= to;
+  return lo === 0 ? -Infinity : g.maxEnd[lo - 1]!;
+}
+
+/** True when a gap lies between a value held since `from` and the slot at `to`. */
+function gapWithin(g: GapIndex, from: number, to: number): boolean {
+  return latestEndBy(g, to) > from;
 }
 
 /**
@@ -239,7 +265,7 @@ export function writeLongCsv(dir: string, tags: Tag[], opts: LongCsvOptions, out
     };
 
     // 4. Values held from before the range, and the gaps.
-    const gaps = gapStarts(readGaps(dir), T);
+    const gaps = gapIndex(readGaps(dir), T);
     const held = new Float64Array(T).fill(NaN);
     const heldT = new Float64Array(T);
     const need = new Set<number>();
@@ -302,22 +328,14 @@ export function writeLongCsv(dir: string, tags: Tag[], opts: LongCsvOptions, out
 /**
  * The last sample before `from` of each tag in `need`, looked up backwards in
  * the buffer, as the value to hold into the range: only a good one with a
- * number, and not when a gap of the tag or the source starts between it and
- * `from`. Stops as soon as every tag is settled or no older sample could
+ * number, and not when a gap of the tag or the source overlaps the time
+ * between it and `from`. Stops as soon as every tag is settled or no older sample could
  * count any more.
  */
-function seedsBefore(dir: string, from: number, need: Set<number>, gaps: Float64Array[], held: Float64Array, heldT: Float64Array, check: () => void): void {
-  // A sample at or before the latest gap start before `from` can never be held into the range.
+function seedsBefore(dir: string, from: number, need: Set<number>, gaps: GapIndex[], held: Float64Array, heldT: Float64Array, check: () => void): void {
+  // A sample before the end of a gap that starts at or before `from` can never be held into the range.
   const floor = new Float64Array(held.length).fill(-Infinity);
-  for (const k of need) {
-    const g = gaps[k]!;
-    for (let j = g.length - 1; j >= 0; j--) {
-      if (g[j]! <= from) {
-        floor[k] = g[j]!;
-        break;
-      }
-    }
-  }
+  for (const k of need) floor[k] = latestEndBy(gaps[k]!, from);
   let oldestUseful = Math.min(...[...need].map((k) => floor[k]!));
   for (const part of readBackward(dir, { before: from })) {
     check();
@@ -325,7 +343,7 @@ function seedsBefore(dir: string, from: number, need: Set<number>, gaps: Float64
       const k = s.tag;
       if (!need.has(k)) continue;
       const t = Math.floor(s.t);
-      if (t > floor[k]! && s.quality === 'good' && s.value !== null) {
+      if (t >= floor[k]! && s.quality === 'good' && s.value !== null) {
         held[k] = s.value;
         heldT[k] = t;
       }
