@@ -439,7 +439,11 @@ class Reader {
         this.blankLines++;
         continue;
       }
-      if (row >= this.cap) this.allocate(Math.ceil(this.cap * 1.5));
+      if (row >= this.cap) {
+        // allocate() keeps the first rowCount rows: the ones parsed from this chunk so far count too.
+        this.rowCount = row;
+        this.allocate(Math.ceil(this.cap * 1.5));
+      }
       const recordStart = pos;
       const recordLine = line;
       this.lines[row] = line;
