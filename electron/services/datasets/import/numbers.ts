@@ -150,7 +150,8 @@ export function scanNumber(
       c = ++p < limit ? buf[p]! : -1;
     }
     let frac = 0;
-    if (c === decimal) {
+    // An unquoted delimiter always ends the field, also where it doubles as decimal mark.
+    if (c === decimal && c !== delim) {
       c = ++p < limit ? buf[p]! : -1;
       while (c >= ZERO && c <= 0x39) {
         mant = mant * 10 + (c - ZERO);
@@ -210,7 +211,7 @@ function scanNumberFull(
       mant = mant * 10 + d;
       intDigits++;
       if (group >= 0) group++;
-    } else if (c === thousands && thousands !== 0) {
+    } else if (c === thousands && thousands !== 0 && !isTerminator(c, delim, whitespace)) {
       if (group === -1 ? intDigits < 1 || intDigits > 3 : group !== 3) ok = false;
       group = 0;
     } else {
@@ -219,7 +220,7 @@ function scanNumberFull(
   }
   if (group !== -1 && group !== 3) ok = false;
   let fracDigits = 0;
-  if (pos < limit && buf[pos] === decimal) {
+  if (pos < limit && buf[pos] === decimal && !isTerminator(decimal, delim, whitespace)) {
     pos++;
     for (; pos < limit; pos++) {
       const d = buf[pos]! - ZERO;
@@ -271,6 +272,16 @@ function scanNumberFull(
     return neg ? -v : v;
   }
   return slowParse(buf, numStart, numEnd, decimal, thousands);
+}
+
+/**
+ * A byte that ends an unquoted field: the delimiter (or, with `whitespace`, a
+ * space or tab), even when the settings also name it as decimal mark or
+ * thousands separator ("1,5" in a comma-separated file is two values unless
+ * quoted).
+ */
+function isTerminator(c: number, delim: number, whitespace: boolean): boolean {
+  return whitespace ? c === SPACE || c === TAB : c === delim;
 }
 
 /** Long mantissas and large exponents: let `Number()` round them. The bytes were validated already. */
