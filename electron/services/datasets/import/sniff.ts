@@ -229,10 +229,11 @@ function looksLikeData(s: string): boolean {
   return looksNumeric(s) || looksLikeTime(s);
 }
 
-function evaluate(records: TextRecord[], delimiter: ImportDelimiter): Layout {
+/** `from`: the first record that may belong to the table (lines the person chose to skip come before it). */
+function evaluate(records: TextRecord[], delimiter: ImportDelimiter, from = 0): Layout {
   const counts = records.map((r) => (r.blank ? 0 : r.fields.length));
   const nonBlank: number[] = [];
-  counts.forEach((c, i) => c > 0 && nonBlank.push(i));
+  counts.forEach((c, i) => c > 0 && i >= from && nonBlank.push(i));
   const none: Layout = { delimiter, records, start: nonBlank[0] ?? 0, width: 1, score: 0, ragged: 0 };
   if (nonBlank.length === 0) return none;
 
@@ -286,24 +287,30 @@ function dataShare(layout: Layout): number {
 }
 
 function detectLayout(text: string, overrides: Partial<ReadSettings>, whitespace: boolean): Layout {
+  // Lines the person chose to skip (a preamble) have no say in the delimiter or the width.
+  const skip = overrides.skipLines;
+  const layoutOf = (d: ImportDelimiter) => {
+    const records = splitRecords(text, d, LAYOUT_RECORDS);
+    const from = skip === undefined ? 0 : records.findIndex((r) => r.line > skip);
+    return evaluate(records, d, from < 0 ? records.length : from);
+  };
   let layout: Layout;
   if (overrides.delimiter !== undefined) {
-    layout = evaluate(splitRecords(text, overrides.delimiter, LAYOUT_RECORDS), overrides.delimiter);
+    layout = layoutOf(overrides.delimiter);
   } else {
-    const tried = CANDIDATES.map((d) => evaluate(splitRecords(text, d, LAYOUT_RECORDS), d));
+    const tried = CANDIDATES.map(layoutOf);
     let bestLayout = tried[0]!;
     for (const t of tried.slice(1)) {
       if (t.score > bestLayout.score * 1.01) bestLayout = t;
       else if (t.score >= bestLayout.score * 0.99 && t.score > 0 && dataShare(t) > dataShare(bestLayout) + 0.05) bestLayout = t;
     }
     if (bestLayout.score === 0 && whitespace) {
-      const ws = evaluate(splitRecords(text, WHITESPACE_DELIMITER, LAYOUT_RECORDS), WHITESPACE_DELIMITER);
+      const ws = layoutOf(WHITESPACE_DELIMITER);
       if (ws.score > 0) bestLayout = ws;
     }
     layout = bestLayout;
   }
-  if (overrides.skipLines !== undefined) {
-    const skip = overrides.skipLines;
+  if (skip !== undefined) {
     const i = layout.records.findIndex((r) => r.line > skip && !r.blank);
     layout.start = i < 0 ? layout.records.length : i;
   } else {
@@ -747,7 +754,11 @@ export async function sniffFile(file: string, overrides: Partial<ReadSettings> =
     fs.closeSync(fd);
   }
   if (head.length === 0) throw new AppError('bad_input', `${name} is empty.`);
-  const detected = detectEncoding(head, name);
+  // UTF-16 the person chose is read as such, as the reader does: without a byte
+  // order mark, text outside Latin (CJK names) has no zero bytes in every other
+  // place, and the binary check would refuse it.
+  const chosen = overrides.encoding;
+  const detected = chosen === 'utf-16le' || chosen === 'utf-16be' ? { encoding: chosen, reason: '' } : detectEncoding(head, name);
   const encoding = overrides.encoding ?? detected.encoding;
   const bom = bomLength(head, encoding);
   let text = decodeBytes(head.subarray(bom), encoding);
