@@ -49,6 +49,8 @@ const EXCEL_UNIX_EPOCH = 25569;
 const EXCEL_FIRST_REAL = 61;
 /** Serial of 9999-12-31 + 1: Excel's own upper limit. */
 const EXCEL_END = 2958466;
+/** The furthest a time can be from 1970 and still be a date (JavaScript's Date range); unix times past it are not times. */
+const MAX_TIME = 8.64e15;
 
 const C_0 = 48;
 const C_SPACE = 32;
@@ -600,13 +602,13 @@ class FormatParser implements TimeParser {
         local = localMs(fY, fA, fB);
         break;
       case 'unix-s': {
-        const v = plainNumber(raw);
         // Rounded to the microsecond: 1709294400.123 * 1000 is not exactly 1709294400123.
-        return Number.isFinite(v) ? Math.round(v * 1e6) / 1e3 : NaN;
+        const t = Math.round(plainNumber(raw) * 1e6) / 1e3;
+        return Math.abs(t) <= MAX_TIME ? t : NaN;
       }
       case 'unix-ms': {
-        const v = plainNumber(raw);
-        return Number.isFinite(v) ? v : NaN;
+        const t = plainNumber(raw);
+        return Math.abs(t) <= MAX_TIME ? t : NaN;
       }
       case 'excel-serial': {
         const v = plainNumber(raw);
