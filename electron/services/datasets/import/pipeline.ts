@@ -354,8 +354,9 @@ export function stagedTotals(workspaceDir: string, id: string, choices: Partial<
   } catch {
     throw new AppError('not_found', 'That import has expired or was already saved. Start the import again.', 'stagingId');
   }
+  // The same rule as finish(): a choice the problem does not offer falls back to its default.
   const drop = meta.problems
-    .filter((p) => (choices[p.kind] ?? p.defaultChoice) === 'skip' && p.choices.includes('skip') && meta.problemRows.includes(p.kind))
+    .filter((p) => effectiveChoice(p, choices[p.kind]) === 'skip' && meta.problemRows.includes(p.kind))
     .map((p) => {
       const buf = fs.readFileSync(path.join(dir, `rows-${p.kind}.bin`));
       const copy = new Uint8Array(buf.byteLength);
