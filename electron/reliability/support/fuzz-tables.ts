@@ -233,11 +233,11 @@ function fieldsOf(wall: number): Wall {
   return { y: d.getUTCFullYear(), mo: d.getUTCMonth() + 1, d: d.getUTCDate(), h: d.getUTCHours(), mi: d.getUTCMinutes(), s: d.getUTCSeconds(), ms: d.getUTCMilliseconds() };
 }
 
-type Precision = 'date' | 'min' | 'sec' | 'ms';
+export type Precision = 'date' | 'min' | 'sec' | 'ms';
 const truncate = (wall: number, p: Precision) => (p === 'date' ? Math.floor(wall / DAY) * DAY : p === 'min' ? Math.floor(wall / MINUTE) * MINUTE : p === 'sec' ? Math.floor(wall / 1000) * 1000 : wall);
 
 /** How one timestamp is spelled: each choice is one the importer documents. */
-interface Spelling {
+export interface Spelling {
   precision: Precision;
   padDate: boolean;
   padHour: boolean;
@@ -251,7 +251,8 @@ interface Spelling {
   exponent: boolean;
 }
 
-const spelling: fc.Arbitrary<Spelling> = fc.record({
+/** How one timestamp may be spelled, every choice one the importer documents. */
+export const spelling: fc.Arbitrary<Spelling> = fc.record({
   precision: fc.constantFrom<Precision>('date', 'min', 'sec', 'sec', 'ms', 'ms'),
   padDate: fc.boolean(),
   padHour: fc.boolean(),
@@ -308,7 +309,8 @@ function isoText(w: Wall, sp: Spelling, offsetMin: number | null): string {
   return `${date}${['T', ' ', 't', '  '][sp.sep]}${c}${off}`;
 }
 
-function wallText(format: TimeFormat, wall: number, sp: Spelling): string {
+/** A wall-clock time (epoch ms of its fields in UTC) spelled in one of the wall-clock formats. */
+export function wallText(format: TimeFormat, wall: number, sp: Spelling): string {
   const w = fieldsOf(wall);
   const ds = ['.', '/', '-'][sp.dateSep]!;
   const dd = sp.padDate ? pad(w.d) : String(w.d);
