@@ -22,6 +22,7 @@ import { appRoot, appVersion } from './services/app/app-root';
 import { createCore, type Core } from './services/compose';
 import { runtimeCommand } from './services/deploy/local';
 import { resolveWorkspaceDir } from './services/workspace/location';
+import { diskFullError } from './services/workspace/disk-full';
 import { logInternal } from './services/api/dispatch';
 import { describeRecording, parseDuration, recordCommand } from './cli-record';
 import { RECORDING_STATE_TITLES } from '../shared/recording';
@@ -1178,6 +1179,7 @@ export async function main(argv: string[]): Promise<number> {
   let args: Parsed;
   const json = argv.includes('--json');
   let core: Core | undefined;
+  let workspace: string | undefined;
   try {
     args = parseArgs(argv);
     if (args.flags.get('version') === true && !args.command) args.command = 'version';
@@ -1201,6 +1203,7 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     const workspaceDir = resolveWorkspaceDir(stringFlag(args, 'workspace'));
+    workspace = workspaceDir;
     const ctx: CliContext = {
       json,
       workspaceDir,
@@ -1219,8 +1222,10 @@ export async function main(argv: string[]): Promise<number> {
     // A command that ran but found something wrong (check, deploy) says so with exit 1; serve passes on the endpoint's own code.
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    const info = toErrorInfo(e);
-    if (!(e instanceof AppError) && core) logInternal(core.ws.logDir, `cli ${argv.join(' ')}`, e);
+    // A full disk (opening the workspace, or a write outside the contract's calls) is said as such.
+    const full = e instanceof AppError || workspace === undefined ? null : diskFullError(workspace, e);
+    const info = toErrorInfo(full ?? e);
+    if (!(e instanceof AppError) && !full && core) logInternal(core.ws.logDir, `cli ${argv.join(' ')}`, e);
     err(`millwright: ${info.message.replace(/\s+/g, ' ')}`);
     // Scripts reading stdout get the same reason as data.
     if (json) out(JSON.stringify({ error: info }));

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseCall, type Envelope, type Handlers, type MethodName } from '../../../shared/api';
 import { AppError, toErrorInfo } from '../../../shared/errors';
+import { diskFullError } from '../workspace/disk-full';
 
 /**
  * Validates a call against the contract, runs its handler and wraps the answer
@@ -14,8 +15,10 @@ export async function dispatch(handlers: Handlers, name: unknown, arg: unknown, 
     const handler = handlers[call.name] as (a: unknown) => unknown;
     return { ok: true, value: await handler(call.arg) };
   } catch (err) {
-    if (!(err instanceof AppError) && logDir) logInternal(logDir, String(name), err);
-    return { ok: false, error: toErrorInfo(err) };
+    // logDir is the workspace's logs folder: a full disk is named as the workspace's.
+    const full = err instanceof AppError || !logDir ? null : diskFullError(path.dirname(logDir), err);
+    if (!(err instanceof AppError) && !full && logDir) logInternal(logDir, String(name), err);
+    return { ok: false, error: toErrorInfo(full ?? err) };
   }
 }
 

@@ -9,6 +9,7 @@ import type { Workspace } from '../workspace/workspace';
 import { JOB_KIND_DEFS } from './kinds';
 import type { WorkerInput, WorkerMessage } from './worker-entry';
 import { spawnModuleWorker } from './spawn-worker';
+import { diskFullError } from '../workspace/disk-full';
 
 interface JobRow {
   id: string;
@@ -223,7 +224,8 @@ export class JobManager {
           settle('done', { progress: 1, message: 'Finished', result: JSON.stringify(result ?? null) });
         } catch (err) {
           this.logFailure(id, err);
-          const info = err instanceof AppError ? err.toInfo() : { code: 'internal', message: 'The result could not be saved.' };
+          const full = err instanceof AppError ? null : diskFullError(this.ws.dir, err);
+          const info = err instanceof AppError ? err.toInfo() : full ? full.toInfo() : { code: 'internal', message: 'The result could not be saved.' };
           settle('failed', { error_code: info.code, error_message: info.message });
         }
       } else if (msg.error.code === 'cancelled') {

@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { AppError, toErrorInfo } from '../../../shared/errors';
 import type { JobKind } from '../../../shared/api';
 import { JOB_KIND_DEFS } from './kinds';
+import { diskFullError } from '../workspace/disk-full';
 import type { JobContext } from './job-kind';
 
 export interface WorkerInput {
@@ -56,11 +57,13 @@ async function main(): Promise<void> {
     port.postMessage({ type: 'done', result } satisfies WorkerMessage);
   } catch (err) {
     flush();
-    const info = toErrorInfo(err);
+    // A full disk stops writes anywhere in a job (staging, scored files, SQLite): said as such, not as an internal error.
+    const full = err instanceof AppError ? null : diskFullError(input.workspaceDir, err);
+    const info = toErrorInfo(full ?? err);
     port.postMessage({
       type: 'failed',
       error: { code: info.code, message: info.message },
-      stack: err instanceof AppError ? undefined : (err as Error)?.stack,
+      stack: err instanceof AppError || full ? undefined : (err as Error)?.stack,
     } satisfies WorkerMessage);
   }
 }

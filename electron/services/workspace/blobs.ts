@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { AppError } from '../../../shared/errors';
+import { diskFullError } from './disk-full';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -46,7 +47,7 @@ export class BlobStore {
     } catch (err) {
       fs.closeSync(fd);
       fs.rmSync(tmp, { force: true });
-      throw ioError('write', tmp, err);
+      throw this.ioError('write', tmp, err);
     }
     fs.closeSync(fd);
     this.commit(tmp, sha);
@@ -78,7 +79,7 @@ export class BlobStore {
     } catch (err) {
       fs.rmSync(tmp, { force: true });
       if ((err as Error).name === 'AbortError') throw new AppError('cancelled');
-      throw ioError('read', source, err);
+      throw this.ioError('read', source, err);
     }
     const sha = hash.digest('hex');
     if (this.has(sha)) fs.rmSync(tmp, { force: true });
@@ -93,7 +94,7 @@ export class BlobStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new AppError('not_found', `Stored content ${sha256.slice(0, 12)}… is missing from the workspace.`);
       }
-      throw ioError('read', this.pathOf(sha256), err);
+      throw this.ioError('read', this.pathOf(sha256), err);
     }
   }
 
@@ -126,6 +127,11 @@ export class BlobStore {
     return removed;
   }
 
+  /** A full disk is named as the workspace's (the blobs folder is inside it), whichever file was being written. */
+  private ioError(verb: 'read' | 'write', file: string, err: unknown): AppError {
+    return diskFullError(path.dirname(this.dir), err) ?? ioError(verb, file, err);
+  }
+
   private tmpName(): string {
     return path.join(this.tmpDir, `blob-${process.pid}-${crypto.randomBytes(6).toString('hex')}.part`);
   }
@@ -138,7 +144,7 @@ export class BlobStore {
       fsyncDir(this.dir);
     } catch (err) {
       fs.rmSync(tmp, { force: true });
-      throw ioError('write', final, err);
+      throw this.ioError('write', final, err);
     }
   }
 }

@@ -1,5 +1,7 @@
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError } from '../../../shared/errors';
+import { diskFullError } from './disk-full';
 
 /**
  * Read and write handles are branded so that code holding only a reader cannot
@@ -24,6 +26,8 @@ export function openDatabase(file: string, maxVersion?: number): WritableDb {
   try {
     db = new Database(file);
   } catch (err) {
+    const full = diskFullError(path.dirname(path.resolve(file)), err);
+    if (full) throw full;
     throw new AppError(
       'workspace_unusable',
       `The workspace database ${file} cannot be opened (${(err as Error).message}). Check the folder's permissions or choose another workspace.`,
@@ -39,6 +43,9 @@ export function openDatabase(file: string, maxVersion?: number): WritableDb {
   } catch (err) {
     db.close();
     if (err instanceof AppError) throw err;
+    // On a full disk SQLite cannot make its WAL files, and says only "disk I/O error": not a damaged database.
+    const full = diskFullError(path.dirname(path.resolve(file)), err);
+    if (full) throw full;
     throw new AppError(
       'workspace_unusable',
       `${file} is not a Millwright workspace database (${(err as Error).message}).`,
