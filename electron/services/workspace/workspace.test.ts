@@ -202,3 +202,26 @@ describe('Workspace.open', () => {
     expect(ws.db.open).toBe(false);
   });
 });
+
+describe('Workspace.cleanScratch', () => {
+  it('removes what killed commands left in tmp/ after a day, and nothing fresh or unknown', () => {
+    const ws = track(Workspace.open(path.join(root, 'w')));
+    const tmp = path.join(ws.dir, 'tmp');
+    const old = Date.now() / 1000 - 2 * 86_400;
+    const put = (name: string, age: number | null, folder = false) => {
+      const p = path.join(tmp, name);
+      fs.mkdirSync(path.dirname(p), { recursive: true });
+      if (folder) fs.mkdirSync(p);
+      else fs.writeFileSync(p, 'x');
+      if (age !== null) fs.utimesSync(p, age, age);
+    };
+    put('deploy-0a1b2c.tar.gz', old);
+    put('shadow-0a1b2c.tar.gz', old);
+    put('backup-Xy12ab', old, true);
+    put('uploads/recording-3-ab12', old);
+    put('deploy-fresh.tar.gz', null);
+    put('notes.txt', old);
+    expect(ws.cleanScratch()).toBe(4);
+    expect(fs.readdirSync(tmp).sort()).toEqual(['deploy-fresh.tar.gz', 'notes.txt', 'uploads']);
+  });
+});

@@ -53,15 +53,18 @@ export class Workspace {
   }
 
   /**
-   * Removes uploads and staged imports nobody came back for within a day;
-   * fresh ones may belong to another open window.
+   * Removes uploads and staged imports nobody came back for within a day,
+   * and the bundles and backup folders of deployments, shadows and backups
+   * killed before they could remove their own; fresh ones may belong to
+   * another open window.
    */
   cleanScratch(maxAgeMs = 24 * 3600 * 1000): number {
     let removed = 0;
-    for (const sub of ['uploads', 'staging']) {
+    for (const sub of ['uploads', 'staging', '.']) {
       const dir = path.join(this.dir, 'tmp', sub);
       if (!fs.existsSync(dir)) continue;
       for (const name of fs.readdirSync(dir)) {
+        if (sub === '.' && !/^(deploy-.+\.tar\.gz|shadow-.+\.tar\.gz|backup-.+)$/.test(name)) continue;
         const p = path.join(dir, name);
         try {
           if (Date.now() - fs.statSync(p).mtimeMs > maxAgeMs) {
