@@ -45,8 +45,9 @@ const BUCKETS_KEPT = 7 * 24 * 60;
  * closes; a connection that never sends a byte is cut so too), the whole
  * request within `request` ms, checked every second rather than Node's 30 s
  * so a slowloris is cut on time. A connection with no traffic either way for
- * `idle` ms is closed unless a request on it is still being answered: a
- * client that stops reading its answers would otherwise hold it for ever.
+ * `idle` ms is closed unless a request on it is still being answered (Node
+ * gives an answer stuck in writing a second period): a client that stops
+ * reading its answers would otherwise hold it for ever.
  * MILLWRIGHT_TIMEOUTS_MS="headers,request,idle" sets them lower, for tests.
  */
 const TIMEOUTS = { headers: 20_000, request: 60_000, idle: 60_000 };

@@ -5,7 +5,7 @@
  * route but the two health checks needs the predict token, except /admin/…,
  * which needs the admin token (and the predict token is not one).
  */
-const { HttpError, readJson, sendJson, send, announcesTooMuch } = require('./http');
+const { HttpError, readJson, sendJson, send, announcesTooMuch, lingerOnClose } = require('./http');
 const { authorized } = require('./state');
 const { DEFAULT_SOURCE } = require('./model');
 const { predictRows, inferRequest, toJsonNumber } = require('./values');
@@ -254,8 +254,10 @@ function createApp(deps) {
       else sendJson(res, 200, result, {}, close || state.draining);
     } catch (e) {
       if (e instanceof HttpError) {
-        // A refused request's body is not read: close rather than let the client send it all.
-        sendJson(res, e.status, { error: e.message, ...e.detail }, e.headers, close || state.draining || e.status === 413 || (e.status === 401 && hasBody(req)));
+        // A refused request's body is not read: close rather than let the client send it all, but read and drop what is on its way meanwhile, so the client reads the answer.
+        const refusedBody = e.status === 413 || (e.status === 401 && hasBody(req));
+        if (refusedBody) lingerOnClose(req.socket);
+        sendJson(res, e.status, { error: e.message, ...e.detail }, e.headers, close || state.draining || refusedBody);
       } else {
         logError(`${req.method} ${req.url}: ${e && e.stack ? e.stack : String(e)}`);
         sendJson(res, 500, { error: "The endpoint could not answer this request; its log has the details." }, {}, close || state.draining);

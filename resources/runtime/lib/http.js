@@ -91,6 +91,27 @@ function readBody(req, limit, advice = undefined) {
   });
 }
 
+/** How long a connection closed after a refused body still reads (and drops) what the client sends. */
+const LINGER_MS = 2_000;
+
+/**
+ * Makes the close after the answer on this connection a lingering one: the
+ * endpoint stops writing but reads and drops what the client still sends,
+ * until the client closes or LINGER_MS have passed. Closed at once with
+ * unread bytes, the connection would be reset while the client is still
+ * sending its refused body, and the client could lose the answer (413, 401)
+ * before reading it. Node closes a "Connection: close" answer's socket
+ * through destroySoon, replaced here for this one socket.
+ * @param {import('node:net').Socket} socket
+ */
+function lingerOnClose(socket) {
+  socket.destroySoon = function lingering() {
+    if (this.writable) this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    this.once('close', () => clearTimeout(timer));
+  };
+}
+
 const isEmpty = (obj) => {
   for (const _ in obj) return false;
   return true;
@@ -124,4 +145,4 @@ function send(res, status, text, type, headers = {}, close = false) {
   res.end(text);
 }
 
-module.exports = { HttpError, badRequest, tooLarge, announcesTooMuch, readJson, readBody, sendJson, send, bytesText };
+module.exports = { HttpError, badRequest, tooLarge, announcesTooMuch, readJson, readBody, sendJson, send, bytesText, lingerOnClose };
