@@ -839,7 +839,9 @@ export function isMethodName(name: unknown): name is MethodName {
  */
 export function parseCall<K extends MethodName>(name: unknown, arg: unknown): { name: K; arg: ParsedInput<K> } {
   if (!isMethodName(name)) {
-    throw new AppError('unknown_method', `There is no action called "${String(name).slice(0, 80)}".`);
+    // Any value may come over IPC; String() of {toString: null} would throw.
+    const shown = typeof name === 'string' ? name.slice(0, 80) : name === null ? 'null' : typeof name;
+    throw new AppError('unknown_method', `There is no action called "${shown}".`);
   }
   const schema = API[name].input;
   const result = schema.safeParse(arg === undefined ? {} : arg, { reportInput: true });
