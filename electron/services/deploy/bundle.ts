@@ -245,12 +245,19 @@ export function verifyManifest(manifest: Buffer, signatureBase64: string, public
 
 /** manifest.json and manifest.sig read back from a bundle's .tar.gz (its first two entries). */
 export function readManifest(gz: Buffer): { manifest: Buffer; signature: string } {
-  const tar = zlib.gunzipSync(gz);
+  let tar: Buffer;
+  try {
+    tar = zlib.gunzipSync(gz);
+  } catch (e) {
+    throw new AppError('bad_input', `The bundle is not a .tar.gz file: it cannot be decompressed (${(e as Error).message}).`);
+  }
   const found = new Map<string, Buffer>();
   for (let at = 0; at + 512 <= tar.length && found.size < 2; ) {
     const name = tar.toString('utf8', at, at + 100).replace(/\0.*$/s, '');
     if (!name) break;
     const size = parseInt(tar.toString('ascii', at + 124, at + 136).replace(/\0.*$/s, '').trim() || '0', 8);
+    // A negative or unreadable size would step back (or nowhere) for ever.
+    if (!(size >= 0)) throw new AppError('bad_input', `The bundle is damaged: the entry at byte ${at} has no readable size.`);
     if (name === 'manifest.json' || name === 'manifest.sig') found.set(name, tar.subarray(at + 512, at + 512 + size));
     at += 512 + Math.ceil(size / 512) * 512;
   }
