@@ -136,9 +136,11 @@ export class Sandbox {
       clearTimeout(p.timer);
       p.resolve(m.ok ? { ok: true, value: m.value, ms: m.ms } : { ok: false, error: m.error, ms: m.ms });
     });
-    w.on('error', (e) => this.failAll(new Error(`the fuzz worker crashed: ${e.message}`)));
+    // A worker terminated after a hang has no calls left; only the current one's are failed.
+    w.on('error', (e) => this.worker === w && this.failAll(new Error(`the fuzz worker crashed: ${e.message}`)));
     w.on('exit', (code) => {
-      if (this.worker === w) this.worker = null;
+      if (this.worker !== w) return;
+      this.worker = null;
       this.failAll(new Error(`the fuzz worker exited (${code})`));
     });
     w.unref();
