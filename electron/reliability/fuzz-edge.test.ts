@@ -64,7 +64,7 @@ async function post(route: string, text: string): Promise<Answer> {
   try {
     r = (await callEdge(edge.port, 'POST', route, text, TOKEN)) as Answer;
   } catch (e) {
-    throw new Error(`${route}: the request failed (${(e as Error).message}); the endpoint ${isRunning(edge) ? 'is still running' : `exited: ${edge.stderr()}`}`);
+    throw new Error(`${route}: the request failed (${(e as Error).message}); the endpoint ${isRunning(edge) ? 'is still running' : `exited: ${edge.stderr()}`}`, { cause: e });
   }
   times.push(performance.now() - started);
   if (r.status >= 500) throw new Error(`${route} answered ${r.status}: ${r.text}\n${edge.stderr().slice(-2000)}`);
