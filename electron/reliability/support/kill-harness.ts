@@ -37,29 +37,44 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** How long after its start (or after a line it writes) a process is killed. */
+/**
+ * A moment in a run seen from outside (a file appearing, a line in another
+ * process's log): `watch` calls `fire` when it comes and returns a function
+ * that stops watching.
+ */
+export interface Trigger {
+  label: string;
+  watch: (fire: () => void) => () => void;
+  /** Kill within this many ms of it (default 150). */
+  withinMs?: number;
+}
+
+/** How long after its start (or after a line it writes, or a trigger) a process is killed. */
 export interface KillPlan {
   delayMs: number;
   /** In the first moments (starting Node, opening the workspace), not somewhere in the work. */
   early: boolean;
-  /** Counts the delay from the first line of standard error matching this (e.g. "Saving columns"), not from the start. */
-  after?: RegExp;
+  /** Counts the delay from the first line of standard error matching this (e.g. "Saving columns"), or from the trigger, not from the start. */
+  after?: RegExp | Trigger;
 }
+
+const afterLabel = (after: RegExp | Trigger) => (after instanceof RegExp ? `"${after.source}"` : after.label);
 
 /**
  * `count` kill moments: the first `early` of them within the first 250 ms;
- * the rest in turn uniform over 0..90% of `expectedMs` (the whole run,
- * starting Node included), within 300 ms of the first line matching `after`
- * (the riskiest step: saving), and uniform over the work itself, from
- * `workFromMs` (when the run's first progress line came) to 95%. A process
- * that ends before its moment is not a kill: the caller draws again.
+ * the rest in turn within 150 ms of each of `after` (the first line matching
+ * it, or its trigger: the riskiest steps, such as saving), uniform over
+ * 0..90% of `expectedMs` (the whole run, starting Node included), and
+ * uniform over the work itself, from `workFromMs` (when the run's first
+ * progress line came) to 95%. A process that ends before its moment is not
+ * a kill: the caller draws again.
  */
-export function killPlans(random: () => number, count: number, expectedMs: number, early: number, workFromMs = 0, after?: RegExp): KillPlan[] {
-  const kinds = after ? (['whole', 'after', 'work'] as const) : (['whole', 'work'] as const);
+export function killPlans(random: () => number, count: number, expectedMs: number, early: number, workFromMs = 0, ...after: (RegExp | Trigger)[]): KillPlan[] {
+  const kinds = [...after, 'whole', 'work'] as const;
   return Array.from({ length: count }, (_, i): KillPlan => {
     if (i < early) return { delayMs: Math.round(random() * 250), early: true };
     const kind = kinds[(i - early) % kinds.length]!;
-    if (kind === 'after') return { delayMs: Math.round(random() * 300), early: false, after };
+    if (typeof kind !== 'string') return { delayMs: Math.round(random() * (kind instanceof RegExp ? 150 : (kind.withinMs ?? 150))), early: false, after: kind };
     const from = kind === 'work' ? Math.min(workFromMs, expectedMs * 0.9) : 0;
     const to = kind === 'work' ? expectedMs * 0.95 : expectedMs * 0.9;
     return { delayMs: Math.round(from + random() * (to - from)), early: false };
@@ -106,7 +121,7 @@ export function exited(proc: ChildProcess): Promise<{ code: number | null; signa
  * standard error matching `after`), then kills the process with SIGKILL
  * unless it has ended; resolves when it is gone.
  */
-export async function killAfter(proc: ChildProcess, delayMs: number, startedAt = Date.now(), after?: RegExp): Promise<KillOutcome> {
+export async function killAfter(proc: ChildProcess, delayMs: number, startedAt = Date.now(), after?: RegExp | Trigger): Promise<KillOutcome> {
   let stdout = '';
   let stderr = '';
   let killedAt: number | null = null;
@@ -121,11 +136,13 @@ export async function killAfter(proc: ChildProcess, delayMs: number, startedAt =
   proc.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
     stderr += d;
-    if (after && !timer && after.test(stderr)) arm(delayMs);
+    if (after instanceof RegExp && !timer && after.test(stderr)) arm(delayMs);
   });
   const end = exited(proc);
   if (!after) arm(startedAt + delayMs - Date.now());
+  const unwatch = after && !(after instanceof RegExp) ? after.watch(() => timer ?? arm(delayMs)) : () => undefined;
   const { code, signal } = await end;
+  unwatch();
   clearTimeout(timer);
   // Output still in the pipes when the process died.
   await new Promise((r) => setImmediate(r));
@@ -177,15 +194,16 @@ export function countKill(t: KindTally, plan: KillPlan, phase: string, problems:
   t.phases[phase] = (t.phases[phase] ?? 0) + 1;
   if (problems.length) {
     t.damaged++;
-    t.problems.push(...problems.map((p) => `${label} (killed ${plan.delayMs} ms after ${plan.after ? `"${plan.after.source}"` : 'the start'}, ${phase}): ${p}`));
+    t.problems.push(...problems.map((p) => `${label} (killed ${plan.delayMs} ms after ${plan.after ? afterLabel(plan.after) : 'the start'}, ${phase}): ${p}`));
   }
 }
 
 /**
  * Writes this file's kinds into test-results/reliability/kill.json, beside
- * the kinds other kill test files wrote: the CLI's and the edge runtime's
- * kills run as two files (in parallel), and the README reads one table.
- * A lock keeps two files finishing together from losing each other's part.
+ * the kinds other kill test files wrote (kill-import, kill-train-deploy and
+ * kill-edge run in parallel, and the README reads one table): each file's
+ * part goes to kill-parts/PART.json, and kill.json is summed from them under
+ * a lock, so files finishing together do not lose each other's part.
  */
 export function recordKills(part: string, byProcess: Record<string, KindTally>, extra: Record<string, unknown> = {}): void {
   const partsDir = path.join(FIGURES_DIR, 'kill-parts');
@@ -277,6 +295,27 @@ export function quickCli(dir: string): Cli {
     });
   };
   return Object.assign(run, { ready, start });
+}
+
+/**
+ * Runs `millwright ARGS` and kills it at the plan's moment; when the command
+ * ended first (it is then counted as missed), runs it again with half the
+ * delay, and the last time with none. `completed`: the runs that ended before
+ * their kill (each did what the command does). Null when no run was killed.
+ */
+export async function killRun(cli: Cli, tally: KindTally, args: string[], plan: KillPlan): Promise<{ plan: KillPlan; stderr: string; startedAt: number; completed: number } | null> {
+  const attempts = 4;
+  let p = plan;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const t0 = Date.now();
+    const proc = await cli.start(args);
+    const out = await killAfter(proc, p.delayMs, t0, p.after);
+    if (out.killed) return { plan: p, stderr: out.stderr, startedAt: t0, completed: attempt };
+    tally.missed++;
+    if (out.code !== 0) throw new Error(`millwright ${args.join(' ')} failed by itself (${out.code}): ${out.stderr}`);
+    p = { ...p, delayMs: attempt + 2 === attempts ? 0 : Math.round(p.delayMs / 2) };
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------- the workspace as the CLI shows it
