@@ -73,6 +73,8 @@ const DAY_MS = 86_400_000;
 const EXCEL_UNIX_EPOCH = 25569;
 /** Days between the 1900 and the 1904 date systems. */
 const DAYS_1904 = 1462;
+/** Serial of 9999-12-31 + 1: past it Excel shows a date cell as ####, and here it is a plain number. */
+const EXCEL_END = 2958466;
 
 const ERROR_TEXT: Record<number, string> = {
   0x00: '#NULL!',
@@ -349,7 +351,7 @@ function kindOf(cell: CellObject | null | undefined): number {
     case 'n': {
       const v = cell.v;
       if (typeof v !== 'number' || v !== v) return C_EMPTY;
-      if (isDateFormat(cell.z)) return v >= 1 ? C_DATE : v >= 0 ? C_CLOCK : C_NUMBER;
+      if (isDateFormat(cell.z)) return v >= 1 && v < EXCEL_END ? C_DATE : v >= 0 && v < 1 ? C_CLOCK : C_NUMBER;
       return C_NUMBER;
     }
     case 's':
@@ -850,8 +852,15 @@ class SheetReader {
     let flag: DstFlag;
     let raw: string | null = null;
     if (kind === C_DATE || (kind === C_NUMBER && this.serialTime)) {
-      t = this.localToUtc(serialToLocal(serialOf(cell!), this.view.date1904));
-      flag = this.lastFlag;
+      const serial = serialOf(cell!);
+      // A number read as a serial must be a day Excel can show (a huge one gave an invalid date).
+      t = serial >= 0 && serial < EXCEL_END ? this.localToUtc(serialToLocal(serial, this.view.date1904)) : NaN;
+      flag = t === t ? this.lastFlag : DstFlag.None;
+      if (t !== t) {
+        raw = String(serial);
+        if (isTime) this.badTimeInTimeColumn = true;
+        this.log('bad_timestamp').add(row, line, k.name, () => raw!, () => `Row ${line}, column "${k.name}": ${raw} is not a date Excel can show.`);
+      }
     } else {
       raw = kind === C_EMPTY ? '' : cellText(cell, kind, '.', this.view.date1904).trim();
       if (raw === '' || isMissingToken(raw)) {
