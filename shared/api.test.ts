@@ -84,6 +84,17 @@ describe('API table', () => {
     'shadow.start': { endpoint: 'line-3' },
     'shadow.stop': { endpoint: 'line-3' },
     'shadow.status': { endpoint: 'line-3' },
+    'sources.save': { name: 'Pump station', settings: { kind: 'opcua', url: 'opc.tcp://10.0.0.5:4840' } },
+    'sources.remove': { id: 1 },
+    'sources.trust': { thumbprint: 'AB:CD', trust: true },
+    'sources.browse': { source: 1 },
+    'sources.read': { source: 1, tags: ['ns=1;s=Pump1.Temperature'] },
+    'recordings.get': { id: 1 },
+    'recordings.start': { source: 1, tags: [{ id: 'ns=1;s=Pump1.Temperature', name: 'Temperature' }] },
+    'recordings.stop': { id: 1 },
+    'recordings.live': { id: 1 },
+    'recordings.save': { id: 1, name: 'Pump live' },
+    'recordings.remove': { id: 1 },
   };
   it('has a minimal valid argument for each method tested here', () => {
     for (const [name, arg] of Object.entries(MINIMAL)) expect(parseCall(name, arg).name).toBe(name);

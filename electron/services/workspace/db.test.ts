@@ -59,7 +59,7 @@ describe('migrate', () => {
     expect(schemaVersion(db)).toBe(0);
     expect(migrate(db, MIGRATIONS)).toBe(LATEST);
     expect(db.pragma('user_version', { simple: true })).toBe(LATEST);
-    expect(tables(db)).toEqual(['audit_log', 'dataset_versions', 'datasets', 'deployments', 'endpoints', 'episode_answers', 'episodes', 'jobs', 'meta', 'model_aliases', 'model_versions', 'models', 'monitor_alerts', 'monitor_buckets', 'monitor_events', 'monitor_profiles', 'monitor_quarters', 'shadows', 'source_files', 'training_runs', 'use_cases']);
+    expect(tables(db)).toEqual(['audit_log', 'dataset_versions', 'datasets', 'deployments', 'endpoints', 'episode_answers', 'episodes', 'jobs', 'meta', 'model_aliases', 'model_versions', 'models', 'monitor_alerts', 'monitor_buckets', 'monitor_events', 'monitor_profiles', 'monitor_quarters', 'opcua_trust', 'recording_datasets', 'recordings', 'shadows', 'source_files', 'sources', 'training_runs', 'use_cases']);
     expect(indexes(db)).toEqual(['audit_log_action', 'datasets_name', 'deployments_endpoint', 'episode_answers_episode', 'episodes_model', 'episodes_stream', 'episodes_unanswered', 'jobs_created', 'jobs_state', 'monitor_alerts_endpoint', 'monitor_alerts_one_firing', 'monitor_buckets_time', 'monitor_events_time', 'source_files_dataset']);
   });
 
