@@ -33,8 +33,12 @@ const n = (x) => (typeof x === 'number' ? x.toLocaleString('en-US') : '–');
 const AREAS = {
   fuzz: (f) => ['Inputs fuzzed (import, timestamps, API validators, bundles, edge inputs)', n(f.inputs), n(f.failures ?? 0)],
   kill: (f) => ['Processes killed with SIGKILL (import, train, deploy, edge runtime)', n(f.kills), n(f.damaged ?? 0)],
-  'disk-full': (f) => ['Disk-full runs (clear error, workspace unchanged)', n(f.runs ?? f.cases ?? 1), n(f.damaged ?? f.failures ?? 0)],
-  abuse: (f) => [`Abuse cases against an endpoint, refused (${n(f.validRequests)} valid requests alongside)`, `${n(f.refused)} of ${n(f.cases)}`, n(f.failedValid ?? 0)],
+  'disk-full': (f) => ['Disk-full scenarios (tmpfs and file-size limit: clear error, workspace unchanged)', n(typeof f.scenarios === 'number' ? f.scenarios : Array.isArray(f.cases) ? f.cases.length : f.runs), n(f.damaged ?? f.failures ?? 0)],
+  abuse: (f) => [
+    `Abuse cases against an endpoint during valid traffic (${n(f.validRequests)} valid requests)`,
+    `${n(f.refused)} refused${f.reported ? `, ${n(f.reported)} reported (older-version push)` : ''} of ${n(f.cases)}`,
+    `${n(f.failedValid ?? 0)} failed valid requests`,
+  ],
   soak: (f) => [
     `Soak: ${Math.round((f.seconds ?? 0) / 60)} min under load, ${n(f.swaps)} hot swaps, ${n(f.requests)} requests, RSS ${f.rssStartMb ?? '?'} → ${f.rssEndMb ?? '?'} MB (${typeof f.rssGrowth === 'number' ? `${(f.rssGrowth * 100).toFixed(1)} %` : '?'})`,
     n(f.requests),
