@@ -18,19 +18,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API, type Envelope, type MethodName } from '../../shared/api';
 import { createCore, type Core } from '../services/compose';
-import { assertSentence, Figures, LIMIT_MS, property, runs, Sandbox, tmpDir } from './support/fuzz';
+import { assertSentence, fuzzSuite, LIMIT_MS, property, runs, tmpDir } from './support/fuzz';
 
-const figures = new Figures('fuzz-api');
-let sandbox: Sandbox;
-
-beforeAll(() => {
-  sandbox = new Sandbox(figures);
-});
-
-afterAll(async () => {
-  figures.write();
-  await sandbox?.close();
-});
+const { figures, call } = fuzzSuite('fuzz-api');
 
 const METHODS = Object.keys(API) as MethodName[];
 
@@ -157,7 +147,7 @@ function validArg(name: MethodName): fc.Arbitrary<unknown> {
 type Dispatched = { envelope: Envelope<unknown>; calls: { name: string; arg: unknown }[] };
 
 async function dispatchInWorker(name: unknown, arg: unknown): Promise<Dispatched> {
-  const o = await sandbox.call<Dispatched>('api.dispatch', { name, arg });
+  const o = await call<Dispatched>('api.dispatch', { name, arg });
   expect(o.ms, `validating took ${Math.round(o.ms)} ms`).toBeLessThan(LIMIT_MS);
   if (!o.ok) throw new Error(`dispatch threw past its boundary: ${o.error.name}: ${o.error.message}\n${o.error.stack ?? ''}`);
   return o.value;

@@ -16,21 +16,11 @@
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tarHeader } from '../services/registry/backup';
-import { assertReadableRefusal, Figures, LIMIT_MS, property, runs, Sandbox, type Outcome } from './support/fuzz';
+import { assertReadableRefusal, fuzzSuite, LIMIT_MS, property, runs, type Outcome } from './support/fuzz';
 
-const figures = new Figures('fuzz-bundle');
-let sandbox: Sandbox;
-
-beforeAll(() => {
-  sandbox = new Sandbox(figures);
-});
-
-afterAll(async () => {
-  figures.write();
-  await sandbox?.close();
-});
+const { figures, call } = fuzzSuite('fuzz-bundle');
 
 const MAX_UNPACKED = 1 << 20;
 const sha256 = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
@@ -137,11 +127,11 @@ type AppResult = { verifies: boolean; manifestBytes: number };
  * bytes a valid acceptance must carry, when known).
  */
 async function checkBoth(gz: Buffer, what: string, signed: Buffer | null = MANIFEST): Promise<{ runtime: Outcome<RuntimeResult>; app: Outcome<AppResult> }> {
-  const runtime = await sandbox.call<RuntimeResult>('bundle.runtime', { gz, maxUnpacked: MAX_UNPACKED, pem: key.pem });
+  const runtime = await call<RuntimeResult>('bundle.runtime', { gz, maxUnpacked: MAX_UNPACKED, pem: key.pem });
   expect(runtime.ms, `the runtime took ${Math.round(runtime.ms)} ms on ${what}`).toBeLessThan(LIMIT_MS);
   if (!runtime.ok) assertReadableRefusal(runtime.error, `the runtime on ${what}`, { bundle: true });
   else if (signed) expect(runtime.value.sha256, `the runtime accepted ${what}: it must be the signed manifest`).toBe(sha256(signed));
-  const app = await sandbox.call<AppResult>('bundle.app', { gz, pem: key.pem });
+  const app = await call<AppResult>('bundle.app', { gz, pem: key.pem });
   expect(app.ms, `the app took ${Math.round(app.ms)} ms on ${what}`).toBeLessThan(LIMIT_MS);
   if (!app.ok) assertReadableRefusal(app.error, `the app on ${what}`);
   // Whatever the app reads back, it only says "verifies" for a manifest signed by the key.

@@ -22,23 +22,19 @@ import { isMissingToken, parseNumberText } from '../services/datasets/import/num
 import { createTimeParser } from '../services/datasets/import/timestamps';
 import type { Choice } from '../services/datasets/import/pipeline';
 import { coreCaller } from '../test-support/core-call';
-import { assertReadableRefusal, Figures, LIMIT_MS, property, runs, Sandbox, tmpDir, type Outcome } from './support/fuzz';
+import { assertReadableRefusal, fuzzSuite, LIMIT_MS, property, runs, tmpDir, type Outcome } from './support/fuzz';
 import { addTo, compareRead, reportInvariants, same, show, timeOrderProblems, valueAt, type Expected, type ReadResult } from './support/fuzz-report';
 import { dialect, encodeText, table, textValue, TYPE_OF, writeTable, ZONES, type Cell, type Dialect, type Table, type Written } from './support/fuzz-tables';
 
-const figures = new Figures('fuzz-import');
-let sandbox: Sandbox;
+const { figures, call } = fuzzSuite('fuzz-import');
 let dir: string;
 let fileNo = 0;
 
 beforeAll(() => {
   dir = tmpDir('millwright-fuzz-import-');
-  sandbox = new Sandbox(figures);
 });
 
-afterAll(async () => {
-  figures.write();
-  await sandbox?.close();
+afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -153,7 +149,7 @@ describe('round trip: tables written in every dialect the import reads come back
       fc.tuple(table({ maxRows: 120 }), fc.option(fc.integer({ min: 16, max: 700 }), { nil: undefined, freq: 2 })),
       async ([t, chunkSize]) => {
         const { file, written, settings, types } = writeGenerated(t);
-        const o = await sandbox.call<{ sniffed: { schema: ColumnSchema[] }; table: ReadResult }>('csv.sniffRead', { file, overrides: settings, types, chunkSize });
+        const o = await call<{ sniffed: { schema: ColumnSchema[] }; table: ReadResult }>('csv.sniffRead', { file, overrides: settings, types, chunkSize });
         assertFast(o, 'reading a generated table');
         if (!o.ok) throw new Error(`a well-formed table was refused: ${o.error.name}: ${o.error.message}\n${written.text.slice(0, 400)}`);
         expect(o.value.sniffed.schema.map((c) => c.header), 'the headers the sniffer found').toEqual(t.headers);
@@ -174,8 +170,8 @@ describe('round trip: tables written in every dialect the import reads come back
       fc.tuple(table({ maxRows: 60, maxCols: 4 }), fc.integer({ min: 16, max: 64 })),
       async ([t, chunkSize]) => {
         const { file, settings, types } = writeGenerated(t);
-        const whole = await sandbox.call<{ table: ReadResult }>('csv.sniffRead', { file, overrides: settings, types });
-        const pieces = await sandbox.call<{ table: ReadResult }>('csv.sniffRead', { file, overrides: settings, types, chunkSize });
+        const whole = await call<{ table: ReadResult }>('csv.sniffRead', { file, overrides: settings, types });
+        const pieces = await call<{ table: ReadResult }>('csv.sniffRead', { file, overrides: settings, types, chunkSize });
         if (!whole.ok || !pieces.ok) throw new Error(`refused: ${(whole.ok ? pieces : whole).ok ? '' : JSON.stringify((whole.ok ? pieces : whole) as unknown)}`);
         const a = whole.value.table;
         const b = pieces.value.table;
@@ -345,7 +341,7 @@ describe('structured garbage: every cell that does not fit its column is reporte
           timeZone: g.d.timeZone,
         };
         const schema: ColumnSchema[] = g.headers.map((h, j) => ({ name: `c${j}`, type: g.types[j]!, unit: null, header: h }));
-        const o = await sandbox.call<ReadResult>('csv.read', { file, settings, schema, chunkSize });
+        const o = await call<ReadResult>('csv.read', { file, settings, schema, chunkSize });
         assertFast(o, 'reading structured garbage');
         if (!o.ok) throw new Error(`refused: ${o.error.name}: ${o.error.message}`);
         reportInvariants(o.value, 'structured garbage');
@@ -473,14 +469,14 @@ describe('arbitrary bytes: refused with a sentence, or read with a report that a
         const file = newFile(bytes, ext);
         const { longFormat, ...rest } = over;
         const sniffOver: Partial<ReadSettings> = useOverrides ? rest : { timeZone: over.timeZone! };
-        const sniffed = await sandbox.call<{ settings: ReadSettings; schema: ColumnSchema[] }>('csv.sniff', { file, overrides: sniffOver });
+        const sniffed = await call<{ settings: ReadSettings; schema: ColumnSchema[] }>('csv.sniff', { file, overrides: sniffOver });
         assertFast(sniffed, `sniffing ${how}`);
         if (!sniffed.ok) {
           assertReadableRefusal(sniffed.error, `sniffing ${how}`);
           outcomes.refused++;
           return;
         }
-        const read = await sandbox.call<ReadResult>('csv.read', { file, settings: sniffed.value.settings, schema: sniffed.value.schema, chunkSize });
+        const read = await call<ReadResult>('csv.read', { file, settings: sniffed.value.settings, schema: sniffed.value.schema, chunkSize });
         assertFast(read, `reading ${how}`);
         if (!read.ok) {
           assertReadableRefusal(read.error, `reading ${how}`);
@@ -490,14 +486,14 @@ describe('arbitrary bytes: refused with a sentence, or read with a report that a
         outcomes.read++;
         outcomes.problems += read.value.problems.length;
         reportInvariants(read.value, `reading ${how}`);
-        const inspected = await sandbox.call<InspectResult>('csv.inspect', { paths: [file], overrides: sniffOver });
+        const inspected = await call<InspectResult>('csv.inspect', { paths: [file], overrides: sniffOver });
         assertFast(inspected, `inspecting ${how}`);
         if (!inspected.ok) assertReadableRefusal(inspected.error, `inspecting ${how}`);
         else expect(inspected.value.preview.length).toBeLessThanOrEqual(50);
         const wsDir = path.join(dir, `ws${fileNo}`);
         // Now and then read as a historian long format, which may not fit the file at all.
         const settings = longFormat && useOverrides ? { ...sniffed.value.settings, longFormat } : sniffed.value.settings;
-        const out = await sandbox.call<PipelineOut>('csv.pipeline', { paths: [file], settings, wsDir, choices });
+        const out = await call<PipelineOut>('csv.pipeline', { paths: [file], settings, wsDir, choices });
         assertFast(out, `importing ${how}`);
         fs.rmSync(wsDir, { recursive: true, force: true });
         if (!out.ok) {
@@ -538,7 +534,7 @@ describe('the import pipeline: rows read = kept + skipped, whatever is chosen', 
           types = w.types;
         }
         const wsDir = path.join(dir, `ws${fileNo}`);
-        const out = await sandbox.call<PipelineOut>('csv.pipeline', { paths: files, settings, types, wsDir, choices });
+        const out = await call<PipelineOut>('csv.pipeline', { paths: files, settings, types, wsDir, choices });
         assertFast(out, 'importing generated files');
         fs.rmSync(wsDir, { recursive: true, force: true });
         if (!out.ok) {
@@ -627,7 +623,7 @@ describe('historian long format: a wide table written long comes back as the sam
           { name: 'Value', type: 'number', unit: null, header: 'Value' },
           { name: 'Quality', type: 'category', unit: null, header: 'Quality' },
         ];
-        const o = await sandbox.call<{ table: ReadResult; pivoted: ReadResult }>('csv.long', { file, settings, schema });
+        const o = await call<{ table: ReadResult; pivoted: ReadResult }>('csv.long', { file, settings, schema });
         assertFast(o, 'pivoting a long table');
         if (!o.ok) throw new Error(`refused: ${o.error.message}`);
         const { pivoted } = o.value;

@@ -9,22 +9,12 @@
  * Figures: test-results/reliability/fuzz-timestamps.json.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TIME_FORMATS, type TimeFormat } from '../../shared/datasets';
-import { assertSentence, Figures, LIMIT_MS, property, runs, Sandbox } from './support/fuzz';
+import { assertSentence, fuzzSuite, LIMIT_MS, property, runs } from './support/fuzz';
 import { spelling, timeCell, wallText, ZONES, type Cell } from './support/fuzz-tables';
 
-const figures = new Figures('fuzz-timestamps');
-let sandbox: Sandbox;
-
-beforeAll(() => {
-  sandbox = new Sandbox(figures);
-});
-
-afterAll(async () => {
-  figures.write();
-  await sandbox?.close();
-});
+const { figures, call } = fuzzSuite('fuzz-timestamps');
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -32,7 +22,7 @@ const MAX_TIME = 8.64e15;
 const FLAGS = { none: 0, repeated: 1, gap: 2 } as const;
 
 async function parse(format: TimeFormat, zone: string, texts: string[]): Promise<[number, number][]> {
-  const o = await sandbox.call<[number, number][]>('time.parse', { format, zone, texts });
+  const o = await call<[number, number][]>('time.parse', { format, zone, texts });
   expect(o.ms, `parsing took ${Math.round(o.ms)} ms`).toBeLessThan(LIMIT_MS);
   if (!o.ok) throw new Error(`parsing ${JSON.stringify(texts)} as ${format} threw ${o.error.name}: ${o.error.message}`);
   return o.value;
@@ -196,7 +186,7 @@ describe('garbage never throws and never gives an impossible time', () => {
       'time format guess',
       fc.tuple(fc.oneof(fc.array(garbageText, { maxLength: 30 }), formatZone.chain(([f, z, o]) => fc.array(timeCell(f, z, o).map((c) => c.text), { maxLength: 30 }))), fc.boolean()),
       async ([samples, allowNumeric]) => {
-        const o = await sandbox.call<{ format: TimeFormat; explanation: string; matched: number } | null>('time.guess', { samples, allowNumeric });
+        const o = await call<{ format: TimeFormat; explanation: string; matched: number } | null>('time.guess', { samples, allowNumeric });
         expect(o.ms).toBeLessThan(LIMIT_MS);
         if (!o.ok) throw new Error(`guessing threw ${o.error.name}: ${o.error.message}`);
         if (o.value === null) return;
@@ -215,7 +205,7 @@ describe('garbage never throws and never gives an impossible time', () => {
       'time zone names',
       fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('Mars/Olympus', 'Europe/Berlin ', 'UTC+1', '', '../../etc/passwd', 'europe/berlin', 'GMT+5')),
       async (zone) => {
-        const o = await sandbox.call<[number, number][]>('time.parse', { format: 'iso', zone, texts: ['2024-01-01 00:00'] });
+        const o = await call<[number, number][]>('time.parse', { format: 'iso', zone, texts: ['2024-01-01 00:00'] });
         if (o.ok) return;
         expect(o.error.appError, `${zone}: ${o.error.name} ${o.error.message}`).toBe(true);
         expect(o.error.code).toBe('bad_input');

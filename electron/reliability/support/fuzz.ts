@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
+import { afterAll, beforeAll } from 'vitest';
 
 export const FULL = process.env.MILLWRIGHT_RELIABILITY === 'full';
 
@@ -208,4 +209,21 @@ export function assertSentence(message: string, what: string, input = ''): void 
 /** A fresh temporary folder under the OS's. */
 export function tmpDir(prefix: string): string {
   return fs.mkdtempSync(path.join(fs.realpathSync(os.tmpdir()), prefix));
+}
+
+/**
+ * The figures and the sandbox of one fuzz test file: the sandbox starts
+ * before its tests; after them the figures are written and the sandbox closed.
+ */
+export function fuzzSuite(name: string): { figures: Figures; call: <T>(target: string, input: unknown) => Promise<Outcome<T>> } {
+  const figures = new Figures(name);
+  let sandbox: Sandbox | undefined;
+  beforeAll(() => {
+    sandbox = new Sandbox(figures);
+  });
+  afterAll(async () => {
+    figures.write();
+    await sandbox?.close();
+  });
+  return { figures, call: <T>(target: string, input: unknown) => sandbox!.call<T>(target, input) };
 }

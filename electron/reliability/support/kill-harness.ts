@@ -25,17 +25,8 @@ export function killSeed(): number {
   return Number.isSafeInteger(given) && given > 0 ? given : crypto.randomInt(1, 2 ** 31);
 }
 
-/** mulberry32: small, seeded, good enough to spread kill moments. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the profile's sampler): small, seeded, good enough to spread kill moments. */
+export { mulberry32 as seededRandom } from '../../services/datasets/profile';
 
 /**
  * A moment in a run seen from outside (a file appearing, a line in another

@@ -175,7 +175,7 @@ function binned(values: Float64Array, lo: number, hi: number, center: number): B
 const NO_QUANTILES = { p01: NaN, p05: NaN, p25: NaN, p50: NaN, p75: NaN, p95: NaN, p99: NaN };
 
 /** Deterministic PRNG (mulberry32) for the quantile sample: the same data always gives the same profile. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
