@@ -254,8 +254,9 @@ describe('context rows around anomalies', () => {
 
 type Ctx = { name: string; version: string; time: string | number | null; score: number | null; receivedAt: number; inputs?: Record<string, unknown> };
 /** The edge runtime's own context module (plain CommonJS), run in this process to see what it keeps alive. */
-const { ContextRows, CONTEXT_ROWS } = createRequire(import.meta.url)('../resources/runtime/lib/context.js') as {
+const { ContextRows, CONTEXT_ROWS, MAX_EVENT_TEXT } = createRequire(import.meta.url)('../resources/runtime/lib/context.js') as {
   CONTEXT_ROWS: number;
+  MAX_EVENT_TEXT: number;
   ContextRows: new (add: (e: Record<string, unknown>) => void, maxSources?: number) => {
     row(source: string, row: Ctx & { model: object; cols: ArrayLike<unknown>[]; i: number }, flagged: boolean): void;
     bySource: Map<string, { before: Ctx[]; after: number }>;
@@ -300,6 +301,21 @@ describe('context rows kept in memory', () => {
       ...Array.from({ length: CONTEXT_ROWS }, (_, k) => [n - CONTEXT_ROWS + k, { a: n - CONTEXT_ROWS + k, b: -(n - CONTEXT_ROWS + k) }, false]),
       [n, { a: 99, b: 99 }, true],
     ]);
+  });
+
+  it('keep at most MAX_EVENT_TEXT characters of a text input, saying how long it was; short text and numbers as answered', () => {
+    const events: Record<string, unknown>[] = [];
+    const ctx = new ContextRows((e) => events.push(e));
+    const huge = 'x'.repeat(1_000_000);
+    const exact = 'y'.repeat(MAX_EVENT_TEXT);
+    ctx.row('line', answered([[huge], [3.5]], 0, 1), false);
+    ctx.row('line', answered([[exact], ['short']], 0, 2), true);
+    expect(events).toHaveLength(2);
+    const [before, flagged] = events.map((e) => e.inputs as Record<string, unknown>);
+    expect(before!.a).toBe(`${'x'.repeat(MAX_EVENT_TEXT)}… (1000000 characters)`);
+    expect(before!.b).toBe(3.5);
+    expect(flagged).toEqual({ a: exact, b: 'short' });
+    expect(JSON.stringify(events).length, 'a megabyte of text is not kept').toBeLessThan(2_000);
   });
 
   it('are the rows of the model that flagged: after a push, the old version\'s rows go neither before nor after the new one\'s anomalies', () => {

@@ -33,6 +33,17 @@ const CONTEXT_ROWS = 12;
  * @typedef {{ before: KeptRow[], after: number, afterOf: { name: string, version: string } | null }} SourceContext
  */
 
+/**
+ * Characters of a text input an event keeps. A category is a short name; the
+ * request limit lets one be megabytes, and 10,000 events of those would fill
+ * the gateway's disk and memory. Longer text keeps its start and says how
+ * long it was.
+ */
+const MAX_EVENT_TEXT = 200;
+
+/** @param {string} v */
+const clip = (v) => (v.length > MAX_EVENT_TEXT ? `${v.slice(0, MAX_EVENT_TEXT)}… (${v.length} characters)` : v);
+
 /** A row's inputs by name, as events carry them. @param {AnsweredRow | KeptRow} r */
 function inputsOf(r) {
   if ('inputs' in r) return r.inputs;
@@ -41,7 +52,7 @@ function inputsOf(r) {
   const { cols, i } = r;
   r.model.inputs.forEach((input, j) => {
     const v = cols[j][i];
-    inputs[input.name] = typeof v === 'number' ? toJsonNumber(v) : v;
+    inputs[input.name] = typeof v === 'number' ? toJsonNumber(v) : typeof v === 'string' ? clip(v) : v;
   });
   return inputs;
 }
@@ -140,4 +151,4 @@ class ContextRows {
   }
 }
 
-module.exports = { ContextRows, CONTEXT_ROWS };
+module.exports = { ContextRows, CONTEXT_ROWS, MAX_EVENT_TEXT };
