@@ -704,6 +704,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       const r = await ctx.call('workspace.check', {});
       if (!ctx.json) {
         ctx.out(r.ok ? `Everything is in order: database ok, ${r.blobs.toLocaleString('en-US')} blobs with the right content, none missing.` : `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}:\n${r.problems.map((p) => `  - ${p}`).join('\n')}`);
+        if (r.unreferenced) ctx.out(`${r.unreferenced.toLocaleString('en-US')} blob${r.unreferenced === 1 ? '' : 's'} nothing refers to (left by an interrupted task): harmless, and removed when Millwright next starts, once an hour old and no task is running.`);
       }
       if (!r.ok) process.exitCode = 1;
       return r;

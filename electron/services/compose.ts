@@ -11,6 +11,7 @@ import { FeedbackService } from './feedback/service';
 import { DatasetReader } from './datasets/reader';
 import { ScoringService } from './scoring/service';
 import { Workspace } from './workspace/workspace';
+import { sweepBlobs } from './workspace/blob-sweep';
 import { RecordingService } from './recording/service';
 import type { Sealer } from './recording/secrets';
 
@@ -70,6 +71,12 @@ export function createCore(opts: CoreOptions): Core {
   jobs.recoverInterrupted();
   ws.blobs.cleanTmp();
   ws.cleanScratch();
+  // Blobs a killed task left without a record; an hour old, so no other window's task is still writing them.
+  try {
+    sweepBlobs(ws, { before: Date.now() - 3600 * 1000 });
+  } catch (err) {
+    logInternal(ws.logDir, 'blobs.sweep', err);
+  }
   const reader = new DatasetReader(ws);
   const scoring = new ScoringService(ws, reader);
   const deploy = new DeployService(ws, path.join(root, 'resources', 'runtime'));

@@ -10,6 +10,7 @@ import { JOB_KIND_DEFS } from './kinds';
 import type { WorkerInput, WorkerMessage } from './worker-entry';
 import { spawnModuleWorker } from './spawn-worker';
 import { diskFullError } from '../workspace/disk-full';
+import { sweepBlobs } from '../workspace/blob-sweep';
 
 interface JobRow {
   id: string;
@@ -196,10 +197,12 @@ export class JobManager {
       cancelFlag,
     };
     let settled = false;
+    const startedAt = Date.now();
     const settle = (state: JobState, fields: Partial<JobRow> & { message?: string }) => {
       if (settled) return;
       settled = true;
       if (run.cancelTimer) clearTimeout(run.cancelTimer);
+      if (state !== 'done') this.sweepAfter(id, startedAt);
       this.finish(id, state, fields);
       this.running.delete(id);
       resolveDone();
@@ -247,6 +250,19 @@ export class JobManager {
           error_message: `The task stopped unexpectedly (exit code ${code}). Try again; if it happens again, send the workspace log to support.`,
         });
     });
+  }
+
+  /**
+   * A task that did not finish may have written blobs nothing will refer to
+   * (an import's columns on a disk that filled up): they go at once, when no
+   * other task could be about to refer to them (blob-sweep.ts).
+   */
+  private sweepAfter(id: string, startedAt: number): void {
+    try {
+      sweepBlobs(this.ws, { since: startedAt - 1000, exceptJob: id });
+    } catch (err) {
+      this.logFailure(id, err);
+    }
   }
 
   private update(id: string, fields: Partial<JobRow>, persist: boolean): void {

@@ -6,8 +6,8 @@ import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import { AppError } from '../../../shared/errors';
-import type { StoredColumn } from '../datasets/column-store';
 import type { Workspace } from '../workspace/workspace';
+import { referencedBlobs } from '../workspace/blob-sweep';
 
 /**
  * Backup, restore and check of a whole workspace (DESIGN.md section 8): one
@@ -204,26 +204,6 @@ export async function restoreWorkspace(archive: string, target: string): Promise
     fs.rmSync(staging, { recursive: true, force: true });
     throw e;
   }
-}
-
-/** Every blob a record refers to, with what refers to it. */
-function referencedBlobs(db: Database.Database): Map<string, string> {
-  const refs = new Map<string, string>();
-  const versions = db.prepare('SELECT d.name, dv.version, dv.schema, dv.profile_blob FROM dataset_versions dv JOIN datasets d ON d.id = dv.dataset_id').all() as { name: string; version: number; schema: string; profile_blob: string | null }[];
-  for (const v of versions) {
-    for (const c of JSON.parse(v.schema) as StoredColumn[]) {
-      refs.set(c.blob, `column "${c.name}" of dataset ${v.name}@${v.version}`);
-      if (c.dictionary) refs.set(c.dictionary, `the values of column "${c.name}" of dataset ${v.name}@${v.version}`);
-    }
-    if (v.profile_blob) refs.set(v.profile_blob, `the statistics of dataset ${v.name}@${v.version}`);
-  }
-  const models = db.prepare('SELECT m.name, mv.version, mv.model_blob, mv.report_blob, mv.onnx_blob FROM model_versions mv JOIN models m ON m.id = mv.model_id').all() as { name: string; version: number; model_blob: string; report_blob: string; onnx_blob: string | null }[];
-  for (const m of models) {
-    refs.set(m.model_blob, `the fitted model of ${m.name}@${m.version}`);
-    refs.set(m.report_blob, `the report of ${m.name}@${m.version}`);
-    if (m.onnx_blob) refs.set(m.onnx_blob, `the ONNX graph of ${m.name}@${m.version}`);
-  }
-  return refs;
 }
 
 /** Checks the database's integrity and every blob's hash; names what is wrong in plain words. */

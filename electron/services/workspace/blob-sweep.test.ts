@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { storeColumns } from '../datasets/column-store';
+import { recordVersion } from '../datasets/versions';
+import { checkWorkspace } from '../registry/backup';
+import { sweepBlobs } from './blob-sweep';
+import { Workspace } from './workspace';
+
+let dir: string;
+let ws: Workspace;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-sweep-'));
+  ws = Workspace.open(path.join(dir, 'ws'));
+});
+
+afterEach(() => {
+  ws.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A recorded dataset version: its column blobs are referenced. */
+function recordDataset(values: number[]): string[] {
+  const { stored, contentHash } = storeColumns(ws.blobs, [{ name: 'x', header: 'x', type: 'number', unit: null }], [{ type: 'number', values: Float64Array.from(values) }], values.length);
+  recordVersion(ws, {
+    datasetName: 'pumps',
+    contentHash,
+    rowCount: values.length,
+    schema: stored,
+    settings: {},
+    sources: [],
+    report: { problems: [], rejectedRows: 0, choices: {} },
+    profileBlob: null,
+    timeColumn: null,
+    timeStart: null,
+    timeEnd: null,
+  });
+  return stored.map((c) => c.blob);
+}
+
+const age = (sha: string, msAgo: number) => {
+  const t = new Date(Date.now() - msAgo);
+  fs.utimesSync(ws.blobs.pathOf(sha), t, t);
+};
+
+const job = (state: string) =>
+  ws.db
+    .prepare("INSERT INTO jobs (id, kind, title, params, state, progress, message, created_at, created_by, owner_pid, owner_host) VALUES (?, 'imports.analyze', 't', '{}', ?, 0, '', ?, 'me', ?, ?)")
+    .run(`job_${state}`, state, new Date().toISOString(), process.pid, os.hostname());
+
+describe('sweeping blobs nothing refers to', () => {
+  it('removes only the unreferenced blobs of its window and says how many bytes came back; check is then clean', () => {
+    const kept = recordDataset([1, 2, 3]);
+    const orphan = ws.blobs.put('the columns of an import that failed');
+    const old = ws.blobs.put('a blob from before the failed task started');
+    age(old, 60_000);
+    expect(checkWorkspace(ws.dir).unreferenced).toBe(2);
+
+    const r = sweepBlobs(ws, { since: Date.now() - 10_000 });
+    expect(r).toEqual({ swept: true, removed: 1, bytes: Buffer.byteLength('the columns of an import that failed') });
+    expect(ws.blobs.has(orphan)).toBe(false);
+    expect(ws.blobs.has(old), 'outside the window').toBe(true);
+    for (const b of kept) expect(ws.blobs.has(b), 'referenced by a version').toBe(true);
+
+    // At start-up: only what is older than the cut-off.
+    const fresh = ws.blobs.put('written a moment ago by another window');
+    expect(sweepBlobs(ws, { before: Date.now() - 30_000 }).removed).toBe(1);
+    expect(ws.blobs.has(old)).toBe(false);
+    expect(ws.blobs.has(fresh)).toBe(true);
+    const check = checkWorkspace(ws.dir);
+    expect(check.problems).toEqual([]);
+    expect(check.unreferenced).toBe(1);
+    expect(ws.db.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'blobs.sweep'").get()).toEqual({ n: 2 });
+  });
+
+  it('touches nothing while a task is queued or running in any process, except the one whose end calls it', () => {
+    const first = ws.blobs.put('maybe a running import\'s column');
+    job('running');
+    expect(sweepBlobs(ws, { since: 0 })).toEqual({ swept: false, removed: 0, bytes: 0 });
+    expect(ws.blobs.has(first)).toBe(true);
+    expect(sweepBlobs(ws, { since: 0, exceptJob: 'job_running' }).removed, 'the failed task itself').toBe(1);
+    expect(ws.blobs.has(first)).toBe(false);
+
+    const second = ws.blobs.put('a queued task may refer to it');
+    job('queued');
+    expect(sweepBlobs(ws, { since: 0, exceptJob: 'job_running' }).swept).toBe(false);
+    expect(ws.blobs.has(second)).toBe(true);
+    ws.db.prepare("UPDATE jobs SET state = 'failed'").run();
+    job('done');
+    expect(sweepBlobs(ws, { since: 0 }).removed, 'ended tasks do not hold it back').toBe(1);
+    expect(ws.blobs.has(second)).toBe(false);
+  });
+});
