@@ -16,6 +16,9 @@
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
 const ort = require('onnxruntime-node');
 
+/** How long a released worker has to free its session and end before it is stopped. */
+const RELEASE_GRACE_MS = 2000;
+
 /** One thread per run: batching, not threads inside a run, is what keeps the cores busy. */
 const SESSION_OPTIONS = { intraOpNumThreads: 1, interOpNumThreads: 1 };
 
@@ -24,7 +27,7 @@ const SESSION_OPTIONS = { intraOpNumThreads: 1, interOpNumThreads: 1 };
  * @typedef {{ name: string }} EngineOutput
  * @typedef {Record<string, Float32Array | BigInt64Array | string[]>} EngineOutputs
  * @typedef {(Float32Array | string[])[]} Columns
- * @typedef {{ kind: 'worker' | 'direct' | 'public', run: (parts: Columns[], total: number) => EngineOutputs | Promise<EngineOutputs>, release: () => void }} Engine
+ * @typedef {{ kind: 'worker' | 'direct' | 'public', run: (parts: Columns[], total: number) => EngineOutputs | Promise<EngineOutputs>, release: () => void, exited?: Promise<number> }} Engine
  * run: the rows of `parts` (each a call's columns, in input order) back to back, `total` in all.
  */
 
@@ -83,6 +86,8 @@ async function openHere(bytes, inputs, outputs, direct) {
 function openWorker(bytes, inputs, outputs) {
   return new Promise((resolve, reject) => {
     const worker = new Worker(__filename, { workerData: { scorer: { bytes, inputs: inputs.map((i) => ({ name: i.name, type: i.type })), outputs: outputs.map((o) => ({ name: o.name })) } } });
+    /** The worker's exit code once it has ended (0: it freed its session and ended by itself). */
+    const exited = new Promise((done) => worker.once('exit', done));
     /** @type {Map<number, { resolve: (o: EngineOutputs) => void, reject: (e: Error) => void }>} */
     const pending = new Map();
     let next = 0;
@@ -95,12 +100,14 @@ function openWorker(bytes, inputs, outputs) {
       reject(e);
     };
     worker.on('error', (e) => fail(new Error(`ONNX Runtime's worker thread failed: ${e.message}`)));
-    worker.on('exit', (code) => fail(new Error(`ONNX Runtime's worker thread stopped (exit code ${code}).`)));
+    const stopped = (code) => fail(new Error(`ONNX Runtime's worker thread stopped (exit code ${code}).`));
+    worker.on('exit', stopped);
     worker.on('message', (m) => {
       if (m.ready) {
         worker.unref();
         resolve({
           kind: 'worker',
+          exited,
           run(parts, total) {
             if (broken) return Promise.reject(broken);
             const id = next++;
@@ -124,8 +131,12 @@ function openWorker(bytes, inputs, outputs) {
             return new Promise((res, rej) => pending.set(id, { resolve: res, reject: rej }));
           },
           release() {
-            worker.removeAllListeners('exit');
-            void worker.terminate();
+            worker.off('exit', stopped);
+            // The worker frees the native session itself and ends: ONNX Runtime's memory goes back at once, not whenever the thread's teardown gets to it.
+            worker.postMessage({ release: true });
+            const stop = setTimeout(() => void worker.terminate(), RELEASE_GRACE_MS);
+            stop.unref();
+            worker.once('exit', () => clearTimeout(stop));
           },
         });
         return;
@@ -162,7 +173,12 @@ if (!isMainThread && workerData && workerData.scorer && parentPort) {
   const { bytes, inputs, outputs } = workerData.scorer;
   openHere(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), inputs, outputs, true).then(
     (engine) => {
-      port.on('message', async ({ id, total, numbers, texts }) => {
+      port.on('message', async ({ id, total, numbers, texts, release }) => {
+        if (release) {
+          engine.release();
+          port.close();
+          return;
+        }
         try {
           let at = 0;
           let t = 0;
