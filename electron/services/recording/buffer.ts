@@ -59,6 +59,13 @@ export interface BufferStats {
   gaps: GapMark[];
 }
 
+/** A write the disk cut short before one whole record: it (or a quota) has no room left. */
+export class DiskFullError extends AppError {
+  constructor(dir: string) {
+    super('io', `Could not write to the recording buffer in ${dir}: the disk is full.`);
+  }
+}
+
 export interface BufferOptions {
   /** How long a sample may wait in memory before it is written (ms, default 250). */
   flushMs?: number;
@@ -68,6 +75,8 @@ export interface BufferOptions {
   segmentBytes?: number;
   /** Called when a timed write or sync fails (disk full…); the samples stay in memory and are tried again. */
   onError?: (err: Error) => void;
+  /** Called when, after onError, a timed write has written everything that waited: the disk takes samples again. */
+  onRecovered?: () => void;
 }
 
 const MAGIC = Buffer.from('MWRBUF1\n', 'latin1');
@@ -325,6 +334,8 @@ export class RecordingBuffer {
   private view: DataView;
   private pendingLen = 0;
   private pendingGaps = '';
+  /** A timed write or sync failed and everything has not been written since (see onRecovered). */
+  private failing = false;
   private readonly flushTimer: NodeJS.Timeout;
   private lastSync = Date.now();
   private unsynced = false;
@@ -476,6 +487,10 @@ export class RecordingBuffer {
   private tick(): void {
     if (this.closed) return;
     if (!this.tryWrite()) return;
+    if (this.failing && this.pendingLen === 0 && !this.pendingGaps) {
+      this.failing = false;
+      this.opts.onRecovered?.();
+    }
     if (this.unsynced && Date.now() - this.lastSync >= this.syncMs) this.syncSoon();
   }
 
@@ -485,6 +500,7 @@ export class RecordingBuffer {
       this.write();
       return true;
     } catch (err) {
+      this.failing = true;
       this.opts.onError?.(err as Error);
       return false;
     }
@@ -522,7 +538,8 @@ export class RecordingBuffer {
         this.segSize += whole;
         off += whole;
         this.unsynced = true;
-        if (whole === 0) throw new AppError('io', `Could not write to the recording buffer in ${this.dir} (is the disk full?).`);
+        // A write cut short before one whole record on a regular file: the disk (or a quota) has no room left.
+        if (whole === 0) throw new DiskFullError(this.dir);
       }
     } finally {
       if (off > 0) {
@@ -562,6 +579,7 @@ export class RecordingBuffer {
         this.syncing.delete(fd);
         if (err) {
           this.unsynced = true;
+          this.failing = true;
           this.opts.onError?.(err);
         }
         if (closeNow) fs.close(fd, () => undefined);

@@ -6,7 +6,7 @@
  * recording. Sparklines come from a small ring of the newest values per tag.
  */
 import type { LiveValue, RecordingGap, RecordingState, Tag } from '../../../shared/recording';
-import { RecordingBuffer, type BufferStats } from './buffer';
+import { DiskFullError, RecordingBuffer, type BufferStats } from './buffer';
 import { ConnectError, type ConnectOptions, type Driver, type DriverConnection, type Sample, type Subscription } from './driver';
 
 /** Backoff after the n-th failed attempt in a row (n ≥ 1), ms. */
@@ -60,6 +60,9 @@ export class Recorder {
   private gapSince: number | null = null;
   private readonly gapList: RecordingGap[] = [];
   private status: RecorderStatus = { state: 'connecting', message: 'Connecting to the source.' };
+  private connStatus: RecorderStatus = this.status;
+  /** Why the buffer cannot write (a full disk), until everything that waited is written. */
+  private diskProblem: string | null = null;
   private attempt: Promise<void> | null = null;
   /** Bumped on every connect attempt: a lost() or a failure of an older attempt is ignored. */
   private generation = 0;
@@ -73,7 +76,7 @@ export class Recorder {
   private readonly fresh: boolean[];
 
   constructor(private readonly o: RecorderOptions) {
-    this.buffer = RecordingBuffer.open(o.dir, { ...o.buffer, onError: (err) => this.diskError(err) });
+    this.buffer = RecordingBuffer.open(o.dir, { ...o.buffer, onError: (err) => this.diskError(err), onRecovered: () => this.diskRecovered() });
     o.tags.forEach((t, i) => this.index.set(t.id, i));
     this.fresh = o.tags.map(() => true);
     this.rings = o.tags.map(() => ({ t: new Float64Array(RING), v: new Float64Array(RING), n: 0, head: 0, samples: 0, last: null }));
@@ -111,13 +114,27 @@ export class Recorder {
   /** The buffer cannot write: say so (a full disk, most often); samples wait in memory and are written when it can again. */
   private diskError(err: Error): void {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk holding the workspace is full' : `the recording cannot be written to disk (${err.message})`;
-    this.setStatus('failed', `Not recording: ${why}. Free some space; samples received meanwhile are kept in memory and written when it can.`);
+    const why = code === 'ENOSPC' || code === 'EDQUOT' || err instanceof DiskFullError ? 'the disk holding the workspace is full' : `the recording cannot be written to disk (${err.message})`;
+    this.diskProblem = `Not recording: ${why}. Free some space; samples received meanwhile are kept in memory and written when it can.`;
+    this.publish();
   }
 
+  /** Everything that waited in memory is written: the state is the connection's again. */
+  private diskRecovered(): void {
+    this.diskProblem = null;
+    this.publish();
+  }
+
+  /** The connection's state; shown unless the disk has a problem, which is said first. */
   private setStatus(state: RecordingState, message: string): void {
-    if (this.status.state === state && this.status.message === message) return;
-    this.status = { state, message };
+    this.connStatus = { state, message };
+    this.publish();
+  }
+
+  private publish(): void {
+    const next = this.diskProblem ? { state: 'failed' as const, message: this.diskProblem } : this.connStatus;
+    if (this.status.state === next.state && this.status.message === next.message) return;
+    this.status = next;
     this.o.onStatus(this.status);
   }
 
