@@ -37,6 +37,12 @@ export interface OpcUaServerOptions {
   pkiDir?: string;
   /** What the server calls itself. */
   productName?: string;
+  /**
+   * The server's own certificate and private key (PEM files), e.g. an expired
+   * one; default a certificate node-opcua makes, valid for 10 years. Its
+   * application URI must be urn:millwright-test:<port>, as the server announces.
+   */
+  certificate?: { certificateFile: string; privateKeyFile: string };
 }
 
 export interface RunningOpcUaServer {
@@ -226,6 +232,7 @@ export async function startOpcUaServer(opts: OpcUaServerOptions = {}): Promise<R
       userManager: { isValidUser: (name: string, password: string) => Object.hasOwn(users, name) && users[name] === password },
       serverCertificateManager,
       userCertificateManager,
+      ...(opts.certificate ? { certificateFile: opts.certificate.certificateFile, privateKeyFile: opts.certificate.privateKeyFile } : {}),
       serverInfo: { applicationName: { text: productName }, applicationUri: `urn:millwright-test:${port}` },
       buildInfo: { productName, manufacturerName: 'Millwright tests', softwareVersion: '1.0.0' },
       maxConnectionsPerEndpoint: 50,

@@ -1,7 +1,9 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { CertificatePurpose, createSelfSignedCertificate, generatePrivateKey, privateKeyToPEM } from 'node-opcua-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpcUaSettings } from '../../../shared/recording';
 import { freePort } from '../../test-support/free-port';
@@ -36,6 +38,33 @@ async function failure(opts: ConnectOptions): Promise<ConnectError> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A day as the driver's messages write it, e.g. "12 March 2026". */
+const dayOf = (d: Date) => d.toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric' });
+
+/** A self-signed application certificate and its private key (PKCS#8), as PEM files in `dir`. */
+async function certificateFiles(
+  dir: string,
+  o: { name: string; notBefore: Date; notAfter: Date; applicationUri: string; dns: string[] },
+): Promise<{ certificateFile: string; privateKeyFile: string }> {
+  const privateKey = await generatePrivateKey(2048);
+  const { privPem } = await privateKeyToPEM(privateKey);
+  const { cert } = await createSelfSignedCertificate({
+    privateKey,
+    notBefore: o.notBefore,
+    notAfter: o.notAfter,
+    applicationUri: o.applicationUri,
+    dns: o.dns,
+    subject: `/CN=${o.name}`,
+    purpose: CertificatePurpose.ForApplication,
+  });
+  fs.mkdirSync(dir, { recursive: true });
+  const certificateFile = path.join(dir, 'certificate.pem');
+  const privateKeyFile = path.join(dir, 'private_key.pem');
+  fs.writeFileSync(certificateFile, cert);
+  fs.writeFileSync(privateKeyFile, privPem);
+  return { certificateFile, privateKeyFile };
+}
 
 beforeAll(async () => {
   srv = await startOpcUaServer({ securityModes: ['None', 'SignAndEncrypt'], users: { operator: 'secret' } });
@@ -344,6 +373,102 @@ describe('secure connections', () => {
       await strict.stop({ removePki: true });
     }
   }, 20_000);
+});
+
+describe('certificates outside their validity dates', () => {
+  const DAY = 86_400_000;
+  const noonIn = (days: number) => new Date(Math.floor(Date.now() / DAY) * DAY + days * DAY + DAY / 2);
+  const cases = [
+    // Noon UTC: the same calendar day in every time zone this PC may be in.
+    { what: 'expired', notBefore: new Date('2024-03-12T12:00:00Z'), notAfter: new Date('2025-03-12T12:00:00Z'), words: 'expired on 12 March 2025' },
+    { what: 'not valid yet', notBefore: noonIn(400), notAfter: noonIn(800), words: `is valid only from ${dayOf(noonIn(400))}` },
+  ];
+
+  for (const c of cases) {
+    it(`refuses a trusted server certificate that is ${c.what}, naming the date and this PC's date`, async () => {
+      const port = await freePort();
+      const files = await certificateFiles(path.join(tmp, `server-${port}`), {
+        name: 'Old pump station',
+        notBefore: c.notBefore,
+        notAfter: c.notAfter,
+        applicationUri: `urn:millwright-test:${port}`,
+        dns: ['localhost'],
+      });
+      const old = await startOpcUaServer({ port, securityModes: ['None', 'SignAndEncrypt'], certificate: files });
+      try {
+        expect(old.certificateThumbprint).toBe(thumbprintOf(new crypto.X509Certificate(fs.readFileSync(files.certificateFile)).raw));
+        const secure = settings({ url: old.url, securityMode: 'signAndEncrypt', securityPolicy: 'Basic256Sha256' });
+
+        // Not trusted yet: the person sees the certificate, marked as outside its dates.
+        const first = await failure(options({ settings: secure }));
+        expect(first.problem).toBe('untrusted_certificate');
+        expect(first.certificate).toMatchObject({ thumbprint: old.certificateThumbprint, expired: true, validTo: c.notAfter.toISOString() });
+
+        // Trusted: still not used, with the reason in plain words.
+        const err = await failure(options({ settings: secure, trusted: new Set([old.certificateThumbprint]) }));
+        expect(err.problem).toBe('other');
+        expect(err.message).toContain(`The certificate of the server at 127.0.0.1:${port} ${c.words}`);
+        expect(err.message).toContain("Ask the server's administrator to renew it, then trust the new certificate");
+        expect(err.message).toContain(`check this PC's clock: it says today is ${dayOf(new Date())}`);
+        expect(err.message).not.toContain("refused Millwright's certificate");
+        expect(err.certificate).toMatchObject({
+          thumbprint: old.certificateThumbprint,
+          subject: 'CN=Old pump station',
+          applicationUri: `urn:millwright-test:${port}`,
+          validFrom: c.notBefore.toISOString(),
+          validTo: c.notAfter.toISOString(),
+          expired: true,
+        });
+        // node-opcua's own store was not told to trust it.
+        const trustedDir = path.join(pkiDir, 'trusted', 'certs');
+        const stored = fs.existsSync(trustedDir) ? fs.readdirSync(trustedDir).map((f) => certificateInfo(pemToDer(fs.readFileSync(path.join(trustedDir, f)))).thumbprint) : [];
+        expect(stored).not.toContain(old.certificateThumbprint);
+
+        // The server itself runs with that certificate: without security it answers.
+        const plain = await opcuaDriver.connect(options({ settings: settings({ url: old.url }) }));
+        expect((await plain.read(['ns=1;s=Pump1.Speed']))[0]!.quality).toBe('good');
+        await plain.close();
+      } finally {
+        await old.stop({ removePki: true });
+      }
+    }, 30_000);
+  }
+
+  it("says the server finds Millwright's certificate outside its dates (not that it must be trusted) and points at the clocks", async () => {
+    // Millwright's own certificate expired, and the server trusts it (its file is in the server's trusted folder).
+    const clientPki = path.join(tmp, 'pki-expired-own');
+    const own = await certificateFiles(path.join(tmp, 'own-expired'), {
+      name: 'Millwright',
+      notBefore: new Date('2024-03-12T12:00:00Z'),
+      notAfter: new Date('2025-03-12T12:00:00Z'),
+      applicationUri: `urn:${os.hostname()}:Millwright`,
+      dns: [os.hostname()],
+    });
+    fs.mkdirSync(path.dirname(ownCertificateFile(clientPki)), { recursive: true });
+    fs.mkdirSync(path.join(clientPki, 'own', 'private'), { recursive: true });
+    fs.copyFileSync(own.certificateFile, ownCertificateFile(clientPki));
+    fs.copyFileSync(own.privateKeyFile, path.join(clientPki, 'own', 'private', 'private_key.pem'));
+    const serverPki = path.join(tmp, 'pki-strict-server');
+    fs.mkdirSync(path.join(serverPki, 'server', 'trusted', 'certs'), { recursive: true });
+    fs.copyFileSync(own.certificateFile, path.join(serverPki, 'server', 'trusted', 'certs', 'millwright.pem'));
+
+    const strict = await startOpcUaServer({ securityModes: ['SignAndEncrypt'], trustClients: false, pkiDir: serverPki });
+    try {
+      const err = await failure({
+        settings: settings({ url: strict.url, securityMode: 'signAndEncrypt', securityPolicy: 'Basic256Sha256' }),
+        pkiDir: clientPki,
+        trusted: new Set([strict.certificateThumbprint]),
+      });
+      expect(err.problem).toBe('rejected_by_server');
+      expect(err.message).toContain(`The server at 127.0.0.1:${strict.port} refused Millwright's certificate (${ownCertificateFile(clientPki)}, valid from 12 March 2024 to 12 March 2025)`);
+      expect(err.message).toContain("by the server's clock it is outside its validity dates");
+      expect(err.message).toContain(`(it says today is ${dayOf(new Date())})`);
+      expect(err.message).not.toMatch(/must trust/);
+    } finally {
+      await strict.stop();
+      fs.rmSync(serverPki, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 describe('losing the connection', () => {

@@ -5,7 +5,10 @@
  * Trust in a server certificate is a person's decision: before a secure
  * channel is opened the driver fetches the server's certificate over an
  * unsecured discovery channel and refuses (untrusted_certificate, with the
- * certificate's details) unless its thumbprint is in `trusted`. node-opcua's
+ * certificate's details) unless its thumbprint is in `trusted`; a trusted
+ * certificate that is expired or not valid yet (by this PC's clock) is refused
+ * too, since node-opcua does not check the dates of a certificate it is
+ * handed. node-opcua's
  * own reconnection is off (maxRetry 0): a lost connection is reported once
  * through onLost and the recorder opens a fresh one.
  */
@@ -124,6 +127,24 @@ export function certificateInfo(der: Buffer): CertificateInfo {
   };
 }
 
+/** A day as a plant engineer reads it, e.g. "12 March 2026" (this PC's time zone). */
+function dayOf(d: Date | string): string {
+  return new Date(d).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric' });
+}
+
+/**
+ * Why a trusted server certificate that is outside its validity dates is not
+ * used: an expired certificate is the administrator's to renew; dates that look
+ * wrong point at this PC's clock, so today's date by this PC is shown.
+ */
+function outsideDatesMessage(info: CertificateInfo, at: string, now = new Date()): string {
+  const early = now.getTime() < Date.parse(info.validFrom);
+  const what = early
+    ? `The certificate of the server at ${at} is valid only from ${dayOf(info.validFrom)}, so Millwright will not use it yet.`
+    : `The certificate of the server at ${at} expired on ${dayOf(info.validTo)}, so Millwright will not use it.`;
+  return `${what} Ask the server's administrator to renew it, then trust the new certificate here. If that date looks wrong, check this PC's clock: it says today is ${dayOf(now)}.`;
+}
+
 /** Where Millwright's own certificate is, for a server administrator to trust. */
 export function ownCertificateFile(pkiDir: string): string {
   return path.join(pkiDir, 'own', 'certs', 'client_certificate.pem');
@@ -232,6 +253,11 @@ function toConnectError(err: unknown, where: Endpoint, pkiDir: string, s: OpcUaS
     if (s.auth === 'certificate') return new ConnectError('wrong_credentials', 'The server refused the user certificate. Ask its administrator to accept it.');
     return new ConnectError('wrong_credentials', 'The server does not accept anonymous users. Log in with a user name and password or a certificate.');
   }
+  if (/BadCertificate(Issuer)?TimeInvalid/.test(text)) {
+    // The server's own certificate was checked before connecting: these are the server judging
+    // Millwright's certificate (or the user certificate) by its clock.
+    return new ConnectError('rejected_by_server', ownCertificateDatesMessage(at, pkiDir, s));
+  }
   if (/BadCertificate|BadSecurityChecksFailed|BadSecurityPolicyRejected|socket has been disconnected by third party/.test(text)) {
     return new ConnectError(
       'rejected_by_server',
@@ -248,6 +274,20 @@ function toConnectError(err: unknown, where: Endpoint, pkiDir: string, s: OpcUaS
       ? `The server at ${at} refused the connection (${code}). Check the security settings and the user.`
       : `Could not connect to ${at}: ${firstLine(err)}`,
   );
+}
+
+/** The server refused Millwright's certificate as outside its validity dates: most often one of the two clocks is wrong. */
+function ownCertificateDatesMessage(at: string, pkiDir: string, s: OpcUaSettings): string {
+  const file = ownCertificateFile(pkiDir);
+  let dates = '';
+  try {
+    const x = new crypto.X509Certificate(fs.readFileSync(file));
+    dates = ` (${file}, valid from ${dayOf(x.validFrom)} to ${dayOf(x.validTo)})`;
+  } catch {
+    // the dates are a help, not needed to say what to do
+  }
+  const user = s.auth === 'certificate' && s.userCertificateFile ? ` or the user certificate ${s.userCertificateFile}` : '';
+  return `The server at ${at} refused Millwright's certificate${dates}${user}: by the server's clock it is outside its validity dates. Check the date and time on the server and on this PC (it says today is ${dayOf(new Date())}).`;
 }
 
 function seconds(ms: number): string {
@@ -386,6 +426,9 @@ async function open(
         info,
       );
     }
+    // node-opcua does not check the dates of a certificate it is handed (serverCertificate below): a
+    // trusted thumbprint stays trusted, but an expired or not yet valid certificate is not used.
+    if (info.expired) throw new ConnectError('other', outsideDatesMessage(info, `${where.host}:${where.port}`), info);
     await attempt.cm.trustCertificate(firstCertificate(chain));
     attempt.check();
     await attempt.drop(discovery);
