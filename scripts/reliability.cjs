@@ -28,6 +28,7 @@ function run() {
 }
 
 const n = (x) => (typeof x === 'number' ? x.toLocaleString('en-US') : '–');
+const pct = (x) => (typeof x === 'number' ? `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %` : '?');
 
 /** One row per area: what was done, and what went wrong (must be 0). */
 const AREAS = {
@@ -40,7 +41,7 @@ const AREAS = {
     `${n(f.failedValid ?? 0)} failed valid requests`,
   ],
   soak: (f) => [
-    `Soak: ${Math.round((f.seconds ?? 0) / 60)} min under load, ${n(f.swaps)} hot swaps, ${n(f.requests)} requests, RSS ${f.rssStartMb ?? '?'} → ${f.rssEndMb ?? '?'} MB (${typeof f.rssGrowth === 'number' ? `${(f.rssGrowth * 100).toFixed(1)} %` : '?'})`,
+    `Soak: ${Math.round((f.seconds ?? 0) / 60)} min under load, ${n(f.swaps)} hot swaps, ${n(f.requests)} requests, RSS floor ${f.rssStartMb ?? '?'} → ${f.rssEndMb ?? '?'} MB (${pct(f.rssGrowth)}; median ${pct(f.rssMedianGrowth)}, peak ${pct(f.rssPeakGrowth)})`,
     n(f.requests),
     n(f.failed ?? 0),
   ],

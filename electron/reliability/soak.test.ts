@@ -3,11 +3,19 @@
  * steady /predict load from keep-alive clients, with a hot swap (a push of
  * the other signed version through /admin/bundle) every minute, alternating
  * two versions. No request may fail, and the runtime's resident memory
- * (VmRSS of the child, from /proc) must stay flat: the median over the last
- * stretch at most 10 % above the median over a stretch after the warm-up
- * (both versions loaded once). Figures go to test-results/reliability/soak.json.
+ * (VmRSS of the child, from /proc) must stay flat: its floor (the 10th
+ * percentile) over the last stretch at most 10 % above its floor over a
+ * stretch of the same length after the warm-up (both versions loaded once).
+ * Figures go to test-results/reliability/soak.json.
  *
- * MILLWRIGHT_RELIABILITY=full: 10 minutes, a swap every 60 s, RSS growth
+ * Why the floor: V8 lets the heap grow for minutes and then gives it back
+ * in one major collection, so RSS is a saw tooth. Runs with a swap every
+ * 20 s went 117 → 127 MB over three minutes and back to 117 MB at once; a
+ * median over the last 30 s said +9 % or 0 % depending on where the tooth
+ * fell. A leak raises the floor; the tooth does not. The median and the
+ * peak are reported beside it.
+ *
+ * MILLWRIGHT_RELIABILITY=full: 10 minutes, a swap every 60 s, floor growth
  * under 10 %. The short version (CI): 45 s, a swap every 10 s, and only a
  * loose bound on memory (under 50 %), as 45 s says little about a leak but
  * much about a swap that fails a request.
@@ -27,12 +35,13 @@ const FULL = process.env.MILLWRIGHT_RELIABILITY === 'full';
 /**
  * The schedule, in seconds from the start of the load: two quick swaps in
  * the warm-up (so both versions have been loaded before memory is measured),
- * the baseline stretch, then a swap every `every` seconds until `total`;
- * the end stretch is the last `stretch` seconds.
+ * the baseline stretch (`stretch` seconds from `baseline`), then a swap
+ * every `every` seconds until `total`; the end stretch is the last
+ * `stretch` seconds.
  */
 const PLAN = FULL
-  ? { total: 600, warmupSwaps: [10, 20], baseline: [30, 60], every: 60, firstSwap: 60, stretch: 30, sampleMs: 2000, maxGrowth: 0.1 }
-  : { total: 45, warmupSwaps: [3, 6], baseline: [8, 13], every: 10, firstSwap: 15, stretch: 5, sampleMs: 500, maxGrowth: 0.5 };
+  ? { total: 600, warmupSwaps: [10, 20], baseline: 30, every: 60, firstSwap: 60, stretch: 180, sampleMs: 2000, maxGrowth: 0.1 }
+  : { total: 45, warmupSwaps: [3, 6], baseline: 8, every: 10, firstSwap: 15, stretch: 10, sampleMs: 500, maxGrowth: 0.5 };
 const CLIENTS = 4;
 const RATE = 250;
 const ROWS = 20;
@@ -71,10 +80,11 @@ afterAll(() => {
   if (!process.env.KEEP) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-const median = (xs: number[]) => {
+const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
+  return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]! : NaN;
 };
+const median = (xs: number[]) => quantile(xs, 0.5);
 const mb = (x: number) => Math.round(x * 10) / 10;
 
 describe('edge runtime soak: steady load with hot swaps', () => {
@@ -134,9 +144,13 @@ describe('edge runtime soak: steady load with hot swaps', () => {
     clearInterval(sampler);
 
     const inStretch = (from: number, to: number) => samples.filter((s) => s.t >= from && s.t <= to).map((s) => s.mb);
-    const rssStart = median(inStretch(PLAN.baseline[0]!, PLAN.baseline[1]!));
-    const rssEnd = median(inStretch(PLAN.total - PLAN.stretch, PLAN.total + 5));
+    const first = inStretch(PLAN.baseline, PLAN.baseline + PLAN.stretch);
+    const last = inStretch(PLAN.total - PLAN.stretch, PLAN.total + 5);
+    const rssStart = quantile(first, 0.1);
+    const rssEnd = quantile(last, 0.1);
     const growth = (rssEnd - rssStart) / rssStart;
+    const medianGrowth = (median(last) - median(first)) / median(first);
+    const peakGrowth = (Math.max(...last) - rssStart) / rssStart;
     const out = {
       area: 'soak',
       seconds: Math.round(figures.seconds),
@@ -147,6 +161,9 @@ describe('edge runtime soak: steady load with hot swaps', () => {
       rssEndMb: mb(rssEnd),
       rssMaxMb: mb(Math.max(...samples.map((s) => s.mb))),
       rssGrowth: Math.round(growth * 1000) / 1000,
+      rssMedianGrowth: Math.round(medianGrowth * 1000) / 1000,
+      rssPeakGrowth: Math.round(peakGrowth * 1000) / 1000,
+      stretchSeconds: PLAN.stretch,
       maxGrowth: PLAN.maxGrowth,
       ratePerSecond: Math.round(figures.requests / figures.seconds),
       rowsPerRequest: ROWS,
@@ -164,7 +181,7 @@ describe('edge runtime soak: steady load with hot swaps', () => {
     expect(figures.requests).toBeGreaterThan(PLAN.total * 20);
     expect(swaps.every((s) => s.status === 200)).toBe(true);
     expect(Number.isFinite(growth), `RSS samples: ${samples.length}`).toBe(true);
-    expect(growth, `RSS ${mb(rssStart)} MB after the warm-up, ${mb(rssEnd)} MB at the end`).toBeLessThan(PLAN.maxGrowth);
+    expect(growth, `RSS floor ${mb(rssStart)} MB after the warm-up, ${mb(rssEnd)} MB at the end`).toBeLessThan(PLAN.maxGrowth);
     // Only the bundle served and the one before it are kept on disk, however many swaps.
     expect(fs.readdirSync(path.join(tmp, 'state', 'bundles'))).toHaveLength(2);
     expect(isRunning(edge)).toBe(true);
