@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Recording } from '../shared/recording';
+import { SourceSettingsSchema, type Recording } from '../shared/recording';
+import { recordSettings, type RecordCli } from './cli-record';
 import { readBuffer } from './services/recording/buffer';
 import { Workspace } from './services/workspace/workspace';
 import { privateCliBuildAsync, userErrorLine } from './test-support/cli-build';
@@ -59,6 +60,10 @@ describe('millwright record', () => {
       [['record', 'serial', 'COM1'], /Record from what\?/],
       [['record', 'mqtt', 'mqtt://gw:s3cret@127.0.0.1:1', '--topic', 't'], /not in the address \(it would be stored and shown in clear\)/],
       [['record', 'mqtt', 'mqtt://127.0.0.1:1', '--topic', 'plant/#', '--field', 'temperature'], /With --field, --topic must be one topic/],
+      [['record', 'mqtt', 'mqtt://127.0.0.1:1', '--topic', 'plant/#', '--rebirth'], /--rebirth is for Sparkplug B edge nodes: it goes with --payload sparkplug \(got --payload json\)/],
+      [['record', 'opcua', server.url, '--tags', COUNTER, '--rebirth'], /--rebirth is for Sparkplug B edge nodes on an MQTT broker/],
+      // A known switch: the flags pass, and it is the broker that cannot be reached.
+      [['record', 'mqtt', 'mqtt://127.0.0.1:1', '--topic', 'spBv1.0/#', '--payload', 'sparkplug', '--rebirth'], /Cannot record from the MQTT broker mqtt:\/\/127\.0\.0\.1:1/],
       [['recordings', 'save', '7'], /Name the dataset with --name NAME/],
       [['recordings', 'save', 'x', '--name', 'n'], /Which recording\? Give its number/],
     ];
@@ -90,6 +95,32 @@ describe('millwright record', () => {
     const list = await cli(['recordings', '--json', '--workspace', wsDir], { timeoutMs: 60_000 });
     expect((JSON.parse(list.stdout) as { recordings: Recording[] }).recordings.map((x) => [x.id, x.state])).toEqual([[rec.id, 'stopped']]);
   }, 120_000);
+});
+
+describe('record mqtt --rebirth', () => {
+  const flags = (f: Record<string, string | true>): RecordCli => ({
+    json: false,
+    out: () => undefined,
+    err: () => undefined,
+    core: () => {
+      throw new Error('not used');
+    },
+    flag: (n) => (typeof f[n] === 'string' ? f[n] : undefined),
+    has: (n) => n in f,
+  });
+  const URL = 'mqtt://broker.local:1883';
+
+  it('asks Sparkplug edge nodes for their births only with --rebirth, and a saved source is reused only with the same choice', () => {
+    const off = recordSettings('mqtt', URL, flags({ topic: 'spBv1.0/#', payload: 'sparkplug' }));
+    const on = recordSettings('mqtt', URL, flags({ topic: 'spBv1.0/#', payload: 'sparkplug', rebirth: true }));
+    expect(off).toMatchObject({ payload: 'sparkplug', rebirth: false });
+    expect(on).toMatchObject({ payload: 'sparkplug', rebirth: true });
+    // recordCommand reuses a saved source when these are equal.
+    const canonical = (x: unknown) => JSON.stringify(SourceSettingsSchema.parse(x));
+    expect(canonical(on)).not.toBe(canonical(off));
+    // A source saved before the option existed is the same as one without --rebirth.
+    expect(canonical({ kind: 'mqtt', url: URL, topic: 'spBv1.0/#', payload: 'sparkplug', rejectUnauthorized: true })).toBe(canonical(off));
+  });
 });
 
 /** Starts `millwright record` and resolves once it reports samples; returns the child and the recording's id. */

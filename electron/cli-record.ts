@@ -6,7 +6,16 @@
  */
 import { AppError } from '../shared/errors';
 import { formatBytes } from '../shared/format';
-import { OPCUA_SECURITY_POLICIES, RECORDING_INTERVAL, SourceSettingsSchema, RECORDING_STATE_TITLES, type ConnectResult, type Recording, type SourceSettings } from '../shared/recording';
+import {
+  OPCUA_SECURITY_POLICIES,
+  REBIRTH_APP_HINT,
+  RECORDING_INTERVAL,
+  SourceSettingsSchema,
+  RECORDING_STATE_TITLES,
+  type ConnectResult,
+  type Recording,
+  type SourceSettings,
+} from '../shared/recording';
 import type { Core } from './services/compose';
 
 export interface RecordCli {
@@ -50,6 +59,7 @@ export function recordSettings(kind: string | undefined, url: string | undefined
   if (!url) throw new AppError('bad_input', `Which server? Usage: millwright record ${kind} ${kind === 'opcua' ? 'opc.tcp://HOST:4840' : 'mqtt://HOST:1883'} …`);
   if (/^[a-z][a-z0-9.+-]*:\/\/[^/?#]*@/i.test(url)) throw new AppError('bad_input', 'Give the user name with --user and the password with --password-env, not in the address (it would be stored and shown in clear).', 'url');
   const username = cli.flag('user');
+  if (kind === 'opcua' && cli.has('rebirth')) throw new AppError('bad_input', '--rebirth is for Sparkplug B edge nodes on an MQTT broker: it goes with record mqtt … --payload sparkplug.', 'rebirth');
   if (kind === 'opcua') {
     if (!/^opc\.tcp:\/\/[^/\s:]+(:\d+)?(\/.*)?$/i.test(url)) throw new AppError('bad_input', `"${url}" is not an OPC UA address; it looks like opc.tcp://192.168.0.10:4840.`, 'url');
     const sec = cli.flag('security') ?? 'none';
@@ -65,8 +75,11 @@ export function recordSettings(kind: string | undefined, url: string | undefined
   if (!topic) throw new AppError('bad_input', 'Which topic? Give --topic, e.g. --topic plant/pump1 or --topic "plant/#".', 'topic');
   const payload = cli.flag('payload') ?? 'json';
   if (payload !== 'json' && payload !== 'number' && payload !== 'sparkplug') throw new AppError('bad_input', `--payload must be json, number or sparkplug (got "${payload}").`, 'payload');
+  // Asking edge nodes for their births again is a write to the broker: only when asked for.
+  const rebirth = cli.has('rebirth');
+  if (rebirth && payload !== 'sparkplug') throw new AppError('bad_input', `--rebirth is for Sparkplug B edge nodes: it goes with --payload sparkplug (got --payload ${payload}).`, 'rebirth');
   const ca = cli.flag('ca');
-  return { kind, url, topic, payload, rejectUnauthorized: true, ...(username ? { username } : {}), ...(ca ? { caFile: ca } : {}) };
+  return { kind, url, topic, payload, rejectUnauthorized: true, rebirth, ...(username ? { username } : {}), ...(ca ? { caFile: ca } : {}) };
 }
 
 function describeRecording(r: Recording): string {
@@ -121,8 +134,13 @@ export async function recordCommand(cli: RecordCli, kind: string | undefined, ur
     if (tagTexts.length) return rec.resolveTags(conn, 'mqtt', tagTexts.map((f) => `${settings.topic}#${f}`));
     cli.err(`Listening to ${settings.topic} for ${listen / 1000} s to find the values…`);
     const heard = await conn.browse({ listenMs: listen });
+    // Sparkplug edge nodes whose birth was missed (without --rebirth): the app's hint, in command-line words.
+    const notes = (heard.notes ?? []).map((n) => n.replace(REBIRTH_APP_HINT, 'run again with --rebirth to ask it for its birth'));
     const numeric = heard.nodes.filter((n) => n.kind === 'variable' && n.numeric);
-    if (!numeric.length) throw new AppError('bad_input', `Nothing numeric was heard on ${settings.topic} within ${listen / 1000} s. Check the topic, or name the fields with --field.`, 'topic');
+    if (!numeric.length) {
+      throw new AppError('bad_input', notes.length ? notes.join(' ') : `Nothing numeric was heard on ${settings.topic} within ${listen / 1000} s. Check the topic, or name the fields with --field.`, notes.length ? 'rebirth' : 'topic');
+    }
+    for (const n of notes) cli.err(n);
     return rec.resolveTags(conn, 'mqtt', numeric.map((n) => n.id));
   });
 

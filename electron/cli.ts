@@ -903,8 +903,9 @@ const COMMANDS: Record<string, CommandSpec> = {
       'millwright record opcua URL --tags A,B [--interval 1s] [--duration 1h] [--name NAME] [--security none|sign|encrypt] [--policy P]\n' +
       '                            [--user U --password-env VAR] [--trust THUMBPRINT] [--json]\n' +
       '       millwright record mqtt URL --topic T [--field F,G] [--payload json|number|sparkplug] [--interval 1s] [--duration 1h]\n' +
-      '                            [--name NAME] [--user U --password-env VAR] [--ca FILE] [--listen 3s] [--json]',
-    flags: { tags: 'value', interval: 'value', duration: 'value', name: 'value', security: 'value', policy: 'value', user: 'value', 'password-env': 'value', trust: 'value', topic: 'value', field: 'value', payload: 'value', ca: 'value', listen: 'value' },
+      '                            [--name NAME] [--user U --password-env VAR] [--ca FILE] [--listen 3s] [--rebirth] [--json]\n' +
+      '       --rebirth (Sparkplug B): ask edge nodes whose birth was missed to send it again (a Rebirth command written to the broker).',
+    flags: { tags: 'value', interval: 'value', duration: 'value', name: 'value', security: 'value', policy: 'value', user: 'value', 'password-env': 'value', trust: 'value', topic: 'value', field: 'value', payload: 'value', ca: 'value', listen: 'value', rebirth: 'switch' },
     async run(ctx, args) {
       const [kind, url, ...extra] = args.positional;
       if (extra.length) throw new AppError('bad_input', `Unexpected "${extra[0]}". Separate tags with commas: --tags A,B.`);

@@ -80,12 +80,21 @@ export const MqttSettingsSchema = z
     clientKeyFile: filePath.optional(),
     /** mqtts/wss: refuse a broker whose certificate is not trusted (default true). */
     rejectUnauthorized: z.boolean().default(true),
+    /**
+     * Sparkplug B: ask an edge node whose birth message was missed to send it
+     * again, with the standard Node Control/Rebirth command. That is a write to
+     * the broker (and the edge node sends all its births anew), so it is off by
+     * default: a recording only listens unless the person asks for it.
+     */
+    rebirth: z.boolean().default(false),
   })
   .strict();
-export type MqttSettings = z.infer<typeof MqttSettingsSchema>;
+type ParsedMqttSettings = z.infer<typeof MqttSettingsSchema>;
+/** Parsed settings always say `rebirth`; settings built in code (and saved before it existed) may leave it out, which means off. */
+export type MqttSettings = Omit<ParsedMqttSettings, 'rebirth'> & Partial<Pick<ParsedMqttSettings, 'rebirth'>>;
 
 export const SourceSettingsSchema = z.discriminatedUnion('kind', [OpcUaSettingsSchema, MqttSettingsSchema]);
-export type SourceSettings = z.infer<typeof SourceSettingsSchema>;
+export type SourceSettings = OpcUaSettings | MqttSettings;
 
 export const SOURCE_NAME = /^[^\r\n\t]{1,100}$/;
 export const SourceNameSchema = z.string().trim().regex(SOURCE_NAME, 'one line of at most 100 characters');
@@ -181,8 +190,21 @@ export const BrowseResultSchema = z.object({
   nodes: z.array(BrowseNodeSchema),
   /** True when there were more nodes than returned (search narrower). */
   truncated: z.boolean(),
+  /** Plain-words notes about what was heard but could not be listed, shown above the tags (none when absent). */
+  notes: z.array(z.string()).optional(),
 });
 export type BrowseResult = z.infer<typeof BrowseResultSchema>;
+
+/** The Connect step's option for MqttSettings.rebirth. */
+export const REBIRTH_OPTION_TITLE = 'Ask edge nodes for their birth again';
+/** What a note says to do to turn rebirth on, in the app (the command line says --rebirth instead). */
+export const REBIRTH_APP_HINT = `turn on "${REBIRTH_OPTION_TITLE}" under Advanced`;
+
+/** The note for a Sparkplug edge node (`GROUP/NODE`) whose alias-only data could not be read because its birth was missed. */
+export function missedBirthNote(node: string, messages: number): string {
+  const what = messages === 1 ? 'one message' : `${messages.toLocaleString('en-US')} messages`;
+  return `Edge node ${node} sends values by alias only and its birth message was missed, so ${what} could not be read. Restart that edge node, or ${REBIRTH_APP_HINT}.`;
+}
 
 export const QUALITIES = ['good', 'bad'] as const;
 export type Quality = (typeof QUALITIES)[number];

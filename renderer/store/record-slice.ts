@@ -26,6 +26,8 @@ import type { State } from './store';
 export interface BrowseList {
   nodes: BrowseNode[] | null;
   truncated: boolean;
+  /** What the source says about what it heard but could not list (BrowseResult.notes), e.g. a Sparkplug edge node whose birth was missed. */
+  notes?: string[];
   loading: boolean;
   error: string | null;
 }
@@ -342,7 +344,7 @@ export const createRecordSlice: StateCreator<State, [], [], RecordSlice> = (set,
       patch({ heard: { ...(get().rw.heard ?? loadingList()), loading: true, error: null }, listenStartedAt: Date.now() });
       try {
         const r = await call('sources.browse', { source: sourceId, listenMs: LISTEN_MS });
-        patch({ heard: { nodes: r.nodes, truncated: r.truncated, loading: false, error: null }, listenStartedAt: null });
+        patch({ heard: { nodes: r.nodes, truncated: r.truncated, notes: r.notes ?? [], loading: false, error: null }, listenStartedAt: null });
       } catch (err) {
         patch({ heard: { nodes: get().rw.heard?.nodes ?? null, truncated: false, loading: false, error: errorMessage(err) }, listenStartedAt: null });
       }

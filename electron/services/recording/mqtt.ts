@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import tls from 'node:tls';
 import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mqtt';
-import type { BrowseNode, BrowseResult, LiveValue, MqttSettings, Tag } from '../../../shared/recording';
+import { missedBirthNote, type BrowseNode, type BrowseResult, type LiveValue, type MqttSettings, type Tag } from '../../../shared/recording';
 import { ConnectError, type ConnectOptions, type Driver, type DriverConnection, type Sample, type Subscription } from './driver';
 import { encodePayload, isControlMetric, SparkplugDecoder, sparkplugTopic, type SparkplugMessage } from './sparkplug';
 
@@ -35,7 +35,7 @@ const MAX_DEPTH = 8;
 const READ_WAIT_MS = 3000;
 const DEFAULT_TIMEOUT_MS = 10_000;
 const NOTHING_HEARD = 'Nothing heard yet';
-/** Ask an edge node for its births again at most this often (Sparkplug). */
+/** Ask an edge node for its births again at most this often (Sparkplug, when settings.rebirth is on). */
 const REBIRTH_EVERY_MS = 60_000;
 
 /** One tag's value in one message. */
@@ -416,6 +416,8 @@ class MqttConnection implements DriverConnection {
   /** Topic filters subscribed besides the source's own. */
   private readonly extraTopics = new Set<string>();
   private readonly rebirthAsked = new Map<string, number>();
+  /** Sparkplug, rebirth off: per edge node (group/node), messages with alias-only values that could not be read since its last birth seen. */
+  private readonly unreadable = new Map<string, number>();
   private readonly decoder = new SparkplugDecoder();
   private readonly listeningSince = Date.now();
   private overflow = false;
@@ -456,7 +458,7 @@ class MqttConnection implements DriverConnection {
     if (this.closed) return;
     const msg = parseMessage(this.settings.payload, topic, payload, this.decoder);
     if (!msg) return;
-    if (msg.sparkplug && msg.sparkplug.unresolved > 0) this.askRebirth(msg.sparkplug.topic.group, msg.sparkplug.topic.node);
+    if (msg.sparkplug) this.trackBirths(msg.sparkplug);
     for (const r of msg.readings) {
       if (!this.heard.has(r.tag) && this.heard.size >= MAX_HEARD && !this.wanted.has(r.tag)) {
         this.overflow = true;
@@ -473,9 +475,21 @@ class MqttConnection implements DriverConnection {
   /**
    * Sparkplug data sent by alias only is unreadable until the edge node's
    * births are seen, and births are sent once, when a node starts. A host that
-   * joins later asks for them again with the standard Node Control/Rebirth
-   * command (as SCADA hosts do): here at most once a minute per edge node.
+   * joins later may ask for them again with the standard Node Control/Rebirth
+   * command (as SCADA hosts do), but that is a write to the plant's broker:
+   * only when the settings ask for it (`rebirth`). Otherwise the messages that
+   * could not be read are counted per edge node, and browse says so.
    */
+  private trackBirths(m: SparkplugMessage): void {
+    const { group, node, type } = m.topic;
+    const key = `${group}/${node}`;
+    if (type === 'NBIRTH') this.unreadable.delete(key);
+    if (m.unresolved === 0) return;
+    if (this.settings.rebirth === true) this.askRebirth(group, node);
+    else this.unreadable.set(key, (this.unreadable.get(key) ?? 0) + 1);
+  }
+
+  /** Sends the edge node `group/node` the Node Control/Rebirth command, at most once a minute. */
   private askRebirth(group: string, node: string): void {
     const key = `${group}/${node}`;
     const now = Date.now();
@@ -553,7 +567,8 @@ class MqttConnection implements DriverConnection {
       push({ id: key, name: key, path: key, kind: 'folder', hasChildren: true, dataType: null, numeric: false, unit: null, value: null });
       for (const h of matching) push(variable(h));
     }
-    return { nodes, truncated };
+    const notes = [...this.unreadable].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([node, messages]) => missedBirthNote(node, messages));
+    return { nodes, truncated, notes };
   }
 
   async read(tags: string[]): Promise<LiveValue[]> {
@@ -640,7 +655,7 @@ async function connectMqtt(opts: ConnectOptions): Promise<DriverConnection> {
   if (!validTopicFilter(topic)) {
     throw new ConnectError('other', `"${topic}" is not a topic filter a broker accepts: use + for one whole level and # only at the end, for example plant/+/temperature or plant/#.`);
   }
-  const settings: MqttSettings = { ...s, topic, payload: s.payload ?? 'json', rejectUnauthorized: s.rejectUnauthorized ?? true };
+  const settings: MqttSettings = { ...s, topic, payload: s.payload ?? 'json', rejectUnauthorized: s.rejectUnauthorized ?? true, rebirth: s.rebirth ?? false };
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const options: IClientOptions = {
     clientId: `millwright-${randomBytes(6).toString('hex')}`,

@@ -1,8 +1,8 @@
 /**
  * Sparkplug B: payloads encoded and decoded through the real protobuf schema,
  * aliases resolved from births, and the MQTT driver recording a simulated
- * edge node on Mosquitto (including asking a node for its births again when
- * it joined after them).
+ * edge node on Mosquitto: by default it only listens and says which node's
+ * birth it missed; asked to (rebirth), it asks that node for its births again.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -151,9 +151,9 @@ describe.skipIf(!HAVE_MOSQUITTO)('Sparkplug B through the MQTT driver', () => {
   let edge: EdgeNode;
   const open: DriverConnection[] = [];
 
-  const sparkplugDriver = async (): Promise<DriverConnection> => {
+  const sparkplugDriver = async (rebirth?: boolean): Promise<DriverConnection> => {
     const c = await mqttDriver.connect({
-      settings: { kind: 'mqtt', url: broker.url, topic: 'spBv1.0/Plant/#', payload: 'sparkplug', rejectUnauthorized: true },
+      settings: { kind: 'mqtt', url: broker.url, topic: 'spBv1.0/Plant/#', payload: 'sparkplug', rejectUnauthorized: true, ...(rebirth === undefined ? {} : { rebirth }) },
       pkiDir: path.join(tmp, 'pki'),
       trusted: new Set(),
     });
@@ -230,7 +230,7 @@ describe.skipIf(!HAVE_MOSQUITTO)('Sparkplug B through the MQTT driver', () => {
 
   it('asks an edge node it joined late for its births once, then reads its alias-only data', async () => {
     await edge.births();
-    const c = await sparkplugDriver();
+    const c = await sparkplugDriver(true);
     const before = edge.rebirths;
     const answered = edge.reborn;
     for (const v of [70, 71, 72]) await edge.send('DDATA', [byAlias(10, 'Double', v)]);
@@ -243,5 +243,46 @@ describe.skipIf(!HAVE_MOSQUITTO)('Sparkplug B through the MQTT driver', () => {
       return value === 73.5;
     });
     expect(edge.rebirths - before).toBe(1);
+  });
+
+  it('by default never writes to the broker: no Rebirth command, and browse says which edge node to restart and how many messages were lost', async () => {
+    // Every command any Sparkplug host sends to any edge node of any group.
+    const watcher = connect(broker.url, { clientId: `ncmd-watch-${process.pid}` });
+    const commands: string[] = [];
+    watcher.on('message', (topic) => commands.push(topic));
+    await watcher.subscribeAsync(['spBv1.0/+/NCMD/#', 'spBv1.0/+/DCMD/#'], { qos: 1 });
+    try {
+      await edge.births();
+      const c = await sparkplugDriver();
+      const before = edge.rebirths;
+      const values = [80, 81, 82, 83];
+      for (const v of values) await edge.send('DDATA', [byAlias(10, 'Double', v)]);
+      const note = (n: number) =>
+        `Edge node Plant/Edge1 sends values by alias only and its birth message was missed, so ${n} messages could not be read. Restart that edge node, or turn on "Ask edge nodes for their birth again" under Advanced.`;
+      let heard = await c.browse({ listenMs: 0 });
+      await until('the four unreadable messages counted', () => {
+        void c.browse({ listenMs: 0 }).then((r) => (heard = r));
+        return heard.notes?.[0] === note(values.length);
+      });
+      expect(heard.notes).toEqual([note(4)]);
+      // Nothing of it could be listed: the aliases mean nothing without the birth.
+      expect(heard.nodes).toEqual([]);
+      // Give a command the driver might have sent time to come back through the broker.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(commands).toEqual([]);
+      expect(edge.rebirths).toBe(before);
+
+      // Once the node is restarted (it sends its births), the note goes and its data reads.
+      await edge.births();
+      await edge.send('DDATA', [byAlias(10, 'Double', 84.5)]);
+      await until('the births and the value after them', () => {
+        void c.browse({ listenMs: 0 }).then((r) => (heard = r));
+        return heard.nodes.some((n) => n.id === 'spBv1.0/Plant/Edge1/Pump1#Temperature' && n.value === 84.5);
+      });
+      expect(heard.notes).toEqual([]);
+      expect(commands).toEqual([]);
+    } finally {
+      await watcher.endAsync(true);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { CertificateInfo, SourceKind } from '../../../shared/recording';
-import { MQTT_PAYLOAD_TITLES, MQTT_PAYLOADS, OPCUA_SECURITY_MODE_TITLES, OPCUA_SECURITY_MODES, OPCUA_SECURITY_POLICIES, SOURCE_KIND_TITLES } from '../../../shared/recording';
+import { MQTT_PAYLOAD_TITLES, MQTT_PAYLOADS, OPCUA_SECURITY_MODE_TITLES, OPCUA_SECURITY_MODES, OPCUA_SECURITY_POLICIES, REBIRTH_OPTION_TITLE, SOURCE_KIND_TITLES } from '../../../shared/recording';
 import { api } from '../../api/api';
 import { Icon, type IconName } from '../../components/icons';
 import { ChoiceCard, RadioRow } from '../../components/radio-cards';
@@ -268,6 +268,18 @@ function MqttAdvanced() {
         <input type="checkbox" checked={f.rejectUnauthorized} data-testid="record-reject-unauthorized" onChange={(e) => setForm({ rejectUnauthorized: e.target.checked })} />
         Refuse a broker whose certificate is not trusted (recommended)
       </label>
+      {f.payload === 'sparkplug' && (
+        <>
+          <label className="check">
+            <input type="checkbox" checked={f.rebirth} data-testid="record-rebirth" onChange={(e) => setForm({ rebirth: e.target.checked })} />
+            {REBIRTH_OPTION_TITLE} (sends a Rebirth command to the broker)
+          </label>
+          <p className="muted small">
+            Sparkplug B edge nodes name their values once, in a birth message sent when they start. If Millwright joins later, values sent by alias only cannot be
+            read until the node sends its birth again. Left off, Millwright only listens, and Pick tags says which edge node to restart.
+          </p>
+        </>
+      )}
     </div>
   );
 }

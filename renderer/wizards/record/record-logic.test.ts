@@ -181,14 +181,35 @@ describe('connect', () => {
     const signed = settingsOf({ ...blankConnectForm('opcua'), url: 'opc.tcp://plc:4840', securityMode: 'signAndEncrypt', securityPolicy: 'None', auth: 'password', username: ' op ' });
     expect(signed).toMatchObject({ securityMode: 'signAndEncrypt', securityPolicy: 'Basic256Sha256', username: 'op' });
     const mqtt = settingsOf({ ...blankConnectForm('mqtt'), url: 'mqtts://b:8883', topic: '', mqttAuth: 'password', username: 'gw', caFile: ' /ca.pem ' });
-    expect(mqtt).toEqual({ kind: 'mqtt', url: 'mqtts://b:8883', topic: '#', payload: 'json', rejectUnauthorized: true, username: 'gw', caFile: '/ca.pem' });
+    expect(mqtt).toEqual({ kind: 'mqtt', url: 'mqtts://b:8883', topic: '#', payload: 'json', rejectUnauthorized: true, rebirth: false, username: 'gw', caFile: '/ca.pem' });
     expect(SourceSettingsSchema.parse(mqtt)).toEqual(mqtt);
+  });
+
+  it('asks Sparkplug edge nodes for their birth again only when ticked, and only for Sparkplug B', () => {
+    const blank = blankConnectForm('mqtt');
+    expect(blank.rebirth).toBe(false);
+    const sparkplug = { ...blank, url: 'mqtt://b:1883', topic: 'spBv1.0/Plant/#', payload: 'sparkplug' as const };
+    expect(settingsOf(sparkplug)).toMatchObject({ payload: 'sparkplug', rebirth: false });
+    const ticked = settingsOf({ ...sparkplug, rebirth: true });
+    expect(ticked).toMatchObject({ payload: 'sparkplug', rebirth: true });
+    expect(SourceSettingsSchema.parse(ticked)).toEqual(ticked);
+    // A box ticked for Sparkplug and left behind when switching to JSON is not sent.
+    expect(settingsOf({ ...sparkplug, rebirth: true, payload: 'json' })).toMatchObject({ payload: 'json', rebirth: false });
+    // Read back from a saved source, and part of what makes two sources the same.
+    expect(formOfSettings(ticked).rebirth).toBe(true);
+    expect(sameSettings(settingsOf(formOfSettings(ticked)), ticked)).toBe(true);
+    expect(sameSettings(ticked, settingsOf(sparkplug))).toBe(false);
+    // Settings saved before the option existed read as off.
+    const old = SourceSettingsSchema.parse({ kind: 'mqtt', url: 'mqtt://b:1883', topic: 'spBv1.0/Plant/#', payload: 'sparkplug' });
+    expect(old).toMatchObject({ rebirth: false });
+    expect(sameSettings(old, settingsOf(sparkplug))).toBe(true);
   });
 
   it('reads a saved source back into the form unchanged', () => {
     for (const s of [
       SourceSettingsSchema.parse({ kind: 'opcua', url: 'opc.tcp://plc:4840', securityMode: 'sign', securityPolicy: 'Aes128_Sha256_RsaOaep', auth: 'password', username: 'op' }),
       SourceSettingsSchema.parse({ kind: 'mqtt', url: 'mqtt://b:1883', topic: 'plant/#', payload: 'number', username: 'gw', rejectUnauthorized: false }),
+      SourceSettingsSchema.parse({ kind: 'mqtt', url: 'mqtt://b:1883', topic: 'spBv1.0/#', payload: 'sparkplug', rebirth: true }),
     ]) {
       expect(sameSettings(settingsOf(formOfSettings(s)), s)).toBe(true);
     }

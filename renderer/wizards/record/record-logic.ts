@@ -45,6 +45,8 @@ export interface ConnectForm {
   clientCertFile: string;
   clientKeyFile: string;
   rejectUnauthorized: boolean;
+  /** Sparkplug B: ask edge nodes whose birth was missed for it again (a write to the broker; off unless ticked). */
+  rebirth: boolean;
   /** Both */
   username: string;
 }
@@ -65,6 +67,7 @@ export function blankConnectForm(kind: SourceKind = 'opcua'): ConnectForm {
     clientCertFile: '',
     clientKeyFile: '',
     rejectUnauthorized: true,
+    rebirth: false,
     username: '',
   };
 }
@@ -95,6 +98,7 @@ export function formOfSettings(s: SourceSettings): ConnectForm {
     clientCertFile: s.clientCertFile ?? '',
     clientKeyFile: s.clientKeyFile ?? '',
     rejectUnauthorized: s.rejectUnauthorized,
+    rebirth: s.rebirth ?? false,
   };
 }
 
@@ -118,7 +122,8 @@ export function settingsOf(f: ConnectForm): SourceSettings {
     }
     return s;
   }
-  const s: MqttSettings = { kind: 'mqtt', url: f.url.trim(), topic: f.topic.trim() || '#', payload: f.payload, rejectUnauthorized: f.rejectUnauthorized };
+  // Rebirth only means something for Sparkplug B: a ticked box left behind when switching to JSON is not sent.
+  const s: MqttSettings = { kind: 'mqtt', url: f.url.trim(), topic: f.topic.trim() || '#', payload: f.payload, rejectUnauthorized: f.rejectUnauthorized, rebirth: f.payload === 'sparkplug' && f.rebirth };
   if (f.mqttAuth === 'password' && opt(f.username)) s.username = f.username.trim();
   if (opt(f.caFile)) s.caFile = f.caFile.trim();
   if (opt(f.clientCertFile)) s.clientCertFile = f.clientCertFile.trim();

@@ -250,6 +250,18 @@ function MqttBrowser() {
           <Icon name="repeat" size={14} /> Listen again
         </button>
       </div>
+      {heard?.notes && heard.notes.length > 0 && (
+        <div className="notice warn-notice record-heard-notes" role="status" data-testid="record-heard-notes">
+          <Icon name="alert" />
+          <div>
+            {heard.notes.map((n) => (
+              <span key={n} className="small">
+                {n}
+              </span>
+            ))}
+          </div>
+        </div>
+      )}
       <div className="record-tree-scroll">
         {heard?.error && <p className="error-text small record-tree-note">{heard.error}</p>}
         {!listening && heard?.nodes && heard.nodes.length === 0 && (
