@@ -2,7 +2,7 @@
  * Recording live data end to end through the core (issue 10), against a
  * real node-opcua server on loopback: a source saved with its password
  * sealed, tags recorded into the buffer, sparklines, a server restart ridden
- * out with one gap, the app closing and going on with its recording, a
+ * out with one gap, the trend of the whole recording, the app closing and going on with its recording, a
  * certificate trusted only by an explicit decision, and a time range saved
  * as a dataset version whose values are the server's.
  */
@@ -118,6 +118,9 @@ describe('a recording', () => {
       for (let k = 1; k < spark.length; k++) expect(spark[k]!.t).toBeGreaterThan(spark[k - 1]!.t);
     }
     expect(live.tags[0]!.last?.quality).toBe('good');
+    // The overview of a running recording reaches its newest sample (written out first): Counter only climbs.
+    const ov = await call('recordings.overview', { id: rec.id, points: 10 });
+    expect(ov.tags[0]!.points.at(-1)!.max).toBeGreaterThanOrEqual(live.tags[0]!.last!.value!);
   });
 
   it('rides out a server restart with one gap and goes on recording', async () => {
@@ -158,6 +161,30 @@ describe('a recording', () => {
     expect(n).toBeGreaterThan(20);
     const list = await call('recordings.list', {});
     expect(list[0]).toMatchObject({ id: rec.id, state: 'stopped', message: expect.stringMatching(/^Stopped by /) });
+  });
+
+  it('draws the whole recording for "Save as dataset": lowest and highest value per time bucket, and its gap', async () => {
+    const r = await call('recordings.get', { id: rec.id });
+    const ov = await call('recordings.overview', { id: rec.id, points: 10 });
+    expect(ov.sampled).toBe(false);
+    expect(ov.tags.map((t) => t.name)).toEqual(['Counter', 'Temperature']);
+    expect(ov.gaps).toEqual([expect.objectContaining({ tag: null, reason: expect.stringMatching(/connection|answer|server/i) })]);
+    // Ten buckets from the first to the last sample; each tag's lowest and highest there are those of its samples on disk.
+    const first = Date.parse(r.firstSampleAt!);
+    const width = (Date.parse(r.lastSampleAt!) - first) / 10;
+    const want = [0, 1].map(() => Array.from({ length: 10 }, (_, i) => ({ t: first + i * width, min: null as number | null, max: null as number | null })));
+    for (const chunk of readBuffer(path.join(wsDir(), 'recordings', String(rec.id)))) {
+      for (const s of chunk) {
+        if (s.value === null || s.quality === 'bad') continue;
+        const b = want[s.tag]![Math.min(9, Math.floor((s.t - first) / width))]!;
+        b.min = b.min === null ? s.value : Math.min(b.min, s.value);
+        b.max = b.max === null ? s.value : Math.max(b.max, s.value);
+      }
+    }
+    expect(ov.tags.map((t) => t.points)).toEqual(want);
+    // One tag by its id; a tag it does not record is named.
+    expect((await call('recordings.overview', { id: rec.id, points: 10, tag: TEMP })).tags.map((t) => t.name)).toEqual(['Temperature']);
+    await expect(call('recordings.overview', { id: rec.id, tag: 'ns=1;s=Nope' })).rejects.toMatchObject({ code: 'not_found', field: 'tag' });
   });
 
   it('saves a time range as a dataset version on a 1 s grid, with lineage to the source and tags', async () => {

@@ -93,6 +93,7 @@ describe('API table', () => {
     'recordings.start': { source: 1, tags: [{ id: 'ns=1;s=Pump1.Temperature', name: 'Temperature' }] },
     'recordings.stop': { id: 1 },
     'recordings.live': { id: 1 },
+    'recordings.overview': { id: 1 },
     'recordings.save': { id: 1, name: 'Pump live' },
     'recordings.remove': { id: 1 },
   };

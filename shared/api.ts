@@ -15,7 +15,7 @@ import type { Comparison, Lineage, UseCaseSummary } from './registry';
 import { AlertSchema, EndpointDashboardSchema, InputHistogramSchema, MONITOR_WINDOWS, MonitorCycleSchema, MonitorSettingsSchema, type Alert } from './monitor';
 import { ChallengerReportSchema, EpisodeDetailSchema, EpisodeSchema, FeedbackSettingsSchema, FeedbackSuggestionSchema, InboxSchema, LabelsResultSchema, RecalibrationSchema, ShadowSummarySchema, VERDICTS } from './feedback';
 import { DeployResultSchema, DeployTargetSchema, DeploymentRecordSchema, EndpointNameSchema, EndpointSummarySchema } from './deploy';
-import { BrowseResultSchema, ConnectResultSchema, LiveValueSchema, RECORDING_INTERVAL, RecordingLiveSchema, RecordingSchema, SourceNameSchema, SourceSchema, SourceSettingsSchema, TagSchema } from './recording';
+import { BrowseResultSchema, ConnectResultSchema, LiveValueSchema, RECORDING_INTERVAL, RecordingGapSchema, RecordingLiveSchema, RecordingSchema, SourceNameSchema, SourceSchema, SourceSettingsSchema, TagSchema } from './recording';
 
 const id = z.string().min(1).max(100);
 const isoTime = z.string();
@@ -302,6 +302,25 @@ export const ModelSummarySchema = z.object({
   challenger: z.number().int().nullable(),
 });
 export type ModelSummary = z.infer<typeof ModelSummarySchema>;
+
+/** The trend "Save as dataset" draws over a whole recording (recordings.overview). */
+export const RecordingOverviewSchema = z.object({
+  tags: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      /**
+       * Equal time buckets from the first to the last sample, oldest first: t is a bucket's start (ms since 1970),
+       * min and max the lowest and highest good value of the tag in it, null when it has none.
+       */
+      points: z.array(z.object({ t: z.number(), min: z.number().nullable(), max: z.number().nullable() })),
+    }),
+  ),
+  gaps: z.array(RecordingGapSchema),
+  /** True when the recording was too long to read whole in a moment and the buckets come from evenly spaced stretches of it. */
+  sampled: z.boolean(),
+});
+export type RecordingOverview = z.infer<typeof RecordingOverviewSchema>;
 
 const modelRef = z.string().min(1).max(300);
 
@@ -751,6 +770,11 @@ export const API = {
     "A recording's newest values per tag (sparklines), counts and gaps.",
     z.object({ id: z.number().int().positive(), points: z.number().int().min(2).max(2000).default(120) }).strict(),
     RecordingLiveSchema,
+  ),
+  'recordings.overview': method(
+    "The lowest and highest value of each tag (or of one, by its id) in equal time buckets over the whole recording, with its gaps: the trend to pick a range to save from. A long recording is read in evenly spaced stretches (sampled).",
+    z.object({ id: z.number().int().positive(), points: z.number().int().min(10).max(4000).default(1000), tag: z.string().min(1).max(2000).optional() }).strict(),
+    RecordingOverviewSchema,
   ),
   'recordings.save': method(
     'Starts a job that saves a time range of a recording (all of it by default) as a new dataset version, one column per tag on a regular time grid, with lineage to the source and tags.',

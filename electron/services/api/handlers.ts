@@ -207,6 +207,7 @@ export function createHandlers({ ws, jobs, appRoot, appVersion, electronVersion,
     'recordings.start': (a) => recording.start(a),
     'recordings.stop': (a) => recording.stop(a),
     'recordings.live': (a) => recording.live(a),
+    'recordings.overview': (a) => recording.overview(a),
     'recordings.save': (a) => recording.save(a),
     'recordings.remove': (a) => recording.remove(a),
   };

@@ -699,3 +699,69 @@ export function tailBuffer(dir: string, tags: number, n: number): BufferedSample
   for (const list of out) list.reverse();
   return out;
 }
+
+/** Records in a buffer's segment files, counted from their sizes alone (without reading them): what reading it whole costs. */
+export function bufferRecords(dir: string): number {
+  let n = 0;
+  for (const seg of listSegments(dir)) n += recordsIn(seg.size);
+  return n;
+}
+
+/**
+ * `windows` runs of `perWindow` consecutive records, evenly spaced over all of
+ * a buffer's records in file order (the first run at its start, the last at
+ * its end), one batch per run, in file order; a record that fails its
+ * checksum is skipped. For an overview of a buffer too long to read whole:
+ * records are fixed-size, so each run is one read at a known offset (running
+ * on into the next segment where one ends). Reads everything, as readBuffer,
+ * when the runs would cover it all.
+ */
+export function* readWindows(dir: string, opts: { windows: number; perWindow: number }): Generator<BufferedSample[], void, undefined> {
+  const segs = listSegments(dir)
+    .map((seg) => ({ ...seg, records: recordsIn(seg.size) }))
+    .filter((seg) => seg.records > 0);
+  const total = segs.reduce((n, seg) => n + seg.records, 0);
+  const windows = Math.max(1, Math.floor(opts.windows));
+  const per = Math.max(1, Math.floor(opts.perWindow));
+  if (total === 0) return;
+  if (windows * per >= total) {
+    yield* readBuffer(dir);
+    return;
+  }
+  // Runs start (total - per) / (windows - 1) > per records apart: they never overlap.
+  let si = 0;
+  let segFirst = 0;
+  let fd: number | null = null;
+  let fdSeg = -1;
+  try {
+    for (let k = 0; k < windows; k++) {
+      let at = windows === 1 ? 0 : Math.round((k * (total - per)) / (windows - 1));
+      let left = per;
+      const part: BufferedSample[] = [];
+      while (left > 0 && si < segs.length) {
+        const seg = segs[si]!;
+        if (at >= segFirst + seg.records) {
+          segFirst += seg.records;
+          si++;
+          continue;
+        }
+        if (fdSeg !== si || fd === null) {
+          if (fd !== null) fs.closeSync(fd);
+          fd = null;
+          fd = fs.openSync(seg.file, 'r');
+          fdSeg = si;
+        }
+        const local = at - segFirst;
+        const n = Math.min(left, seg.records - local);
+        for (const { view, bytes, count } of chunks(fd, local, local + n, false, per)) {
+          for (let r = 0; r < count; r++) if (valid(view, bytes, r * REC)) part.push(decode(view, r * REC));
+        }
+        at += n;
+        left -= n;
+      }
+      if (part.length) yield part;
+    }
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+}

@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AppEvent, JobInfo } from '../../../shared/api';
+import type { AppEvent, JobInfo, RecordingOverview } from '../../../shared/api';
 import { AppError } from '../../../shared/errors';
 import {
   ACTIVE_RECORDING_STATES,
@@ -30,8 +30,9 @@ import { logInternal } from '../api/dispatch';
 import { isMissingToken } from '../datasets/import/numbers';
 import type { JobManager } from '../jobs/job-manager';
 import type { Workspace } from '../workspace/workspace';
-import { scanBuffer, tailBuffer, type BufferStats } from './buffer';
+import { readGaps, scanBuffer, tailBuffer, type BufferStats } from './buffer';
 import { ConnectError, type ConnectOptions, type Driver, type DriverConnection } from './driver';
+import { bufferOverview } from './overview';
 import { Recorder } from './recorder';
 import { workspaceKeySealer, type Sealer } from './secrets';
 import { SourceStore, type SourceAccess } from './sources';
@@ -570,6 +571,29 @@ export class RecordingService {
       }),
       gaps: gaps.map((g) => ({ start: new Date(g.start).toISOString(), end: iso(g.end), reason: g.reason, tag: g.tag === null ? null : (tags[g.tag]?.name ?? null) })),
     };
+  }
+
+  /** The whole recording as min and max per tag in time buckets, for the trend "Save as dataset" draws (a long one read in spaced stretches). */
+  async overview(a: { id: number; points: number; tag?: string }): Promise<RecordingOverview> {
+    const recording = this.get(a.id);
+    const tags = recording.tags;
+    const only = a.tag === undefined ? null : tags.findIndex((t) => t.id === a.tag);
+    if (only === -1) throw new AppError('not_found', `"${recording.name}" does not record the tag ${a.tag}.`, 'tag');
+    const dir = path.join(this.dir, String(a.id));
+    const running = this.running.get(a.id);
+    try {
+      running?.recorder.buffer.flush();
+    } catch {
+      // The disk refuses (full): what waits in memory is left out of the trend; the recording page says why.
+    }
+    // The row's span (a running recording's own counts): counting it from the buffer would read its last segment whole.
+    const st = running?.recorder.stats();
+    const first = st ? st.firstT : recording.firstSampleAt ? Date.parse(recording.firstSampleAt) : null;
+    const last = st ? st.lastT : recording.lastSampleAt ? Date.parse(recording.lastSampleAt) : null;
+    // A missing folder reads as an empty buffer.
+    const ov = await bufferOverview(dir, { tags: tags.length, points: a.points, only, span: first !== null && last !== null ? { first, last } : null });
+    const gaps = running ? running.recorder.gaps() : readGaps(dir).map((g) => ({ start: new Date(g.start).toISOString(), end: iso(g.end), reason: g.reason, tag: g.tag === null ? null : (tags[g.tag]?.name ?? null) }));
+    return { tags: ov.tags.map((o) => ({ id: tags[o.tag]!.id, name: tags[o.tag]!.name, points: o.points })), gaps, sampled: ov.sampled };
   }
 
   save(a: { id: number; name: string; description?: string; from?: string; to?: string; intervalMs?: number; aggregate: 'mean' | 'last' }): JobInfo {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RECORDING_STATES } from '../../../shared/recording';
-import { breakAtGaps, formatLiveValue, formatRange, formatValue, fromLocalInput, gapMs, parseGridSeconds, rangeProblem, rowsFor, savedDataset, stateLook, toLocalInput } from './recording-logic';
+import { breakAtGaps, envelopeLine, formatLiveValue, formatRange, formatValue, fromLocalInput, gapMs, parseGridSeconds, rangeProblem, rowsFor, savedDataset, stateLook, toLocalInput } from './recording-logic';
 
 describe('recording states', () => {
   it('colours only what needs attention: amber for reconnecting and interrupted, red for failed', () => {
@@ -82,6 +82,23 @@ describe('a finished save and gaps', () => {
     expect(breakAtGaps(pts, [gap(3500, 9000, 'A')], 'A', 20_000)).toHaveLength(6);
     // A gap still going since after the last point breaks nothing.
     expect(breakAtGaps(pts, [gap(12_000, null, null)], 'A', 20_000).map((p) => p.v)).toEqual([1, 2, 3, 10, 11]);
+  });
+
+  it("draws a recording's overview as one line sweeping each bucket's lowest and highest value, breaking at gaps only", () => {
+    const b = (t: number, min: number | null, max: number | null) => ({ t, min, max });
+    const gap = (start: number, end: number, tag: string | null) => ({ start: new Date(start).toISOString(), end: new Date(end).toISOString(), reason: '', tag });
+    const points = [b(0, 1, 2), b(100, 2, 6), b(200, null, null), b(300, 5, 5), b(400, -1, 40), b(500, 4, 7), b(600, 8, 9)];
+    // Each bucket starts with the value nearer where the line is: 1 → 2 up, 6 … 5, -1 (nearer 5 than 40) then 40, 7 (nearer 40) then 4.
+    // A bucket with no value is passed over (the line joins across it); a bucket of one value is drawn once.
+    expect(envelopeLine(points, [], 'A', 1000)).toEqual({
+      x: [0, 0, 100, 100, 300, 400, 400, 500, 500, 600, 600],
+      values: [1, 2, 2, 6, 5, -1, 40, 7, 4, 8, 9],
+    });
+    // The source was away from 520 to 580: a break (NaN) between the 500 and 600 buckets; another tag's gap changes nothing.
+    const broken = envelopeLine(points, [gap(520, 580, null), gap(120, 180, 'B')], 'A', 1000);
+    expect(broken.x).toEqual([0, 0, 100, 100, 300, 400, 400, 500, 500, 550, 600, 600]);
+    expect(broken.values).toEqual([1, 2, 2, 6, 5, -1, 40, 7, 4, NaN, 8, 9]);
+    expect(envelopeLine([b(0, null, null)], [], 'A', 0)).toEqual({ x: [], values: [] });
   });
 
   it('measures a gap, and one still going up to now', () => {

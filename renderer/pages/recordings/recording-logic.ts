@@ -123,6 +123,42 @@ export function breakAtGaps<P extends { t: number; v: number | null }>(points: r
   return out;
 }
 
+/**
+ * The trend of a whole recording from its overview (min and max per time bucket) as one line the
+ * LineChart draws: each bucket's lowest and highest value in turn, the one nearer the line so far
+ * first, so the line sweeps the band the values took and a spike shows. Buckets without a value are
+ * passed over (the line joins across them); it breaks (NaN) where a gap of the tag or the whole
+ * source falls, as the sparklines do.
+ */
+export function envelopeLine(points: readonly { t: number; min: number | null; max: number | null }[], gaps: readonly RecordingGap[], tag: string, now: number): { x: number[]; values: number[] } {
+  const filled = points.filter((p): p is { t: number; min: number; max: number } => p.min !== null && p.max !== null);
+  const x: number[] = [];
+  const values: number[] = [];
+  let at = 0;
+  let pen = NaN;
+  for (const p of breakAtGaps(
+    filled.map((f) => ({ t: f.t, v: f.min })),
+    gaps,
+    tag,
+    now,
+  )) {
+    if (p.v === null) {
+      x.push(p.t);
+      values.push(NaN);
+      pen = NaN;
+      continue;
+    }
+    const { t, min, max } = filled[at++]!;
+    const order = min === max ? [min] : Math.abs(pen - max) < Math.abs(pen - min) ? [max, min] : [min, max];
+    for (const v of order) {
+      x.push(t);
+      values.push(v);
+    }
+    pen = order[order.length - 1]!;
+  }
+  return { x, values };
+}
+
 /** The interval of a saved dataset typed in seconds → ms, or the sentence saying what is wrong. */
 export function parseGridSeconds(text: string): { ms: number } | { error: string } {
   const s = text.trim().replace(',', '.');

@@ -1,5 +1,6 @@
-import { useEffect, useMemo, useState } from 'react';
-import type { Recording, RecordingLive } from '../../../shared/recording';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { RecordingOverview } from '../../../shared/api';
+import type { Recording } from '../../../shared/recording';
 import { call } from '../../api/api';
 import { LineChart } from '../../charts/line-chart';
 import { Dialog } from '../../components/dialog';
@@ -7,10 +8,12 @@ import { errorMessage } from '../../store/report-error';
 import { useStore } from '../../store/store';
 import { formatInterval } from '../../wizards/record/record-logic';
 import { timeZoneLabel } from '../when';
-import { breakAtGaps, fromLocalInput, parseGridSeconds, rangeProblem, rowsFor, toLocalInput } from './recording-logic';
+import { envelopeLine, fromLocalInput, parseGridSeconds, rangeProblem, rowsFor, toLocalInput } from './recording-logic';
 
-/** Points for the overview trend of the whole recording. */
-const OVERVIEW_POINTS = 2000;
+/** Time buckets of the trend of the whole recording (a few per pixel of the chart, so the band of values looks solid). */
+const OVERVIEW_POINTS = 1000;
+/** Up to this many tags come in one call, so picking another is instant; with more, each is asked for when picked. */
+const OVERVIEW_ALL_TAGS = 12;
 
 /** "Save as dataset": a name, the time range (drawn over a trend of the recording), the time step, and how values in one step combine. */
 export function SaveDialog({ recording: r, onClose, onStarted }: { recording: Recording; onClose: () => void; onStarted: (jobId: string, name: string) => void }) {
@@ -27,19 +30,32 @@ export function SaveDialog({ recording: r, onClose, onStarted }: { recording: Re
   const [aggregate, setAggregate] = useState<'mean' | 'last'>('mean');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [overview, setOverview] = useState<RecordingLive | null>(null);
   const [trendTag, setTrendTag] = useState(r.tags[0]?.id ?? '');
+  // Overviews by what was asked for: '' all tags, else one tag's id.
+  const [overviews, setOverviews] = useState<ReadonlyMap<string, RecordingOverview | { error: string }>>(new Map());
+  const asked = useRef(new Set<string>());
+  const mounted = useRef(true);
+  const overviewKey = r.tags.length <= OVERVIEW_ALL_TAGS ? '' : trendTag;
 
   useEffect(() => void loadDatasets(), [loadDatasets]);
   useEffect(() => {
-    let live = true;
-    call('recordings.live', { id: r.id, points: OVERVIEW_POINTS })
-      .then((l) => live && setOverview(l))
-      .catch(() => undefined);
+    mounted.current = true;
     return () => {
-      live = false;
+      mounted.current = false;
     };
-  }, [r.id]);
+  }, []);
+  useEffect(() => {
+    if (asked.current.has(overviewKey)) return;
+    asked.current.add(overviewKey);
+    call('recordings.overview', { id: r.id, points: OVERVIEW_POINTS, ...(overviewKey ? { tag: overviewKey } : {}) })
+      .then(
+        (o): RecordingOverview | { error: string } => o,
+        (err: unknown) => ({ error: errorMessage(err) }),
+      )
+      .then((o) => mounted.current && setOverviews((m) => new Map(m).set(overviewKey, o)));
+  }, [r.id, overviewKey]);
+  const loaded = overviews.get(overviewKey) ?? null;
+  const overview = loaded && 'tags' in loaded ? loaded : null;
 
   const wholeFrom = fromText === defaults.from;
   const wholeTo = toText === defaults.to;
@@ -54,9 +70,8 @@ export function SaveDialog({ recording: r, onClose, onStarted }: { recording: Re
   const series = useMemo(() => {
     const t = overview?.tags.find((x) => x.id === trendTag) ?? overview?.tags[0];
     if (!t || !overview) return null;
-    // The line breaks across gaps instead of joining the values on both sides.
-    const points = breakAtGaps(t.spark, overview.gaps, t.id, Date.now());
-    return { name: t.name, x: points.map((p) => p.t), values: points.map((p) => (p.v === null ? NaN : p.v)) };
+    // Lowest and highest value of each stretch of time, so a spike shows; the line breaks across gaps instead of joining the values on both sides.
+    return { name: t.name, ...envelopeLine(t.points, overview.gaps, t.id, Date.now()) };
   }, [overview, trendTag]);
   const unit = r.tags.find((t) => t.id === trendTag)?.unit ?? null;
 
@@ -133,10 +148,15 @@ export function SaveDialog({ recording: r, onClose, onStarted }: { recording: Re
               bandLabel="Saved"
               showZone={false}
               height={150}
-              ariaLabel={`${series.name} over the recording, with the range to save shaded`}
+              ariaLabel={`${series.name} over the whole recording, lowest and highest values, with the range to save shaded`}
             />
           ) : (
-            <p className="muted small">{overview ? 'Not enough values yet to draw a trend.' : 'Loading the trend…'}</p>
+            <p className="muted small">{loaded && 'error' in loaded ? `Could not draw the trend: ${loaded.error}` : overview ? 'Not enough values yet to draw a trend.' : 'Loading the trend…'}</p>
+          )}
+          {overview?.sampled && (
+            <p className="muted small" data-testid="save-overview-sampled">
+              Trend drawn from a sample of this long recording; the saved dataset uses every value.
+            </p>
           )}
           {r.tags.length > 1 && (
             <label className="save-trend-pick small">
