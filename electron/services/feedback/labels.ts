@@ -223,7 +223,6 @@ export function addAnswersToData(ws: Workspace, a: { model: string; dataset?: st
     { type: 'integer', values: labels.problem },
     { type: 'category', codes: labels.cause, dictionary: labels.causes },
   ];
-  const { stored, contentHash } = storeColumns(ws.blobs, [...kept, ...added], columns, parent.rowCount);
   const settings: LabelSettings = {
     labelsFrom: {
       dataset: parent.datasetName,
@@ -233,7 +232,9 @@ export function addAnswersToData(ws: Workspace, a: { model: string; dataset?: st
       episodes: labels.used.map((e) => ({ id: e.id, verdict: e.verdict, cause: e.cause, start: new Date(e.start).toISOString(), end: new Date(e.end).toISOString(), answeredBy: e.answeredBy, answeredAt: e.answeredAt })),
     },
   };
+  // Columns written and recorded under the write lock: a sweep of unreferenced blobs (blob-sweep.ts) cannot come in between.
   const { record, created } = ws.db.transaction(() => {
+    const { stored, contentHash } = storeColumns(ws.blobs, [...kept, ...added], columns, parent.rowCount);
     const r = recordVersion(ws, {
       datasetName: parent.datasetName,
       contentHash,
@@ -258,7 +259,7 @@ export function addAnswersToData(ws: Workspace, a: { model: string; dataset?: st
       rows: labels.counts,
     });
     return r;
-  })();
+  }).immediate();
   const n = labels.used.length;
   const { real, normal } = labels.counts;
   const what = created ? `Made ${record.datasetName} version ${record.version} from version ${parent.version}` : `${record.datasetName} version ${record.version} already holds these answers`;

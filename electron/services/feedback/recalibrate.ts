@@ -219,6 +219,6 @@ export function applyThreshold(ws: Workspace, a: { model: string; version?: numb
     modelOnnx(ws, nv);
     ws.audit.record('model.threshold', { model: v.model, from: v.version, version: nv.version, threshold: { from: pipeline.threshold, to: a.threshold }, reason: derivedFrom.reason });
     return setAlias(ws, { model: v.model, version: nv.version, alias: 'challenger', reason: `Version ${v.version} with the ${derivedFrom.change}: ${derivedFrom.reason}` });
-  })();
+  }).immediate();
   return publicInfo(made);
 }

@@ -27,8 +27,14 @@ export function modelOnnx(ws: Workspace, v: ModelVersionRecord): StoredOnnx {
   if (v.onnxBlob && v.onnxHash) return { bytes: ws.blobs.read(v.onnxBlob), hash: v.onnxHash, signature, pipeline };
   const bytes = Buffer.from(exportOnnx(pipeline, { modelName: v.model, modelVersion: v.version, appVersion: v.appVersion }));
   const hash = crypto.createHash('sha256').update(bytes).digest('hex');
-  const blob = ws.blobs.put(bytes);
-  ws.db.prepare('UPDATE model_versions SET onnx_blob = ?, onnx_hash = ? WHERE id = ?').run(blob, hash, v.id);
+  // Written and recorded under the write lock: a sweep of unreferenced blobs (blob-sweep.ts) cannot come in between.
+  const blob = ws.db
+    .transaction(() => {
+      const b = ws.blobs.put(bytes);
+      ws.db.prepare('UPDATE model_versions SET onnx_blob = ?, onnx_hash = ? WHERE id = ?').run(b, hash, v.id);
+      return b;
+    })
+    .immediate();
   v.onnxBlob = blob;
   v.onnxHash = hash;
   return { bytes, hash, signature, pipeline };

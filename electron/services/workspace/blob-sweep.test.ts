@@ -92,4 +92,22 @@ describe('sweeping blobs nothing refers to', () => {
     expect(sweepBlobs(ws, { since: 0 }).removed, 'ended tasks do not hold it back').toBe(1);
     expect(ws.blobs.has(second)).toBe(false);
   });
+
+  it('counts an old unreferenced blob stored again as just written, so the start-up sweep keeps it for the writer about to refer to it', async () => {
+    const bytes = 'an old orphan whose bytes come back';
+    const sha = ws.blobs.put(bytes);
+    age(sha, 2 * 3600_000);
+    expect(ws.blobs.put(bytes)).toBe(sha);
+    expect(Date.now() - fs.statSync(ws.blobs.pathOf(sha)).mtimeMs).toBeLessThan(60_000);
+
+    const file = path.join(dir, 'again.bin');
+    fs.writeFileSync(file, 'a copied file whose bytes come back');
+    const copied = (await ws.blobs.putFile(file)).sha256;
+    age(copied, 2 * 3600_000);
+    expect((await ws.blobs.putFile(file)).sha256).toBe(copied);
+
+    expect(sweepBlobs(ws, { before: Date.now() - 3600_000 }).removed).toBe(0);
+    expect(ws.blobs.has(sha)).toBe(true);
+    expect(ws.blobs.has(copied)).toBe(true);
+  });
 });

@@ -14,9 +14,13 @@ import type { Workspace } from './workspace';
  * A blob is written before the record that refers to it, so a blob without a
  * record may belong to a task still running, here or in another process. A
  * sweep therefore runs only when no task of the workspace is queued or
- * running in any process, inside a write transaction (a writer that records a
- * reference waits for it), and only touches blobs of a time window: since a
- * failed task started, or older than an hour at start-up.
+ * running in any process, inside a write transaction, and only touches blobs
+ * of a time window: since a failed task started, or older than an hour at
+ * start-up. Writers that are not tasks (answers into the data, a new alarm
+ * level, a graph written when first asked for) store and record their blobs
+ * inside one write transaction, so a sweep cannot come in between
+ * (blob-race.test.ts); storing bytes already held marks the blob as just
+ * written (BlobStore.put).
  */
 
 const BLOB_NAME = /^[0-9a-f]{64}$/;

@@ -33,11 +33,29 @@ export class BlobStore {
     return fs.existsSync(this.pathOf(sha256));
   }
 
+  /**
+   * Marks a stored blob as just written when new bytes turn out to be the
+   * same: an old unreferenced blob about to be referenced again is then as
+   * young as a new one to the sweep (blob-sweep.ts), which keeps blobs
+   * written in the last hour.
+   */
+  private touch(sha256: string): void {
+    const now = new Date();
+    try {
+      fs.utimesSync(this.pathOf(sha256), now, now);
+    } catch {
+      // A read-only store is never swept.
+    }
+  }
+
   /** Stores bytes and returns their sha256. Storing the same bytes twice is free. */
   put(data: Uint8Array | string): string {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const sha = crypto.createHash('sha256').update(bytes).digest('hex');
-    if (this.has(sha)) return sha;
+    if (this.has(sha)) {
+      this.touch(sha);
+      return sha;
+    }
     const tmp = this.tmpName();
     const fd = fs.openSync(tmp, 'wx');
     try {
@@ -82,8 +100,10 @@ export class BlobStore {
       throw this.ioError('read', source, err);
     }
     const sha = hash.digest('hex');
-    if (this.has(sha)) fs.rmSync(tmp, { force: true });
-    else this.commit(tmp, sha);
+    if (this.has(sha)) {
+      fs.rmSync(tmp, { force: true });
+      this.touch(sha);
+    } else this.commit(tmp, sha);
     return { sha256: sha, size };
   }
 
