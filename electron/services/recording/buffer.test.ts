@@ -250,6 +250,36 @@ describe('RecordingBuffer', () => {
     expect(scanBuffer(path.join(dir, 'missing'))).toEqual({ samples: 0, bytes: 0, firstT: null, lastT: null, gaps: [] });
   });
 
+  it('stays failed while its syncs keep failing, and says it recovered once, after a sync succeeds with nothing waiting', async () => {
+    const events: string[] = [];
+    const realSync = fs.fdatasync;
+    let failSyncs = true;
+    (fs as { fdatasync: typeof fs.fdatasync }).fdatasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      if (!failSyncs) return realSync(fd, cb);
+      setTimeout(() => cb(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })), 5);
+    }) as typeof fs.fdatasync;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    try {
+      const b = openBuffer({ flushMs: 20, syncMs: 50, onError: () => events.push('error'), onRecovered: () => events.push('recovered') });
+      const feed = setInterval(() => b.append(sample(events.length)), 10);
+      try {
+        await sleep(600);
+        // Every write went through, every sync failed: failed throughout, never "recovered" in between.
+        expect(events.filter((e) => e === 'error').length).toBeGreaterThanOrEqual(4);
+        expect(events).not.toContain('recovered');
+        failSyncs = false;
+        await sleep(400);
+        expect(events.filter((e) => e === 'recovered')).toHaveLength(1);
+        expect(events.at(-1)).toBe('recovered');
+      } finally {
+        clearInterval(feed);
+        b.close();
+      }
+    } finally {
+      (fs as { fdatasync: typeof fs.fdatasync }).fdatasync = realSync;
+    }
+  });
+
   it('writes at once when more than its 64 KB write-behind waits', () => {
     const errors: Error[] = [];
     const b = openBuffer({ flushMs: 60_000, onError: (e) => errors.push(e) });

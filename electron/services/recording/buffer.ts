@@ -75,7 +75,7 @@ export interface BufferOptions {
   segmentBytes?: number;
   /** Called when a timed write or sync fails (disk full…); the samples stay in memory and are tried again. */
   onError?: (err: Error) => void;
-  /** Called when, after onError, a timed write has written everything that waited: the disk takes samples again. */
+  /** Called once when, after onError, everything that waited is written and a sync has succeeded: the disk takes samples again. */
   onRecovered?: () => void;
 }
 
@@ -334,8 +334,12 @@ export class RecordingBuffer {
   private view: DataView;
   private pendingLen = 0;
   private pendingGaps = '';
-  /** A timed write or sync failed and everything has not been written since (see onRecovered). */
+  /** A timed write or sync failed and everything has not been written and synced since (see onRecovered). */
   private failing = false;
+  /** Counts failed writes and syncs: a sync vouches for recovery only if none failed while it ran. */
+  private failures = 0;
+  /** fds whose last fdatasync failed: what was written to them is not known to be on disk. */
+  private readonly syncFailed = new Set<number>();
   private readonly flushTimer: NodeJS.Timeout;
   private lastSync = Date.now();
   private unsynced = false;
@@ -487,10 +491,6 @@ export class RecordingBuffer {
   private tick(): void {
     if (this.closed) return;
     if (!this.tryWrite()) return;
-    if (this.failing && this.pendingLen === 0 && !this.pendingGaps) {
-      this.failing = false;
-      this.opts.onRecovered?.();
-    }
     if (this.unsynced && Date.now() - this.lastSync >= this.syncMs) this.syncSoon();
   }
 
@@ -501,6 +501,7 @@ export class RecordingBuffer {
       return true;
     } catch (err) {
       this.failing = true;
+      this.failures++;
       this.opts.onError?.(err as Error);
       return false;
     }
@@ -552,6 +553,7 @@ export class RecordingBuffer {
   /** Closes the full segment for good (synced, with its summary) and starts the next. */
   private roll(): void {
     fs.fdatasyncSync(this.fd);
+    this.syncFailed.delete(this.fd);
     const seg: Segment = { index: this.segIndex, file: path.join(this.dir, segmentName(this.segIndex)), size: this.segSize };
     const tmp = `${summaryFile(seg)}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify({ ...this.seg, size: seg.size } satisfies Summary));
@@ -571,6 +573,9 @@ export class RecordingBuffer {
   private syncSoon(): void {
     this.unsynced = false;
     this.lastSync = Date.now();
+    // Everything was handed to the kernel before this sync started, and nothing has failed since: its success means all is on disk.
+    const whole = this.pendingLen === 0 && !this.pendingGaps;
+    const failures = this.failures;
     for (const fd of [this.fd, this.gapsFd]) {
       if (this.syncing.has(fd)) continue;
       this.syncing.set(fd, false);
@@ -580,11 +585,27 @@ export class RecordingBuffer {
         if (err) {
           this.unsynced = true;
           this.failing = true;
+          this.failures++;
+          this.syncFailed.add(fd);
           this.opts.onError?.(err);
+        } else {
+          this.syncFailed.delete(fd);
+          if (whole && failures === this.failures) this.recovered();
         }
         if (closeNow) fs.close(fd, () => undefined);
       });
     }
+  }
+
+  /**
+   * Tells the owner once a failure is over: only after a sync that succeeded
+   * with nothing left waiting, so a disk whose syncs keep failing stays
+   * failed instead of flapping each time a write goes through.
+   */
+  private recovered(): void {
+    if (!this.failing || this.closed || this.pendingLen > 0 || this.pendingGaps || this.syncFailed.size) return;
+    this.failing = false;
+    this.opts.onRecovered?.();
   }
 
   /** Closes an fd now, or when the fdatasync in flight on it ends (closing under it could sync another file that reused the number). */
