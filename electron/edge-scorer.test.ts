@@ -31,4 +31,20 @@ describe('the edge runtime scorer', () => {
       expect(Date.now() - t0, 'well before the 2 s after which it would be stopped').toBeLessThan(1500);
     }
   });
+
+  it('answers a run asked before the release, refuses one asked after it at once, and takes a second release quietly', async () => {
+    const p = train(plantFrame(200), settings('binary', NO_TIME), [{ algorithm: 'hgb', params: { maxIter: 10, learningRate: 0.1, maxLeafNodes: 15, minSamplesLeaf: 10, l2: 0, balanced: false } }]);
+    const sig = onnxSignature(p);
+    const engine = await openEngine(exportOnnx(p, { modelName: 'm', modelVersion: 1, appVersion: 't' }), sig.inputs, sig.outputs, 'worker');
+    const cols = sig.inputs.map((i) => (i.type === 'string' ? ['a'] : Float32Array.of(1)));
+    const settle = (run: Promise<unknown>) =>
+      Promise.race([run.then(() => 'answered', (e: Error) => `refused: ${e.message}`), new Promise((r) => setTimeout(() => r('no answer in 3 s'), 3000))]);
+    const before = engine.run([cols], 1);
+    engine.release();
+    const after = engine.run([cols], 1);
+    expect(await settle(before)).toBe('answered');
+    expect(await settle(after)).toBe('refused: The model was closed (replaced or its endpoint stopped) before this run.');
+    engine.release();
+    expect(await engine.exited).toBe(0);
+  });
 });

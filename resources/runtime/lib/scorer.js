@@ -93,6 +93,7 @@ function openWorker(bytes, inputs, outputs) {
     let next = 0;
     const numeric = inputs.filter((i) => i.type !== 'string').length;
     let broken = null;
+    let released = false;
     const fail = (e) => {
       broken = e;
       for (const p of pending.values()) p.reject(e);
@@ -131,12 +132,22 @@ function openWorker(bytes, inputs, outputs) {
             return new Promise((res, rej) => pending.set(id, { resolve: res, reject: rej }));
           },
           release() {
+            if (released) return;
+            released = true;
             worker.off('exit', stopped);
+            // Runs asked before the release are answered first (the worker takes messages in order); later ones are refused at once.
+            const closed = new Error('The model was closed (replaced or its endpoint stopped) before this run.');
+            broken = closed;
             // The worker frees the native session itself and ends: ONNX Runtime's memory goes back at once, not whenever the thread's teardown gets to it.
             worker.postMessage({ release: true });
             const stop = setTimeout(() => void worker.terminate(), RELEASE_GRACE_MS);
             stop.unref();
-            worker.once('exit', () => clearTimeout(stop));
+            worker.once('exit', () => {
+              clearTimeout(stop);
+              // A run the worker never answered (it was stopped) still settles.
+              for (const p of pending.values()) p.reject(closed);
+              pending.clear();
+            });
           },
         });
         return;
