@@ -318,6 +318,25 @@ describe('context rows kept in memory', () => {
     expect(JSON.stringify(events).length, 'a megabyte of text is not kept').toBeLessThan(2_000);
   });
 
+  it('clip text read back from an edited state.json too, keep text clipped before as it was, and drop values that are not plain', () => {
+    const events: Record<string, unknown>[] = [];
+    const ctx = new ContextRows((e) => events.push(e));
+    ctx.row('line', answered([['x'.repeat(5000)], [1]], 0, 1), false);
+    const saved = JSON.parse(JSON.stringify(ctx.toJSON())) as { before: { inputs: Record<string, unknown>; time: unknown }[] }[];
+    const clipped = saved[0]!.before[0]!.inputs.a;
+    saved[0]!.before.push({ ...saved[0]!.before[0]!, inputs: { a: 'z'.repeat(1_000_000), b: { nested: 'z'.repeat(1000) } }, time: 't'.repeat(100_000) });
+    const back = new ContextRows((e) => events.push(e));
+    back.load(saved);
+    back.row('line', answered([['now'], [2]], 0, 2), true);
+    expect(events.map((e) => e.inputs)).toEqual([
+      { a: clipped, b: 1 },
+      { a: `${'z'.repeat(MAX_EVENT_TEXT)}… (1000000 characters)`, b: null },
+      { a: 'now', b: 2 },
+    ]);
+    expect(clipped).toBe(`${'x'.repeat(MAX_EVENT_TEXT)}… (5000 characters)`);
+    expect(events[1]!.time).toBe(`${'t'.repeat(MAX_EVENT_TEXT)}… (100000 characters)`);
+  });
+
   it('are the rows of the model that flagged: after a push, the old version\'s rows go neither before nor after the new one\'s anomalies', () => {
     const events: Record<string, unknown>[] = [];
     const ctx = new ContextRows((e) => events.push(e));

@@ -44,6 +44,22 @@ const MAX_EVENT_TEXT = 200;
 /** @param {string} v */
 const clip = (v) => (v.length > MAX_EVENT_TEXT ? `${v.slice(0, MAX_EVENT_TEXT)}… (${v.length} characters)` : v);
 
+/**
+ * Inputs read back from state.json, which anyone with the folder can edit:
+ * plain values only, and text no longer than a clipped input (already
+ * clipped text, with its "(N characters)", is kept as it is).
+ * @param {Record<string, unknown>} saved
+ */
+function restoredInputs(saved) {
+  /** @type {Record<string, unknown>} */
+  const inputs = {};
+  for (const [name, v] of Object.entries(saved).slice(0, 10_000)) {
+    if (typeof v === 'string') inputs[clip(name)] = v.length > MAX_EVENT_TEXT + 40 ? clip(v) : v;
+    else inputs[clip(name)] = typeof v === 'number' || typeof v === 'boolean' ? v : null;
+  }
+  return inputs;
+}
+
 /** A row's inputs by name, as events carry them. @param {AnsweredRow | KeptRow} r */
 function inputsOf(r) {
   if ('inputs' in r) return r.inputs;
@@ -141,7 +157,7 @@ class ContextRows {
       const before = s.before
         .filter((r) => r && typeof r.name === 'string' && typeof r.version === 'string' && Number.isFinite(r.receivedAt) && r.inputs && typeof r.inputs === 'object')
         .slice(-CONTEXT_ROWS)
-        .map((r) => ({ name: r.name, version: r.version, time: typeof r.time === 'string' || typeof r.time === 'number' ? r.time : null, score: typeof r.score === 'number' ? r.score : null, receivedAt: r.receivedAt, inputs: r.inputs }));
+        .map((r) => ({ name: r.name, version: r.version, time: typeof r.time === 'string' ? clip(r.time) : typeof r.time === 'number' ? r.time : null, score: typeof r.score === 'number' ? r.score : null, receivedAt: r.receivedAt, inputs: restoredInputs(r.inputs) }));
       this.bySource.delete(s.source);
       const afterOf = s.afterOf && typeof s.afterOf.name === 'string' && typeof s.afterOf.version === 'string' ? { name: s.afterOf.name, version: s.afterOf.version } : null;
       this.bySource.set(s.source, { before, after: s.after, afterOf });
