@@ -11,7 +11,7 @@ import { FeedbackService } from './feedback/service';
 import { DatasetReader } from './datasets/reader';
 import { ScoringService } from './scoring/service';
 import { Workspace } from './workspace/workspace';
-import { sweepBlobs } from './workspace/blob-sweep';
+import { sweepAtStart } from './workspace/blob-sweep';
 import { RecordingService } from './recording/service';
 import type { Sealer } from './recording/secrets';
 
@@ -73,7 +73,7 @@ export function createCore(opts: CoreOptions): Core {
   ws.cleanScratch();
   // Blobs a killed task left without a record; an hour old, so no other window's task is still writing them.
   try {
-    sweepBlobs(ws, { before: Date.now() - 3600 * 1000 });
+    sweepAtStart(ws);
   } catch (err) {
     logInternal(ws.logDir, 'blobs.sweep', err);
   }

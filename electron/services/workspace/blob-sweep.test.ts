@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { storeColumns } from '../datasets/column-store';
 import { recordVersion } from '../datasets/versions';
 import { checkWorkspace } from '../registry/backup';
-import { sweepBlobs } from './blob-sweep';
+import { START_SWEEP_AGE_MS, sweepAtStart, sweepBlobs } from './blob-sweep';
 import { Workspace } from './workspace';
 
 let dir: string;
@@ -109,5 +109,21 @@ describe('sweeping blobs nothing refers to', () => {
     expect(sweepBlobs(ws, { before: Date.now() - 3600_000 }).removed).toBe(0);
     expect(ws.blobs.has(sha)).toBe(true);
     expect(ws.blobs.has(copied)).toBe(true);
+  });
+
+  it('sweeps at start-up at most once an hour, and again once a task that held it back has ended', () => {
+    const a = ws.blobs.put('left by a task killed yesterday');
+    age(a, 2 * START_SWEEP_AGE_MS);
+    job('running');
+    expect(sweepAtStart(ws)?.swept, 'held back by the running task').toBe(false);
+    ws.db.prepare("UPDATE jobs SET state = 'failed'").run();
+    expect(sweepAtStart(ws)).toEqual({ swept: true, removed: 1, bytes: Buffer.byteLength('left by a task killed yesterday') });
+    const b = ws.blobs.put('left by another');
+    age(b, 2 * START_SWEEP_AGE_MS);
+    expect(sweepAtStart(ws), 'swept less than an hour ago').toBeNull();
+    expect(ws.blobs.has(b)).toBe(true);
+    expect(sweepAtStart(ws, Date.now() + START_SWEEP_AGE_MS + 1000)?.removed).toBe(1);
+    expect(ws.blobs.has(b)).toBe(false);
+    expect(fs.readdirSync(ws.blobs.dir), 'nothing but blobs beside the blobs (a backup checks each against its name)').toEqual([]);
   });
 });

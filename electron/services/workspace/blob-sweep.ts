@@ -99,3 +99,32 @@ export function sweepBlobs(ws: Workspace, window: SweepWindow): SweepResult {
   }
   return result;
 }
+
+/** How old an unreferenced blob must be for the start-up sweep, and how often that sweep runs at most. */
+export const START_SWEEP_AGE_MS = 3600 * 1000;
+const STAMP = '.last-sweep';
+
+/**
+ * The sweep at start-up: blobs older than an hour, at most once an hour per
+ * workspace, so a script running many short CLI commands does not list the
+ * blob folder under the write lock each time.
+ */
+export function sweepAtStart(ws: Workspace, now = Date.now()): SweepResult | null {
+  // In tmp/, not beside the blobs: a backup copies the blob folder and checks each file against its name.
+  const stamp = path.join(ws.dir, 'tmp', STAMP);
+  try {
+    if (now - fs.statSync(stamp).mtimeMs < START_SWEEP_AGE_MS) return null;
+  } catch {
+    // Never swept.
+  }
+  const result = sweepBlobs(ws, { before: now - START_SWEEP_AGE_MS });
+  if (result.swept) {
+    try {
+      fs.mkdirSync(path.dirname(stamp), { recursive: true });
+      fs.writeFileSync(stamp, new Date(now).toISOString());
+    } catch {
+      // A read-only or full disk: the next start sweeps again.
+    }
+  }
+  return result;
+}
