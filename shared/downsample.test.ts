@@ -310,6 +310,13 @@ describe('niceTimeTicks', () => {
     expect(years.map((t) => t.label)).toEqual(['2000', '2010', '2020', '2030']);
   });
 
+  it('gives a week or two on a narrow chart a tick every other midnight, from the first one in the range, not Mondays only', () => {
+    const from = Date.UTC(2024, 4, 6, 6, 7, 0); // Monday 6 May, 08:07 in Berlin
+    const ticks = niceTimeTicks(from, from + 9 * D, 5, 'Europe/Berlin');
+    expect(ticks.map((t) => t.label.slice(0, 2))).toEqual(['07', '09', '11', '13', '15']);
+    for (const { t } of ticks) expect(zonedParts(t, 'Europe/Berlin')).toMatchObject({ hour: 0, minute: 0 });
+  });
+
   it('puts weekly ticks on Mondays', () => {
     const ticks = niceTimeTicks(Date.UTC(2024, 0, 3), Date.UTC(2024, 1, 20), 8, 'Europe/Berlin');
     expect(ticks.length).toBeGreaterThan(3);

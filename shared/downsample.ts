@@ -322,6 +322,8 @@ const TIME_STEPS: TimeStep[] = [
   { unit: 'ms', size: 6 * HOUR, approx: 6 * HOUR, wall: true },
   { unit: 'ms', size: 12 * HOUR, approx: 12 * HOUR, wall: true },
   { unit: 'ms', size: DAY, approx: DAY, wall: true },
+  // Every other local midnight: a week or two on a narrow chart would otherwise get Mondays only (two ticks).
+  { unit: 'ms', size: 2 * DAY, approx: 2 * DAY, wall: true },
   { unit: 'ms', size: 7 * DAY, approx: 7 * DAY, wall: true },
   { unit: 'month', size: 1, approx: 30.44 * DAY, wall: true },
   { unit: 'month', size: 3, approx: 91.3 * DAY, wall: true },
@@ -362,6 +364,8 @@ function timeTicksForStep(from: number, to: number, step: TimeStep, limit: numbe
     const p = zonedParts(from, timeZone);
     let { year, month, day } = p;
     if (step.unit === 'ms' && step.size === 7 * DAY) day -= (p.weekday + 6) % 7;
+    // Every other day counts from the first midnight in the range, not the one before it (which would leave that day out).
+    else if (step.unit === 'ms' && step.size === 2 * DAY && instantOfWall(wallMs({ year, month, day, hour: 0, minute: 0, second: 0, weekday: 0 }), timeZone) < from) day += 1;
     if (step.unit === 'month') {
       month -= (month - 1) % step.size;
       day = 1;
@@ -420,7 +424,7 @@ function formatWithStyle(t: number, style: LabelStyle, timeZone: string | undefi
 }
 
 /**
- * Ticks on round local times (1 s … 15 min, 1 h, 3 h, 6 h, 12 h, 1 d, 7 d (Mondays),
+ * Ticks on round local times (1 s … 15 min, 1 h, 3 h, 6 h, 12 h, 1 d, 2 d, 7 d (Mondays),
  * 1, 3, 6 months, 1-2-5 years) inside [from, to]: the finest step that gives at most maxTicks ticks.
  * Labels fit the span: HH:mm:ss, HH:mm, dd MMM HH:mm, dd MMM (yyyy), MMM yyyy, yyyy.
  */
