@@ -8,7 +8,7 @@ import { connected, sourceNameOf } from '../../store/record-slice';
 import { errorMessage } from '../../store/report-error';
 import { useStore } from '../../store/store';
 import { formatWhen } from '../../pages/when';
-import { connectProblem, URL_EXAMPLES } from './record-logic';
+import { advancedInUse, connectProblem, URL_EXAMPLES } from './record-logic';
 
 const KINDS: { kind: SourceKind; icon: IconName; text: string }[] = [
   { kind: 'opcua', icon: 'cpu', text: 'A PLC, SCADA system or historian that speaks OPC UA. You browse its tags as a tree.' },
@@ -143,7 +143,7 @@ export function ConnectStep({ onNext }: { onNext: () => void }) {
 
       <SignIn onEnter={onEnter} passwordSaved={passwordSaved} />
 
-      <details className="advanced" open={f.kind === 'opcua' && f.auth === 'certificate' ? true : undefined}>
+      <details className="advanced" open={advancedInUse(f) ? true : undefined}>
         <summary>Advanced</summary>
         {f.kind === 'opcua' ? <OpcUaAdvanced /> : <MqttAdvanced />}
       </details>

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BrowseNode } from '../../../shared/recording';
 import { SourceSettingsSchema } from '../../../shared/recording';
 import {
+  advancedInUse,
   blankConnectForm,
   columnNameProblem,
   connectProblem,
@@ -251,5 +252,22 @@ describe('how long', () => {
   it('names a recording after its source and local start time', () => {
     expect(defaultRecordingName('Pump station', new Date(2025, 2, 4, 8, 5))).toBe('Pump station 2025-03-04 08:05');
     expect(defaultRecordingName(' ', new Date(2025, 11, 31, 23, 59))).toBe('Recording 2025-12-31 23:59');
+  });
+});
+
+describe('the Advanced section of Connect', () => {
+  it('opens by itself only when a saved source uses one of its settings', () => {
+    expect(advancedInUse(blankConnectForm('opcua'))).toBe(false);
+    expect(advancedInUse(blankConnectForm('mqtt'))).toBe(false);
+    expect(advancedInUse({ ...blankConnectForm('opcua'), securityMode: 'signAndEncrypt' })).toBe(true);
+    expect(advancedInUse({ ...blankConnectForm('opcua'), auth: 'certificate' })).toBe(true);
+    const sparkplug = { ...blankConnectForm('mqtt'), payload: 'sparkplug' as const };
+    expect(advancedInUse(sparkplug)).toBe(false);
+    expect(advancedInUse({ ...sparkplug, rebirth: true })).toBe(true);
+    // Rebirth left ticked from Sparkplug means nothing for JSON: not a reason to open.
+    expect(advancedInUse({ ...sparkplug, payload: 'json', rebirth: true })).toBe(false);
+    expect(advancedInUse({ ...blankConnectForm('mqtt'), caFile: '/ca.pem' })).toBe(true);
+    expect(advancedInUse({ ...blankConnectForm('mqtt'), rejectUnauthorized: false })).toBe(true);
+    expect(advancedInUse(formOfSettings(settingsOf({ ...sparkplug, url: 'mqtt://b:1883', rebirth: true })))).toBe(true);
   });
 });

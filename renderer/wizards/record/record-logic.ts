@@ -72,6 +72,16 @@ export function blankConnectForm(kind: SourceKind = 'opcua'): ConnectForm {
   };
 }
 
+/**
+ * True when a setting under Advanced differs from a new form's: the section then opens by
+ * itself, so a saved source's certificates or Rebirth are seen, not hidden behind a fold.
+ */
+export function advancedInUse(f: ConnectForm): boolean {
+  const d = blankConnectForm(f.kind);
+  if (f.kind === 'opcua') return f.securityMode !== d.securityMode || f.auth !== d.auth;
+  return !!f.caFile || !!f.clientCertFile || !!f.clientKeyFile || f.rejectUnauthorized !== d.rejectUnauthorized || (f.payload === 'sparkplug' && f.rebirth);
+}
+
 /** The form filled from a saved source. */
 export function formOfSettings(s: SourceSettings): ConnectForm {
   const f = blankConnectForm(s.kind);
