@@ -40,6 +40,22 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
+/**
+ * Picked tags whose values arrive but cannot be read (Sparkplug B, rebirth
+ * off: the edge node's birth was missed, and its data names metrics by alias
+ * only), one part of the source (one edge node) each.
+ */
+export interface UnreadableTags {
+  /** Tag ids (Tag.id) whose values cannot be read. */
+  tags: string[];
+  /** When the first message that could not be read came (ms since 1970). */
+  since: number;
+  /** The gap reason, the same for as long as it lasts: "The birth certificate of edge node Plant/Line2 was missed …" */
+  reason: string;
+  /** For the recording's status, in plain words: which part, how many messages since when, what to do. */
+  message: string;
+}
+
 export interface DriverConnection {
   /** What the server calls itself (null when it does not say). */
   readonly serverName: string | null;
@@ -47,8 +63,13 @@ export interface DriverConnection {
   browse(opts: { parent?: string; search?: string; listenMs?: number }): Promise<BrowseResult>;
   /** Current values (MQTT: the last heard, waiting up to a few seconds for tags not heard yet). */
   read(tags: string[]): Promise<LiveValue[]>;
-  /** Calls onSample for every new value of `tags`; OPC UA samples at intervalMs. */
-  subscribe(tags: Tag[], intervalMs: number, onSample: (s: Sample) => void): Promise<Subscription>;
+  /**
+   * Calls onSample for every new value of `tags`; OPC UA samples at intervalMs.
+   * onUnreadable (MQTT Sparkplug B) is called with every picked tag whose
+   * values arrive but cannot be read, whenever that list changes (an empty
+   * list once they can be read again); not at all while there are none.
+   */
+  subscribe(tags: Tag[], intervalMs: number, onSample: (s: Sample) => void, onUnreadable?: (now: UnreadableTags[]) => void): Promise<Subscription>;
   close(): Promise<void>;
 }
 

@@ -16,8 +16,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import tls from 'node:tls';
 import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mqtt';
-import { missedBirthNote, type BrowseNode, type BrowseResult, type LiveValue, type MqttSettings, type Tag } from '../../../shared/recording';
-import { ConnectError, type ConnectOptions, type Driver, type DriverConnection, type Sample, type Subscription } from './driver';
+import { missedBirthNote, REBIRTH_APP_HINT, type BrowseNode, type BrowseResult, type LiveValue, type MqttSettings, type Tag } from '../../../shared/recording';
+import { ConnectError, type ConnectOptions, type Driver, type DriverConnection, type Sample, type Subscription, type UnreadableTags } from './driver';
 import { encodePayload, isControlMetric, SparkplugDecoder, sparkplugTopic, type SparkplugMessage } from './sparkplug';
 
 type PayloadKind = MqttSettings['payload'];
@@ -37,6 +37,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const NOTHING_HEARD = 'Nothing heard yet';
 /** Ask an edge node for its births again at most this often (Sparkplug, when settings.rebirth is on). */
 const REBIRTH_EVERY_MS = 60_000;
+/** A recording hears how many more messages could not be read at most this often (that they cannot, or can again, at once). */
+const UNREADABLE_REPORT_MS = 1000;
 
 /** One tag's value in one message. */
 export interface Reading {
@@ -407,6 +409,56 @@ function lostReason(err: Error | null, target: Target): string {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** A time of this PC's clock as a person reads it: "10:42" today, "27 Nov 10:42" on another day. */
+export function clockTime(ms: number, now = Date.now()): string {
+  const d = new Date(ms);
+  const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  return d.toDateString() === new Date(now).toDateString() ? hm : `${d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' })} ${hm}`;
+}
+
+/** Tag names as a list in words: "Temperature", "Temperature and Pressure", "Temperature, Pressure and 4 more tags". */
+function tagList(names: string[]): string {
+  if (names.length <= 3) return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]!}`;
+  return `${names.slice(0, 2).join(', ')} and ${names.length - 2} more tags`;
+}
+
+/**
+ * What a recording says while picked tags of the Sparkplug edge node `node`
+ * (GROUP/NODE) cannot be read because its birth was missed (rebirth off): the
+ * same facts and advice as browse's missedBirthNote, with since when and
+ * which tags are not being recorded.
+ */
+export function missedBirthStatus(node: string, messages: number, since: number, tagNames: string[], now = Date.now()): string {
+  const what = messages === 1 ? 'one message' : `${messages.toLocaleString('en-US')} messages`;
+  const tags = tagList(tagNames);
+  return (
+    `Edge node ${node}: ${what} could not be read since ${clockTime(since, now)} because its birth message was missed (it sends values by alias only), ` +
+    `so ${tags} ${tagNames.length === 1 ? 'is' : 'are'} not being recorded. Restart that edge node, or ${REBIRTH_APP_HINT}.`
+  );
+}
+
+/** The gap reason for the tags of a Sparkplug edge node whose birth was missed. */
+export const missedBirthGap = (node: string) => `The birth message of edge node ${node} was missed: its values sent by alias only could not be read.`;
+
+/** Sparkplug, rebirth off: messages of one edge node or device (its folder) that could not be read since its last birth. */
+interface Unreadable {
+  /** GROUP/NODE */
+  node: string;
+  messages: number;
+  /** When the first of them came (ms). */
+  since: number;
+}
+
+/** A subscription that wants to hear about its tags that cannot be read. */
+interface UnreadableWatcher {
+  tags: Tag[];
+  onUnreadable: (now: UnreadableTags[]) => void;
+  /** What it was told last (JSON), so it hears only changes. */
+  last: string;
+}
+
 class MqttConnection implements DriverConnection {
   readonly serverName: string;
   private readonly heard = new Map<string, Heard>();
@@ -416,8 +468,14 @@ class MqttConnection implements DriverConnection {
   /** Topic filters subscribed besides the source's own. */
   private readonly extraTopics = new Set<string>();
   private readonly rebirthAsked = new Map<string, number>();
-  /** Sparkplug, rebirth off: per edge node (group/node), messages with alias-only values that could not be read since its last birth seen. */
-  private readonly unreadable = new Map<string, number>();
+  /**
+   * Sparkplug, rebirth off: per folder (`spBv1.0/GROUP/NODE` for the node's own
+   * metrics, `…/NODE/DEVICE` for a device's), messages with alias-only values
+   * that could not be read since its last birth (NBIRTH, DBIRTH) seen.
+   */
+  private readonly unreadable = new Map<string, Unreadable>();
+  private readonly unreadableWatchers = new Set<UnreadableWatcher>();
+  private reportTimer: NodeJS.Timeout | null = null;
   private readonly decoder = new SparkplugDecoder();
   private readonly listeningSince = Date.now();
   private overflow = false;
@@ -458,7 +516,7 @@ class MqttConnection implements DriverConnection {
     if (this.closed) return;
     const msg = parseMessage(this.settings.payload, topic, payload, this.decoder);
     if (!msg) return;
-    if (msg.sparkplug) this.trackBirths(msg.sparkplug);
+    if (msg.sparkplug) this.trackBirths(msg.sparkplug, receivedAt);
     for (const r of msg.readings) {
       if (!this.heard.has(r.tag) && this.heard.size >= MAX_HEARD && !this.wanted.has(r.tag)) {
         this.overflow = true;
@@ -478,15 +536,72 @@ class MqttConnection implements DriverConnection {
    * joins later may ask for them again with the standard Node Control/Rebirth
    * command (as SCADA hosts do), but that is a write to the plant's broker:
    * only when the settings ask for it (`rebirth`). Otherwise the messages that
-   * could not be read are counted per edge node, and browse says so.
+   * could not be read are counted per edge node and device, browse says so,
+   * and so does a recording of their tags (onUnreadable of subscribe).
    */
-  private trackBirths(m: SparkplugMessage): void {
-    const { group, node, type } = m.topic;
-    const key = `${group}/${node}`;
-    if (type === 'NBIRTH') this.unreadable.delete(key);
-    if (m.unresolved === 0) return;
-    if (this.settings.rebirth === true) this.askRebirth(group, node);
-    else this.unreadable.set(key, (this.unreadable.get(key) ?? 0) + 1);
+  private trackBirths(m: SparkplugMessage, receivedAt: number): void {
+    const { group, node, type, folder } = m.topic;
+    // A birth gives the names of the aliases of its node (NBIRTH) or device (DBIRTH): what follows reads.
+    let changed = (type === 'NBIRTH' || type === 'DBIRTH') && this.unreadable.delete(folder);
+    if (m.unresolved > 0) {
+      if (this.settings.rebirth === true) {
+        this.askRebirth(group, node);
+      } else {
+        const u = this.unreadable.get(folder);
+        if (u) u.messages++;
+        else this.unreadable.set(folder, { node: `${group}/${node}`, messages: 1, since: receivedAt });
+        if (!u) changed = true;
+      }
+    }
+    if (changed) this.reportUnreadable();
+    else if (m.unresolved > 0 && this.unreadableWatchers.size && !this.reportTimer) {
+      this.reportTimer = setTimeout(() => {
+        this.reportTimer = null;
+        this.reportUnreadable();
+      }, UNREADABLE_REPORT_MS);
+      this.reportTimer.unref();
+    }
+  }
+
+  /** The picked `tags` that cannot be read, one entry per edge node (sorted). */
+  private unreadableOf(tags: Tag[]): UnreadableTags[] {
+    const byNode = new Map<string, { messages: number; since: number; tags: Tag[] }>();
+    for (const [folder, u] of this.unreadable) {
+      const hit = tags.filter((t) => t.id.startsWith(`${folder}#`));
+      if (!hit.length) continue;
+      const n = byNode.get(u.node);
+      if (n) {
+        n.messages += u.messages;
+        n.since = Math.min(n.since, u.since);
+        n.tags.push(...hit);
+      } else {
+        byNode.set(u.node, { messages: u.messages, since: u.since, tags: hit });
+      }
+    }
+    const now = Date.now();
+    return [...byNode]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([node, n]) => ({
+        tags: n.tags.map((t) => t.id),
+        since: n.since,
+        reason: missedBirthGap(node),
+        message: missedBirthStatus(node, n.messages, n.since, n.tags.map((t) => t.name), now),
+      }));
+  }
+
+  /** Tells each subscription that asked about its tags that cannot be read, when that changed. */
+  private reportUnreadable(): void {
+    for (const w of this.unreadableWatchers) {
+      const now = this.unreadableOf(w.tags);
+      const text = JSON.stringify(now);
+      if (text === w.last) continue;
+      w.last = text;
+      try {
+        w.onUnreadable(now);
+      } catch {
+        // a failing consumer must not stop the messages
+      }
+    }
   }
 
   /** Sends the edge node `group/node` the Node Control/Rebirth command, at most once a minute. */
@@ -567,7 +682,9 @@ class MqttConnection implements DriverConnection {
       push({ id: key, name: key, path: key, kind: 'folder', hasChildren: true, dataType: null, numeric: false, unit: null, value: null });
       for (const h of matching) push(variable(h));
     }
-    const notes = [...this.unreadable].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([node, messages]) => missedBirthNote(node, messages));
+    const perNode = new Map<string, number>();
+    for (const u of this.unreadable.values()) perNode.set(u.node, (perNode.get(u.node) ?? 0) + u.messages);
+    const notes = [...perNode].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([node, messages]) => missedBirthNote(node, messages));
     return { nodes, truncated, notes };
   }
 
@@ -589,7 +706,7 @@ class MqttConnection implements DriverConnection {
    * come when they are published, so intervalMs is not used here (the
    * recorder's grid is applied when a recording is saved as a dataset).
    */
-  async subscribe(tags: Tag[], _intervalMs: number, onSample: (s: Sample) => void): Promise<Subscription> {
+  async subscribe(tags: Tag[], _intervalMs: number, onSample: (s: Sample) => void, onUnreadable?: (now: UnreadableTags[]) => void): Promise<Subscription> {
     const ids = new Set(tags.map((t) => t.id));
     for (const id of ids) this.wanted.add(id);
     const kind = this.settings.payload;
@@ -629,10 +746,17 @@ class MqttConnection implements DriverConnection {
       for (const prefix of msg.dead) for (const tag of ids) if (tag.startsWith(prefix)) emit({ tag, t: msg.sparkplug?.timestamp ?? receivedAt, value: null, quality: 'bad' });
     };
     this.listeners.add(listener);
+    // '[]': nothing to say until something cannot be read (messages heard while connecting included).
+    const watcher: UnreadableWatcher | null = onUnreadable && kind === 'sparkplug' ? { tags: [...tags], onUnreadable, last: '[]' } : null;
+    if (watcher) {
+      this.unreadableWatchers.add(watcher);
+      this.reportUnreadable();
+    }
     await this.cover([...ids]);
     return {
       close: async () => {
         this.listeners.delete(listener);
+        if (watcher) this.unreadableWatchers.delete(watcher);
       },
     };
   }
@@ -641,6 +765,9 @@ class MqttConnection implements DriverConnection {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
+    this.unreadableWatchers.clear();
+    if (this.reportTimer) clearTimeout(this.reportTimer);
+    this.reportTimer = null;
     if (this.lost) return;
     await Promise.race([new Promise<void>((resolve) => this.client.end(false, {}, () => resolve())), sleep(1000)]);
     this.client.end(true);

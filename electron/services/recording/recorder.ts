@@ -3,11 +3,14 @@
  * tags, and the buffer on disk the samples go to. When the connection is
  * lost it records a gap and reconnects with backoff (1 s, 2 s, 4 s … 30 s),
  * forever: a plant server that restarts at night must not end a week-long
- * recording. Sparklines come from a small ring of the newest values per tag.
+ * recording. Tags whose values arrive but cannot be read (a Sparkplug edge
+ * node whose birth was missed) get a gap of their own, and the status says
+ * which and what to do, until they can be read again. Sparklines come from a
+ * small ring of the newest values per tag.
  */
 import type { LiveValue, RecordingGap, RecordingState, Tag } from '../../../shared/recording';
 import { DiskFullError, RecordingBuffer, type BufferStats } from './buffer';
-import { ConnectError, type ConnectOptions, type Driver, type DriverConnection, type Sample, type Subscription } from './driver';
+import { ConnectError, type ConnectOptions, type Driver, type DriverConnection, type Sample, type Subscription, type UnreadableTags } from './driver';
 
 /** Backoff after the n-th failed attempt in a row (n ≥ 1), ms. */
 export function reconnectDelayMs(failures: number): number {
@@ -56,8 +59,13 @@ export class Recorder {
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
   private stopped = false;
-  /** The open whole-source gap, if any (start ms). */
+  /** The open whole-source gap, if any (start ms), and its entry in gapList. */
   private gapSince: number | null = null;
+  private sourceGap: RecordingGap | null = null;
+  /** The open gaps of single tags (tag index → entry in gapList): their values arrive but cannot be read. */
+  private readonly tagGaps = new Map<number, RecordingGap>();
+  /** What the source says about tags whose values cannot be read (null: all can). */
+  private unreadable: { message: string; tags: number } | null = null;
   private readonly gapList: RecordingGap[] = [];
   private status: RecorderStatus = { state: 'connecting', message: 'Connecting to the source.' };
   private connStatus: RecorderStatus = this.status;
@@ -71,24 +79,39 @@ export class Recorder {
    * with when it last changed (possibly days ago). That first value is the
    * tag's value at the moment of subscribing, so it is recorded then: it
    * must not reach back before the recording (or across the gap it closes).
+   * The same for a tag's first value after its own gap (freshFrom).
    */
   private subscribedAt = 0;
   private readonly fresh: boolean[];
+  private readonly freshFrom: number[];
 
   constructor(private readonly o: RecorderOptions) {
     this.buffer = RecordingBuffer.open(o.dir, { ...o.buffer, onError: (err) => this.diskError(err), onRecovered: () => this.diskRecovered() });
     o.tags.forEach((t, i) => this.index.set(t.id, i));
     this.fresh = o.tags.map(() => true);
+    this.freshFrom = o.tags.map(() => 0);
     this.rings = o.tags.map(() => ({ t: new Float64Array(RING), v: new Float64Array(RING), n: 0, head: 0, samples: 0, last: null }));
+    const leftOpen = new Map<number, { start: number; gap: RecordingGap }>();
     for (const g of this.buffer.stats().gaps) {
-      this.gapList.push(this.toGap(g.start, g.end, g.reason, g.tag));
+      const gap = this.toGap(g.start, g.end, g.reason, g.tag);
+      this.gapList.push(gap);
       // Killed while reconnecting: that gap is still open and goes on until the next connection.
-      if (g.tag === null && g.end === null) this.gapSince = g.start;
+      if (g.tag === null && g.end === null) {
+        this.gapSince = g.start;
+        this.sourceGap = gap;
+      }
+      if (g.tag !== null && g.end === null) leftOpen.set(g.tag, { start: g.start, gap });
     }
     if (o.resumedAfter) {
       // The gap begins at the last sample on disk at the earliest: no value is held into the time nobody recorded.
       const lastT = this.buffer.stats().lastT;
       this.openGap(Math.max(o.resumedAfter.since, lastT ?? -Infinity), o.resumedAfter.reason);
+    }
+    // Killed while tags could not be read: their gaps end where the whole source's begins (the new connection says anew what it cannot read).
+    for (const [i, { start, gap }] of leftOpen) {
+      const end = Math.max(start, this.gapSince ?? Date.now());
+      this.buffer.gapEnd(end, i);
+      gap.end = new Date(end).toISOString();
     }
   }
 
@@ -100,15 +123,60 @@ export class Recorder {
     if (this.gapSince !== null) return;
     this.gapSince = since;
     this.buffer.gapStart(since, reason, null);
-    this.gapList.push(this.toGap(since, null, reason, null));
+    this.sourceGap = this.toGap(since, null, reason, null);
+    this.gapList.push(this.sourceGap);
   }
 
   private closeGap(at: number): void {
     if (this.gapSince === null) return;
     this.buffer.gapEnd(at, null);
-    const g = this.gapList[this.gapList.length - 1];
-    if (g && g.end === null) g.end = new Date(at).toISOString();
+    if (this.sourceGap) this.sourceGap.end = new Date(at).toISOString();
+    this.sourceGap = null;
     this.gapSince = null;
+  }
+
+  /** Tag `i`'s values cannot be read from `since` on. */
+  private openTagGap(i: number, since: number, reason: string): void {
+    if (this.tagGaps.has(i)) return;
+    this.buffer.gapStart(since, reason, i);
+    const gap = this.toGap(since, null, reason, i);
+    this.tagGaps.set(i, gap);
+    this.gapList.push(gap);
+  }
+
+  /** Tag `i` can be read again at `at`: its gap ends, and its first value after is recorded no earlier. */
+  private closeTagGap(i: number, at: number): void {
+    const gap = this.tagGaps.get(i);
+    if (!gap) return;
+    const end = Math.max(at, Date.parse(gap.start));
+    this.buffer.gapEnd(end, i);
+    gap.end = new Date(end).toISOString();
+    this.tagGaps.delete(i);
+    this.fresh[i] = true;
+    this.freshFrom[i] = end;
+  }
+
+  /** The source says which picked tags' values arrive but cannot be read (an empty list: all can again). */
+  private onUnreadable(now: UnreadableTags[], gen: number): void {
+    if (this.stopped || gen !== this.generation) return;
+    const at = Date.now();
+    const affected = new Map<number, UnreadableTags>();
+    for (const u of now) {
+      for (const id of u.tags) {
+        const i = this.index.get(id);
+        if (i !== undefined && !affected.has(i)) affected.set(i, u);
+      }
+    }
+    for (const i of [...this.tagGaps.keys()]) if (!affected.has(i)) this.closeTagGap(i, at);
+    for (const [i, u] of affected) this.openTagGap(i, Math.max(u.since, this.subscribedAt), u.reason);
+    this.unreadable = affected.size ? { message: now.filter((u) => u.tags.some((id) => this.index.has(id))).map((u) => u.message).join(' '), tags: affected.size } : null;
+    this.publish();
+  }
+
+  /** The connection is gone (or the recording stops): tag gaps end, the whole source's gap (if any) goes on for them. */
+  private endTagGaps(at: number): void {
+    for (const i of [...this.tagGaps.keys()]) this.closeTagGap(i, at);
+    this.unreadable = null;
   }
 
   /** The buffer cannot write: say so (a full disk, most often); samples wait in memory and are written when it can again. */
@@ -132,10 +200,19 @@ export class Recorder {
   }
 
   private publish(): void {
-    const next = this.diskProblem ? { state: 'failed' as const, message: this.diskProblem } : this.connStatus;
+    const next = this.diskProblem ? { state: 'failed' as const, message: this.diskProblem } : this.connStatus.state === 'recording' && this.unreadable ? this.unreadableStatus(this.unreadable) : this.connStatus;
     if (this.status.state === next.state && this.status.message === next.message) return;
     this.status = next;
     this.o.onStatus(this.status);
+  }
+
+  /**
+   * Still recording, what can be read; the message says first what is not
+   * being recorded (the source's words: which part, since when, what to do).
+   */
+  private unreadableStatus(u: { message: string; tags: number }): RecorderStatus {
+    const rest = this.o.tags.length - u.tags;
+    return { state: 'recording', message: rest > 0 ? `${u.message} The other ${rest === 1 ? 'tag is' : `${rest} tags are`} being recorded.` : u.message };
   }
 
   get state(): RecorderStatus {
@@ -159,7 +236,13 @@ export class Recorder {
       this.conn = conn;
       this.subscribedAt = Date.now();
       this.fresh.fill(true);
-      const sub = await conn.subscribe(this.o.tags, this.o.intervalMs, (s) => this.sample(s));
+      this.freshFrom.fill(this.subscribedAt);
+      const sub = await conn.subscribe(
+        this.o.tags,
+        this.o.intervalMs,
+        (s) => this.sample(s),
+        (now) => this.onUnreadable(now, gen),
+      );
       if (this.stopped || gen !== this.generation) {
         await sub.close().catch(() => undefined);
         await conn.close().catch(() => undefined);
@@ -185,7 +268,9 @@ export class Recorder {
     this.generation++;
     this.failures++;
     const delay = reconnectDelayMs(this.failures);
-    this.openGap(Date.now(), why);
+    const now = Date.now();
+    this.endTagGaps(now);
+    this.openGap(now, why);
     this.setStatus('reconnecting', `${why.replace(/\.?$/, '.')} Trying again in ${fmtDelay(delay)} (attempt ${this.failures + 1}).`);
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -208,7 +293,7 @@ export class Recorder {
     if (i === undefined || this.stopped) return;
     if (this.fresh[i]) {
       this.fresh[i] = false;
-      if (s.t < this.subscribedAt) s = { ...s, t: this.subscribedAt };
+      if (s.t < this.freshFrom[i]!) s = { ...s, t: this.freshFrom[i]! };
     }
     this.buffer.append({ t: s.t, tag: i, value: s.value, quality: s.quality });
     const r = this.rings[i]!;
@@ -256,7 +341,9 @@ export class Recorder {
     this.conn = null;
     await sub?.close().catch(() => undefined);
     await conn?.close().catch(() => undefined);
-    this.closeGap(Date.now());
+    const now = Date.now();
+    this.endTagGaps(now);
+    this.closeGap(now);
     this.buffer.close();
   }
 }

@@ -3,6 +3,9 @@
  * aliases resolved from births, and the MQTT driver recording a simulated
  * edge node on Mosquitto: by default it only listens and says which node's
  * birth it missed; asked to (rebirth), it asks that node for its births again.
+ * A recording that restarts or reconnects without the births says which edge
+ * node's tags are not being recorded, and records that time as their gap,
+ * until the node is born again.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,8 +13,10 @@ import path from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_MOSQUITTO, Mosquitto } from '../../test-support/mosquitto';
+import { readBuffer, readGaps } from './buffer';
 import type { DriverConnection, Sample } from './driver';
 import { mqttDriver } from './mqtt';
+import { Recorder, type RecorderStatus } from './recorder';
 import { decodePayload, encodePayload, parseTopic, SparkplugDecoder, sparkplugTopic, type MetricInput } from './sparkplug';
 
 const T0 = Date.UTC(2024, 5, 1, 8, 0, 0);
@@ -135,9 +140,13 @@ class EdgeNode {
     await this.send('DBIRTH', PUMP_BIRTH);
   }
 
-  async send(type: 'NBIRTH' | 'DBIRTH' | 'DDATA' | 'DDEATH', metrics: MetricInput[], device = true, timestamp = Date.now()): Promise<void> {
+  async send(type: 'NBIRTH' | 'DBIRTH' | 'NDATA' | 'DDATA' | 'DDEATH', metrics: MetricInput[], device = true, timestamp = Date.now()): Promise<void> {
     const topic = sparkplugTopic('Plant', type, 'Edge1', device ? 'Pump1' : undefined);
     await this.client.publishAsync(topic, Buffer.from(encodePayload({ timestamp, metrics })), { qos: 1 });
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
   }
 
   async stop(): Promise<void> {
@@ -283,6 +292,173 @@ describe.skipIf(!HAVE_MOSQUITTO)('Sparkplug B through the MQTT driver', () => {
       expect(commands).toEqual([]);
     } finally {
       await watcher.endAsync(true);
+    }
+  });
+});
+
+describe.skipIf(!HAVE_MOSQUITTO)('recording a Sparkplug edge node whose birth was missed (rebirth off)', () => {
+  let tmp: string;
+  let broker: Mosquitto;
+  let edge: EdgeNode;
+  let watcher: MqttClient;
+  /** Every command any Sparkplug host sends to any edge node of any group. */
+  const commands: string[] = [];
+
+  const UPTIME = 'spBv1.0/Plant/Edge1#Uptime';
+  const TEMPERATURE = 'spBv1.0/Plant/Edge1/Pump1#Temperature';
+  const TAGS = [
+    { id: UPTIME, name: 'Uptime' },
+    { id: TEMPERATURE, name: 'Temperature' },
+  ];
+  const RECORDING = /^Recording 2 tags from mqtt:\/\/127\.0\.0\.1:\d+\.$/;
+  const warning = (n: number) =>
+    new RegExp(
+      `^Edge node Plant/Edge1: ${n} messages could not be read since \\d\\d:\\d\\d because its birth message was missed \\(it sends values by alias only\\), ` +
+        `so Uptime and Temperature are not being recorded\\. Restart that edge node, or turn on "Ask edge nodes for their birth again" under Advanced\\.$`,
+    );
+  const GAP_REASON = 'The birth message of edge node Plant/Edge1 was missed: its values sent by alias only could not be read.';
+
+  function recorder(dir: string, states: RecorderStatus[], resumedAfter: { since: number; reason: string } | null = null): Recorder {
+    return new Recorder({
+      dir,
+      tags: TAGS,
+      intervalMs: 1000,
+      driver: mqttDriver,
+      // No `rebirth` at all: as settings saved before it existed, and the default.
+      connectOptions: () => ({ settings: { kind: 'mqtt', url: broker.url, topic: 'spBv1.0/Plant/#', payload: 'sparkplug', rejectUnauthorized: true }, pkiDir: path.join(tmp, 'pki'), trusted: new Set() }),
+      onStatus: (st) => states.push({ ...st }),
+      resumedAfter,
+      buffer: { flushMs: 50, syncMs: 100 },
+    });
+  }
+
+  async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  const last = (r: Recorder, id: string) => r.live(1).find((t) => t.id === id)!.last?.value;
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-sparkplug-rec-'));
+    broker = await Mosquitto.start();
+    edge = await EdgeNode.start(broker.url);
+    watcher = connect(broker.url, { clientId: `ncmd-watch-rec-${process.pid}` });
+    watcher.on('message', (topic) => commands.push(topic));
+    await watcher.subscribeAsync(['spBv1.0/+/NCMD/#', 'spBv1.0/+/DCMD/#'], { qos: 1 });
+  });
+
+  afterAll(async () => {
+    await watcher?.endAsync(true);
+    await edge?.stop();
+    await broker?.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('after a restart: says which edge node, how many messages and what to do, records a gap for its tags, and records again once the node is born again', async () => {
+    const dir = path.join(tmp, 'restarted');
+    const firstStates: RecorderStatus[] = [];
+    const first = recorder(dir, firstStates);
+    first.start();
+    try {
+      await until('recording', () => first.state.state === 'recording');
+      await edge.births();
+      await edge.send('NDATA', [byAlias(1, 'Int64', 3601)], false);
+      await edge.send('DDATA', [byAlias(10, 'Double', 62)]);
+      await until('the alias-only values, read with the births', () => last(first, UPTIME) === 3601 && last(first, TEMPERATURE) === 62);
+      expect(first.state.message).toMatch(RECORDING);
+    } finally {
+      await first.stop();
+    }
+
+    // Millwright restarts: the new connection never saw the births.
+    const states: RecorderStatus[] = [];
+    const second = recorder(dir, states, { since: Date.now(), reason: 'Millwright was not running.' });
+    second.start();
+    try {
+      await until('recording again', () => second.state.state === 'recording');
+      expect(second.state.message).toMatch(RECORDING);
+      const sentFrom = Date.now();
+      for (const v of [3602, 3603, 3604]) await edge.send('NDATA', [byAlias(1, 'Int64', v)], false);
+      for (const v of [63, 64]) await edge.send('DDATA', [byAlias(10, 'Double', v)]);
+      await until('the warning with all five messages', () => warning(5).test(second.state.message));
+      // Still recording (what can be read is), but it says in words what is not.
+      expect(second.state.state).toBe('recording');
+      expect(states.map((st) => st.message).filter((m) => /^Edge node/.test(m)).length).toBeGreaterThan(0);
+      // The time without readable values is a gap of each of the node's tags, open while it lasts.
+      const open = second.gaps().filter((g) => g.tag !== null);
+      expect(open.map((g) => [g.tag, g.end, g.reason])).toEqual([
+        ['Uptime', null, GAP_REASON],
+        ['Temperature', null, GAP_REASON],
+      ]);
+      for (const g of open) expect(Date.parse(g.start)).toBeGreaterThanOrEqual(sentFrom);
+      await until('the gaps on disk', () => readGaps(dir).filter((g) => g.tag !== null && g.end === null).length === 2);
+      expect(second.live(1).map((t) => t.samples)).toEqual([0, 0]);
+      // Nothing was asked of the edge node (rebirth is off): no command reached the broker.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(commands).toEqual([]);
+      expect(edge.rebirths).toBe(0);
+
+      // The edge node restarts (its births come): the warning goes, its values are recorded again.
+      await edge.births();
+      await edge.send('NDATA', [byAlias(1, 'Int64', 3700)], false);
+      await edge.send('DDATA', [byAlias(10, 'Double', 65.5)]);
+      await until('the values after the births', () => last(second, UPTIME) === 3700 && last(second, TEMPERATURE) === 65.5);
+      await until('the warning gone', () => RECORDING.test(second.state.message));
+      expect(second.state.state).toBe('recording');
+      const closed = second.gaps().filter((g) => g.tag !== null);
+      expect(closed.map((g) => g.tag)).toEqual(['Uptime', 'Temperature']);
+      for (const g of closed) expect(Date.parse(g.end!)).toBeGreaterThanOrEqual(Date.parse(g.start));
+      expect(commands).toEqual([]);
+    } finally {
+      await second.stop();
+    }
+
+    // On disk: the tag gaps end, the birth values are recorded from then on (not at the births' own 2024 timestamps), nothing of the unreadable messages.
+    const gaps = readGaps(dir).filter((g) => g.tag !== null);
+    expect(gaps.map((g) => [g.tag, g.reason, g.end !== null])).toEqual([
+      [0, GAP_REASON, true],
+      [1, GAP_REASON, true],
+    ]);
+    const after = [...readBuffer(dir)].flat().filter((x) => x.t >= gaps[0]!.start);
+    expect(after.filter((x) => x.tag === 0).map((x) => x.value)).toEqual([3600, 3700]);
+    expect(after.filter((x) => x.tag === 1).map((x) => x.value)).toEqual([61.5, 65.5]);
+    for (const x of after) expect(x.t).toBeGreaterThanOrEqual(gaps[x.tag]!.end!);
+  });
+
+  it('after a reconnect: the same warning and gap, and still no command to the edge node', async () => {
+    const dir = path.join(tmp, 'reconnected');
+    const states: RecorderStatus[] = [];
+    const r = recorder(dir, states);
+    r.start();
+    try {
+      await until('recording', () => r.state.state === 'recording');
+      await edge.births();
+      await edge.send('DDATA', [byAlias(10, 'Double', 70)]);
+      await until('the alias-only value, read with the births', () => last(r, TEMPERATURE) === 70);
+
+      // The broker restarts: the recorder reconnects, with a decoder that has no births.
+      await broker.kill();
+      await until('reconnecting', () => r.state.state === 'reconnecting');
+      await broker.restart();
+      await until('recording again', () => r.state.state === 'recording', 20_000);
+      expect(r.state.message).toMatch(RECORDING);
+      await until('the edge node back on the broker', () => edge.connected, 10_000);
+      for (const v of [71, 72]) await edge.send('DDATA', [byAlias(10, 'Double', v)]);
+      await until('the warning', () => /^Edge node Plant\/Edge1: 2 messages could not be read since \d\d:\d\d because its birth message was missed .*so Temperature is not being recorded\. .* The other tag is being recorded\.$/.test(r.state.message));
+      // The time the broker was away is the whole source's gap (closed); the time since, Temperature's own (open).
+      expect(r.gaps().map((g) => [g.tag, g.end === null, g.tag === null ? 'lost' : g.reason])).toEqual([
+        [null, false, 'lost'],
+        ['Temperature', true, GAP_REASON],
+      ]);
+      expect(last(r, TEMPERATURE)).toBe(70);
+      await new Promise((res) => setTimeout(res, 500));
+      expect(commands).toEqual([]);
+    } finally {
+      await r.stop();
     }
   });
 });
