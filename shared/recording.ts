@@ -236,6 +236,19 @@ export const RECORDING_STATE_TITLES: Record<RecordingState, string> = {
 /** Recording interval limits (ms) and the default. */
 export const RECORDING_INTERVAL = { min: 100, max: 3_600_000, default: 1000 } as const;
 
+/** What a running recording says when every tag is being recorded. */
+export function recordingMessage(tags: number, server: string | null): string {
+  return `Recording ${tags} tag${tags === 1 ? '' : 's'} from ${server ?? 'the source'}.`;
+}
+
+/**
+ * Recording, but not everything: the message says what is not being recorded (a Sparkplug
+ * edge node whose birth was missed) instead of the plain "Recording N tags from …".
+ */
+export function recordingNeedsAttention(r: { state: RecordingState; message: string }): boolean {
+  return r.state === 'recording' && !/^Recording \d+ tags? from /.test(r.message);
+}
+
 export const RecordingSchema = z.object({
   id: z.number().int(),
   name: z.string(),
@@ -271,8 +284,10 @@ export const RecordingGapSchema = z.object({
   end: z.string().nullable(),
   /** "Lost the connection: the server closed it." / "No value from Pump1.Temperature for 30 s." */
   reason: z.string(),
-  /** The tag it concerns, or null for the whole source. */
+  /** The name of the tag it concerns, or null for the whole source. */
   tag: z.string().nullable(),
+  /** That tag's id (node id or topic path): names can repeat across folders, ids cannot. */
+  tagId: z.string().nullable(),
 });
 export type RecordingGap = z.infer<typeof RecordingGapSchema>;
 

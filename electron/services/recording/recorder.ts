@@ -8,8 +8,8 @@
  * which and what to do, until they can be read again. Sparklines come from a
  * small ring of the newest values per tag.
  */
-import type { LiveValue, RecordingGap, RecordingState, Tag } from '../../../shared/recording';
-import { DiskFullError, RecordingBuffer, type BufferStats } from './buffer';
+import { recordingMessage, type LiveValue, type RecordingGap, type RecordingState, type Tag } from '../../../shared/recording';
+import { DiskFullError, RecordingBuffer, type BufferStats, type GapMark } from './buffer';
 import { ConnectError, type ConnectOptions, type Driver, type DriverConnection, type Sample, type Subscription, type UnreadableTags } from './driver';
 
 /** Backoff after the n-th failed attempt in a row (n ≥ 1), ms. */
@@ -116,7 +116,7 @@ export class Recorder {
   }
 
   private toGap(start: number, end: number | null, reason: string, tag: number | null): RecordingGap {
-    return { start: new Date(start).toISOString(), end: end === null ? null : new Date(end).toISOString(), reason, tag: tag === null ? null : (this.o.tags[tag]?.name ?? null) };
+    return gapView({ start, end, reason, tag }, this.o.tags);
   }
 
   private openGap(since: number, reason: string): void {
@@ -251,7 +251,7 @@ export class Recorder {
       this.sub = sub;
       this.failures = 0;
       this.closeGap(this.subscribedAt);
-      this.setStatus('recording', `Recording ${this.o.tags.length} tag${this.o.tags.length === 1 ? '' : 's'} from ${conn.serverName ?? 'the source'}.`);
+      this.setStatus('recording', recordingMessage(this.o.tags.length, conn.serverName));
     } catch (e) {
       if (conn) await conn.close().catch(() => undefined);
       // A lost() during this attempt has already scheduled the next one.
@@ -346,4 +346,16 @@ export class Recorder {
     this.closeGap(now);
     this.buffer.close();
   }
+}
+
+/** A gap as the app shows it: ISO times, the tag by name and by id (a buffer's gaps name it by index). */
+export function gapView(g: GapMark, tags: readonly Tag[]): RecordingGap {
+  const tag = g.tag === null ? undefined : tags[g.tag];
+  return {
+    start: new Date(g.start).toISOString(),
+    end: g.end === null ? null : new Date(g.end).toISOString(),
+    reason: g.reason,
+    tag: tag?.name ?? null,
+    tagId: tag?.id ?? null,
+  };
 }

@@ -33,7 +33,7 @@ import type { Workspace } from '../workspace/workspace';
 import { readGaps, scanBuffer, tailBuffer, type BufferStats } from './buffer';
 import { ConnectError, type ConnectOptions, type Driver, type DriverConnection } from './driver';
 import { bufferOverview } from './overview';
-import { Recorder } from './recorder';
+import { gapView, Recorder } from './recorder';
 import { workspaceKeySealer, type Sealer } from './secrets';
 import { SourceStore, type SourceAccess } from './sources';
 
@@ -555,7 +555,8 @@ export class RecordingService {
     const dir = path.join(this.dir, String(a.id));
     const tags = recording.tags;
     const tail = fs.existsSync(dir) ? tailBuffer(dir, tags.length, a.points) : tags.map(() => []);
-    const gaps = fs.existsSync(dir) ? scanBuffer(dir).gaps : [];
+    // The gaps file alone: scanning the buffer would read every segment's summary for counts not shown here.
+    const gaps = fs.existsSync(dir) ? readGaps(dir) : [];
     return {
       recording,
       tags: tags.map((t, i) => {
@@ -569,7 +570,7 @@ export class RecordingService {
           spark: pts.map((p) => ({ t: p.t, v: p.value })),
         };
       }),
-      gaps: gaps.map((g) => ({ start: new Date(g.start).toISOString(), end: iso(g.end), reason: g.reason, tag: g.tag === null ? null : (tags[g.tag]?.name ?? null) })),
+      gaps: gaps.map((g) => gapView(g, tags)),
     };
   }
 
@@ -592,7 +593,7 @@ export class RecordingService {
     const last = st ? st.lastT : recording.lastSampleAt ? Date.parse(recording.lastSampleAt) : null;
     // A missing folder reads as an empty buffer.
     const ov = await bufferOverview(dir, { tags: tags.length, points: a.points, only, span: first !== null && last !== null ? { first, last } : null });
-    const gaps = running ? running.recorder.gaps() : readGaps(dir).map((g) => ({ start: new Date(g.start).toISOString(), end: iso(g.end), reason: g.reason, tag: g.tag === null ? null : (tags[g.tag]?.name ?? null) }));
+    const gaps = running ? running.recorder.gaps() : readGaps(dir).map((g) => gapView(g, tags));
     return { tags: ov.tags.map((o) => ({ id: tags[o.tag]!.id, name: tags[o.tag]!.name, points: o.points })), gaps, sampled: ov.sampled };
   }
 

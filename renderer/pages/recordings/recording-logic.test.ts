@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RECORDING_STATES } from '../../../shared/recording';
+import { RECORDING_STATES, recordingMessage, recordingNeedsAttention } from '../../../shared/recording';
 import { breakAtGaps, envelopeLine, formatLiveValue, formatRange, formatValue, fromLocalInput, gapMs, parseGridSeconds, rangeProblem, rowsFor, savedDataset, stateLook, toLocalInput } from './recording-logic';
 
 describe('recording states', () => {
@@ -7,6 +7,17 @@ describe('recording states', () => {
     const tones = Object.fromEntries(RECORDING_STATES.map((s) => [s, stateLook(s).tone]));
     expect(tones).toEqual({ connecting: 'running', recording: 'running', reconnecting: 'warn', stopped: 'neutral', failed: 'bad', interrupted: 'warn' });
     expect(stateLook('reconnecting').label).toBe('Reconnecting');
+  });
+
+  it('marks a recording that records only some tags (an edge node whose birth was missed) amber, and only then', () => {
+    expect(recordingNeedsAttention({ state: 'recording', message: recordingMessage(1, 'Pump station') })).toBe(false);
+    expect(recordingNeedsAttention({ state: 'recording', message: recordingMessage(12, null) })).toBe(false);
+    const partly = 'Edge node Plant/Edge1: 5 messages could not be read since 10:42 because its birth message was missed. The other tag is being recorded.';
+    expect(recordingNeedsAttention({ state: 'recording', message: partly })).toBe(true);
+    // Other states say their own problem with their own colour.
+    expect(recordingNeedsAttention({ state: 'reconnecting', message: partly })).toBe(false);
+    expect(stateLook('recording', true)).toEqual({ label: 'Partly recording', tone: 'warn' });
+    expect(stateLook('failed', true)).toEqual(stateLook('failed'));
   });
 });
 
@@ -74,19 +85,22 @@ describe('a finished save and gaps', () => {
 
   it('breaks a sparkline where the tag or the whole source had a gap, not elsewhere', () => {
     const pts = [1000, 2000, 3000, 10_000, 11_000].map((t) => ({ t, v: t / 1000 }));
-    const gap = (start: number, end: number | null, tag: string | null) => ({ start: new Date(start).toISOString(), end: end === null ? null : new Date(end).toISOString(), reason: '', tag });
+    // A tag's gap names it for people ("Temperature of A") and by id ("A"), which is what the lines are drawn by.
+    const gap = (start: number, end: number | null, tag: string | null) => ({ start: new Date(start).toISOString(), end: end === null ? null : new Date(end).toISOString(), reason: '', tag: tag && `Temperature of ${tag}`, tagId: tag });
     // The source was away from 3.5 s to 9 s: one break between the 3 s and 10 s points.
     expect(breakAtGaps(pts, [gap(3500, 9000, null)], 'A', 20_000).map((p) => p.v)).toEqual([1, 2, 3, null, 10, 11]);
     // Another tag's gap leaves this line whole.
     expect(breakAtGaps(pts, [gap(3500, 9000, 'B')], 'A', 20_000).map((p) => p.v)).toEqual([1, 2, 3, 10, 11]);
-    expect(breakAtGaps(pts, [gap(3500, 9000, 'A')], 'A', 20_000)).toHaveLength(6);
+    expect(breakAtGaps(pts, [gap(3500, 9000, 'A')], 'A', 20_000).map((p) => p.v)).toEqual([1, 2, 3, null, 10, 11]);
+    // Another tag that happens to be named like this one's id: still another tag.
+    expect(breakAtGaps(pts, [{ ...gap(3500, 9000, 'B'), tag: 'A' }], 'A', 20_000)).toHaveLength(5);
     // A gap still going since after the last point breaks nothing.
     expect(breakAtGaps(pts, [gap(12_000, null, null)], 'A', 20_000).map((p) => p.v)).toEqual([1, 2, 3, 10, 11]);
   });
 
   it("draws a recording's overview as one line sweeping each bucket's lowest and highest value, breaking at gaps only", () => {
     const b = (t: number, min: number | null, max: number | null) => ({ t, min, max });
-    const gap = (start: number, end: number, tag: string | null) => ({ start: new Date(start).toISOString(), end: new Date(end).toISOString(), reason: '', tag });
+    const gap = (start: number, end: number, tag: string | null) => ({ start: new Date(start).toISOString(), end: new Date(end).toISOString(), reason: '', tag, tagId: tag });
     const points = [b(0, 1, 2), b(100, 2, 6), b(200, null, null), b(300, 5, 5), b(400, -1, 40), b(500, 4, 7), b(600, 8, 9)];
     // Each bucket starts with the value nearer where the line is: 1 → 2 up, 6 … 5, -1 (nearer 5 than 40) then 40, 7 (nearer 40) then 4.
     // A bucket with no value is passed over (the line joins across it); a bucket of one value is drawn once.
@@ -102,7 +116,7 @@ describe('a finished save and gaps', () => {
   });
 
   it('measures a gap, and one still going up to now', () => {
-    expect(gapMs({ start: '2025-01-01T00:00:00Z', end: '2025-01-01T00:00:30Z', reason: '', tag: null }, 0)).toBe(30_000);
-    expect(gapMs({ start: '2025-01-01T00:00:00Z', end: null, reason: '', tag: null }, Date.parse('2025-01-01T00:01:00Z'))).toBe(60_000);
+    expect(gapMs({ start: '2025-01-01T00:00:00Z', end: '2025-01-01T00:00:30Z', reason: '', tag: null, tagId: null }, 0)).toBe(30_000);
+    expect(gapMs({ start: '2025-01-01T00:00:00Z', end: null, reason: '', tag: null, tagId: null }, Date.parse('2025-01-01T00:01:00Z'))).toBe(60_000);
   });
 });

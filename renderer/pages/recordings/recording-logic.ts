@@ -19,7 +19,9 @@ export const STATE_TONES: Record<RecordingState, StateTone> = {
   interrupted: 'warn',
 };
 
-export function stateLook(state: RecordingState): { label: string; tone: StateTone } {
+/** `attention`: recording, but some tags are not being recorded (recordingNeedsAttention): amber, and said so. */
+export function stateLook(state: RecordingState, attention = false): { label: string; tone: StateTone } {
+  if (attention && state === 'recording') return { label: 'Partly recording', tone: 'warn' };
   return { label: RECORDING_STATE_TITLES[state], tone: STATE_TONES[state] };
 }
 
@@ -109,7 +111,7 @@ export function gapMs(gap: RecordingGap, now: number): number {
  */
 export function breakAtGaps<P extends { t: number; v: number | null }>(points: readonly P[], gaps: readonly RecordingGap[], tag: string, now: number): { t: number; v: number | null }[] {
   const spans = gaps
-    .filter((g) => g.tag === null || g.tag === tag)
+    .filter((g) => g.tagId === null || g.tagId === tag)
     .map((g) => [Date.parse(g.start), g.end === null ? now : Date.parse(g.end)] as const)
     .filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
   if (!spans.length) return points.map((p) => ({ t: p.t, v: p.v }));
