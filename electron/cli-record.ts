@@ -12,6 +12,7 @@ import {
   RECORDING_INTERVAL,
   SourceSettingsSchema,
   RECORDING_STATE_TITLES,
+  recordingNeedsAttention,
   type ConnectResult,
   type Recording,
   type SourceSettings,
@@ -162,7 +163,7 @@ export async function recordCommand(cli: RecordCli, kind: string | undefined, ur
   cli.err(`Recording ${started.id} "${started.name}": ${tags.length} tag${tags.length === 1 ? '' : 's'}${durationMs ? ` for ${cli.flag('duration')}` : ''}. Press Ctrl+C to stop.`);
   const tick = setInterval(() => {
     const r = rec.get(started.id);
-    cli.err(`  ${RECORDING_STATE_TITLES[r.state].padEnd(12)} ${r.samples.toLocaleString('en-US')} samples, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}${r.state === 'recording' ? '' : `: ${r.message}`}`);
+    cli.err(`  ${RECORDING_STATE_TITLES[r.state].padEnd(12)} ${r.samples.toLocaleString('en-US')} samples, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}${r.state === 'recording' && !recordingNeedsAttention(r) ? '' : `: ${r.message}`}`);
   }, 5000);
   const stop = () => void rec.stop({ id: started.id }).catch(() => undefined);
   process.once('SIGINT', stop);

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_MOSQUITTO, Mosquitto } from '../../test-support/mosquitto';
+import { recordingNeedsAttention } from '../../../shared/recording';
 import { readBuffer, readGaps } from './buffer';
 import type { DriverConnection, Sample } from './driver';
 import { mqttDriver } from './mqtt';
@@ -390,10 +391,12 @@ describe.skipIf(!HAVE_MOSQUITTO)('recording a Sparkplug edge node whose birth wa
       expect(states.map((st) => st.message).filter((m) => /^Edge node/.test(m)).length).toBeGreaterThan(0);
       // The time without readable values is a gap of each of the node's tags, open while it lasts.
       const open = second.gaps().filter((g) => g.tag !== null);
-      expect(open.map((g) => [g.tag, g.end, g.reason])).toEqual([
-        ['Uptime', null, GAP_REASON],
-        ['Temperature', null, GAP_REASON],
+      expect(open.map((g) => [g.tag, g.tagId, g.end, g.reason])).toEqual([
+        ['Uptime', UPTIME, null, GAP_REASON],
+        ['Temperature', TEMPERATURE, null, GAP_REASON],
       ]);
+      // The page and the recording's own words say so: amber "Partly recording", not a calm Recording.
+      expect(recordingNeedsAttention(second.state)).toBe(true);
       for (const g of open) expect(Date.parse(g.start)).toBeGreaterThanOrEqual(sentFrom);
       await until('the gaps on disk', () => readGaps(dir).filter((g) => g.tag !== null && g.end === null).length === 2);
       expect(second.live(1).map((t) => t.samples)).toEqual([0, 0]);
@@ -409,6 +412,7 @@ describe.skipIf(!HAVE_MOSQUITTO)('recording a Sparkplug edge node whose birth wa
       await until('the values after the births', () => last(second, UPTIME) === 3700 && last(second, TEMPERATURE) === 65.5);
       await until('the warning gone', () => RECORDING.test(second.state.message));
       expect(second.state.state).toBe('recording');
+      expect(recordingNeedsAttention(second.state)).toBe(false);
       const closed = second.gaps().filter((g) => g.tag !== null);
       expect(closed.map((g) => g.tag)).toEqual(['Uptime', 'Temperature']);
       for (const g of closed) expect(Date.parse(g.end!)).toBeGreaterThanOrEqual(Date.parse(g.start));

@@ -95,7 +95,7 @@ export function RecordingPage({ id }: { id: number }) {
         onBack={() => go('data')}
         title={
           <span className="recording-title">
-            {r.name} <RecordingStateChip state={r.state} />
+            {r.name} <RecordingStateChip state={r.state} message={r.message} />
           </span>
         }
         blurb={<span data-testid="recording-message">{r.message}</span>}

@@ -75,7 +75,7 @@ export function RecordingsSection({ recordButton }: { recordButton: React.ReactN
                     <div className="muted small">{SOURCE_KIND_TITLES[r.source.kind]}</div>
                   </td>
                   <td>
-                    <RecordingStateChip state={r.state} />
+                    <RecordingStateChip state={r.state} message={r.message} />
                   </td>
                   <td className="num">{r.samples.toLocaleString()}</td>
                   <td className="small nowrap">
