@@ -163,7 +163,7 @@ export async function recordCommand(cli: RecordCli, kind: string | undefined, ur
   cli.err(`Recording ${started.id} "${started.name}": ${tags.length} tag${tags.length === 1 ? '' : 's'}${durationMs ? ` for ${cli.flag('duration')}` : ''}. Press Ctrl+C to stop.`);
   const tick = setInterval(() => {
     const r = rec.get(started.id);
-    cli.err(`  ${RECORDING_STATE_TITLES[r.state].padEnd(12)} ${r.samples.toLocaleString('en-US')} samples, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}${r.state === 'recording' && !recordingNeedsAttention(r) ? '' : `: ${r.message}`}`);
+    cli.err(`  ${RECORDING_STATE_TITLES[r.state].padEnd(12)} ${r.samples.toLocaleString('en-US')} samples, ${r.gaps} gap${r.gaps === 1 ? '' : 's'}${r.state === 'recording' && !recordingNeedsAttention(r) ? '' : `: ${r.message.replace(REBIRTH_APP_HINT, 'stop and record again with --rebirth')}`}`);
   }, 5000);
   const stop = () => void rec.stop({ id: started.id }).catch(() => undefined);
   process.once('SIGINT', stop);
