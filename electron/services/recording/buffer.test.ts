@@ -280,6 +280,83 @@ describe('RecordingBuffer', () => {
     }
   });
 
+  describe('recovery after failed syncs', () => {
+    const realSync = fs.fdatasync;
+    const realWrite = fs.writeSync;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    /** fdatasync fails (EIO, 40 ms later) for the fds `failing` says, until put back. */
+    const failSyncs = (failing: (fd: number) => boolean) => {
+      (fs as { fdatasync: typeof fs.fdatasync }).fdatasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+        if (!failing(fd)) return realSync(fd, cb);
+        setTimeout(() => cb(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })), 40);
+      }) as typeof fs.fdatasync;
+    };
+    afterEach(() => {
+      (fs as { fdatasync: typeof fs.fdatasync }).fdatasync = realSync;
+      (fs as { writeSync: typeof fs.writeSync }).writeSync = realWrite;
+    });
+    const add = (b: RecordingBuffer, i: number) => b.append({ t: T0 + i, tag: 0, value: i, quality: 'good' });
+
+    it('recovers when a segment rolled while its failing sync was in flight', async () => {
+      let fail = true;
+      failSyncs(() => fail);
+      const events: string[] = [];
+      const b = openBuffer({ flushMs: 10, syncMs: 20, segmentBytes: 8 + 24 * 40, onError: () => events.push('error'), onRecovered: () => events.push('recovered') });
+      let i = 0;
+      for (let k = 0; k < 30; k++) add(b, i++);
+      await sleep(25); // written; the first segment's sync is in flight and will fail
+      for (let k = 0; k < 15; k++) add(b, i++);
+      await sleep(75); // the segment rolled under it; the sync failed
+      expect(events).toContain('error');
+      expect(segments()).toHaveLength(2);
+      fail = false;
+      for (let k = 0; k < 5; k++) {
+        add(b, i++);
+        await sleep(60);
+      }
+      expect(events.at(-1)).toBe('recovered');
+    });
+
+    it('recovers on a flush that syncs everything, even when the source then stays quiet', async () => {
+      let fail = true;
+      failSyncs(() => fail);
+      const events: string[] = [];
+      const b = openBuffer({ flushMs: 10, syncMs: 50, onError: () => events.push('error'), onRecovered: () => events.push('recovered') });
+      for (let i = 0; i < 10; i++) add(b, i);
+      while (!events.includes('error')) await sleep(5);
+      fail = false;
+      b.flush(); // the recording page's trend and Save as dataset do this
+      await sleep(300);
+      expect(events.filter((e) => e === 'recovered')).toHaveLength(1);
+      expect(events.at(-1)).toBe('recovered');
+    });
+
+    it('does not say recovered while the gaps file still fails to sync after a full disk', async () => {
+      const events: string[] = [];
+      const b = openBuffer({ flushMs: 10, syncMs: 20, onError: (e) => events.push(`error:${(e as NodeJS.ErrnoException).code}`), onRecovered: () => events.push('recovered') });
+      const gapsFd = (b as unknown as { gapsFd: number }).gapsFd;
+      failSyncs((fd) => fd === gapsFd);
+      let full = true;
+      (fs as { writeSync: typeof fs.writeSync }).writeSync = ((fd: number, ...rest: unknown[]) => {
+        if (full && fd === (b as unknown as { fd: number }).fd) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        return (realWrite as (...a: unknown[]) => number)(fd, ...rest);
+      }) as typeof fs.writeSync;
+      let i = 0;
+      const feed = setInterval(() => add(b, i++), 5);
+      try {
+        await sleep(100);
+        full = false; // room again, but the gaps file's syncs fail
+        await sleep(300);
+      } finally {
+        clearInterval(feed);
+      }
+      expect(events).toContain('error:ENOSPC');
+      expect(events).toContain('error:EIO');
+      expect(events).not.toContain('recovered');
+      (fs as { fdatasync: typeof fs.fdatasync }).fdatasync = realSync;
+    });
+  });
+
   it('writes at once when more than its 64 KB write-behind waits', () => {
     const errors: Error[] = [];
     const b = openBuffer({ flushMs: 60_000, onError: (e) => errors.push(e) });

@@ -468,6 +468,9 @@ export class RecordingBuffer {
     fs.fdatasyncSync(this.gapsFd);
     this.unsynced = false;
     this.lastSync = Date.now();
+    // Everything is written and on disk: a failure before is over (the timer may have nothing left to sync to say so).
+    this.syncFailed.clear();
+    this.recovered();
   }
 
   /** Flushes, closes the files and stops the timer; idempotent. */
@@ -573,26 +576,31 @@ export class RecordingBuffer {
   private syncSoon(): void {
     this.unsynced = false;
     this.lastSync = Date.now();
-    // Everything was handed to the kernel before this sync started, and nothing has failed since: its success means all is on disk.
-    const whole = this.pendingLen === 0 && !this.pendingGaps;
-    const failures = this.failures;
+    // A round vouches for recovery when everything was handed to the kernel before it started, both files' syncs
+    // are its own (none skipped for one still in flight) and succeed, and nothing failed meanwhile.
+    const round = { left: 0, ok: this.pendingLen === 0 && !this.pendingGaps, failures: this.failures };
     for (const fd of [this.fd, this.gapsFd]) {
-      if (this.syncing.has(fd)) continue;
+      if (this.syncing.has(fd)) {
+        round.ok = false;
+        continue;
+      }
+      round.left++;
       this.syncing.set(fd, false);
       fs.fdatasync(fd, (err) => {
         const closeNow = this.syncing.get(fd);
         this.syncing.delete(fd);
+        // A segment retired meanwhile was synced for good when it was rolled: only files still written to count.
+        const current = fd === this.fd || fd === this.gapsFd;
         if (err) {
+          round.ok = false;
           this.unsynced = true;
           this.failing = true;
           this.failures++;
-          this.syncFailed.add(fd);
+          if (current) this.syncFailed.add(fd);
           this.opts.onError?.(err);
-        } else {
-          this.syncFailed.delete(fd);
-          if (whole && failures === this.failures) this.recovered();
-        }
+        } else if (current) this.syncFailed.delete(fd);
         if (closeNow) fs.close(fd, () => undefined);
+        if (--round.left === 0 && round.ok && round.failures === this.failures) this.recovered();
       });
     }
   }
@@ -610,6 +618,7 @@ export class RecordingBuffer {
 
   /** Closes an fd now, or when the fdatasync in flight on it ends (closing under it could sync another file that reused the number). */
   private retire(fd: number): void {
+    this.syncFailed.delete(fd);
     if (this.syncing.has(fd)) this.syncing.set(fd, true);
     else fs.closeSync(fd);
   }
