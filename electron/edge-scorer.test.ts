@@ -39,11 +39,11 @@ describe('the edge runtime scorer', () => {
     const cols = sig.inputs.map((i) => (i.type === 'string' ? ['a'] : Float32Array.of(1)));
     const settle = (run: Promise<unknown>) =>
       Promise.race([run.then(() => 'answered', (e: Error) => `refused: ${e.message}`), new Promise((r) => setTimeout(() => r('no answer in 3 s'), 3000))]);
-    const before = engine.run([cols], 1);
+    const before = settle(engine.run([cols], 1));
     engine.release();
-    const after = engine.run([cols], 1);
-    expect(await settle(before)).toBe('answered');
-    expect(await settle(after)).toBe('refused: The model was closed (replaced or its endpoint stopped) before this run.');
+    const after = settle(engine.run([cols], 1));
+    expect(await before).toBe('answered');
+    expect(await after).toBe('refused: The model was closed (replaced or its endpoint stopped) before this run.');
     engine.release();
     expect(await engine.exited).toBe(0);
   });

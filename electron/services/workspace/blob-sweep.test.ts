@@ -125,5 +125,12 @@ describe('sweeping blobs nothing refers to', () => {
     expect(sweepAtStart(ws, Date.now() + START_SWEEP_AGE_MS + 1000)?.removed).toBe(1);
     expect(ws.blobs.has(b)).toBe(false);
     expect(fs.readdirSync(ws.blobs.dir), 'nothing but blobs beside the blobs (a backup checks each against its name)').toEqual([]);
+
+    // Stamped while the clock was a day ahead: not a reason to wait a day.
+    const c = ws.blobs.put('left while the clock was wrong');
+    age(c, 2 * START_SWEEP_AGE_MS);
+    const ahead = new Date(Date.now() + 24 * START_SWEEP_AGE_MS);
+    fs.utimesSync(path.join(ws.dir, 'tmp', '.last-sweep'), ahead, ahead);
+    expect(sweepAtStart(ws)?.removed).toBe(1);
   });
 });

@@ -113,7 +113,9 @@ export function sweepAtStart(ws: Workspace, now = Date.now()): SweepResult | nul
   // In tmp/, not beside the blobs: a backup copies the blob folder and checks each file against its name.
   const stamp = path.join(ws.dir, 'tmp', STAMP);
   try {
-    if (now - fs.statSync(stamp).mtimeMs < START_SWEEP_AGE_MS) return null;
+    const age = now - fs.statSync(stamp).mtimeMs;
+    // A stamp from the future (the clock was ahead when it was written) holds nothing back.
+    if (age >= 0 && age < START_SWEEP_AGE_MS) return null;
   } catch {
     // Never swept.
   }

@@ -155,7 +155,7 @@ class ContextRows {
     for (const s of saved) {
       if (!s || typeof s.source !== 'string' || !Number.isInteger(s.after) || s.after < 0 || s.after > CONTEXT_ROWS || !Array.isArray(s.before)) continue;
       const before = s.before
-        .filter((r) => r && typeof r.name === 'string' && typeof r.version === 'string' && Number.isFinite(r.receivedAt) && r.inputs && typeof r.inputs === 'object')
+        .filter((r) => r && typeof r.name === 'string' && typeof r.version === 'string' && Number.isFinite(r.receivedAt) && Math.abs(r.receivedAt) <= 8.64e15 && r.inputs && typeof r.inputs === 'object')
         .slice(-CONTEXT_ROWS)
         .map((r) => ({ name: r.name, version: r.version, time: typeof r.time === 'string' ? clip(r.time) : typeof r.time === 'number' ? r.time : null, score: typeof r.score === 'number' ? r.score : null, receivedAt: r.receivedAt, inputs: restoredInputs(r.inputs) }));
       this.bySource.delete(s.source);
