@@ -317,6 +317,21 @@ describe('niceTimeTicks', () => {
     for (const { t } of ticks) expect(zonedParts(t, 'Europe/Berlin')).toMatchObject({ hour: 0, minute: 0 });
   });
 
+  it('puts day ticks on the first instant of each day where summer time starts at midnight (Santiago), once per day', () => {
+    const zone = 'America/Santiago'; // 8 Sep 2024: clocks go from 00:00 straight to 01:00
+    const from = Date.UTC(2024, 8, 5, 12);
+    for (const maxTicks of [5, 8]) {
+      const ticks = niceTimeTicks(from, from + 6 * D, maxTicks, zone);
+      const days = ticks.map((t) => t.label.slice(0, 2));
+      expect(new Set(days).size, days.join()).toBe(days.length);
+      for (const { t } of ticks) {
+        const p = zonedParts(t, zone);
+        expect(p.minute).toBe(0);
+        expect(p.hour === 0 || (p.day === 8 && p.hour === 1), `${p.day} ${p.hour}:00`).toBe(true);
+      }
+    }
+  });
+
   it('puts weekly ticks on Mondays', () => {
     const ticks = niceTimeTicks(Date.UTC(2024, 0, 3), Date.UTC(2024, 1, 20), 8, 'Europe/Berlin');
     expect(ticks.length).toBeGreaterThan(3);

@@ -294,9 +294,13 @@ export function zoneOffsetMs(t: number, timeZone?: string): number {
 
 /** The instant showing wall-clock `wall` (as-if-UTC ms); in a DST gap, the instant just after it. */
 function instantOfWall(wall: number, timeZone?: string): number {
-  let t = wall - zoneOffsetMs(wall, timeZone);
-  t = wall - zoneOffsetMs(t, timeZone);
-  return t;
+  const t1 = wall - zoneOffsetMs(wall, timeZone);
+  const t2 = wall - zoneOffsetMs(t1, timeZone);
+  if (t2 + zoneOffsetMs(t2, timeZone) === wall) return t2;
+  const t3 = wall - zoneOffsetMs(t2, timeZone);
+  if (t3 + zoneOffsetMs(t3, timeZone) === wall) return t3;
+  // No instant shows this wall time (clocks jumped over it, as at midnight in Santiago): the later guess is just after the jump.
+  return Math.max(t1, t2);
 }
 
 interface TimeStep {
