@@ -143,10 +143,7 @@ export function ConnectStep({ onNext }: { onNext: () => void }) {
 
       <SignIn onEnter={onEnter} passwordSaved={passwordSaved} />
 
-      <details className="advanced" open={advancedInUse(f) ? true : undefined}>
-        <summary>Advanced</summary>
-        {f.kind === 'opcua' ? <OpcUaAdvanced /> : <MqttAdvanced />}
-      </details>
+      <AdvancedSection key={`${d.sourceId ?? 'new'}-${f.kind}`} />
 
       <div className="record-connect-row">
         <button className={`button ${isConnected ? '' : 'primary'}`} data-testid="record-connect" disabled={Boolean(problem) || busy} onClick={() => void connect()}>
@@ -157,6 +154,21 @@ export function ConnectStep({ onNext }: { onNext: () => void }) {
       </div>
       <ConnectOutcome />
     </div>
+  );
+}
+
+/**
+ * Open by itself when the source shown uses one of its settings, decided once per source
+ * (a new key remounts it): putting a setting back while editing does not fold it away.
+ */
+function AdvancedSection() {
+  const f = useStore((s) => s.rw.form);
+  const [openAtFirst] = useState(() => advancedInUse(f));
+  return (
+    <details className="advanced" open={openAtFirst || undefined}>
+      <summary>Advanced</summary>
+      {f.kind === 'opcua' ? <OpcUaAdvanced /> : <MqttAdvanced />}
+    </details>
   );
 }
 

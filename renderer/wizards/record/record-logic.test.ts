@@ -261,6 +261,8 @@ describe('the Advanced section of Connect', () => {
     expect(advancedInUse(blankConnectForm('mqtt'))).toBe(false);
     expect(advancedInUse({ ...blankConnectForm('opcua'), securityMode: 'signAndEncrypt' })).toBe(true);
     expect(advancedInUse({ ...blankConnectForm('opcua'), auth: 'certificate' })).toBe(true);
+    // A password is under Sign in, not Advanced.
+    expect(advancedInUse({ ...blankConnectForm('opcua'), auth: 'password', username: 'op' })).toBe(false);
     const sparkplug = { ...blankConnectForm('mqtt'), payload: 'sparkplug' as const };
     expect(advancedInUse(sparkplug)).toBe(false);
     expect(advancedInUse({ ...sparkplug, rebirth: true })).toBe(true);

@@ -78,7 +78,8 @@ export function blankConnectForm(kind: SourceKind = 'opcua'): ConnectForm {
  */
 export function advancedInUse(f: ConnectForm): boolean {
   const d = blankConnectForm(f.kind);
-  if (f.kind === 'opcua') return f.securityMode !== d.securityMode || f.auth !== d.auth;
+  // User name and password are under Sign in; only a user certificate is under Advanced.
+  if (f.kind === 'opcua') return f.securityMode !== d.securityMode || f.auth === 'certificate';
   return !!f.caFile || !!f.clientCertFile || !!f.clientKeyFile || f.rejectUnauthorized !== d.rejectUnauthorized || (f.payload === 'sparkplug' && f.rebirth);
 }
 
