@@ -41,11 +41,16 @@ export function storeColumns(
     if (col.type === 'category' || col.type === 'text') out.dictionary = blobs.put(JSON.stringify(col.dictionary));
     return out;
   });
+  return { stored, contentHash: contentHashOf(stored, rowCount) };
+}
+
+/** A version's content hash from its stored columns (see storeColumns), for columns some of which are stored already. */
+export function contentHashOf(stored: readonly StoredColumn[], rowCount: number): string {
   const canonical = JSON.stringify({
     rows: rowCount,
     columns: stored.map((c) => [c.name, c.type, c.unit, c.blob, c.dictionary ?? null]),
   });
-  return { stored, contentHash: crypto.createHash('sha256').update(canonical).digest('hex') };
+  return crypto.createHash('sha256').update(canonical).digest('hex');
 }
 
 /** Reads one stored column back into a typed array (a copy, aligned for its element size). */

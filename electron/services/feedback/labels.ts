@@ -1,7 +1,7 @@
 import type { ColumnData, ColumnSchema } from '../../../shared/datasets';
 import { AppError } from '../../../shared/errors';
 import { LABEL_COLUMNS, VERDICT_TITLES, type LabelsResult, type Verdict } from '../../../shared/feedback';
-import { loadColumn, storeColumns } from '../datasets/column-store';
+import { contentHashOf, loadColumn, storeColumns, type StoredColumn } from '../datasets/column-store';
 import { findVersion, recordVersion, type VersionRecord } from '../datasets/versions';
 import { findModelVersion, type ModelVersionRecord } from '../training/models';
 import type { ReadableDb } from '../workspace/db';
@@ -218,8 +218,9 @@ export function addAnswersToData(ws: Workspace, a: { model: string; dataset?: st
     { name: LABEL_COLUMNS.problem, type: 'integer', unit: null, header: LABEL_COLUMNS.problem },
     { name: LABEL_COLUMNS.cause, type: 'category', unit: null, header: LABEL_COLUMNS.cause },
   ];
+  // The parent's other columns are stored already (and referenced by it): only the label columns are new.
+  const keptStored: StoredColumn[] = kept.map((c) => ({ name: c.name, type: c.type, unit: c.unit, header: c.header, blob: c.blob, ...(c.dictionary ? { dictionary: c.dictionary } : {}) }));
   const columns: ColumnData[] = [
-    ...kept.map((c) => loadColumn(ws.blobs, c, parent.rowCount)),
     { type: 'integer', values: labels.problem },
     { type: 'category', codes: labels.cause, dictionary: labels.causes },
   ];
@@ -234,7 +235,8 @@ export function addAnswersToData(ws: Workspace, a: { model: string; dataset?: st
   };
   // Columns written and recorded under the write lock: a sweep of unreferenced blobs (blob-sweep.ts) cannot come in between.
   const { record, created } = ws.db.transaction(() => {
-    const { stored, contentHash } = storeColumns(ws.blobs, [...kept, ...added], columns, parent.rowCount);
+    const stored = [...keptStored, ...storeColumns(ws.blobs, added, columns, parent.rowCount).stored];
+    const contentHash = contentHashOf(stored, parent.rowCount);
     const r = recordVersion(ws, {
       datasetName: parent.datasetName,
       contentHash,
