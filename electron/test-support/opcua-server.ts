@@ -43,6 +43,8 @@ export interface OpcUaServerOptions {
    * application URI must be urn:millwright-test:<port>, as the server announces.
    */
   certificate?: { certificateFile: string; privateKeyFile: string };
+  /** How many sessions the server allows at once (default 50); a PLC allows a handful. */
+  maxSessions?: number;
 }
 
 export interface RunningOpcUaServer {
@@ -236,7 +238,7 @@ export async function startOpcUaServer(opts: OpcUaServerOptions = {}): Promise<R
       serverInfo: { applicationName: { text: productName }, applicationUri: `urn:millwright-test:${port}` },
       buildInfo: { productName, manufacturerName: 'Millwright tests', softwareVersion: '1.0.0' },
       maxConnectionsPerEndpoint: 50,
-      serverCapabilities: { maxSessions: 50 },
+      serverCapabilities: { maxSessions: opts.maxSessions ?? 50 },
     });
     await s.initialize();
     buildAddressSpace(s);

@@ -11,6 +11,12 @@
  * handed. node-opcua's
  * own reconnection is off (maxRetry 0): a lost connection is reported once
  * through onLost and the recorder opens a fresh one.
+ *
+ * Sessions are few on a PLC, so none is left behind on the server: a lost
+ * connection still sends its CloseSession (a short outage delivers it), the
+ * next connection to the same server takes over and closes one whose close
+ * got no answer before it opens its own, and the session timeout asked for
+ * is a minute (OPCUA_TIMING).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -19,6 +25,7 @@ import {
   AttributeIds,
   BrowseDirection,
   ClientMonitoredItemGroup,
+  CloseSessionRequest,
   DataType,
   LogLevel,
   MessageSecurityMode,
@@ -264,7 +271,13 @@ function toConnectError(err: unknown, where: Endpoint, pkiDir: string, s: OpcUaS
       `The server at ${at} refused Millwright's certificate. Its administrator must trust Millwright's certificate (the file ${ownCertificateFile(pkiDir)}), usually by moving it from the server's rejected list to its trusted list; then connect again.`,
     );
   }
-  if (/BadTooManySessions|BadMaxConnectionsReached|BadTcpNotEnoughResources|BadTooManyOperations/.test(text)) {
+  if (/BadTooManySessions/.test(text)) {
+    return new ConnectError(
+      'other',
+      `The server at ${at} has no free session left: all the sessions it allows are in use. A client that went away without closing its session (after a network drop, for example) holds it until the server's session timeout ends it: Millwright asks for one minute, other clients may ask for longer. Try again in a minute, or close other clients connected to this server (another Millwright, a SCADA, UaExpert).`,
+    );
+  }
+  if (/BadMaxConnectionsReached|BadTcpNotEnoughResources|BadTooManyOperations/.test(text)) {
     return new ConnectError('other', `The server at ${at} has too many connections open. Close other clients or try again later.`);
   }
   const code = /Bad[A-Za-z]+/.exec(text)?.[0];
@@ -300,25 +313,182 @@ function firstLine(err: unknown): string {
   return line.length > 200 ? `${line.slice(0, 200)}…` : /[.!?]$/.test(line) ? line : `${line}.`;
 }
 
-function makeClient(cm: OPCUACertificateManager, extra: Partial<Parameters<typeof OPCUAClient.create>[0]>): OPCUAClient {
+/**
+ * The times the driver works with: OPCUA_TIMING in the product; tests shorten
+ * them through opcuaDriverWith to see a lost connection within seconds.
+ */
+export interface OpcUaTiming {
+  /** The session timeout asked of the server, ms (see OPCUA_TIMING). */
+  sessionTimeoutMs: number;
+  /** When nothing came from the server for half of this, node-opcua asks it whether it is still there, ms. */
+  keepAliveMs: number;
+  /** A request without an answer after this long fails, ms (node-opcua waits at least 5 s). */
+  requestTimeoutMs: number;
+}
+
+export const OPCUA_TIMING: Readonly<OpcUaTiming> = {
+  /**
+   * 60 s. A server keeps a session whose client went away without closing it
+   * (a dropped network) until this much time passed without a request, and
+   * PLCs allow few sessions (an S7-1500 a handful): an orphan must free its
+   * place within about a minute, not after node-opcua servers' 50-minute cap
+   * or the hour some servers grant. A healthy session never comes near it:
+   * the keep-alive below asks every 5 s at the latest, a subscription's
+   * keep-alive comes every 30 s at most (publishing every 10 s at most, 3
+   * keep-alives), and the recorder's longest wait between reconnect attempts
+   * is 30 s. The server may grant another value; whatever it grants is what
+   * an orphan is remembered for (see reclaimOrphans).
+   */
+  sessionTimeoutMs: 60_000,
+  keepAliveMs: 5000,
+  requestTimeoutMs: 15_000,
+};
+
+/** How long closing a session (or taking over one a lost connection left) may take before the driver goes on without. */
+const POLITE_CLOSE_MS = 1500;
+
+function makeClient(cm: OPCUACertificateManager, timing: OpcUaTiming, extra: Partial<Parameters<typeof OPCUAClient.create>[0]>): OPCUAClient {
   return OPCUAClient.create({
     applicationName: 'Millwright',
     clientName: 'Millwright',
     endpointMustExist: false,
     clientCertificateManager: cm,
     connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
-    requestedSessionTimeout: 60_000,
+    requestedSessionTimeout: timing.sessionTimeoutMs,
     keepSessionAlive: true,
-    keepAliveInterval: 5000,
-    defaultTransactionTimeout: 15_000,
+    keepAliveInterval: timing.keepAliveMs,
+    defaultTransactionTimeout: timing.requestTimeoutMs,
+    // The driver closes its sessions itself: node-opcua's disconnect would mark a session closed
+    // even when the close never reached the server, and such a session can then not be taken over.
+    keepPendingSessionsOnDisconnect: true,
     ...extra,
   });
+}
+
+// ---------------------------------------------------------------- sessions left on the server
+
+/**
+ * Two public methods of node-opcua's session object (ClientSessionImpl) that
+ * its ClientSession type does not list. A CloseSession sent through
+ * performMessageTransaction closes the session on the server without marking
+ * node-opcua's object closed, so a session whose close got no answer can
+ * still be taken over by the next connection; node-opcua's own close() marks
+ * it closed first, whatever the server heard.
+ */
+interface SessionImpl {
+  performMessageTransaction(request: CloseSessionRequest, callback: (err: Error | null, response?: unknown) => void): void;
+  stopKeepAliveManager(): void;
+}
+
+function sessionImpl(session: ClientSession): SessionImpl | null {
+  const s = session as unknown as Partial<SessionImpl>;
+  return typeof s.performMessageTransaction === 'function' && typeof s.stopKeepAliveManager === 'function' ? (s as SessionImpl) : null;
+}
+
+/**
+ * Asks the server to close the session and delete its subscriptions (one
+ * CloseSession); true once it confirmed, or said the session was gone
+ * already. Sent at once, within the call: a keep-alive failure breaks the
+ * channel right after telling, and what was written before still reaches the
+ * server when a short outage ends. Nothing else may follow it on this
+ * session: node-opcua answers a server that no longer knows a session by
+ * creating a new one.
+ */
+function closeOnServer(session: ClientSession): Promise<boolean> {
+  const impl = sessionImpl(session);
+  if (!impl) return session.close(true).then(() => true, () => false);
+  // Its keep-alive read would come after the CloseSession.
+  impl.stopKeepAliveManager();
+  return new Promise<boolean>((resolve) => {
+    try {
+      impl.performMessageTransaction(new CloseSessionRequest({ deleteSubscriptions: true }), (err) => {
+        resolve(!err || /BadSessionIdInvalid|BadSessionClosed/.test(errorText(err)));
+      });
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
+/**
+ * Sessions of lost connections that the server may still hold: the network
+ * dropped before their CloseSession got through (a reset connection, or an
+ * outage longer than TCP retries). The server keeps such a session until its
+ * session timeout; the next connection to the same server as the same user
+ * takes it over (ActivateSession on its own channel, as OPC UA allows for a
+ * client with the same certificate and user) and closes it before it opens
+ * its own, so hiccups do not pile up sessions on a server that allows few.
+ * Keyed by connectionKey; each is kept for the session timeout the server
+ * granted, after which the server has closed it anyway.
+ */
+const orphans = new Map<string, Array<{ session: ClientSession; until: number }>>();
+/** Per server and user: hiccups in a row faster than the session timeout. */
+const MAX_ORPHANS = 10;
+
+/**
+ * Which sessions a connection may take over: same address, security, user
+ * and certificate store (Millwright's certificate). Not for user
+ * certificates: some servers (node-opcua's) cannot compare them when a
+ * session moves and fail the request; those orphans wait for the timeout.
+ */
+function connectionKey(opts: ConnectOptions, s: OpcUaSettings, where: Endpoint): string | null {
+  if (s.auth === 'certificate') return null;
+  const policy = s.securityMode === 'none' ? 'None' : s.securityPolicy;
+  return JSON.stringify([where.url.toLowerCase(), s.securityMode, policy, s.auth, s.auth === 'password' ? (s.username ?? '') : '', path.resolve(opts.pkiDir)]);
+}
+
+function pruneOrphans(now: number): void {
+  for (const [key, list] of orphans) {
+    const live = list.filter((o) => o.until > now);
+    if (live.length === 0) orphans.delete(key);
+    else if (live.length !== list.length) orphans.set(key, live);
+  }
+}
+
+function keepOrphan(key: string, session: ClientSession): void {
+  const now = Date.now();
+  pruneOrphans(now);
+  const list = orphans.get(key) ?? [];
+  const timeout = session.timeout > 0 ? session.timeout : OPCUA_TIMING.sessionTimeoutMs;
+  list.push({ session, until: now + timeout });
+  orphans.set(key, list.slice(-MAX_ORPHANS));
+  // Forgotten when the server has ended it anyway, also if no connection to that server follows.
+  setTimeout(() => forgetOrphan(key, session), timeout).unref();
+}
+
+function forgetOrphan(key: string, session: ClientSession): void {
+  const list = orphans.get(key);
+  if (!list) return;
+  const rest = list.filter((o) => o.session !== session);
+  if (rest.length === 0) orphans.delete(key);
+  else orphans.set(key, rest);
+}
+
+/**
+ * Takes over and closes the sessions lost connections left for this server
+ * and user, within POLITE_CLOSE_MS: before the new session, so one that holds
+ * the server's last free session gives it back first. A session the server
+ * closed already is refused (BadSessionIdInvalid) and forgotten.
+ */
+async function reclaimOrphans(client: OPCUAClient, key: string | null): Promise<void> {
+  if (key === null) return;
+  pruneOrphans(Date.now());
+  const list = orphans.get(key);
+  if (!list) return;
+  orphans.delete(key);
+  const jobs = list.map(async ({ session }) => {
+    await client.reactivateSession(session);
+    await session.close(true);
+  });
+  await withTimeout(Promise.allSettled(jobs), POLITE_CLOSE_MS);
 }
 
 /** Everything a connection attempt opened, so a failure or timeout closes it all. */
 class Attempt {
   aborted = false;
   readonly clients = new Set<OPCUAClient>();
+  /** The session opened on a client, closed before it is dropped. */
+  readonly sessions = new Map<OPCUAClient, ClientSession>();
   constructor(readonly cm: OPCUACertificateManager) {}
 
   check(): void {
@@ -327,6 +497,9 @@ class Attempt {
 
   async drop(client: OPCUAClient): Promise<void> {
     if (!this.clients.delete(client)) return;
+    const session = this.sessions.get(client);
+    this.sessions.delete(client);
+    if (session) await withTimeout(session.close(true), POLITE_CLOSE_MS);
     await withTimeout(client.disconnect(), 3000);
   }
 
@@ -346,7 +519,7 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined>
   }
 }
 
-async function connect(opts: ConnectOptions): Promise<DriverConnection> {
+async function connect(opts: ConnectOptions, timing: OpcUaTiming): Promise<DriverConnection> {
   const s = opts.settings;
   if (s.kind !== 'opcua') throw new ConnectError('other', 'This source is not an OPC UA server.');
   const where = parseEndpointUrl(s.url);
@@ -373,7 +546,7 @@ async function connect(opts: ConnectOptions): Promise<DriverConnection> {
     }, timeoutMs);
   });
   try {
-    const opening = open(opts, s, where, mode, policy, identity, attempt);
+    const opening = open(opts, s, where, mode, policy, identity, attempt, timing);
     // After a timeout the attempt is torn down; whatever it does later is nobody's business.
     opening.then((late) => attempt.aborted && void late.close(), () => undefined);
     return await Promise.race([opening, deadline]);
@@ -393,12 +566,13 @@ async function open(
   policy: OpcUaSettings['securityPolicy'],
   identity: UserIdentityInfo,
   attempt: Attempt,
+  timing: OpcUaTiming,
 ): Promise<DriverConnection> {
   await attempt.cm.initialize();
   attempt.check();
 
   // An unsecured channel first: it is where a server tells its endpoints and certificate.
-  const discovery = makeClient(attempt.cm, { securityMode: MessageSecurityMode.None, securityPolicy: SecurityPolicy.None });
+  const discovery = makeClient(attempt.cm, timing, { securityMode: MessageSecurityMode.None, securityPolicy: SecurityPolicy.None });
   attempt.clients.add(discovery);
   await discovery.connect(where.url);
   attempt.check();
@@ -432,20 +606,25 @@ async function open(
     await attempt.cm.trustCertificate(firstCertificate(chain));
     attempt.check();
     await attempt.drop(discovery);
-    client = makeClient(attempt.cm, { securityMode: mode, securityPolicy: policyUri(policy) as SecurityPolicy, serverCertificate: chain });
+    client = makeClient(attempt.cm, timing, { securityMode: mode, securityPolicy: policyUri(policy) as SecurityPolicy, serverCertificate: chain });
     attempt.clients.add(client);
     await client.connect(where.url);
     attempt.check();
   }
+  const key = connectionKey(opts, s, where);
+  await reclaimOrphans(client, key);
+  attempt.check();
   const session = await client.createSession(identity);
+  attempt.sessions.set(client, session);
   if (attempt.aborted) {
-    await withTimeout(session.close(), 2000);
+    await withTimeout(session.close(true), POLITE_CLOSE_MS);
     attempt.check();
   }
   const limits = await readLimits(session);
   attempt.check();
   attempt.clients.delete(client);
-  return new OpcUaConnection(client, session, attempt.cm, serverName, where, limits, opts.onLost);
+  attempt.sessions.delete(client);
+  return new OpcUaConnection(client, session, attempt.cm, serverName, where, limits, key, opts.onLost);
 }
 
 interface Limits {
@@ -586,6 +765,8 @@ export class OpcUaConnection implements DriverConnection {
     readonly serverName: string | null,
     private readonly where: Endpoint,
     private readonly limits: Limits,
+    /** For sessions left on the server (connectionKey); null: not taken over. */
+    private readonly key: string | null,
     private readonly onLost: ((reason: string) => void) | undefined,
   ) {
     const at = `${where.host}:${where.port}`;
@@ -601,7 +782,9 @@ export class OpcUaConnection implements DriverConnection {
   private lost(reason: string): void {
     if (this.closed || this.lostReported) return;
     this.lostReported = true;
-    void this.shutdown(false);
+    // Not awaited: the recorder reconnects at once, and the new connection takes over this
+    // session if the server has not confirmed its close by then.
+    void this.shutdown();
     try {
       this.onLost?.(reason);
     } catch {
@@ -610,22 +793,30 @@ export class OpcUaConnection implements DriverConnection {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    await this.shutdown(!this.lostReported);
+    await this.shutdown();
   }
 
   private shutdownDone: Promise<void> | null = null;
 
-  private shutdown(polite: boolean): Promise<void> {
+  /**
+   * Closes the session on the server, whether the connection was closed or
+   * lost: the channel may still work (a keep-alive that failed on a slow
+   * answer) and a short outage delivers what was sent into it. Until the
+   * server confirms, within POLITE_CLOSE_MS, the session is remembered for the
+   * next connection to take over (keepOrphan); then the client disconnects.
+   */
+  private shutdown(): Promise<void> {
     this.closed = true;
     this.shutdownDone ??= (async () => {
       const subs = [...this.subscriptions];
       this.subscriptions.clear();
-      if (polite) {
-        await withTimeout(Promise.all(subs.map((sub) => sub.terminate())), 1500);
-        await withTimeout(this.session.close(true), 1500);
-      }
+      if (this.key !== null) keepOrphan(this.key, this.session);
+      const confirmed = await withTimeout(closeOnServer(this.session), POLITE_CLOSE_MS);
+      if (confirmed && this.key !== null) forgetOrphan(this.key, this.session);
       await withTimeout(this.client.disconnect(), 2000);
+      // The session is off the client now: this only stops node-opcua's publishing for them (the
+      // CloseSession deleted them on the server).
+      await withTimeout(Promise.all(subs.map((sub) => sub.terminate().catch(() => undefined))), 1000);
       await this.cm.dispose().catch(() => undefined);
     })();
     return this.shutdownDone;
@@ -958,5 +1149,11 @@ function browseValue(dv: DataValue): number | string | boolean | null {
 }
 
 /** The OPC UA driver. */
-export const opcuaDriver: Driver = { connect };
+export const opcuaDriver: Driver = opcuaDriverWith({});
+
+/** The OPC UA driver with some of its times changed (tests). */
+export function opcuaDriverWith(timing: Partial<OpcUaTiming>): Driver {
+  const t: OpcUaTiming = { ...OPCUA_TIMING, ...timing };
+  return { connect: (opts) => connect(opts, t) };
+}
 
