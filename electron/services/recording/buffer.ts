@@ -270,9 +270,11 @@ function addTo(stats: { samples: number; firstT: number | null; lastT: number | 
 }
 
 /** Parses gaps.jsonl; `whole` is the length up to the last complete line. */
-function parseGaps(text: string): { gaps: GapMark[]; whole: number } {
+function parseGaps(text: string): { gaps: GapMark[]; open: Map<number | null, GapMark>; whole: number } {
   const whole = text.lastIndexOf('\n') + 1;
   const gaps: GapMark[] = [];
+  // The open gap of each tag (null: the whole source): a long recording has tens of thousands of gaps, so no search of them per line.
+  const open = new Map<number | null, GapMark>();
   for (const line of text.slice(0, whole).split('\n')) {
     if (!line) continue;
     let o: { start?: unknown; end?: unknown; reason?: unknown; tag?: unknown };
@@ -283,13 +285,20 @@ function parseGaps(text: string): { gaps: GapMark[]; whole: number } {
     }
     const tag = typeof o.tag === 'number' ? o.tag : null;
     if (typeof o.start === 'number') {
-      if (!gaps.some((g) => g.end === null && g.tag === tag)) gaps.push({ start: o.start, end: null, reason: typeof o.reason === 'string' ? o.reason : '', tag });
+      if (!open.has(tag)) {
+        const g: GapMark = { start: o.start, end: null, reason: typeof o.reason === 'string' ? o.reason : '', tag };
+        gaps.push(g);
+        open.set(tag, g);
+      }
     } else if (typeof o.end === 'number') {
-      const open = gaps.findLast((g) => g.end === null && g.tag === tag);
-      if (open) open.end = o.end;
+      const g = open.get(tag);
+      if (g) {
+        g.end = o.end;
+        open.delete(tag);
+      }
     }
   }
-  return { gaps, whole };
+  return { gaps, open, whole };
 }
 
 /** The gap marks of a buffer (empty when there are none). */
@@ -347,6 +356,8 @@ export class RecordingBuffer {
   private readonly syncing = new Map<number, boolean>();
   private closed = false;
   private readonly st: { samples: number; bytes: number; firstT: number | null; lastT: number | null; gaps: GapMark[] };
+  /** The open gap of each tag (null: the whole source), among st.gaps. */
+  private readonly openGaps: Map<number | null, GapMark>;
   /** What the segment being appended to holds on disk, for its summary when it is full. */
   private seg: Summary = { size: 0, samples: 0, firstT: null, lastT: null };
   private readonly segmentBytes: number;
@@ -363,7 +374,8 @@ export class RecordingBuffer {
     // Gap marks: cut a torn last line.
     const gapsPath = path.join(dir, GAPS_FILE);
     const gapsText = fs.existsSync(gapsPath) ? fs.readFileSync(gapsPath, 'utf8') : '';
-    const { gaps, whole } = parseGaps(gapsText);
+    const { gaps, open, whole } = parseGaps(gapsText);
+    this.openGaps = open;
     this.gapsFd = fs.openSync(gapsPath, 'a');
     const gapBytes = Buffer.byteLength(gapsText.slice(0, whole));
     if (gapBytes !== Buffer.byteLength(gapsText)) fs.ftruncateSync(this.gapsFd, gapBytes);
@@ -441,17 +453,20 @@ export class RecordingBuffer {
   /** A gap begins (connection lost / tag silent). Ignored while that tag (or the source, for null) already has an open gap. */
   gapStart(start: number, reason: string, tag: number | null): void {
     if (this.closed) throw new Error('The recording buffer is closed.');
-    if (this.st.gaps.some((g) => g.end === null && g.tag === tag)) return;
-    this.st.gaps.push({ start, end: null, reason, tag });
+    if (this.openGaps.has(tag)) return;
+    const g: GapMark = { start, end: null, reason, tag };
+    this.st.gaps.push(g);
+    this.openGaps.set(tag, g);
     this.addGapLine(JSON.stringify({ start, reason, tag }) + '\n');
   }
 
   /** The open gap for that tag (null = whole source) ends. */
   gapEnd(end: number, tag: number | null): void {
     if (this.closed) throw new Error('The recording buffer is closed.');
-    const open = this.st.gaps.findLast((g) => g.end === null && g.tag === tag);
+    const open = this.openGaps.get(tag);
     if (!open) return;
     open.end = end;
+    this.openGaps.delete(tag);
     this.addGapLine(JSON.stringify({ end, tag }) + '\n');
   }
 
