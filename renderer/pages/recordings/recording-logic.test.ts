@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RECORDING_STATES, recordingMessage, recordingNeedsAttention } from '../../../shared/recording';
-import { breakAtGaps, envelopeLine, formatLiveValue, formatRange, formatValue, fromLocalInput, gapMs, parseGridSeconds, rangeProblem, rowsFor, savedDataset, stateLook, toLocalInput } from './recording-logic';
+import { breakAtGaps, envelopeLine, GAP_ROWS, shownGaps, formatLiveValue, formatRange, formatValue, fromLocalInput, gapMs, parseGridSeconds, rangeProblem, rowsFor, savedDataset, stateLook, toLocalInput } from './recording-logic';
 
 describe('recording states', () => {
   it('colours only what needs attention: amber for reconnecting and interrupted, red for failed', () => {
@@ -113,6 +113,16 @@ describe('a finished save and gaps', () => {
     expect(broken.x).toEqual([0, 0, 100, 100, 300, 400, 400, 500, 500, 550, 600, 600]);
     expect(broken.values).toEqual([1, 2, 2, 6, 5, -1, 40, 7, 4, NaN, 8, 9]);
     expect(envelopeLine([b(0, null, null)], [], 'A', 0)).toEqual({ x: [], values: [] });
+  });
+
+  it('shows the newest gaps in time order and counts the older ones left out', () => {
+    const gaps = Array.from({ length: 250 }, (_, i) => i);
+    expect(shownGaps(gaps.slice(0, 3))).toEqual({ rows: [0, 1, 2], older: 0 });
+    const many = shownGaps(gaps);
+    expect(many.older).toBe(250 - GAP_ROWS);
+    expect(many.rows).toHaveLength(GAP_ROWS);
+    expect(many.rows[0]).toBe(250 - GAP_ROWS);
+    expect(many.rows.at(-1)).toBe(249);
   });
 
   it('measures a gap, and one still going up to now', () => {

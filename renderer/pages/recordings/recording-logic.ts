@@ -104,6 +104,14 @@ export function gapMs(gap: RecordingGap, now: number): number {
   return Math.max(0, end - start);
 }
 
+/** At most this many gap rows on the recording page: a week of Wi-Fi drops can make thousands. */
+export const GAP_ROWS = 100;
+
+/** The gaps the table shows (the newest `max`, in time order) and how many older ones it leaves out. */
+export function shownGaps<G>(gaps: readonly G[], max = GAP_ROWS): { rows: readonly G[]; older: number } {
+  return gaps.length <= max ? { rows: gaps, older: 0 } : { rows: gaps.slice(gaps.length - max), older: gaps.length - max };
+}
+
 /**
  * A tag's sparkline points with a missing point wherever a gap of the tag (or of the
  * whole source) falls between two of them, so the line breaks there instead of

@@ -13,7 +13,7 @@ import { errorMessage } from '../../store/report-error';
 import { useStore } from '../../store/store';
 import { formatInterval } from '../../wizards/record/record-logic';
 import { timeZoneLabel } from '../when';
-import { breakAtGaps, formatLiveValue, formatRange, gapMs, savedDataset } from './recording-logic';
+import { breakAtGaps, formatLiveValue, formatRange, GAP_ROWS, gapMs, savedDataset, shownGaps } from './recording-logic';
 import { RecordingStateChip } from './recording-state-chip';
 import { SaveDialog } from './save-dialog';
 import { Sparkline } from './sparkline';
@@ -86,6 +86,7 @@ export function RecordingPage({ id }: { id: number }) {
     );
   }
   const r = live.recording;
+  const gapRows = shownGaps(live.gaps);
   const savedBy = job && !isActive(job) && job.state === 'done' ? savedDataset(job.result, saveJob!.name) : null;
 
   return (
@@ -204,6 +205,11 @@ export function RecordingPage({ id }: { id: number }) {
           </p>
         ) : (
           <div className="card table-card">
+            {gapRows.older > 0 && (
+              <p className="muted small recording-gaps-older" data-testid="recording-gaps-older">
+                The newest {GAP_ROWS} of {live.gaps.length.toLocaleString()} gaps; {gapRows.older.toLocaleString()} older ones are kept with the recording and break its trend lines all the same.
+              </p>
+            )}
             <table className="table compact" data-testid="recording-gaps">
               <thead>
                 <tr>
@@ -217,12 +223,12 @@ export function RecordingPage({ id }: { id: number }) {
                 </tr>
               </thead>
               <tbody>
-                {live.gaps.map((g, i) => (
-                  <tr key={i}>
+                {gapRows.rows.map((g, i) => (
+                  <tr key={gapRows.older + i}>
                     <td>{formatTimestamp(Date.parse(g.start))}</td>
                     <td>{g.end ? formatTimestamp(Date.parse(g.end)) : <span className="chip chip-warn">still going</span>}</td>
                     <td className="num">{formatDuration(gapMs(g, Date.now()))}</td>
-                    <td>{g.tag ? (r.tags.find((t) => t.id === g.tag)?.name ?? g.tag) : <span className="muted">all</span>}</td>
+                    <td>{g.tag ?? <span className="muted">all</span>}</td>
                     <td className="recording-gap-why">{g.reason}</td>
                   </tr>
                 ))}
