@@ -29,7 +29,7 @@ export interface OpcUaServerOptions {
   securityModes?: Mode[];
   /** Allow anonymous sessions (default true). */
   allowAnonymous?: boolean;
-  /** User name → password accepted for password sessions. */
+  /** User name → password accepted for password sessions; read at each login, so a test may change a password while the server runs. */
   users?: Record<string, string>;
   /** Accept any client certificate (default true); false rejects clients whose certificate is not in the server's trusted folder. */
   trustClients?: boolean;
@@ -55,6 +55,8 @@ export interface RunningOpcUaServer {
   certificateThumbprint: string;
   certificateDer: Buffer;
   productName: string;
+  /** Every user name and password login the server checked (ActivateSession), in order, and whether it accepted it. */
+  logins(): ReadonlyArray<{ userName: string; password: string; accepted: boolean }>;
   /** The running node-opcua server (replaced by restart). */
   server(): OPCUAServer;
   /** Shuts the server down (idempotent). removePki also deletes the temp certificate store. */
@@ -211,6 +213,12 @@ export async function startOpcUaServer(opts: OpcUaServerOptions = {}): Promise<R
   const users = opts.users ?? {};
   const productName = opts.productName ?? 'Millwright test server';
   let server: OPCUAServer | null = null;
+  const logins: Array<{ userName: string; password: string; accepted: boolean }> = [];
+  const isValidUser = (userName: string, password: string): boolean => {
+    const accepted = Object.hasOwn(users, userName) && users[userName] === password;
+    logins.push({ userName, password, accepted });
+    return accepted;
+  };
 
   const start = async () => {
     const serverCertificateManager = new OPCUACertificateManager({
@@ -231,7 +239,7 @@ export async function startOpcUaServer(opts: OpcUaServerOptions = {}): Promise<R
         ...(modes.some((m) => m !== 'None') ? [SecurityPolicy.Basic256Sha256] : []),
       ],
       allowAnonymous: opts.allowAnonymous ?? true,
-      userManager: { isValidUser: (name: string, password: string) => Object.hasOwn(users, name) && users[name] === password },
+      userManager: { isValidUser },
       serverCertificateManager,
       userCertificateManager,
       ...(opts.certificate ? { certificateFile: opts.certificate.certificateFile, privateKeyFile: opts.certificate.privateKeyFile } : {}),
@@ -255,6 +263,7 @@ export async function startOpcUaServer(opts: OpcUaServerOptions = {}): Promise<R
     certificateThumbprint: thumbprint(der),
     certificateDer: der,
     productName,
+    logins: () => logins,
     server: () => {
       if (!server) throw new Error('the OPC UA test server is stopped');
       return server;

@@ -375,7 +375,7 @@ function makeClient(cm: OPCUACertificateManager, timing: OpcUaTiming, extra: Par
  * still be taken over by the next connection; node-opcua's own close() marks
  * it closed first, whatever the server heard.
  */
-interface SessionImpl {
+export interface SessionImpl {
   performMessageTransaction(request: CloseSessionRequest, callback: (err: Error | null, response?: unknown) => void): void;
   stopKeepAliveManager(): void;
 }
@@ -383,6 +383,21 @@ interface SessionImpl {
 function sessionImpl(session: ClientSession): SessionImpl | null {
   const s = session as unknown as Partial<SessionImpl>;
   return typeof s.performMessageTransaction === 'function' && typeof s.stopKeepAliveManager === 'function' ? (s as SessionImpl) : null;
+}
+
+/** Finds SessionImpl on a session: sessionImpl in the product; tests stand in a node-opcua that lacks it. */
+export type SessionInternals = (session: ClientSession) => SessionImpl | null;
+
+/**
+ * Whether node-opcua considers the session closed (its close() ran, or it
+ * told it was closed). Such a session must never be taken over: node-opcua
+ * asserts it is open when the server accepts the take-over, inside a socket
+ * callback, which would be an uncaught exception. A node-opcua whose session
+ * does not say counts as closed.
+ */
+function closedForNodeOpcua(session: ClientSession): boolean {
+  const s = session as unknown as { _closed?: unknown; _closeEventHasBeenEmitted?: unknown };
+  return s._closed !== false || s._closeEventHasBeenEmitted === true;
 }
 
 /**
@@ -394,8 +409,9 @@ function sessionImpl(session: ClientSession): SessionImpl | null {
  * session: node-opcua answers a server that no longer knows a session by
  * creating a new one.
  */
-function closeOnServer(session: ClientSession): Promise<boolean> {
-  const impl = sessionImpl(session);
+function closeOnServer(session: ClientSession, impl: SessionImpl | null): Promise<boolean> {
+  // Without the internals: node-opcua's close(), which marks the session closed at once (it is
+  // then never kept for a take-over, see shutdown).
   if (!impl) return session.close(true).then(() => true, () => false);
   // Its keep-alive read would come after the CloseSession.
   impl.stopKeepAliveManager();
@@ -426,15 +442,26 @@ const orphans = new Map<string, Array<{ session: ClientSession; until: number }>
 const MAX_ORPHANS = 10;
 
 /**
- * Which sessions a connection may take over: same address, security, user
- * and certificate store (Millwright's certificate). Not for user
- * certificates: some servers (node-opcua's) cannot compare them when a
- * session moves and fail the request; those orphans wait for the timeout.
+ * Random for each run of the app, in memory only: connectionKey holds a
+ * password only as an HMAC with it, so the key says nothing of the password
+ * outside this process (and the key is never logged).
+ */
+const PASSWORD_SALT = crypto.randomBytes(32);
+
+/**
+ * Which sessions a connection may take over: same address, security, user,
+ * password and certificate store (Millwright's certificate). A take-over
+ * logs in again with the identity the orphan was opened with, so a password
+ * changed since must not reach it: each failed login may count towards a
+ * server's lockout. Not for user certificates: some servers (node-opcua's)
+ * cannot compare them when a session moves and fail the request; those
+ * orphans wait for the timeout.
  */
 function connectionKey(opts: ConnectOptions, s: OpcUaSettings, where: Endpoint): string | null {
   if (s.auth === 'certificate') return null;
   const policy = s.securityMode === 'none' ? 'None' : s.securityPolicy;
-  return JSON.stringify([where.url.toLowerCase(), s.securityMode, policy, s.auth, s.auth === 'password' ? (s.username ?? '') : '', path.resolve(opts.pkiDir)]);
+  const password = s.auth === 'password' ? crypto.createHmac('sha256', PASSWORD_SALT).update(opts.password ?? '', 'utf8').digest('base64') : '';
+  return JSON.stringify([where.url.toLowerCase(), s.securityMode, policy, s.auth, s.auth === 'password' ? (s.username ?? '') : '', password, path.resolve(opts.pkiDir)]);
 }
 
 function pruneOrphans(now: number): void {
@@ -477,6 +504,8 @@ async function reclaimOrphans(client: OPCUAClient, key: string | null): Promise<
   if (!list) return;
   orphans.delete(key);
   const jobs = list.map(async ({ session }) => {
+    // Something closed it since it was kept: node-opcua would fail on the server's yes (see closedForNodeOpcua).
+    if (closedForNodeOpcua(session)) return;
     await client.reactivateSession(session);
     await session.close(true);
   });
@@ -519,7 +548,7 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined>
   }
 }
 
-async function connect(opts: ConnectOptions, timing: OpcUaTiming): Promise<DriverConnection> {
+async function connect(opts: ConnectOptions, timing: OpcUaTiming, internals: SessionInternals): Promise<DriverConnection> {
   const s = opts.settings;
   if (s.kind !== 'opcua') throw new ConnectError('other', 'This source is not an OPC UA server.');
   const where = parseEndpointUrl(s.url);
@@ -546,7 +575,7 @@ async function connect(opts: ConnectOptions, timing: OpcUaTiming): Promise<Drive
     }, timeoutMs);
   });
   try {
-    const opening = open(opts, s, where, mode, policy, identity, attempt, timing);
+    const opening = open(opts, s, where, mode, policy, identity, attempt, timing, internals);
     // After a timeout the attempt is torn down; whatever it does later is nobody's business.
     opening.then((late) => attempt.aborted && void late.close(), () => undefined);
     return await Promise.race([opening, deadline]);
@@ -567,6 +596,7 @@ async function open(
   identity: UserIdentityInfo,
   attempt: Attempt,
   timing: OpcUaTiming,
+  internals: SessionInternals,
 ): Promise<DriverConnection> {
   await attempt.cm.initialize();
   attempt.check();
@@ -624,7 +654,7 @@ async function open(
   attempt.check();
   attempt.clients.delete(client);
   attempt.sessions.delete(client);
-  return new OpcUaConnection(client, session, attempt.cm, serverName, where, limits, key, opts.onLost);
+  return new OpcUaConnection(client, session, attempt.cm, serverName, where, limits, key, opts.onLost, internals);
 }
 
 interface Limits {
@@ -768,6 +798,7 @@ export class OpcUaConnection implements DriverConnection {
     /** For sessions left on the server (connectionKey); null: not taken over. */
     private readonly key: string | null,
     private readonly onLost: ((reason: string) => void) | undefined,
+    private readonly internals: SessionInternals = sessionImpl,
   ) {
     const at = `${where.host}:${where.port}`;
     client.on('connection_lost', () => this.lost(`Lost the connection to ${at}: the server closed it or the network dropped.`));
@@ -804,15 +835,20 @@ export class OpcUaConnection implements DriverConnection {
    * answer) and a short outage delivers what was sent into it. Until the
    * server confirms, within POLITE_CLOSE_MS, the session is remembered for the
    * next connection to take over (keepOrphan); then the client disconnects.
+   * Without node-opcua's internals the close is its close(), which marks the
+   * session closed whatever the server heard: such a session is never kept,
+   * it ends with the server's session timeout if the close got lost.
    */
   private shutdown(): Promise<void> {
     this.closed = true;
     this.shutdownDone ??= (async () => {
       const subs = [...this.subscriptions];
       this.subscriptions.clear();
-      if (this.key !== null) keepOrphan(this.key, this.session);
-      const confirmed = await withTimeout(closeOnServer(this.session), POLITE_CLOSE_MS);
-      if (confirmed && this.key !== null) forgetOrphan(this.key, this.session);
+      const impl = this.internals(this.session);
+      const key = impl ? this.key : null;
+      if (key !== null) keepOrphan(key, this.session);
+      const confirmed = await withTimeout(closeOnServer(this.session, impl), POLITE_CLOSE_MS);
+      if (confirmed && key !== null) forgetOrphan(key, this.session);
       await withTimeout(this.client.disconnect(), 2000);
       // The session is off the client now: this only stops node-opcua's publishing for them (the
       // CloseSession deleted them on the server).
@@ -1151,9 +1187,14 @@ function browseValue(dv: DataValue): number | string | boolean | null {
 /** The OPC UA driver. */
 export const opcuaDriver: Driver = opcuaDriverWith({});
 
-/** The OPC UA driver with some of its times changed (tests). */
-export function opcuaDriverWith(timing: Partial<OpcUaTiming>): Driver {
+/**
+ * The OPC UA driver with some of its times changed (tests). `internals`
+ * stands in for how the driver finds node-opcua's session internals, to see
+ * it work with a node-opcua that no longer has them.
+ */
+export function opcuaDriverWith(timing: Partial<OpcUaTiming>, o: { internals?: SessionInternals } = {}): Driver {
   const t: OpcUaTiming = { ...OPCUA_TIMING, ...timing };
-  return { connect: (opts) => connect(opts, t) };
+  const internals = o.internals ?? sessionImpl;
+  return { connect: (opts) => connect(opts, t, internals) };
 }
 
