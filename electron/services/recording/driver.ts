@@ -41,9 +41,10 @@ export interface Subscription {
 }
 
 /**
- * Picked tags whose values arrive but cannot be read (Sparkplug B, rebirth
- * off: the edge node's birth was missed, and its data names metrics by alias
- * only), one part of the source (one edge node) each.
+ * Picked tags whose values arrive but cannot be read (Sparkplug B: the edge
+ * node's birth was missed, and its data names metrics by alias only; with
+ * rebirth on, only once the node has not answered the Rebirth request for a
+ * while), one part of the source (one edge node) each.
  */
 export interface UnreadableTags {
   /** Tag ids (Tag.id) whose values cannot be read. */
@@ -52,8 +53,10 @@ export interface UnreadableTags {
   since: number;
   /** The gap reason, the same for as long as it lasts: "The birth certificate of edge node Plant/Line2 was missed …" */
   reason: string;
-  /** For the recording's status, in plain words: which part, how many messages since when, what to do. */
+  /** For the recording's status, in plain words: which part, how many messages (a coarse count) since when, which tags. */
   message: string;
+  /** What to do, in plain words: the same for every entry of one report, said once after all of them. */
+  advice: string;
 }
 
 export interface DriverConnection {
@@ -68,8 +71,11 @@ export interface DriverConnection {
    * onUnreadable (MQTT Sparkplug B) is called with every picked tag whose
    * values arrive but cannot be read, whenever that list changes (an empty
    * list once they can be read again); not at all while there are none.
+   * `readable` names picked tags a birth just made readable (their births
+   * came), whether or not this connection listed them before: a recording
+   * that carried their gap over from an earlier connection ends it then.
    */
-  subscribe(tags: Tag[], intervalMs: number, onSample: (s: Sample) => void, onUnreadable?: (now: UnreadableTags[]) => void): Promise<Subscription>;
+  subscribe(tags: Tag[], intervalMs: number, onSample: (s: Sample) => void, onUnreadable?: (now: UnreadableTags[], readable: string[]) => void): Promise<Subscription>;
   close(): Promise<void>;
 }
 

@@ -37,8 +37,10 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const NOTHING_HEARD = 'Nothing heard yet';
 /** Ask an edge node for its births again at most this often (Sparkplug, when settings.rebirth is on). */
 const REBIRTH_EVERY_MS = 60_000;
-/** A recording hears how many more messages could not be read at most this often (that they cannot, or can again, at once). */
-const UNREADABLE_REPORT_MS = 1000;
+/** Rebirth on: an edge node asked for its births that has not sent them after this long is reported as one whose birth was missed. */
+export const REBIRTH_ANSWER_MS = 10_000;
+/** The count of unreadable messages a recording's status says changes when it reaches 1, 10, 100, … or at most this often (not with every message). */
+const UNREADABLE_COUNT_EVERY_MS = 60_000;
 
 /** One tag's value in one message. */
 export interface Reading {
@@ -424,37 +426,66 @@ function tagList(names: string[]): string {
   return `${names.slice(0, 2).join(', ')} and ${names.length - 2} more tags`;
 }
 
+const messageCount = (n: number) => (n === 1 ? 'one message' : `${n.toLocaleString('en-US')} messages`);
+
 /**
- * What a recording says while picked tags of the Sparkplug edge node `node`
- * (GROUP/NODE) cannot be read because its birth was missed (rebirth off): the
- * same facts and advice as browse's missedBirthNote, with since when and
- * which tags are not being recorded.
+ * What a recording says about one Sparkplug edge node `node` (GROUP/NODE)
+ * whose picked tags cannot be read because its birth was missed: the same
+ * facts as browse's missedBirthNote, with since when, which tags are not being
+ * recorded and, with rebirth on, when it was asked for its birth
+ * (`askedAt`). `messages` is a coarse count (see Unreadable.shown), hence
+ * "at least". What to do comes once after all nodes: missedBirthAdvice.
  */
-export function missedBirthStatus(node: string, messages: number, since: number, tagNames: string[], now = Date.now()): string {
-  const what = messages === 1 ? 'one message' : `${messages.toLocaleString('en-US')} messages`;
+export function missedBirthStatus(node: string, messages: number, since: number, tagNames: string[], askedAt: number | null, now = Date.now()): string {
   const tags = tagList(tagNames);
   return (
-    `Edge node ${node}: ${what} could not be read since ${clockTime(since, now)} because its birth message was missed (it sends values by alias only), ` +
-    `so ${tags} ${tagNames.length === 1 ? 'is' : 'are'} not being recorded. Restart that edge node, or ${REBIRTH_APP_HINT}.`
+    `Edge node ${node}: at least ${messageCount(messages)} could not be read since ${clockTime(since, now)} because its birth message was missed (it sends values by alias only), ` +
+    `so ${tags} ${tagNames.length === 1 ? 'is' : 'are'} not being recorded.` +
+    (askedAt === null ? '' : ` Millwright asked it for its birth at ${clockTime(askedAt, now)}, no answer yet.`)
   );
 }
+
+/** What to do about `nodes` edge nodes whose birth was missed: restart them or (rebirth off) let Millwright ask; (rebirth on) check why they do not answer. */
+export function missedBirthAdvice(nodes: number, rebirth: boolean): string {
+  const that = nodes === 1 ? 'that edge node' : 'those edge nodes';
+  return rebirth
+    ? `Restart ${that}, or ask its administrator to check that ${nodes === 1 ? 'it answers' : 'they answer'} the Sparkplug Rebirth request and that the broker lets Millwright send it.`
+    : `Restart ${that}, or ${REBIRTH_APP_HINT}.`;
+}
+
+/** Browse's note, rebirth on: an edge node whose birth was missed and that did not answer the Rebirth request. */
+function unansweredRebirthNote(node: string, messages: number, askedAt: number, now = Date.now()): string {
+  return `Edge node ${node} sends values by alias only and its birth message was missed, so ${messageCount(messages)} could not be read. Millwright asked it for its birth at ${clockTime(askedAt, now)}, no answer yet. ${missedBirthAdvice(1, true)}`;
+}
+
+/** True for 1, 10, 100, 1,000 …: where the count a status says moves on. */
+const isPowerOfTen = (n: number) => n >= 1 && 10 ** Math.round(Math.log10(n)) === n;
 
 /** The gap reason for the tags of a Sparkplug edge node whose birth was missed. */
 export const missedBirthGap = (node: string) => `The birth message of edge node ${node} was missed: its values sent by alias only could not be read.`;
 
-/** Sparkplug, rebirth off: messages of one edge node or device (its folder) that could not be read since its last birth. */
+/** Sparkplug: messages of one edge node or device (its folder) that could not be read since its last birth. */
 interface Unreadable {
   /** GROUP/NODE */
   node: string;
   messages: number;
+  /**
+   * The count a recording's status says: `messages` when it reached 1, 10,
+   * 100 … or when the last one came a minute after the count was last taken
+   * (`shownAt`), so the status does not change with every message.
+   */
+  shown: number;
+  shownAt: number;
   /** When the first of them came (ms). */
   since: number;
+  /** Rebirth on: when its edge node was asked for its births (reported only REBIRTH_ANSWER_MS after); null with rebirth off. */
+  askedAt: number | null;
 }
 
 /** A subscription that wants to hear about its tags that cannot be read. */
 interface UnreadableWatcher {
   tags: Tag[];
-  onUnreadable: (now: UnreadableTags[]) => void;
+  onUnreadable: (now: UnreadableTags[], readable: string[]) => void;
   /** What it was told last (JSON), so it hears only changes. */
   last: string;
 }
@@ -469,13 +500,14 @@ class MqttConnection implements DriverConnection {
   private readonly extraTopics = new Set<string>();
   private readonly rebirthAsked = new Map<string, number>();
   /**
-   * Sparkplug, rebirth off: per folder (`spBv1.0/GROUP/NODE` for the node's own
-   * metrics, `…/NODE/DEVICE` for a device's), messages with alias-only values
-   * that could not be read since its last birth (NBIRTH, DBIRTH) seen.
+   * Sparkplug: per folder (`spBv1.0/GROUP/NODE` for the node's own metrics,
+   * `…/NODE/DEVICE` for a device's), messages with alias-only values that
+   * could not be read since its last birth (NBIRTH, DBIRTH) seen.
    */
   private readonly unreadable = new Map<string, Unreadable>();
   private readonly unreadableWatchers = new Set<UnreadableWatcher>();
-  private reportTimer: NodeJS.Timeout | null = null;
+  /** Rebirth on: a report due when a node asked for its births has had REBIRTH_ANSWER_MS to answer. */
+  private readonly answerTimers = new Set<NodeJS.Timeout>();
   private readonly decoder = new SparkplugDecoder();
   private readonly listeningSince = Date.now();
   private overflow = false;
@@ -537,67 +569,81 @@ class MqttConnection implements DriverConnection {
    * command (as SCADA hosts do), but that is a write to the plant's broker:
    * only when the settings ask for it (`rebirth`). Otherwise the messages that
    * could not be read are counted per edge node and device, browse says so,
-   * and so does a recording of their tags (onUnreadable of subscribe).
+   * and so does a recording of their tags (onUnreadable of subscribe). With
+   * rebirth on they are counted too, and said once the node has not answered
+   * the request for REBIRTH_ANSWER_MS (it ignores it, or the broker drops it).
    */
   private trackBirths(m: SparkplugMessage, receivedAt: number): void {
     const { group, node, type, folder } = m.topic;
     // A birth gives the names of the aliases of its node (NBIRTH) or device (DBIRTH): what follows reads.
-    let changed = (type === 'NBIRTH' || type === 'DBIRTH') && this.unreadable.delete(folder);
+    const born = type === 'NBIRTH' || type === 'DBIRTH';
+    if (born) this.unreadable.delete(folder);
+    let changed = false;
     if (m.unresolved > 0) {
-      if (this.settings.rebirth === true) {
-        this.askRebirth(group, node);
+      const rebirth = this.settings.rebirth === true;
+      if (rebirth) this.askRebirth(group, node);
+      const u = this.unreadable.get(folder);
+      if (!u) {
+        const askedAt = rebirth ? (this.rebirthAsked.get(`${group}/${node}`) ?? receivedAt) : null;
+        this.unreadable.set(folder, { node: `${group}/${node}`, messages: 1, shown: 1, shownAt: receivedAt, since: receivedAt, askedAt });
+        changed = true;
       } else {
-        const u = this.unreadable.get(folder);
-        if (u) u.messages++;
-        else this.unreadable.set(folder, { node: `${group}/${node}`, messages: 1, since: receivedAt });
-        if (!u) changed = true;
+        u.messages++;
+        if (isPowerOfTen(u.messages) || receivedAt - u.shownAt >= UNREADABLE_COUNT_EVERY_MS) {
+          u.shown = u.messages;
+          u.shownAt = receivedAt;
+          changed = true;
+        }
       }
     }
-    if (changed) this.reportUnreadable();
-    else if (m.unresolved > 0 && this.unreadableWatchers.size && !this.reportTimer) {
-      this.reportTimer = setTimeout(() => {
-        this.reportTimer = null;
-        this.reportUnreadable();
-      }, UNREADABLE_REPORT_MS);
-      this.reportTimer.unref();
-    }
+    // A birth is told to the subscriptions with tags it names, even one this connection never listed (a recording may carry their gap over from before a reconnect).
+    if (changed || born) this.reportUnreadable(born ? folder : null);
   }
 
-  /** The picked `tags` that cannot be read, one entry per edge node (sorted). */
+  /** The picked `tags` that cannot be read, one entry per edge node (sorted); with rebirth on, only nodes that have had time to answer. */
   private unreadableOf(tags: Tag[]): UnreadableTags[] {
-    const byNode = new Map<string, { messages: number; since: number; tags: Tag[] }>();
+    const now = Date.now();
+    const byNode = new Map<string, { messages: number; since: number; askedAt: number | null; tags: Tag[] }>();
     for (const [folder, u] of this.unreadable) {
+      if (u.askedAt !== null && now - u.askedAt < REBIRTH_ANSWER_MS) continue;
       const hit = tags.filter((t) => t.id.startsWith(`${folder}#`));
       if (!hit.length) continue;
       const n = byNode.get(u.node);
       if (n) {
-        n.messages += u.messages;
+        n.messages += u.shown;
         n.since = Math.min(n.since, u.since);
+        if (u.askedAt !== null) n.askedAt = Math.min(n.askedAt ?? Infinity, u.askedAt);
         n.tags.push(...hit);
       } else {
-        byNode.set(u.node, { messages: u.messages, since: u.since, tags: hit });
+        byNode.set(u.node, { messages: u.shown, since: u.since, askedAt: u.askedAt, tags: hit });
       }
     }
-    const now = Date.now();
+    const advice = missedBirthAdvice(byNode.size, this.settings.rebirth === true);
     return [...byNode]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([node, n]) => ({
         tags: n.tags.map((t) => t.id),
         since: n.since,
         reason: missedBirthGap(node),
-        message: missedBirthStatus(node, n.messages, n.since, n.tags.map((t) => t.name), now),
+        message: missedBirthStatus(node, n.messages, n.since, n.tags.map((t) => t.name), n.askedAt, now),
+        advice,
       }));
   }
 
-  /** Tells each subscription that asked about its tags that cannot be read, when that changed. */
-  private reportUnreadable(): void {
+  /**
+   * Tells each subscription that asked about its tags that cannot be read,
+   * when that changed, or when the birth of `born` (a folder) came and it has
+   * tags there.
+   */
+  private reportUnreadable(born: string | null = null): void {
     for (const w of this.unreadableWatchers) {
       const now = this.unreadableOf(w.tags);
+      const readable = born === null ? [] : w.tags.filter((t) => t.id.startsWith(`${born}#`)).map((t) => t.id);
       const text = JSON.stringify(now);
-      if (text === w.last) continue;
+      if (text === w.last && !readable.length) continue;
       w.last = text;
       try {
-        w.onUnreadable(now);
+        w.onUnreadable(now, readable);
       } catch {
         // a failing consumer must not stop the messages
       }
@@ -612,6 +658,13 @@ class MqttConnection implements DriverConnection {
     this.rebirthAsked.set(key, now);
     const payload = encodePayload({ timestamp: now, metrics: [{ name: 'Node Control/Rebirth', datatype: 'Boolean', value: true }] });
     this.client.publish(sparkplugTopic(group, 'NCMD', node), Buffer.from(payload), { qos: 0 }, () => undefined);
+    // No birth by then: the recordings of its tags say so.
+    const timer = setTimeout(() => {
+      this.answerTimers.delete(timer);
+      if (!this.closed) this.reportUnreadable();
+    }, REBIRTH_ANSWER_MS + 50);
+    timer.unref();
+    this.answerTimers.add(timer);
   }
 
   private async waitListened(listenMs: number): Promise<void> {
@@ -682,9 +735,22 @@ class MqttConnection implements DriverConnection {
       push({ id: key, name: key, path: key, kind: 'folder', hasChildren: true, dataType: null, numeric: false, unit: null, value: null });
       for (const h of matching) push(variable(h));
     }
-    const perNode = new Map<string, number>();
-    for (const u of this.unreadable.values()) perNode.set(u.node, (perNode.get(u.node) ?? 0) + u.messages);
-    const notes = [...perNode].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([node, messages]) => missedBirthNote(node, messages));
+    // Exact counts here; with rebirth on, only nodes that did not answer the request in time.
+    const perNode = new Map<string, { messages: number; askedAt: number | null }>();
+    const now = Date.now();
+    for (const u of this.unreadable.values()) {
+      if (u.askedAt !== null && now - u.askedAt < REBIRTH_ANSWER_MS) continue;
+      const n = perNode.get(u.node);
+      if (n) {
+        n.messages += u.messages;
+        if (u.askedAt !== null) n.askedAt = Math.min(n.askedAt ?? Infinity, u.askedAt);
+      } else {
+        perNode.set(u.node, { messages: u.messages, askedAt: u.askedAt });
+      }
+    }
+    const notes = [...perNode]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([node, n]) => (n.askedAt === null ? missedBirthNote(node, n.messages) : unansweredRebirthNote(node, n.messages, n.askedAt, now)));
     return { nodes, truncated, notes };
   }
 
@@ -706,7 +772,7 @@ class MqttConnection implements DriverConnection {
    * come when they are published, so intervalMs is not used here (the
    * recorder's grid is applied when a recording is saved as a dataset).
    */
-  async subscribe(tags: Tag[], _intervalMs: number, onSample: (s: Sample) => void, onUnreadable?: (now: UnreadableTags[]) => void): Promise<Subscription> {
+  async subscribe(tags: Tag[], _intervalMs: number, onSample: (s: Sample) => void, onUnreadable?: (now: UnreadableTags[], readable: string[]) => void): Promise<Subscription> {
     const ids = new Set(tags.map((t) => t.id));
     for (const id of ids) this.wanted.add(id);
     const kind = this.settings.payload;
@@ -766,8 +832,8 @@ class MqttConnection implements DriverConnection {
     this.closed = true;
     this.listeners.clear();
     this.unreadableWatchers.clear();
-    if (this.reportTimer) clearTimeout(this.reportTimer);
-    this.reportTimer = null;
+    for (const t of this.answerTimers) clearTimeout(t);
+    this.answerTimers.clear();
     if (this.lost) return;
     await Promise.race([new Promise<void>((resolve) => this.client.end(false, {}, () => resolve())), sleep(1000)]);
     this.client.end(true);

@@ -5,7 +5,9 @@
  * forever: a plant server that restarts at night must not end a week-long
  * recording. Tags whose values arrive but cannot be read (a Sparkplug edge
  * node whose birth was missed) get a gap of their own, and the status says
- * which and what to do, until they can be read again. Sparklines come from a
+ * which and what to do, until they can be read again (a reconnect does not
+ * end that gap: one missed birth is one gap per tag, however often the
+ * connection drops meanwhile). Sparklines come from a
  * small ring of the newest values per tag.
  */
 import { recordingMessage, type LiveValue, type RecordingGap, type RecordingState, type Tag } from '../../../shared/recording';
@@ -64,6 +66,12 @@ export class Recorder {
   private sourceGap: RecordingGap | null = null;
   /** The open gaps of single tags (tag index → entry in gapList): their values arrive but cannot be read. */
   private readonly tagGaps = new Map<number, RecordingGap>();
+  /**
+   * The tags the current connection last said cannot be read. A tag gap not
+   * among them was carried over from an earlier connection: it ends with the
+   * tag's next good value or its birth, not with a report about other tags.
+   */
+  private listed = new Set<number>();
   /** What the source says about tags whose values cannot be read (null: all can). */
   private unreadable: { message: string; tags: number } | null = null;
   private readonly gapList: RecordingGap[] = [];
@@ -157,7 +165,7 @@ export class Recorder {
   }
 
   /** The source says which picked tags' values arrive but cannot be read (an empty list: all can again). */
-  private onUnreadable(now: UnreadableTags[], gen: number): void {
+  private onUnreadable(now: UnreadableTags[], readable: string[], gen: number): void {
     if (this.stopped || gen !== this.generation) return;
     const at = Date.now();
     const affected = new Map<number, UnreadableTags>();
@@ -167,13 +175,19 @@ export class Recorder {
         if (i !== undefined && !affected.has(i)) affected.set(i, u);
       }
     }
-    for (const i of [...this.tagGaps.keys()]) if (!affected.has(i)) this.closeTagGap(i, at);
+    const born = new Set(readable.map((id) => this.index.get(id)).filter((i) => i !== undefined));
+    // A gap ends when this connection stops listing its tag, or the tag's birth came.
+    for (const i of [...this.tagGaps.keys()]) if (!affected.has(i) && (this.listed.has(i) || born.has(i))) this.closeTagGap(i, at);
     for (const [i, u] of affected) this.openTagGap(i, Math.max(u.since, this.subscribedAt), u.reason);
-    this.unreadable = affected.size ? { message: now.filter((u) => u.tags.some((id) => this.index.has(id))).map((u) => u.message).join(' '), tags: affected.size } : null;
+    this.listed = new Set(affected.keys());
+    const parts = now.filter((u) => u.tags.some((id) => this.index.has(id)));
+    // Each part's facts, then what to do, once.
+    const words = [...parts.map((u) => u.message), ...new Set(parts.map((u) => u.advice))];
+    this.unreadable = affected.size ? { message: words.join(' '), tags: affected.size } : null;
     this.publish();
   }
 
-  /** The connection is gone (or the recording stops): tag gaps end, the whole source's gap (if any) goes on for them. */
+  /** The recording stops: tag gaps end. */
   private endTagGaps(at: number): void {
     for (const i of [...this.tagGaps.keys()]) this.closeTagGap(i, at);
     this.unreadable = null;
@@ -241,7 +255,7 @@ export class Recorder {
         this.o.tags,
         this.o.intervalMs,
         (s) => this.sample(s),
-        (now) => this.onUnreadable(now, gen),
+        (now, readable) => this.onUnreadable(now, readable, gen),
       );
       if (this.stopped || gen !== this.generation) {
         await sub.close().catch(() => undefined);
@@ -269,7 +283,9 @@ export class Recorder {
     this.failures++;
     const delay = reconnectDelayMs(this.failures);
     const now = Date.now();
-    this.endTagGaps(now);
+    // Tag gaps stay open: the next connection has not seen the births either, until it says otherwise (a report, a birth, a good value).
+    this.listed = new Set();
+    this.unreadable = null;
     this.openGap(now, why);
     this.setStatus('reconnecting', `${why.replace(/\.?$/, '.')} Trying again in ${fmtDelay(delay)} (attempt ${this.failures + 1}).`);
     this.timer = setTimeout(() => {
@@ -291,6 +307,8 @@ export class Recorder {
   private sample(s: Sample): void {
     const i = this.index.get(s.tag);
     if (i === undefined || this.stopped) return;
+    // A good value of a tag whose gap was carried over from an earlier connection: it can be read again.
+    if (s.quality === 'good' && this.tagGaps.has(i) && !this.listed.has(i)) this.closeTagGap(i, Date.now());
     if (this.fresh[i]) {
       this.fresh[i] = false;
       if (s.t < this.freshFrom[i]!) s = { ...s, t: this.freshFrom[i]! };

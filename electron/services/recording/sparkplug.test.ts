@@ -5,7 +5,9 @@
  * birth it missed; asked to (rebirth), it asks that node for its births again.
  * A recording that restarts or reconnects without the births says which edge
  * node's tags are not being recorded, and records that time as their gap,
- * until the node is born again.
+ * until the node is born again: one gap per tag however often the broker
+ * drops meanwhile, a status that does not change with every message, and
+ * (rebirth on) the same once a node does not answer the Rebirth request.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -297,7 +299,7 @@ describe.skipIf(!HAVE_MOSQUITTO)('Sparkplug B through the MQTT driver', () => {
   });
 });
 
-describe.skipIf(!HAVE_MOSQUITTO)('recording a Sparkplug edge node whose birth was missed (rebirth off)', () => {
+describe.skipIf(!HAVE_MOSQUITTO)('recording a Sparkplug edge node whose birth was missed', () => {
   let tmp: string;
   let broker: Mosquitto;
   let edge: EdgeNode;
@@ -312,21 +314,27 @@ describe.skipIf(!HAVE_MOSQUITTO)('recording a Sparkplug edge node whose birth wa
     { id: TEMPERATURE, name: 'Temperature' },
   ];
   const RECORDING = /^Recording 2 tags from mqtt:\/\/127\.0\.0\.1:\d+\.$/;
-  const warning = (n: number) =>
-    new RegExp(
-      `^Edge node Plant/Edge1: ${n} messages could not be read since \\d\\d:\\d\\d because its birth message was missed \\(it sends values by alias only\\), ` +
-        `so Uptime and Temperature are not being recorded\\. Restart that edge node, or turn on "Ask edge nodes for their birth again" under Advanced\\.$`,
-    );
-  const GAP_REASON = 'The birth message of edge node Plant/Edge1 was missed: its values sent by alias only could not be read.';
+  const ASK = 'Restart that edge node, or turn on "Ask edge nodes for their birth again" under Advanced.';
+  /** What the status says of one edge node: `what` ("one message", "10 messages") is a coarse count, hence "at least". */
+  const nodeWords = (node: string, what: string, tags: string) =>
+    `Edge node Plant/${node}: at least ${what} could not be read since \\d\\d:\\d\\d because its birth message was missed \\(it sends values by alias only\\), so ${tags} not being recorded\\.`;
+  const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const warning = (what: string) => new RegExp(`^${nodeWords('Edge1', what, 'Uptime and Temperature are')} ${esc(ASK)}$`);
+  const gapReason = (node: string) => `The birth message of edge node Plant/${node} was missed: its values sent by alias only could not be read.`;
+  const GAP_REASON = gapReason('Edge1');
 
-  function recorder(dir: string, states: RecorderStatus[], resumedAfter: { since: number; reason: string } | null = null): Recorder {
+  function recorder(dir: string, states: RecorderStatus[], resumedAfter: { since: number; reason: string } | null = null, opts: { tags?: typeof TAGS; rebirth?: boolean } = {}): Recorder {
     return new Recorder({
       dir,
-      tags: TAGS,
+      tags: opts.tags ?? TAGS,
       intervalMs: 1000,
       driver: mqttDriver,
-      // No `rebirth` at all: as settings saved before it existed, and the default.
-      connectOptions: () => ({ settings: { kind: 'mqtt', url: broker.url, topic: 'spBv1.0/Plant/#', payload: 'sparkplug', rejectUnauthorized: true }, pkiDir: path.join(tmp, 'pki'), trusted: new Set() }),
+      // By default no `rebirth` at all: as settings saved before it existed, and the default.
+      connectOptions: () => ({
+        settings: { kind: 'mqtt', url: broker.url, topic: 'spBv1.0/Plant/#', payload: 'sparkplug', rejectUnauthorized: true, ...(opts.rebirth === undefined ? {} : { rebirth: opts.rebirth }) },
+        pkiDir: path.join(tmp, 'pki'),
+        trusted: new Set(),
+      }),
       onStatus: (st) => states.push({ ...st }),
       resumedAfter,
       buffer: { flushMs: 50, syncMs: 100 },
@@ -385,7 +393,7 @@ describe.skipIf(!HAVE_MOSQUITTO)('recording a Sparkplug edge node whose birth wa
       const sentFrom = Date.now();
       for (const v of [3602, 3603, 3604]) await edge.send('NDATA', [byAlias(1, 'Int64', v)], false);
       for (const v of [63, 64]) await edge.send('DDATA', [byAlias(10, 'Double', v)]);
-      await until('the warning with all five messages', () => warning(5).test(second.state.message));
+      await until('the warning (one message each of the node and its device so far: a coarse count)', () => warning('2 messages').test(second.state.message));
       // Still recording (what can be read is), but it says in words what is not.
       expect(second.state.state).toBe('recording');
       expect(states.map((st) => st.message).filter((m) => /^Edge node/.test(m)).length).toBeGreaterThan(0);
@@ -452,7 +460,7 @@ describe.skipIf(!HAVE_MOSQUITTO)('recording a Sparkplug edge node whose birth wa
       expect(r.state.message).toMatch(RECORDING);
       await until('the edge node back on the broker', () => edge.connected, 10_000);
       for (const v of [71, 72]) await edge.send('DDATA', [byAlias(10, 'Double', v)]);
-      await until('the warning', () => /^Edge node Plant\/Edge1: 2 messages could not be read since \d\d:\d\d because its birth message was missed .*so Temperature is not being recorded\. .* The other tag is being recorded\.$/.test(r.state.message));
+      await until('the warning', () => new RegExp(`^${nodeWords('Edge1', 'one message', 'Temperature is')} ${esc(ASK)} The other tag is being recorded\\.$`).test(r.state.message));
       // The time the broker was away is the whole source's gap (closed); the time since, Temperature's own (open).
       expect(r.gaps().map((g) => [g.tag, g.end === null, g.tag === null ? 'lost' : g.reason])).toEqual([
         [null, false, 'lost'],
@@ -465,4 +473,168 @@ describe.skipIf(!HAVE_MOSQUITTO)('recording a Sparkplug edge node whose birth wa
       await r.stop();
     }
   });
+
+  it('keeps one gap per tag across broker restarts while the node is not born again, and ends it with the birth', async () => {
+    const dir = path.join(tmp, 'drops');
+    const states: RecorderStatus[] = [];
+    const r = recorder(dir, states);
+    r.start();
+    try {
+      await until('recording', () => r.state.state === 'recording');
+      const unreadable = async (v: number) => {
+        await edge.send('NDATA', [byAlias(1, 'Int64', v)], false);
+        await edge.send('DDATA', [byAlias(10, 'Double', v)]);
+      };
+      await unreadable(1);
+      await until('the warning', () => warning('2 messages').test(r.state.message));
+      for (let drop = 1; drop <= 3; drop++) {
+        await broker.kill();
+        await until('reconnecting', () => r.state.state === 'reconnecting');
+        await broker.restart();
+        await until('recording again', () => r.state.state === 'recording', 20_000);
+        await until('the edge node back on the broker', () => edge.connected, 10_000);
+        // After the last drop the node says nothing readable or unreadable before its birth: the gaps stay open all the same.
+        if (drop < 3) {
+          await unreadable(drop + 1);
+          await until('the warning again', () => warning('2 messages').test(r.state.message));
+        }
+      }
+      // One open gap per tag for the whole episode, and the three times the broker was away.
+      expect(r.gaps().map((g) => [g.tag, g.end === null])).toEqual([
+        ['Uptime', true],
+        ['Temperature', true],
+        [null, false],
+        [null, false],
+        [null, false],
+      ]);
+      expect(r.gaps().filter((g) => g.tag !== null).map((g) => g.reason)).toEqual([GAP_REASON, GAP_REASON]);
+      await until('the gaps on disk', () => readGaps(dir).length === 5 && readGaps(dir).filter((g) => g.end === null).length === 2);
+
+      // The birth comes on the new connection, with no unreadable message before it on that connection: both gaps end.
+      await edge.births();
+      await until('the birth values', () => last(r, UPTIME) === 3600 && last(r, TEMPERATURE) === 61.5);
+      await until('the tag gaps closed', () => r.gaps().every((g) => g.end !== null));
+      expect(r.state.message).toMatch(RECORDING);
+      await edge.send('DDATA', [byAlias(10, 'Double', 66.5)]);
+      await until('a value after the birth', () => last(r, TEMPERATURE) === 66.5);
+      expect(r.gaps().length).toBe(5);
+      expect(commands).toEqual([]);
+    } finally {
+      await r.stop();
+    }
+    const onDisk = readGaps(dir);
+    expect(onDisk.map((g) => [g.tag, g.end !== null])).toEqual([
+      [0, true],
+      [1, true],
+      [null, true],
+      [null, true],
+      [null, true],
+    ]);
+  }, 90_000);
+
+  /** A client that publishes for edge nodes of its own (not Edge1): they never answer anything. */
+  async function silentNodes(): Promise<{ send: (node: string, value: number) => Promise<void>; birth: (node: string, metric: string, value: number) => Promise<void>; stop: () => Promise<void> }> {
+    const c = connect(broker.url, { clientId: `silent-${process.pid}-${Date.now()}` });
+    await new Promise<void>((resolve, reject) => {
+      c.once('connect', () => resolve());
+      c.once('error', reject);
+    });
+    return {
+      send: async (node, value) => void (await c.publishAsync(sparkplugTopic('Plant', 'NDATA', node), Buffer.from(encodePayload({ timestamp: Date.now(), metrics: [byAlias(1, 'Double', value)] })), { qos: 1 })),
+      birth: async (node, metric, value) =>
+        void (await c.publishAsync(sparkplugTopic('Plant', 'NBIRTH', node), Buffer.from(encodePayload({ timestamp: Date.now(), metrics: [{ name: metric, alias: 1, datatype: 'Double', value }] })), { qos: 1 })),
+      stop: async () => void (await c.endAsync(true)),
+    };
+  }
+
+  it('several edge nodes: lists each, gives the advice once, and a busy node changes the status only when its count reaches 10, 100 …', async () => {
+    const nodes = await silentNodes();
+    const dir = path.join(tmp, 'busy');
+    const states: RecorderStatus[] = [];
+    const tags = [
+      { id: 'spBv1.0/Plant/Busy#Flow', name: 'Flow' },
+      { id: 'spBv1.0/Plant/Quiet#Level', name: 'Level' },
+      { id: 'spBv1.0/Plant/Quiet#Speed', name: 'Speed' },
+    ];
+    const r = recorder(dir, states, null, { tags });
+    r.start();
+    try {
+      await until('recording', () => r.state.state === 'recording');
+      await nodes.send('Quiet', 1);
+      const quiet = nodeWords('Quiet', 'one message', 'Level and Speed are');
+      await until('the quiet node said', () => new RegExp(`^${quiet} ${esc(ASK)} The other tag is being recorded\\.$`).test(r.state.message));
+      const from = states.length;
+      // 250 unreadable messages in about 4 s.
+      for (let i = 0; i < 250; i++) {
+        await nodes.send('Busy', i);
+        await new Promise((res) => setTimeout(res, 15));
+      }
+      await until('the count at 100', () => r.state.message.includes('at least 100 messages'));
+      await new Promise((res) => setTimeout(res, 1500));
+      const both = (what: string) =>
+        new RegExp(`^${nodeWords('Busy', what, 'Flow is')} ${quiet} ${esc('Restart those edge nodes, or turn on "Ask edge nodes for their birth again" under Advanced.')}$`);
+      // Three changes, not one a second; each names both nodes and gives the advice once.
+      const seen = states.slice(from).map((st) => st.message);
+      expect(seen).toHaveLength(3);
+      ['one message', '10 messages', '100 messages'].forEach((what, i) => expect(seen[i]).toMatch(both(what)));
+      expect(recordingNeedsAttention(r.state)).toBe(true);
+
+      // The quiet node is born: only the busy one is left, the advice for one node.
+      await nodes.birth('Quiet', 'Level', 4.5);
+      await until('the quiet node gone from the status', () => new RegExp(`^${nodeWords('Busy', '100 messages', 'Flow is')} ${esc(ASK)} The other 2 tags are being recorded\\.$`).test(r.state.message));
+      expect(r.gaps().map((g) => [g.tag, g.end === null])).toEqual([
+        ['Level', false],
+        ['Speed', false],
+        ['Flow', true],
+      ]);
+    } finally {
+      await r.stop();
+      await nodes.stop();
+    }
+  }, 60_000);
+
+  it('rebirth on: an edge node that does not answer the Rebirth request is said, with when it was asked, and its tags get a gap until it answers', async () => {
+    const nodes = await silentNodes();
+    const dir = path.join(tmp, 'unanswered');
+    const states: RecorderStatus[] = [];
+    const tags = [{ id: 'spBv1.0/Plant/Mute#Flow', name: 'Flow' }];
+    const r = recorder(dir, states, null, { tags, rebirth: true });
+    const asked = commands.length;
+    r.start();
+    try {
+      await until('recording', () => r.state.state === 'recording');
+      const sentFrom = Date.now();
+      for (let i = 0; i < 5; i++) await nodes.send('Mute', i);
+      await until('the Rebirth request', () => commands.length > asked);
+      expect(commands.slice(asked)).toEqual([sparkplugTopic('Plant', 'NCMD', 'Mute')]);
+      // It has time to answer: calm meanwhile.
+      await new Promise((res) => setTimeout(res, 3000));
+      expect(r.state.message).toMatch(/^Recording 1 tag from /);
+      await until(
+        'no answer said',
+        () =>
+          new RegExp(
+            `^${nodeWords('Mute', 'one message', 'Flow is')} Millwright asked it for its birth at \\d\\d:\\d\\d, no answer yet\\. ` +
+              `${esc('Restart that edge node, or ask its administrator to check that it answers the Sparkplug Rebirth request and that the broker lets Millwright send it.')}$`,
+          ).test(r.state.message),
+        15_000,
+      );
+      expect(recordingNeedsAttention(r.state)).toBe(true);
+      const open = r.gaps();
+      expect(open.map((g) => [g.tag, g.end, g.reason])).toEqual([['Flow', null, gapReason('Mute')]]);
+      expect(Date.parse(open[0]!.start)).toBeGreaterThanOrEqual(sentFrom);
+      expect(r.live(1)[0]!.samples).toBe(0);
+
+      // It is born at last: the gap ends, its value is recorded.
+      await nodes.birth('Mute', 'Flow', 12.5);
+      await until('the birth value', () => last(r, 'spBv1.0/Plant/Mute#Flow') === 12.5);
+      await until('calm again', () => /^Recording 1 tag from /.test(r.state.message));
+      expect(r.gaps().map((g) => [g.tag, g.end !== null])).toEqual([['Flow', true]]);
+      // Asked once (at most once a minute).
+      expect(commands.slice(asked)).toEqual([sparkplugTopic('Plant', 'NCMD', 'Mute')]);
+    } finally {
+      await r.stop();
+      await nodes.stop();
+    }
+  }, 60_000);
 });
