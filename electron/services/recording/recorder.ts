@@ -285,7 +285,8 @@ export class Recorder {
     const now = Date.now();
     // Tag gaps stay open: the next connection has not seen the births either, until it says otherwise (a report, a birth, a good value).
     this.listed = new Set();
-    this.unreadable = null;
+    // Still said once connected again: the tags stay unreadable until a birth or a good value shows otherwise.
+    this.unreadable = this.tagGaps.size && this.unreadable ? { message: this.unreadable.message, tags: this.tagGaps.size } : null;
     this.openGap(now, why);
     this.setStatus('reconnecting', `${why.replace(/\.?$/, '.')} Trying again in ${fmtDelay(delay)} (attempt ${this.failures + 1}).`);
     this.timer = setTimeout(() => {
@@ -308,7 +309,14 @@ export class Recorder {
     const i = this.index.get(s.tag);
     if (i === undefined || this.stopped) return;
     // A good value of a tag whose gap was carried over from an earlier connection: it can be read again.
-    if (s.quality === 'good' && this.tagGaps.has(i) && !this.listed.has(i)) this.closeTagGap(i, Date.now());
+    if (s.quality === 'good' && this.tagGaps.has(i) && !this.listed.has(i)) {
+      this.closeTagGap(i, Date.now());
+      // The last gap carried over a reconnect has ended: nothing left to warn about.
+      if (!this.tagGaps.size && !this.listed.size && this.unreadable) {
+        this.unreadable = null;
+        this.publish();
+      }
+    }
     if (this.fresh[i]) {
       this.fresh[i] = false;
       if (s.t < this.freshFrom[i]!) s = { ...s, t: this.freshFrom[i]! };

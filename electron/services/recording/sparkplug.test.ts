@@ -492,6 +492,8 @@ describe.skipIf(!HAVE_MOSQUITTO)('recording a Sparkplug edge node whose birth wa
         await until('reconnecting', () => r.state.state === 'reconnecting');
         await broker.restart();
         await until('recording again', () => r.state.state === 'recording', 20_000);
+        // Connected again, but the tags are still unreadable: Partly recording, not a calm Recording.
+        expect(recordingNeedsAttention(r.state), r.state.message).toBe(true);
         await until('the edge node back on the broker', () => edge.connected, 10_000);
         // After the last drop the node says nothing readable or unreadable before its birth: the gaps stay open all the same.
         if (drop < 3) {
