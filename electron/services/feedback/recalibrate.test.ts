@@ -15,6 +15,7 @@ import { buildFeatures } from '../training/features';
 import { loadFrame } from '../training/frame';
 import { findModelVersion } from '../training/models';
 import { predictFeatures } from '../training/pipeline';
+import type { ReproduceResult } from '../jobs/kinds/reproduce';
 import { AuditLog } from '../workspace/audit';
 import { insertEpisode, writeLineCsv } from './learning-fixture';
 import { suggestLevel, tallyAt, type Peak } from './recalibrate';
@@ -180,6 +181,19 @@ describe('a model version with another alarm level', () => {
     const audit = AuditLog.list(core.ws.db, { limit: 10, action: 'model.threshold' })[0]!;
     expect(audit.details).toMatchObject({ model: 'L-1', from: 1, version: 2, threshold: { from: current, to: r.suggested }, reason: 'Answers from the night shift' });
   });
+
+  it('reproduces a version made by a new alarm level: the version it came from retrained, with this level, gives the same model and graph', async () => {
+    const job = await call('models.reproduce', { model: 'L-1', version: 2 });
+    const done = await core.jobs.wait(job.id);
+    expect(done.state).toBe('done');
+    const r = done.result as ReproduceResult;
+    const v2 = findModelVersion(core.ws.db, 'L-1', 2);
+    expect(r.differences).toEqual([]);
+    expect(r.identical).toBe(true);
+    expect(r.reproduced.modelHash).toBe(v2.modelHash);
+    expect(r.reproduced.onnxHash).toBe(v2.onnxHash);
+    expect(r.reproduced.modelHash).not.toBe(findModelVersion(core.ws.db, 'L-1', 1).modelHash);
+  }, 60_000);
 
   it('reads the episodes of the version a recalibrated one was made from (the same scores)', async () => {
     const r = await call('feedback.recalibration', { model: 'L-1', version: 2 });

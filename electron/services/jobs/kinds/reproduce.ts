@@ -15,6 +15,8 @@ export interface ReproduceParams {
   /** The candidates the original run finished, in its order: the search is replayed exactly. */
   candidates: Candidate[];
   original: { modelHash: string; onnxHash: string | null; appVersion: string; leaderboard: LeaderboardEntry[]; bestTitle: string; metric: MetricInfo };
+  /** The alarm level of a version made from a trained one by a new level: set on the retrained model, as that change did. */
+  threshold?: number;
 }
 
 export interface ReproduceResult {
@@ -39,7 +41,10 @@ export const modelsReproduce: JobKindDef<ReproduceParams, ReproduceResult> = {
   run(ctx, p) {
     const r = trainFromParams(ctx, p.train, p.candidates);
     const blobs = new BlobStore(path.join(ctx.workspaceDir, 'blobs'), path.join(ctx.workspaceDir, 'tmp'));
-    const pipeline = JSON.parse(blobs.read(r.modelBlob).toString('utf8')) as FittedPipeline;
+    const trained = JSON.parse(blobs.read(r.modelBlob).toString('utf8')) as FittedPipeline;
+    // As applyThreshold makes it: the same pipeline with the other level, hashed as written.
+    const pipeline: FittedPipeline = p.threshold === undefined ? trained : { ...trained, threshold: p.threshold };
+    const modelHash = p.threshold === undefined ? r.modelHash : crypto.createHash('sha256').update(JSON.stringify(pipeline)).digest('hex');
     // Written with the original version's name, number and app version, so equal models give equal bytes.
     const onnx = exportOnnx(pipeline, { modelName: p.model, modelVersion: p.version, appVersion: p.original.appVersion });
     const onnxHash = crypto.createHash('sha256').update(onnx).digest('hex');
@@ -54,14 +59,14 @@ export const modelsReproduce: JobKindDef<ReproduceParams, ReproduceResult> = {
       if (!now) differences.push(`${before.title} did not finish this time.`);
       else if (now.metrics[key] !== before.metrics[key]) differences.push(`${before.title}: ${p.original.metric.label} ${formatMetric(before.metrics[key] ?? NaN)} then, ${formatMetric(now.metrics[key] ?? NaN)} now.`);
     }
-    const identical = onnxHash === p.original.onnxHash && r.modelHash === p.original.modelHash;
+    const identical = onnxHash === p.original.onnxHash && modelHash === p.original.modelHash;
     if (!identical && !differences.length) differences.push('Every score is the same, but the fitted numbers of the model differ slightly (a floating-point difference between machines or versions).');
     return {
       model: p.model,
       version: p.version,
       identical,
       original: { modelHash: p.original.modelHash, onnxHash: p.original.onnxHash, appVersion: p.original.appVersion },
-      reproduced: { modelHash: r.modelHash, onnxHash, appVersion: p.train.appVersion },
+      reproduced: { modelHash, onnxHash, appVersion: p.train.appVersion },
       differences: identical ? [] : differences,
       seconds: r.durationSeconds,
     };
