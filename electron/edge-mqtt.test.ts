@@ -3,7 +3,7 @@
  * and its dynamic batching: rows that arrive while ONNX Runtime is busy are
  * scored together and must get exactly the answers they get alone.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -286,6 +286,15 @@ describe.skipIf(!HAVE_MOSQUITTO)('edge runtime over MQTT (Mosquitto on loopback)
       const page = (await admin('GET', `/admin/monitoring?cursor=${before.cursor}`)).body as { buckets: { shadow?: Record<string, number> }[] };
       const sum = (k: string) => page.buckets.reduce((n, b) => n + (b.shadow?.[k] ?? 0), 0);
       expect([sum('rows'), sum('agreed'), sum('anomalies'), sum('productionAnomalies'), sum('errors')]).toEqual([30, 30, flagged, flagged, 0]);
+      // /metrics counts them too, by shadow model version, for a Prometheus beside the plant's other gateways.
+      const shadowSeries = (name: string) => `millwright_shadow_${name}_total{name="${anomaly.name}",version="2"}`;
+      const counted = await Promise.all(['rows', 'agreed', 'anomalies', 'errors'].map((k) => metric(edge, shadowSeries(k))));
+      expect(counted[0]).toBeGreaterThanOrEqual(30);
+      expect(counted[1]).toBe(counted[0]);
+      expect(counted[2]).toBeGreaterThanOrEqual(flagged);
+      expect(counted[3]).toBe(0);
+      const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((f) => fs.existsSync(f));
+      if (promtool) expect(execFileSync(promtool, ['check', 'metrics'], { input: (await call(edge, 'GET', '/metrics')).text, encoding: 'utf8' }).trim()).toBe('');
       expect((await admin('DELETE', '/admin/shadow')).status).toBe(200);
     });
 

@@ -812,3 +812,31 @@ describe('a regression shadow', () => {
     }
   });
 });
+
+const { Metrics } = createRequire(import.meta.url)('../resources/runtime/lib/metrics.js') as {
+  Metrics: new () => { shadow(info: { name: string; version: string }, t: Record<string, number>): void; render(m: { name: string; version: string; appVersion: string }): string; toJSON(): unknown; load(saved: unknown): void };
+};
+
+describe('shadow counters in /metrics', () => {
+  const t = (rows: number, agreed: number) => ({ rows, agreed, anomalies: 1, productionAnomalies: 1, errors: 0 });
+  const model = { name: 'M', version: '1', appVersion: 'test' };
+
+  it('add up by shadow model version, survive a restart, and keep only the 20 most recent versions', () => {
+    const m = new Metrics();
+    expect(m.render(model)).not.toContain('millwright_shadow_');
+    m.shadow({ name: 'M', version: '2' }, t(10, 9));
+    m.shadow({ name: 'M', version: '2' }, t(5, 5));
+    const back = new Metrics();
+    back.load(JSON.parse(JSON.stringify(m.toJSON())));
+    const text = back.render(model);
+    expect(text).toContain('millwright_shadow_rows_total{name="M",version="2"} 15');
+    expect(text).toContain('millwright_shadow_agreed_total{name="M",version="2"} 14');
+    expect(text).toContain('millwright_shadow_anomalies_total{name="M",version="2"} 2');
+    expect(text).toContain('millwright_shadow_errors_total{name="M",version="2"} 0');
+    for (let v = 3; v < 30; v++) back.shadow({ name: 'M', version: String(v) }, t(1, 1));
+    const many = back.render(model);
+    expect(many.match(/^millwright_shadow_rows_total\{/gm)).toHaveLength(20);
+    expect(many).not.toContain('version="2"');
+    expect(many).toContain('millwright_shadow_rows_total{name="M",version="29"} 1');
+  });
+});

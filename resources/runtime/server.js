@@ -94,7 +94,10 @@ async function startEdgeServer(opts) {
     const streams = new Streams(opts.maxSources, dirty);
     const monitor = new Monitor(buckets, dirty);
     const openModel = (b) => LoadedModel.open(b, { engine: ENGINES[opts.engine] });
-    const shadow = new Shadow({ stateDir: opts.state, key, openModel, maxSources: opts.maxSources, tally: (p, s, t) => monitor.shadowRows(p, s, t), onChange: dirty, warn });
+    const shadow = new Shadow({ stateDir: opts.state, key, openModel, maxSources: opts.maxSources, tally: (p, s, t) => {
+        monitor.shadowRows(p, s, t);
+        metrics.shadow(s, t);
+      }, onChange: dirty, warn });
     monitor.shadowOf = () => shadow.status();
     const context = new ContextRows((e) => events.add(e), opts.maxSources, dirty);
     store = new StateStore(opts.state, { metrics, streams, events, buckets, monitor, shadow, context }, warn);

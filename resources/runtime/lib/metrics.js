@@ -10,6 +10,17 @@ const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 /** Distinct prediction labels kept; any further one counts as "other" (a model swap can bring new classes). */
 const MAX_LABELS = 200;
 
+/** Shadow model versions counted; the oldest is forgotten past this (each shadow install can be another). */
+const MAX_SHADOWS = 20;
+
+/** What is counted of each shadow model version, and what each count means in /metrics. */
+const SHADOW_COUNTS = [
+  ['rows', 'millwright_shadow_rows_total', 'Rows a shadow model scored beside production, by shadow model version.'],
+  ['agreed', 'millwright_shadow_agreed_total', 'Rows on which the shadow model gave the same answer as production.'],
+  ['anomalies', 'millwright_shadow_anomalies_total', 'Rows the shadow model flagged as unusual (anomaly models).'],
+  ['errors', 'millwright_shadow_errors_total', 'Rows the shadow model could not score (it fell behind, or failed).'],
+];
+
 class Metrics {
   constructor() {
     /** @type {Map<string, Map<string, number>>} route → status code → count */
@@ -20,6 +31,8 @@ class Metrics {
     /** @type {Map<string, number>} */
     this.predictions = new Map();
     this.anomalies = 0;
+    /** @type {Map<string, { name: string, version: string, rows: number, agreed: number, anomalies: number, errors: number }>} name@version → counts */
+    this.shadows = new Map();
     /** The MQTT link's state when --mqtt is given (not saved: it describes this run). @type {{ connected: boolean, received: number, published: number, errors: number } | null} */
     this.mqtt = null;
   }
@@ -47,6 +60,21 @@ class Metrics {
 
   anomaly(n = 1) {
     this.anomalies += n;
+  }
+
+  /**
+   * A shadow model's comparison of some rows with production's answers.
+   * @param {{ name: string, version: string }} info
+   * @param {{ rows: number, agreed: number, anomalies: number, errors: number }} t
+   */
+  shadow(info, t) {
+    const key = `${info.name}@${info.version}`;
+    let s = this.shadows.get(key);
+    if (!s) {
+      while (this.shadows.size >= MAX_SHADOWS) this.shadows.delete(/** @type {string} */ (this.shadows.keys().next().value));
+      this.shadows.set(key, (s = { name: info.name, version: info.version, rows: 0, agreed: 0, anomalies: 0, errors: 0 }));
+    }
+    for (const [k] of SHADOW_COUNTS) s[k] += t[k];
   }
 
   /**
@@ -92,6 +120,13 @@ class Metrics {
       out.push(`millwright_mqtt_errors_total ${this.mqtt.errors}`);
     }
 
+    if (this.shadows.size) {
+      for (const [k, name, help] of SHADOW_COUNTS) {
+        family(name, 'counter', help);
+        for (const s of this.shadows.values()) out.push(`${name}${labels({ name: s.name, version: s.version })} ${s[k]}`);
+      }
+    }
+
     family('millwright_model_info', 'gauge', 'The model version being served (always 1).');
     out.push(`millwright_model_info${labels({ name: model.name, version: model.version, app_version: model.appVersion })} 1`);
     return `${out.join('\n')}\n`;
@@ -104,6 +139,7 @@ class Metrics {
       durations: Object.fromEntries(this.durations),
       predictions: Object.fromEntries(this.predictions),
       anomalies: this.anomalies,
+      shadows: [...this.shadows.values()],
     };
   }
 
@@ -128,6 +164,13 @@ class Metrics {
       for (const [label, n] of Object.entries(saved.predictions)) this.predictions.set(label, count(n));
     }
     this.anomalies = count(saved.anomalies);
+    if (Array.isArray(saved.shadows)) {
+      for (const s of saved.shadows.slice(-MAX_SHADOWS)) {
+        if (s && typeof s.name === 'string' && typeof s.version === 'string') {
+          this.shadows.set(`${s.name}@${s.version}`, { name: s.name, version: s.version, rows: count(s.rows), agreed: count(s.agreed), anomalies: count(s.anomalies), errors: count(s.errors) });
+        }
+      }
+    }
   }
 }
 
