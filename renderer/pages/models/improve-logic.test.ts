@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EndpointSummary } from '../../../shared/deploy';
 import type { ChallengerReport, ShadowSummary } from '../../../shared/feedback';
-import { agreementWords, episodePairs, metricSides, shadowTargets, suggestionOf, tallyPairs } from './improve-logic';
+import { agreementWords, episodePairs, metricSides, promoteWarnings, shadowTargets, suggestionOf, tallyPairs } from './improve-logic';
 
 const tally = (caught: number, missed: number, falseAlarms: number, quiet: number) => ({ caught, missed, falseAlarms, quiet });
 
@@ -102,5 +102,21 @@ describe('suggestionOf', () => {
     expect(suggestionOf(list, 'retrain')?.sentence).toBe('s');
     expect(suggestionOf(list, 'recalibrate')).toBeNull();
     expect(suggestionOf(null, 'retrain')).toBeNull();
+  });
+});
+
+describe('promoteWarnings', () => {
+  it('says nothing when the challenger is at least as good, and says which real problems it would miss and a worse holdout score', () => {
+    expect(promoteWarnings(report())).toEqual([]);
+    const worse = report({
+      challenger: { version: 3, metrics: { event_f1: 0.286 } },
+      production: { version: 1, metrics: { event_f1: 0.5 } },
+      episodes: { real: 6, normal: 22, production: tally(6, 0, 22, 0), challenger: tally(3, 3, 15, 7) },
+    });
+    const w = promoteWarnings(worse);
+    expect(w).toHaveLength(2);
+    expect(w[0]).toBe('On the answered episodes it would miss 3 real problems that production (version 1) catches: it catches 3 of 6, production 6.');
+    expect(w[1]).toMatch(/^Its .+ on the same holdout is .+, against .+ for production\.$/);
+    expect(promoteWarnings(report({ episodes: { real: 2, normal: 0, production: tally(2, 0, 0, 0), challenger: tally(1, 1, 0, 0) } }))[0]).toMatch(/would miss a real problem that/);
   });
 });

@@ -59,6 +59,25 @@ export function metricSides(r: ChallengerReport): { label: string; production: M
   return { label: METRIC_WORDS[m.key]?.label ?? m.label, production: { version: r.production.version, text: text(p) }, challenger: { version: r.challenger.version, text: text(c) }, better };
 }
 
+/**
+ * What a person should weigh before promoting: real problems on the answered episodes that
+ * production catches and the challenger would miss, and a holdout score where production is
+ * better. Empty when the challenger is at least as good on both.
+ */
+export function promoteWarnings(r: ChallengerReport): string[] {
+  const out: string[] = [];
+  const e = r.episodes;
+  if (e && r.production && r.challenger && e.challenger.caught < e.production.caught) {
+    const n = e.production.caught - e.challenger.caught;
+    out.push(
+      `On the answered episodes it would miss ${n === 1 ? 'a real problem' : `${n} real problems`} that production (version ${r.production.version}) catches: it catches ${e.challenger.caught} of ${e.real}, production ${e.production.caught}.`,
+    );
+  }
+  const m = metricSides(r);
+  if (m && m.better === 'production') out.push(`Its ${m.label} on the same holdout is ${m.challenger.text}, against ${m.production.text} for production.`);
+  return out;
+}
+
 /** Production beside challenger on the answered episodes: real problems caught, and false alarms. */
 export function episodePairs(r: ChallengerReport): CountPair[] | null {
   const e = r.episodes;

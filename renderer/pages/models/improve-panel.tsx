@@ -10,7 +10,7 @@ import { JobProgress } from '../../components/job-progress';
 import { isActive } from '../../store/jobs-slice';
 import { useStore } from '../../store/store';
 import { scoreText } from '../inbox/inbox-logic';
-import { SUGGESTION_ACTIONS, agreementWords, episodePairs, metricSides, shadowTargets, tallyPairs } from './improve-logic';
+import { SUGGESTION_ACTIONS, agreementWords, episodePairs, metricSides, promoteWarnings, shadowTargets, tallyPairs } from './improve-logic';
 import './improve.css';
 
 const count = (v: number) => Math.round(v).toLocaleString();
@@ -267,6 +267,7 @@ function ChallengerView({ model, report, onChanged }: { model: ModelSummary; rep
   const [busyShadow, setBusyShadow] = useState<string | null>(null);
   const sides = metricSides(report);
   const pairs = episodePairs(report);
+  const warnings = promoteWarnings(report);
   const targets = shadowTargets(endpoints, model.name, report.shadows);
   const serving = (endpoints ?? []).filter((e) => e.model?.name === model.name).map((e) => e.name);
   const c = report.challenger!;
@@ -387,6 +388,16 @@ function ChallengerView({ model, report, onChanged }: { model: ModelSummary; rep
             ) : null
           }
         >
+          {deciding === 'promote' && warnings.length > 0 && (
+            <div className="notice warn-notice promote-warning" data-testid="promote-warning">
+              <Icon name="alert" size={16} />
+              <div>
+                {warnings.map((w) => (
+                  <p key={w}>{w}</p>
+                ))}
+              </div>
+            </div>
+          )}
           <p>
             {deciding === 'promote'
               ? `Version ${c.version} becomes production${p ? ` in place of version ${p.version}, which stays in the registry and can be promoted back` : ''}.${report.shadows.length ? ' Its shadow runs end.' : ''}`
