@@ -74,6 +74,10 @@ export class Recorder {
   private listed = new Set<number>();
   /** What the source says about tags whose values cannot be read (null: all can). */
   private unreadable: { message: string; tags: number } | null = null;
+  /** The current connection's last report, part by part (each with its tag indices). */
+  private reported: { message: string; advice: string; tags: number[] }[] = [];
+  /** Parts reported by earlier connections whose tags' gaps are still open: said until a birth or a good value ends them. */
+  private carried: { message: string; advice: string; tags: number[] }[] = [];
   private readonly gapList: RecordingGap[] = [];
   private status: RecorderStatus = { state: 'connecting', message: 'Connecting to the source.' };
   private connStatus: RecorderStatus = this.status;
@@ -180,16 +184,30 @@ export class Recorder {
     for (const i of [...this.tagGaps.keys()]) if (!affected.has(i) && (this.listed.has(i) || born.has(i))) this.closeTagGap(i, at);
     for (const [i, u] of affected) this.openTagGap(i, Math.max(u.since, this.subscribedAt), u.reason);
     this.listed = new Set(affected.keys());
-    const parts = now.filter((u) => u.tags.some((id) => this.index.has(id)));
-    // Each part's facts, then what to do, once.
-    const words = [...parts.map((u) => u.message), ...new Set(parts.map((u) => u.advice))];
-    this.unreadable = affected.size ? { message: words.join(' '), tags: affected.size } : null;
+    this.reported = now
+      .map((u) => ({ message: u.message, advice: u.advice, tags: u.tags.map((id) => this.index.get(id)).filter((i): i is number => i !== undefined) }))
+      .filter((u) => u.tags.length > 0);
+    this.sayUnreadable();
     this.publish();
+  }
+
+  /**
+   * The warning from what this connection reports and what earlier ones did about tags whose
+   * gaps are still open and this one does not list (a silent node): each part's facts, then
+   * what to do, once; calm only when no tag gap is open.
+   */
+  private sayUnreadable(): void {
+    this.carried = this.carried.filter((p) => p.tags.some((i) => this.tagGaps.has(i) && !this.listed.has(i)));
+    const parts = [...this.reported, ...this.carried];
+    const words = [...parts.map((u) => u.message), ...new Set(parts.map((u) => u.advice))];
+    this.unreadable = this.tagGaps.size && parts.length ? { message: words.join(' '), tags: this.tagGaps.size } : null;
   }
 
   /** The recording stops: tag gaps end. */
   private endTagGaps(at: number): void {
     for (const i of [...this.tagGaps.keys()]) this.closeTagGap(i, at);
+    this.reported = [];
+    this.carried = [];
     this.unreadable = null;
   }
 
@@ -286,7 +304,9 @@ export class Recorder {
     // Tag gaps stay open: the next connection has not seen the births either, until it says otherwise (a report, a birth, a good value).
     this.listed = new Set();
     // Still said once connected again: the tags stay unreadable until a birth or a good value shows otherwise.
-    this.unreadable = this.tagGaps.size && this.unreadable ? { message: this.unreadable.message, tags: this.tagGaps.size } : null;
+    this.carried = [...this.carried, ...this.reported];
+    this.reported = [];
+    this.sayUnreadable();
     this.openGap(now, why);
     this.setStatus('reconnecting', `${why.replace(/\.?$/, '.')} Trying again in ${fmtDelay(delay)} (attempt ${this.failures + 1}).`);
     this.timer = setTimeout(() => {
@@ -311,11 +331,9 @@ export class Recorder {
     // A good value of a tag whose gap was carried over from an earlier connection: it can be read again.
     if (s.quality === 'good' && this.tagGaps.has(i) && !this.listed.has(i)) {
       this.closeTagGap(i, Date.now());
-      // The last gap carried over a reconnect has ended: nothing left to warn about.
-      if (!this.tagGaps.size && !this.listed.size && this.unreadable) {
-        this.unreadable = null;
-        this.publish();
-      }
+      // A part whose tags can all be read again is no longer said; none left, no warning.
+      this.sayUnreadable();
+      this.publish();
     }
     if (this.fresh[i]) {
       this.fresh[i] = false;

@@ -549,6 +549,38 @@ describe.skipIf(!HAVE_MOSQUITTO)('recording a Sparkplug edge node whose birth wa
     };
   }
 
+  it('after a reconnect, another node\'s birth does not calm the warning about a silent node whose tags are still unreadable', async () => {
+    const nodes = await silentNodes();
+    const dir = path.join(tmp, 'carried');
+    const states: RecorderStatus[] = [];
+    const r = recorder(dir, states, null, { tags: [...TAGS, { id: 'spBv1.0/Plant/Other#Flow', name: 'Flow' }] });
+    r.start();
+    try {
+      await until('recording', () => r.state.state === 'recording');
+      await edge.send('NDATA', [byAlias(1, 'Int64', 1)], false);
+      await until('the warning about Edge1', () => /^Edge node Plant\/Edge1: /.test(r.state.message));
+      await broker.kill();
+      await until('reconnecting', () => r.state.state === 'reconnecting');
+      await broker.restart();
+      await until('recording again', () => r.state.state === 'recording', 20_000);
+      await until('the edge node back on the broker', () => edge.connected, 10_000);
+      // Edge1 stays silent; the other node is born and sends a readable value.
+      await nodes.birth('Other', 'Flow', 4.5);
+      await until('the other node\'s value', () => last(r, 'spBv1.0/Plant/Other#Flow') === 4.5);
+      await new Promise((res) => setTimeout(res, 300));
+      expect(recordingNeedsAttention(r.state), r.state.message).toBe(true);
+      expect(r.state.message, r.state.message).toMatch(/^Edge node Plant\/Edge1: .* The other 2 tags are being recorded\.$/);
+      expect(r.gaps().filter((g) => g.tag !== null && g.end === null).map((g) => g.tag)).toEqual(['Uptime']);
+      // Edge1's birth ends it all.
+      await edge.births();
+      await until('calm again', () => /^Recording 3 tags from /.test(r.state.message));
+      expect(r.gaps().every((g) => g.end !== null)).toBe(true);
+    } finally {
+      await r.stop();
+      await nodes.stop();
+    }
+  }, 60_000);
+
   it('several edge nodes: lists each, gives the advice once, and a busy node changes the status only when its count reaches 10, 100 …', async () => {
     const nodes = await silentNodes();
     const dir = path.join(tmp, 'busy');
