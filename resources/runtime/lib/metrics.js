@@ -68,12 +68,15 @@ class Metrics {
    * @param {{ rows: number, agreed: number, anomalies: number, errors: number }} t
    */
   shadow(info, t) {
-    const key = `${info.name}@${info.version}`;
+    const key = JSON.stringify([info.name, info.version]);
     let s = this.shadows.get(key);
-    if (!s) {
+    // The most recently counted last: the oldest use is forgotten first.
+    if (s) this.shadows.delete(key);
+    else {
       while (this.shadows.size >= MAX_SHADOWS) this.shadows.delete(/** @type {string} */ (this.shadows.keys().next().value));
-      this.shadows.set(key, (s = { name: info.name, version: info.version, rows: 0, agreed: 0, anomalies: 0, errors: 0 }));
+      s = { name: info.name, version: info.version, rows: 0, agreed: 0, anomalies: 0, errors: 0 };
     }
+    this.shadows.set(key, s);
     for (const [k] of SHADOW_COUNTS) s[k] += t[k];
   }
 
@@ -167,7 +170,7 @@ class Metrics {
     if (Array.isArray(saved.shadows)) {
       for (const s of saved.shadows.slice(-MAX_SHADOWS)) {
         if (s && typeof s.name === 'string' && typeof s.version === 'string') {
-          this.shadows.set(`${s.name}@${s.version}`, { name: s.name, version: s.version, rows: count(s.rows), agreed: count(s.agreed), anomalies: count(s.anomalies), errors: count(s.errors) });
+          this.shadows.set(JSON.stringify([s.name, s.version]), { name: s.name, version: s.version, rows: count(s.rows), agreed: count(s.agreed), anomalies: count(s.anomalies), errors: count(s.errors) });
         }
       }
     }
