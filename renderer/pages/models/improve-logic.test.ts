@@ -115,8 +115,10 @@ describe('promoteWarnings', () => {
     });
     const w = promoteWarnings(worse);
     expect(w).toHaveLength(2);
-    expect(w[0]).toBe('On the answered episodes it would miss 3 real problems that production (version 1) catches: it catches 3 of 6, production 6.');
+    expect(w[0]).toBe('On the answered episodes it catches fewer real problems than production (version 1): 3 of 6, against 6.');
     expect(w[1]).toMatch(/^Its .+ on the same holdout is .+, against .+ for production\.$/);
-    expect(promoteWarnings(report({ episodes: { real: 2, normal: 0, production: tally(2, 0, 0, 0), challenger: tally(1, 1, 0, 0) } }))[0]).toMatch(/would miss a real problem that/);
+    expect(promoteWarnings(report({ episodes: { real: 2, normal: 0, production: tally(2, 0, 0, 0), challenger: tally(1, 1, 0, 0) } }))[0]).toMatch(/: 1 of 2, against 2\.$/);
+    // No holdout figure for the challenger: said, not taken as good.
+    expect(promoteWarnings(report({ challenger: { version: 3, metrics: {} } }))).toEqual([expect.stringMatching(/was not measured, so it cannot be compared with production's /)]);
   });
 });

@@ -68,13 +68,14 @@ export function promoteWarnings(r: ChallengerReport): string[] {
   const out: string[] = [];
   const e = r.episodes;
   if (e && r.production && r.challenger && e.challenger.caught < e.production.caught) {
-    const n = e.production.caught - e.challenger.caught;
-    out.push(
-      `On the answered episodes it would miss ${n === 1 ? 'a real problem' : `${n} real problems`} that production (version ${r.production.version}) catches: it catches ${e.challenger.caught} of ${e.real}, production ${e.production.caught}.`,
-    );
+    // Counts, not which episodes: say only what they show.
+    out.push(`On the answered episodes it catches fewer real problems than production (version ${r.production.version}): ${e.challenger.caught} of ${e.real}, against ${e.production.caught}.`);
   }
   const m = metricSides(r);
   if (m && m.better === 'production') out.push(`Its ${m.label} on the same holdout is ${m.challenger.text}, against ${m.production.text} for production.`);
+  else if (m && m.better === null && m.challenger.text === 'not measured' && m.production.text !== 'not measured') {
+    out.push(`Its ${m.label} was not measured, so it cannot be compared with production's ${m.production.text} on the same holdout.`);
+  }
   return out;
 }
 
