@@ -72,8 +72,6 @@ export class Recorder {
    * tag's next good value or its birth, not with a report about other tags.
    */
   private listed = new Set<number>();
-  /** What the source says about tags whose values cannot be read (null: all can). */
-  private unreadable: { message: string; tags: number } | null = null;
   /** The current connection's last report, part by part (each with its tag indices). */
   private reported: { message: string; advice: string; tags: number[] }[] = [];
   /** Parts reported by earlier connections whose tags' gaps are still open: said until a birth or a good value ends them. */
@@ -187,20 +185,7 @@ export class Recorder {
     this.reported = now
       .map((u) => ({ message: u.message, advice: u.advice, tags: u.tags.map((id) => this.index.get(id)).filter((i): i is number => i !== undefined) }))
       .filter((u) => u.tags.length > 0);
-    this.sayUnreadable();
     this.publish();
-  }
-
-  /**
-   * The warning from what this connection reports and what earlier ones did about tags whose
-   * gaps are still open and this one does not list (a silent node): each part's facts, then
-   * what to do, once; calm only when no tag gap is open.
-   */
-  private sayUnreadable(): void {
-    this.carried = this.carried.filter((p) => p.tags.some((i) => this.tagGaps.has(i) && !this.listed.has(i)));
-    const parts = [...this.reported, ...this.carried];
-    const words = [...parts.map((u) => u.message), ...new Set(parts.map((u) => u.advice))];
-    this.unreadable = this.tagGaps.size && parts.length ? { message: words.join(' '), tags: this.tagGaps.size } : null;
   }
 
   /** The recording stops: tag gaps end. */
@@ -208,7 +193,6 @@ export class Recorder {
     for (const i of [...this.tagGaps.keys()]) this.closeTagGap(i, at);
     this.reported = [];
     this.carried = [];
-    this.unreadable = null;
   }
 
   /** The buffer cannot write: say so (a full disk, most often); samples wait in memory and are written when it can again. */
@@ -232,7 +216,7 @@ export class Recorder {
   }
 
   private publish(): void {
-    const next = this.diskProblem ? { state: 'failed' as const, message: this.diskProblem } : this.connStatus.state === 'recording' && this.unreadable ? this.unreadableStatus(this.unreadable) : this.connStatus;
+    const next = this.diskProblem ? { state: 'failed' as const, message: this.diskProblem } : this.connStatus.state === 'recording' ? (this.unreadableStatus() ?? this.connStatus) : this.connStatus;
     if (this.status.state === next.state && this.status.message === next.message) return;
     this.status = next;
     this.o.onStatus(this.status);
@@ -240,11 +224,18 @@ export class Recorder {
 
   /**
    * Still recording, what can be read; the message says first what is not
-   * being recorded (the source's words: which part, since when, what to do).
+   * being recorded, from what this connection reports and what earlier ones
+   * did about tags whose gaps are still open and this one does not list (a
+   * silent node): each part's facts (which part, since when), then what to
+   * do, once. Null when no tag gap is open.
    */
-  private unreadableStatus(u: { message: string; tags: number }): RecorderStatus {
-    const rest = this.o.tags.length - u.tags;
-    return { state: 'recording', message: rest > 0 ? `${u.message} The other ${rest === 1 ? 'tag is' : `${rest} tags are`} being recorded.` : u.message };
+  private unreadableStatus(): RecorderStatus | null {
+    this.carried = this.carried.filter((p) => p.tags.some((i) => this.tagGaps.has(i) && !this.listed.has(i)));
+    const parts = [...this.reported, ...this.carried];
+    if (!this.tagGaps.size || !parts.length) return null;
+    const message = [...parts.map((u) => u.message), ...new Set(parts.map((u) => u.advice))].join(' ');
+    const rest = this.o.tags.length - this.tagGaps.size;
+    return { state: 'recording', message: rest > 0 ? `${message} The other ${rest === 1 ? 'tag is' : `${rest} tags are`} being recorded.` : message };
   }
 
   get state(): RecorderStatus {
@@ -306,7 +297,6 @@ export class Recorder {
     // Still said once connected again: the tags stay unreadable until a birth or a good value shows otherwise.
     this.carried = [...this.carried, ...this.reported];
     this.reported = [];
-    this.sayUnreadable();
     this.openGap(now, why);
     this.setStatus('reconnecting', `${why.replace(/\.?$/, '.')} Trying again in ${fmtDelay(delay)} (attempt ${this.failures + 1}).`);
     this.timer = setTimeout(() => {
@@ -332,7 +322,6 @@ export class Recorder {
     if (s.quality === 'good' && this.tagGaps.has(i) && !this.listed.has(i)) {
       this.closeTagGap(i, Date.now());
       // A part whose tags can all be read again is no longer said; none left, no warning.
-      this.sayUnreadable();
       this.publish();
     }
     if (this.fresh[i]) {
