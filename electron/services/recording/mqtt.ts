@@ -600,34 +600,43 @@ class MqttConnection implements DriverConnection {
     if (changed || born) this.reportUnreadable(born ? folder : null);
   }
 
-  /** The picked `tags` that cannot be read, one entry per edge node (sorted); with rebirth on, only nodes that have had time to answer. */
-  private unreadableOf(tags: Tag[]): UnreadableTags[] {
-    const now = Date.now();
+  /**
+   * Unreadable messages per edge node, sorted by node: of the folders holding one of `tags`
+   * (all folders without), with the coarse count a status says (`exact` false) or the exact
+   * one; with rebirth on, only nodes that have had time to answer the request.
+   */
+  private unreadableByNode(now: number, exact: boolean, tags?: Tag[]): [string, { messages: number; since: number; askedAt: number | null; tags: Tag[] }][] {
     const byNode = new Map<string, { messages: number; since: number; askedAt: number | null; tags: Tag[] }>();
     for (const [folder, u] of this.unreadable) {
       if (u.askedAt !== null && now - u.askedAt < REBIRTH_ANSWER_MS) continue;
-      const hit = tags.filter((t) => t.id.startsWith(`${folder}#`));
-      if (!hit.length) continue;
+      const hit = tags ? tags.filter((t) => t.id.startsWith(`${folder}#`)) : [];
+      if (tags && !hit.length) continue;
+      const messages = exact ? u.messages : u.shown;
       const n = byNode.get(u.node);
       if (n) {
-        n.messages += u.shown;
+        n.messages += messages;
         n.since = Math.min(n.since, u.since);
         if (u.askedAt !== null) n.askedAt = Math.min(n.askedAt ?? Infinity, u.askedAt);
         n.tags.push(...hit);
       } else {
-        byNode.set(u.node, { messages: u.shown, since: u.since, askedAt: u.askedAt, tags: hit });
+        byNode.set(u.node, { messages, since: u.since, askedAt: u.askedAt, tags: hit });
       }
     }
-    const advice = missedBirthAdvice(byNode.size, this.settings.rebirth === true);
-    return [...byNode]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([node, n]) => ({
-        tags: n.tags.map((t) => t.id),
-        since: n.since,
-        reason: missedBirthGap(node),
-        message: missedBirthStatus(node, n.messages, n.since, n.tags.map((t) => t.name), n.askedAt, now),
-        advice,
-      }));
+    return [...byNode].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** The picked `tags` that cannot be read, one entry per edge node (sorted); with rebirth on, only nodes that have had time to answer. */
+  private unreadableOf(tags: Tag[]): UnreadableTags[] {
+    const now = Date.now();
+    const byNode = this.unreadableByNode(now, false, tags);
+    const advice = missedBirthAdvice(byNode.length, this.settings.rebirth === true);
+    return byNode.map(([node, n]) => ({
+      tags: n.tags.map((t) => t.id),
+      since: n.since,
+      reason: missedBirthGap(node),
+      message: missedBirthStatus(node, n.messages, n.since, n.tags.map((t) => t.name), n.askedAt, now),
+      advice,
+    }));
   }
 
   /**
@@ -736,21 +745,8 @@ class MqttConnection implements DriverConnection {
       for (const h of matching) push(variable(h));
     }
     // Exact counts here; with rebirth on, only nodes that did not answer the request in time.
-    const perNode = new Map<string, { messages: number; askedAt: number | null }>();
     const now = Date.now();
-    for (const u of this.unreadable.values()) {
-      if (u.askedAt !== null && now - u.askedAt < REBIRTH_ANSWER_MS) continue;
-      const n = perNode.get(u.node);
-      if (n) {
-        n.messages += u.messages;
-        if (u.askedAt !== null) n.askedAt = Math.min(n.askedAt ?? Infinity, u.askedAt);
-      } else {
-        perNode.set(u.node, { messages: u.messages, askedAt: u.askedAt });
-      }
-    }
-    const notes = [...perNode]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([node, n]) => (n.askedAt === null ? missedBirthNote(node, n.messages) : unansweredRebirthNote(node, n.messages, n.askedAt, now)));
+    const notes = this.unreadableByNode(now, true).map(([node, n]) => (n.askedAt === null ? missedBirthNote(node, n.messages) : unansweredRebirthNote(node, n.messages, n.askedAt, now)));
     return { nodes, truncated, notes };
   }
 
