@@ -12,7 +12,10 @@
  *      own runtime/server.js, the same with `--engine main` (ONNX Runtime on
  *      the event loop's thread instead of a worker thread), and a bare
  *      node:http server that reads the body and answers a constant JSON of
- *      the same size as a /predict answer.
+ *      the same size as a /predict answer; and the floor (bench/lib/floor-server.js):
+ *      node:http, JSON.parse and the runtime's own ONNX Runtime engine on the
+ *      same model, with none of the endpoint's checks, metrics or monitoring,
+ *      the most any endpoint serving this model could answer here.
  *   3. Loads them from a third child process with autocannon: the bare
  *      server, POST /predict with one row (both engines), POST /v2/models/{name}/infer with
  *      one row (20 FP32 tensors of shape [1]), each at full speed with the
@@ -49,7 +52,7 @@ const INPUTS = 20;
 const TREES = 300;
 const ROUNDS = envInt('BENCH_ROUNDS', 3, 1, 20);
 const SECONDS = envInt('BENCH_SECONDS', 4, 1, 60);
-const SWEEP = [16, 32, 64];
+const SWEEP = [16, 32, 64, 128];
 /** Connections tried for the 80% run, fewest first: the first that carries the rate is used. */
 const AT80_CONNECTIONS = [16, 32, 64];
 const TOKEN = 'bench-serve-token-0123456789';
@@ -266,6 +269,12 @@ async function main(): Promise<void> {
     if (first.status !== 200) throw new Error(`/predict answered ${first.status}: ${answer}`);
     const bare = await startServer(['-e', BARE_SERVER, answer], 'the bare server');
     children.push(bare.proc);
+    // The least an endpoint serving this model must do (bench/lib/floor-server.js): what ONNX Runtime and HTTP leave on this machine.
+    const floor = await startServer([path.join(__dirname, 'lib', 'floor-server.js'), dir, TOKEN], 'the floor server', clean);
+    children.push(floor.proc);
+    const floorFirst = await fetch(`http://127.0.0.1:${floor.port}/predict`, { method: 'POST', headers, body: JSON.stringify(bundle.rows[0]) });
+    const floorAnswer = await floorFirst.text();
+    if (floorAnswer !== answer) throw new Error(`the floor server answered ${floorAnswer}, the endpoint ${answer}`);
 
     const worker = fork(__filename, ['--load-worker'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(worker);
@@ -279,6 +288,7 @@ async function main(): Promise<void> {
     const modelName = encodeURIComponent(bundle.model);
     const targets = {
       bare: { url: `http://127.0.0.1:${bare.port}`, requests: bundle.rows.map((r) => ({ method: 'POST' as const, path: '/predict', body: JSON.stringify(r), headers })) },
+      floor: { url: `http://127.0.0.1:${floor.port}`, requests: bundle.rows.map((r) => ({ method: 'POST' as const, path: '/predict', body: JSON.stringify(r), headers })) },
       predict: { url: `http://127.0.0.1:${edge.port}`, requests: bundle.rows.map((r) => ({ method: 'POST' as const, path: '/predict', body: JSON.stringify(r), headers })) },
       predictMain: { url: `http://127.0.0.1:${edgeMain.port}`, requests: bundle.rows.map((r) => ({ method: 'POST' as const, path: '/predict', body: JSON.stringify(r), headers })) },
       predictShadow: { url: `http://127.0.0.1:${edgeShadow.port}`, requests: bundle.rows.map((r) => ({ method: 'POST' as const, path: '/predict', body: JSON.stringify(r), headers })) },
@@ -305,7 +315,7 @@ async function main(): Promise<void> {
       log(`${t}: ${SWEEP.map((c) => `${c} connections ${sweep[t]![c]} req/s`).join(', ')}`);
     }
 
-    const runs: Record<Target, LoadResult[]> = { bare: [], predict: [], predictMain: [], predictShadow: [], v2: [] };
+    const runs: Record<Target, LoadResult[]> = { bare: [], floor: [], predict: [], predictMain: [], predictShadow: [], v2: [] };
     for (let r = 0; r < ROUNDS; r++) {
       for (const t of names) {
         runs[t].push(check(t, await load({ ...targets[t], connections: best[t]!, seconds: SECONDS })));
@@ -313,7 +323,7 @@ async function main(): Promise<void> {
       }
     }
     const summary = (xs: LoadResult[], connections: number) => ({ reqPerSec: Math.round(median(xs.map((x) => x.reqPerSec))), p50Ms: round(median(xs.map((x) => x.p50Ms))), p99Ms: round(median(xs.map((x) => x.p99Ms))), connections, rounds: xs.map((x) => Math.round(x.reqPerSec)) });
-    const result = { bare: summary(runs.bare, best.bare!), predict: summary(runs.predict, best.predict!), predictMain: summary(runs.predictMain, best.predictMain!), predictShadow: summary(runs.predictShadow, best.predictShadow!), v2: summary(runs.v2, best.v2!) };
+    const result = { bare: summary(runs.bare, best.bare!), floor: summary(runs.floor, best.floor!), predict: summary(runs.predict, best.predict!), predictMain: summary(runs.predictMain, best.predictMain!), predictShadow: summary(runs.predictShadow, best.predictShadow!), v2: summary(runs.v2, best.v2!) };
 
     /** /predict at 80% of an engine's own full rate: the fewest connections that carry it, then ROUNDS rounds. */
     const at80Of = async (t: 'predict' | 'predictMain') => {
@@ -334,7 +344,7 @@ async function main(): Promise<void> {
     const predictAt80 = await at80Of('predict');
     const predictMainAt80 = await at80Of('predictMain');
 
-    const ratios = { predict: round(result.predict.reqPerSec / result.bare.reqPerSec), predictMain: round(result.predictMain.reqPerSec / result.bare.reqPerSec), v2: round(result.v2.reqPerSec / result.bare.reqPerSec) };
+    const ratios = { floor: round(result.floor.reqPerSec / result.bare.reqPerSec), predict: round(result.predict.reqPerSec / result.bare.reqPerSec), predictMain: round(result.predictMain.reqPerSec / result.bare.reqPerSec), v2: round(result.v2.reqPerSec / result.bare.reqPerSec) };
     const cpus = os.cpus();
     const out = {
       benchmark: 'serve',
@@ -344,6 +354,8 @@ async function main(): Promise<void> {
       predictAt80,
       predictMainAt80,
       ratios,
+      /** The endpoint's /predict over the floor's: what the endpoint's own checks, metrics and monitoring cost. */
+      predictOfFloor: round(result.predict.reqPerSec / result.floor.reqPerSec),
       /** What a shadow run costs the endpoint: /predict with the model scoring beside itself, over /predict alone. */
       shadowCost: { throughputRatio: round(result.predictShadow.reqPerSec / result.predict.reqPerSec), p50Ms: [result.predict.p50Ms, result.predictShadow.p50Ms] },
       sweep,
@@ -361,6 +373,7 @@ async function main(): Promise<void> {
       notes: [
         `Each of the endpoint, the bare server and the load generator (autocannon ${(JSON.parse(fs.readFileSync(require.resolve('autocannon/package.json'), 'utf8')) as { version: string }).version}) is its own process on this ${cpus.length}-core machine, over loopback; every request carries one row and the bearer token.`,
         `connections: the number that gave the most requests per second in a 2 s sweep over ${SWEEP.join(', ')}; rounds: requests per second of each round. predictAt80: the fewest connections of ${AT80_CONNECTIONS.join(', ')} that carried the rate in a 2 s try (autocannon paces every connection on its own timer, started together, so many connections at a set rate arrive in bursts).`,
+        'floor: bench/lib/floor-server.js, the least an endpoint serving this model must do (node:http, the token compared, JSON.parse, the edge runtime\'s own ONNX Runtime engine in a worker thread with the same batching, the answer\'s JSON) and nothing more: no field checks, metrics, monitoring or state. Its ratio to bare is the most the 60% target can get on this machine with this model.',
         'predict and v2: the endpoint as it starts by default (--engine worker: ONNX Runtime in a thread of its own); predictMain: the same bundle started with --engine main (ONNX Runtime on the event loop\'s thread); predictShadow: the default endpoint with the same model installed as a shadow (/admin/shadow), so each row is scored twice and the two answers compared.',
         `Rounds of ${SECONDS} s, ${ROUNDS} per target, interleaved; figures are medians. Latency is from the request being written to the answer read, by autocannon, percentiles over every request.`,
       ],
