@@ -12,7 +12,7 @@
  *      own runtime/server.js, the same with `--engine main` (ONNX Runtime on
  *      the event loop's thread instead of a worker thread), and a bare
  *      node:http server that reads the body and answers a constant JSON of
- *      the same size as a /predict answer; and the floor (bench/lib/floor-server.js):
+ *      the same size as a /predict answer; and the floor (bench/lib/floor-server.cjs):
  *      node:http, JSON.parse and the runtime's own ONNX Runtime engine on the
  *      same model, with none of the endpoint's checks, metrics or monitoring,
  *      the most any endpoint serving this model could answer here.
@@ -269,8 +269,8 @@ async function main(): Promise<void> {
     if (first.status !== 200) throw new Error(`/predict answered ${first.status}: ${answer}`);
     const bare = await startServer(['-e', BARE_SERVER, answer], 'the bare server');
     children.push(bare.proc);
-    // The least an endpoint serving this model must do (bench/lib/floor-server.js): what ONNX Runtime and HTTP leave on this machine.
-    const floor = await startServer([path.join(__dirname, 'lib', 'floor-server.js'), dir, TOKEN], 'the floor server', clean);
+    // The least an endpoint serving this model must do (bench/lib/floor-server.cjs): what ONNX Runtime and HTTP leave on this machine.
+    const floor = await startServer([path.join(__dirname, 'lib', 'floor-server.cjs'), dir, TOKEN], 'the floor server', clean);
     children.push(floor.proc);
     const floorFirst = await fetch(`http://127.0.0.1:${floor.port}/predict`, { method: 'POST', headers, body: JSON.stringify(bundle.rows[0]) });
     const floorAnswer = await floorFirst.text();
@@ -373,7 +373,7 @@ async function main(): Promise<void> {
       notes: [
         `Each of the endpoint, the bare server and the load generator (autocannon ${(JSON.parse(fs.readFileSync(require.resolve('autocannon/package.json'), 'utf8')) as { version: string }).version}) is its own process on this ${cpus.length}-core machine, over loopback; every request carries one row and the bearer token.`,
         `connections: the number that gave the most requests per second in a 2 s sweep over ${SWEEP.join(', ')}; rounds: requests per second of each round. predictAt80: the fewest connections of ${AT80_CONNECTIONS.join(', ')} that carried the rate in a 2 s try (autocannon paces every connection on its own timer, started together, so many connections at a set rate arrive in bursts).`,
-        'floor: bench/lib/floor-server.js, the least an endpoint serving this model must do (node:http, the token compared, JSON.parse, the edge runtime\'s own ONNX Runtime engine in a worker thread with the same batching, the answer\'s JSON) and nothing more: no field checks, metrics, monitoring or state. Its ratio to bare is the most the 60% target can get on this machine with this model.',
+        'floor: bench/lib/floor-server.cjs, the least an endpoint serving this model must do (node:http, the token compared, JSON.parse, the edge runtime\'s own ONNX Runtime engine in a worker thread with the same batching, the answer\'s JSON) and nothing more: no field checks, metrics, monitoring or state. Its ratio to bare is the most the 60% target can get on this machine with this model.',
         'predict and v2: the endpoint as it starts by default (--engine worker: ONNX Runtime in a thread of its own); predictMain: the same bundle started with --engine main (ONNX Runtime on the event loop\'s thread); predictShadow: the default endpoint with the same model installed as a shadow (/admin/shadow), so each row is scored twice and the two answers compared.',
         `Rounds of ${SECONDS} s, ${ROUNDS} per target, interleaved; figures are medians. Latency is from the request being written to the answer read, by autocannon, percentiles over every request.`,
       ],

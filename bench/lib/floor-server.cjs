@@ -9,7 +9,7 @@
  * monitoring, no state: its requests per second are the ceiling that ONNX
  * Runtime and HTTP leave the real endpoint on this machine.
  *
- *   node bench/lib/floor-server.js BUNDLE_DIR TOKEN   → prints {"listening": {port}}
+ *   node bench/lib/floor-server.cjs BUNDLE_DIR TOKEN   → prints {"listening": {port}}
  */
 const fs = require('node:fs');
 const http = require('node:http');
