@@ -199,8 +199,8 @@ export async function runScoring(p: ScoreParams, bytes: Uint8Array, ctx: { progr
   if (writing) {
     const decimal = p.settings.decimal === ',' && p.settings.delimiter !== ',' ? ',' : '.';
     const labelText = new Map<string, string[]>();
+    const num = decimal === ',' ? (v: number) => fixed7(v).replace('.', ',') : fixed7;
     const extras = (i: number, sep: string): string => {
-      const num = (v: number) => (decimal === ',' ? fixed7(v).replace('.', ',') : fixed7(v));
       if (scores) return `${sep}${num(scores[i]!)}${sep}${flags![i]}`;
       if (values) return `${sep}${num(values[i]!)}`;
       let names = labelText.get(sep);
@@ -250,13 +250,22 @@ function flaggedRows(time: Float64Array, columns: Map<string, ColumnData>, score
 }
 
 /** A number from a float32 result with the 7 significant digits float32 carries, fast for the common 0..1 case. */
+const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000'];
+
 export function fixed7(v: number): string {
   if (Number.isNaN(v)) return '';
   if (v >= 0 && v <= 1) {
-    const q = Math.round(v * 1e7);
+    let q = Math.round(v * 1e7);
     if (q === 0) return '0';
     if (q === 1e7) return '1';
-    return `0.${String(q).padStart(7, '0').replace(/0+$/, '')}`;
+    // Seven decimals without the trailing zeros, built without a pattern: this runs for every probability of every row.
+    let decimals = 7;
+    while (q % 10 === 0) {
+      q /= 10;
+      decimals--;
+    }
+    const digits = String(q);
+    return '0.' + ZEROS[decimals - digits.length] + digits;
   }
   return String(Number(v.toPrecision(7)));
 }
@@ -297,50 +306,53 @@ async function copyWithExtras(
   let lineNo = 0;
   let row = 0;
   let open = false; // inside a quoted value that continues on the next line
-  let pending: Buffer[] = []; // the current row's lines (and the line breaks inside it)
+  // The current row: its first line (bytes [pendingStart, pendingStop) of pendingBuf), and the line breaks and lines of a quoted value that spans lines.
+  let pendingBuf: Buffer | null = null;
+  let pendingStart = 0;
+  let pendingStop = 0;
+  let pendingMore: Buffer[] | null = null;
   let pendingRow = -1;
-  let outParts: Buffer[] = [];
-  let outBytes = 0;
-  const push = (b: Buffer) => { outParts.push(b); outBytes += b.length; };
+  // Rows are copied into one buffer and written in blocks: a Buffer per row and per answer cost more than the copying.
+  const out = new OutBlock(fd);
   const flushRow = () => {
     if (pendingRow >= 0 && pendingRow < rows) {
-      for (const b of pending) push(b);
-      push(Buffer.from(extras(pendingRow, sep), enc));
-      push(eol!);
+      out.range(pendingBuf!, pendingStart, pendingStop);
+      if (pendingMore) for (const b of pendingMore) out.bytes(b);
+      out.text(extras(pendingRow, sep), enc);
+      out.bytes(eol!);
     }
-    pending = [];
+    pendingBuf = null;
+    pendingMore = null;
     pendingRow = -1;
   };
-  const writeOut = () => {
-    if (outParts.length) fs.writeSync(fd, Buffer.concat(outParts, outBytes));
-    outParts = [];
-    outBytes = 0;
-  };
+  /** Whether the chunk being read holds a quote at all: most files have none, and their lines need no counting. */
+  let quotesInChunk = true;
   /** One line (without its line break) from buf[start, end). */
   const onLine = (buf: Buffer, start: number, end: number) => {
     lineNo++;
     let stop = end;
     if (stop > start && buf[stop - 1] === CR) stop--;
     eol ??= Buffer.from(stop < end ? '\r\n' : '\n');
-    const line = buf.subarray(start, stop);
-    if (lineNo < headerLine) { push(line); push(eol); return; }
+    if (lineNo < headerLine) { out.range(buf, start, stop); out.bytes(eol); return; }
     if (lineNo === headerLine && settings.hasHeader) {
-      push(line);
-      push(Buffer.from(sep + header(sep), enc));
-      push(eol);
+      out.range(buf, start, stop);
+      out.text(sep + header(sep), enc);
+      out.bytes(eol);
       return;
     }
     let quotes = 0;
-    for (let q = line.indexOf(QUOTE); q >= 0; q = line.indexOf(QUOTE, q + 1)) quotes++;
+    if (quotesInChunk) for (let q = buf.indexOf(QUOTE, start); q >= 0 && q < stop; q = buf.indexOf(QUOTE, q + 1)) quotes++;
     if (open) {
-      pending.push(NEWLINE, line);
+      (pendingMore ??= []).push(NEWLINE, buf.subarray(start, stop));
       if (quotes % 2 === 1) open = false;
       return;
     }
-    if (line.length === 0 || (line.length < 8 && line.toString('latin1').trim() === '')) return;
+    if (stop === start || (stop - start < 8 && buf.toString('latin1', start, stop).trim() === '')) return;
     flushRow();
     pendingRow = row++;
-    pending.push(line);
+    pendingBuf = buf;
+    pendingStart = start;
+    pendingStop = stop;
     if (quotes % 2 === 1) open = true;
   };
   const size = fs.statSync(file).size;
@@ -350,22 +362,56 @@ async function copyWithExtras(
     checkCancelled();
     read += chunk.length;
     const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    quotesInChunk = buf.indexOf(QUOTE) >= 0;
     let start = 0;
     for (let nl = buf.indexOf(LF); nl >= 0; nl = buf.indexOf(LF, start)) {
       onLine(buf, start, nl);
       start = nl + 1;
     }
     carry = Buffer.from(buf.subarray(start));
-    if (outBytes > 8 << 20) {
-      writeOut();
-      progress(Math.min(1, read / size));
-    }
+    progress(Math.min(1, read / size));
   }
+  quotesInChunk = true;
   if (carry.length) onLine(carry, 0, carry.length);
   eol ??= Buffer.from('\n');
   flushRow();
-  writeOut();
+  out.flush();
   if (row !== rows) throw new Error(`Copying ${path.basename(file)} found ${row} of its ${rows} rows; the file changed while it was scored.`);
+}
+
+/** Bytes and text gathered in one buffer and written to `fd` whenever it fills. */
+class OutBlock {
+  private buf = Buffer.allocUnsafe(8 << 20);
+  private at = 0;
+  constructor(private readonly fd: number) {}
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    this.flush();
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
+  }
+
+  range(b: Buffer, start: number, end: number): void {
+    this.room(end - start);
+    this.at += b.copy(this.buf, this.at, start, end);
+  }
+
+  bytes(b: Buffer): void {
+    this.room(b.length);
+    this.at += b.copy(this.buf, this.at);
+  }
+
+  text(s: string, enc: BufferEncoding): void {
+    // At most 3 bytes per UTF-16 unit in UTF-8, 1 in latin1.
+    this.room(enc === 'latin1' ? s.length : 3 * s.length);
+    this.at += this.buf.write(s, this.at, enc);
+  }
+
+  flush(): void {
+    let done = 0;
+    while (done < this.at) done += fs.writeSync(this.fd, this.buf, done, this.at - done);
+    this.at = 0;
+  }
 }
 
 /** Files that cannot be copied as text (Excel, historian long format, UTF-16): every column written out, then the answers. */

@@ -13,7 +13,7 @@ import { buildFeatures } from '../training/features';
 import { loadFrame } from '../training/frame';
 import { findModelVersion } from '../training/models';
 import { predictFeatures } from '../training/pipeline';
-import type { ScoreResult } from './batch';
+import { fixed7, type ScoreResult } from './batch';
 import { scoreColumns, type Scored } from './inference';
 import { modelOnnx } from './onnx-store';
 
@@ -184,6 +184,37 @@ describe('batch scoring a file', () => {
     expect(lines).toHaveLength(7); // header, 5 rows (one over two lines), and the empty string after the last line break
   }, 60_000);
 
+  it('copies a file of many blocks row for row: quoted values over two lines at block edges, text in UTF-8, every row its answers', async () => {
+    // Over 8 MB: read in several 4 MB chunks and written in several blocks, with a two-line quoted value every 9,973 rows so some fall on chunk edges.
+    const header = 'Type,Air temperature [K],Process temperature [K],Rotational speed [rpm],Torque [Nm],Tool wear [min],Note';
+    const records: string[] = [];
+    for (let i = 0; i < 260_000; i++) {
+      const note = i % 9973 === 0 ? `"Prüfung ${i}\nzweite Zeile, mit Komma"` : i % 3 === 0 ? `Übergabe ${i}` : `ok ${i}`;
+      records.push(`${'LMH'[i % 3]},${(298 + (i % 40) / 10).toFixed(1)},${(308 + (i % 30) / 10).toFixed(1)},${1200 + (i % 1500)},${(3 + (i % 600) / 10).toFixed(1)},${i % 250},${note}`);
+    }
+    const file = path.join(root, 'blocks.csv');
+    fs.writeFileSync(file, `${header}\n${records.join('\n')}\n`);
+    expect(fs.statSync(file).size).toBeGreaterThan(9 << 20);
+    const out = path.join(root, 'blocks-scored.csv');
+    const r = await score({ model: 'failures', file, out });
+    expect(r.rows).toBe(records.length);
+    const text = fs.readFileSync(out, 'utf8');
+    expect(text.startsWith(`${header},prediction,probability_0,probability_1\n`)).toBe(true);
+    // Each record comes back as it was, followed by a label and two probabilities that sum to 1.
+    const body = text.slice(header.length + ',prediction,probability_0,probability_1\n'.length);
+    let at = 0;
+    for (let i = 0; i < records.length; i++) {
+      expect(body.startsWith(records[i]!, at)).toBe(true);
+      at += records[i]!.length;
+      const end = body.indexOf('\n', at);
+      const [, label, p0, p1] = body.slice(at, end).split(',');
+      expect(label === '0' || label === '1').toBe(true);
+      expect(Math.abs(Number(p0) + Number(p1) - 1)).toBeLessThan(2e-6);
+      at = end + 1;
+    }
+    expect(at).toBe(body.length);
+  }, 120_000);
+
   it('reads Excel files too', async () => {
     const rows = [['Type', 'Air temperature [K]', 'Process temperature [K]', 'Rotational speed [rpm]', 'Torque [Nm]', 'Tool wear [min]'], ['L', 298.9, 309.1, 2861, 4.6, 143], ['M', 298.1, 308.6, 1551, 42.8, 0]];
     const wb = XLSX.utils.book_new();
@@ -271,5 +302,22 @@ describe('try it', () => {
     expect(hot!.anomaly).toBe(true);
     expect(hot!.score!).toBeGreaterThan(normal!.score!);
     expect(hot!.pushes[0]!.input).toBe('Winding temp');
+  });
+});
+
+describe('fixed7', () => {
+  it('writes an answer in 0..1 with 7 decimals and no trailing zeros, others with 7 significant digits', () => {
+    // The plain way to write it (a pattern strips the zeros); fixed7 builds the same text without one.
+    const reference = (v: number) => {
+      const q = Math.round(v * 1e7);
+      if (!(v >= 0 && v <= 1)) return String(Number(v.toPrecision(7)));
+      return q === 0 ? '0' : q === 1e7 ? '1' : `0.${String(q).padStart(7, '0').replace(/0+$/, '')}`;
+    };
+    const xs = new Float32Array(200_000);
+    let seed = 7;
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < xs.length; i++) xs[i] = i % 5 === 0 ? Math.round(next() * 1000) / 1000 : next() ** (1 + (i % 7));
+    for (const v of xs) expect(fixed7(v)).toBe(reference(v));
+    expect([0, 1, 0.5, 1e-7, 4e-8, 0.9999999, 12.345678, -3.5, NaN].map(fixed7)).toEqual(['0', '1', '0.5', '0.0000001', '0', '0.9999999', '12.34568', '-3.5', '']);
   });
 });
