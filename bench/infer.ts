@@ -16,7 +16,11 @@
  *   4. batch throughput over all 1,000,000 rows already in memory: ONNX Runtime
  *      in blocks of 16,384 rows, beside the TypeScript pipeline,
  *   5. scores the CSV file through the app's own job (read, ONNX Runtime,
- *      write the file with prediction columns) and compares with step 1.
+ *      write the file with prediction columns), with each model, and
+ *      compares with step 1,
+ *   6. the peer (bench/lib/score_peer.py): pandas reads the same file,
+ *      scikit-learn and XGBoost (300 trees, 31 leaves) and LogisticRegression
+ *      predict every row, pandas writes it out with the prediction columns.
  * Times are medians of BENCH_RUNS runs (default 3; 1 for the file jobs when
  * BENCH_FAST=1). Targets: boosting single-row p50 < 50 µs; scoring the CSV
  * no slower than importing it.
@@ -24,6 +28,7 @@
  *   npm run bench infer
  *   BENCH_ROWS=200000 BENCH_RUNS=1 npx tsx bench/infer.ts
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -215,6 +220,16 @@ async function throughput(session: ort.InferenceSession, stored: ReturnType<type
   return { onnx_rows_per_s: Math.round(frame.rows / median(onnxRuns)), typescript_rows_per_s: Math.round(frame.rows / median(tsRuns)), max_abs_diff: maxDiff };
 }
 
+/** The peer's figures for scoring the same file (bench/lib/score_peer.py), or why there are none. */
+function scorePeer(csv: string): unknown {
+  log('peer: pandas, scikit-learn and XGBoost scoring the same file …');
+  const py = spawnSync('/usr/bin/python3', [path.join(__dirname, 'lib', 'score_peer.py'), csv, '--target', 'failure', '--train-rows', String(TRAIN_ROWS), '--runs', String(RUNS)], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  if (py.status !== 0) return { skipped: `score_peer.py did not run (apt-get install python3-sklearn python3-pandas python3-xgboost): ${(py.stderr || String(py.error)).trim().split('\n').at(-1)}` };
+  const peer = JSON.parse(py.stdout) as { models: Record<string, { score_s: number; score_vs_read: number }> };
+  log(`peer: ${Object.entries(peer.models).map(([k, m]) => `${k} ${m.score_s.toFixed(2)} s (${m.score_vs_read.toFixed(1)}× reading)`).join(', ')}`);
+  return peer;
+}
+
 async function main(): Promise<void> {
   const { csv } = generatedFiles(`millwright-bench-infer-v${GENERATOR_VERSION}-${ROWS}`, { csv: '.csv' }, (f) => generate(f.csv), log);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-bench-infer-'));
@@ -235,7 +250,7 @@ async function main(): Promise<void> {
       hgb: { algorithm: 'hgb', params: { maxIter: 300, learningRate: 0.1, maxLeafNodes: 31, minSamplesLeaf: 20, l2: 0, balanced: false, earlyStopping: false } },
       logistic: { algorithm: 'logistic', params: { C: 1 } },
     };
-    let hgbModel = '';
+    const modelNames: Record<string, string> = {};
     for (const [name, cand] of Object.entries(cands)) {
       log(`fitting ${name} on ${TRAIN_ROWS.toLocaleString('en-US')} rows …`);
       const t0 = performance.now();
@@ -249,7 +264,7 @@ async function main(): Promise<void> {
         leaderboard: outcome.leaderboard, algorithm: cand.algorithm, metrics: outcome.metrics, modelBlob: core.ws.blobs.put(json), modelHash: '-', reportBlob: core.ws.blobs.put(JSON.stringify(report)),
       });
       const stored = modelOnnx(core.ws, v);
-      if (name === 'hgb') hgbModel = v.model;
+      modelNames[name] = v.model;
       const trees = pipeline.learner.kind === 'hgb' ? pipeline.learner.trees.length : 0;
       log(`${name}: fit ${fitS.toFixed(1)} s${trees ? `, ${trees} trees` : ''}, ONNX ${(stored.bytes.length / 1024).toFixed(0)} KiB`);
       const session = await ort.InferenceSession.create(stored.bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
@@ -264,22 +279,28 @@ async function main(): Promise<void> {
     }
     const floor = await bindingFloor();
     log(`onnxruntime-node alone: ${floor.one_input_p50_us} µs per call with 1 input, ${floor.twenty_inputs_p50_us} µs with ${INPUTS}`);
-    const scoreRuns: number[] = [];
-    for (let r = 0; r < RUNS; r++) {
-      const out = path.join(root, `scored-${r}.csv`);
-      const t0 = performance.now();
-      const job = await call<{ id: string }>(core, 'models.score', { model: hgbModel, file: csv, out });
-      await waitJob(core, job.id);
-      scoreRuns.push((performance.now() - t0) / 1000);
-      log(`score file ${r + 1}/${RUNS}: ${scoreRuns.at(-1)!.toFixed(2)} s (${(fs.statSync(out).size / 1e6).toFixed(0)} MB written)`);
-      fs.rmSync(out);
+    const scoreRuns: Record<string, number[]> = {};
+    for (const name of Object.keys(cands)) {
+      scoreRuns[name] = [];
+      for (let r = 0; r < RUNS; r++) {
+        const out = path.join(root, `scored-${r}.csv`);
+        const t0 = performance.now();
+        const job = await call<{ id: string }>(core, 'models.score', { model: modelNames[name], file: csv, out });
+        await waitJob(core, job.id);
+        scoreRuns[name].push((performance.now() - t0) / 1000);
+        log(`score file with ${name} ${r + 1}/${RUNS}: ${scoreRuns[name].at(-1)!.toFixed(2)} s (${(fs.statSync(out).size / 1e6).toFixed(0)} MB written)`);
+        fs.rmSync(out);
+      }
     }
     const importS = median(importRuns);
-    const scoreS = median(scoreRuns);
+    const scoreS = median(scoreRuns.hgb!);
+    const logisticScoreS = median(scoreRuns.logistic!);
+    const peer = scorePeer(csv);
     const hgb = models.hgb as { single_row: { onnx_packed: { p50_us: number } } };
     const targets = {
       hgb_single_row_p50_us: { value: hgb.single_row.onnx_packed.p50_us, max: TARGETS.hgbSingleRowP50MaxUs, pass: hgb.single_row.onnx_packed.p50_us < TARGETS.hgbSingleRowP50MaxUs },
       score_csv_vs_import_ratio: { value: round(scoreS / importS), max: TARGETS.scoreVsImportRatioMax, pass: scoreS / importS <= TARGETS.scoreVsImportRatioMax },
+      score_csv_vs_import_ratio_logistic: { value: round(logisticScoreS / importS), max: TARGETS.scoreVsImportRatioMax, pass: logisticScoreS / importS <= TARGETS.scoreVsImportRatioMax },
     };
     const cpus = os.cpus();
     const out = {
@@ -290,13 +311,23 @@ async function main(): Promise<void> {
       runs: RUNS,
       models,
       onnxruntime_node_floor: floor,
-      csv_file: { file: csv, bytes: fs.statSync(csv).size, import_s: round(importS), score_s: round(scoreS), import_runs: importRuns.map((x) => round(x)), score_runs: scoreRuns.map((x) => round(x)) },
+      csv_file: {
+        file: csv,
+        bytes: fs.statSync(csv).size,
+        import_s: round(importS),
+        score_s: round(scoreS),
+        score_s_logistic: round(logisticScoreS),
+        import_runs: importRuns.map((x) => round(x)),
+        score_runs: Object.fromEntries(Object.entries(scoreRuns).map(([k, xs]) => [k, xs.map((x) => round(x))])),
+      },
+      peer,
       targets,
       pass: Object.values(targets).every((t) => t.pass),
       notes: [
         'Single-row latency is one InferenceSession.run call, intra-op threads 1, in this process: onnx_packed on the graph the app runs in process (the 20 numbers in one float32 [1, 20] tensor; the target is checked on it), onnx on the exported graph with 20 named float32 [1] tensors; the TypeScript figure is predictFeatures on a one-row feature set.',
         `onnxruntime_node_floor: the same call on a graph that only adds its inputs; the binding costs about ${round((floor.twenty_inputs_p50_us - floor.one_input_p50_us) / (INPUTS - 1), 1)} µs per named input, so a model with ${INPUTS} named inputs cannot answer one row faster than ${floor.twenty_inputs_p50_us} µs through onnxruntime-node on this machine.`,
-        'import_s is the app\'s whole import (inspect, analyse and save as a dataset version); score_s is the app\'s whole scoring job (read the file, ONNX Runtime, write it out with prediction columns).',
+        'import_s is the app\'s whole import (inspect, analyse and save as a dataset version); score_s is the app\'s whole scoring job (read the file, ONNX Runtime, write it out with prediction columns), with the 300-tree model; score_s_logistic the same with the logistic model.',
+        'peer (bench/lib/score_peer.py): the same file scored by pandas.read_csv, predict_proba on every row (scikit-learn\'s HistGradientBoostingClassifier and XGBoost with the same 300 trees and 31 leaves, and LogisticRegression), and pandas.to_csv with the prediction columns, on all cores; score_vs_read is that whole over reading alone, the peer\'s side of score_csv_vs_import_ratio.',
       ],
     };
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
