@@ -198,23 +198,39 @@ export async function runScoring(p: ScoreParams, bytes: Uint8Array, ctx: { progr
 
   if (writing) {
     const decimal = p.settings.decimal === ',' && p.settings.delimiter !== ',' ? ',' : '.';
-    const labelText = new Map<string, string[]>();
-    const num = decimal === ',' ? (v: number) => fixed7(v).replace('.', ',') : fixed7;
-    const extras = (i: number, sep: string): string => {
-      if (scores) return `${sep}${num(scores[i]!)}${sep}${flags![i]}`;
-      if (values) return `${sep}${num(values[i]!)}`;
-      let names = labelText.get(sep);
-      if (!names) labelText.set(sep, (names = sig.classes!.map((c) => quoteFor(c, sep))));
-      let out = `${sep}${names[labels![i]!]}`;
-      for (let c = 0; c < k; c++) out += `${sep}${num(proba![i * k + c]!)}`;
-      return out;
+    /** The answers appended to row i, written into the block: each value after `sep`, in the file's encoding. */
+    const extrasFor = (sep: string, enc: BufferEncoding): Extras => {
+      const sepBytes = Buffer.from(sep, enc);
+      const dot = decimal === ',' ? 44 : 46;
+      const names = (sig.classes ?? []).map((c) => Buffer.from(sep + quoteFor(c, sep), enc));
+      if (scores) {
+        return (i, out) => {
+          out.bytes(sepBytes);
+          out.number(scores[i]!, dot);
+          out.bytes(sepBytes);
+          out.byte(48 + flags![i]!);
+        };
+      }
+      if (values) {
+        return (i, out) => {
+          out.bytes(sepBytes);
+          out.number(values[i]!, dot);
+        };
+      }
+      return (i, out) => {
+        out.bytes(names[labels![i]!]!);
+        for (let c = 0; c < k; c++) {
+          out.bytes(sepBytes);
+          out.number(proba![i * k + c]!, dot);
+        }
+      };
     };
     const tmp = `${p.out}.part-${process.pid}`;
     const fd = openOut(tmp, p.out!);
     try {
       const progress = (f: number) => ctx.progress(0.4 + share + (0.95 - 0.4 - share) * f, `Writing ${path.basename(p.out!)}…`);
-      if (canCopyRaw(p.file, p.settings)) await copyWithExtras(p.file, p.settings, table.rowCount, fd, (sep) => added.map((a) => quoteFor(a, sep)).join(sep), extras, progress, () => ctx.throwIfCancelled());
-      else writeTable(table, fd, added, extras, progress, () => ctx.throwIfCancelled());
+      if (canCopyRaw(p.file, p.settings)) await copyWithExtras(p.file, p.settings, table.rowCount, fd, (sep) => added.map((a) => quoteFor(a, sep)).join(sep), extrasFor, progress, () => ctx.throwIfCancelled());
+      else writeTable(table, fd, added, extrasFor(',', 'utf8'), progress, () => ctx.throwIfCancelled());
       fs.fsyncSync(fd);
       fs.closeSync(fd);
       fs.renameSync(tmp, p.out!);
@@ -291,7 +307,7 @@ async function copyWithExtras(
   rows: number,
   fd: number,
   header: (sep: string) => string,
-  extras: (row: number, sep: string) => string,
+  extrasFor: (sep: string, enc: BufferEncoding) => Extras,
   progress: (f: number) => void,
   checkCancelled: () => void,
 ): Promise<void> {
@@ -314,11 +330,12 @@ async function copyWithExtras(
   let pendingRow = -1;
   // Rows are copied into one buffer and written in blocks: a Buffer per row and per answer cost more than the copying.
   const out = new OutBlock(fd);
+  const extras = extrasFor(sep, enc);
   const flushRow = () => {
     if (pendingRow >= 0 && pendingRow < rows) {
       out.range(pendingBuf!, pendingStart, pendingStop);
       if (pendingMore) for (const b of pendingMore) out.bytes(b);
-      out.text(extras(pendingRow, sep), enc);
+      extras(pendingRow, out);
       out.bytes(eol!);
     }
     pendingBuf = null;
@@ -379,8 +396,11 @@ async function copyWithExtras(
   if (row !== rows) throw new Error(`Copying ${path.basename(file)} found ${row} of its ${rows} rows; the file changed while it was scored.`);
 }
 
+/** Writes the answers of one row into the block. */
+type Extras = (row: number, out: OutBlock) => void;
+
 /** Bytes and text gathered in one buffer and written to `fd` whenever it fills. */
-class OutBlock {
+export class OutBlock {
   private buf = Buffer.allocUnsafe(8 << 20);
   private at = 0;
   constructor(private readonly fd: number) {}
@@ -398,7 +418,44 @@ class OutBlock {
 
   bytes(b: Buffer): void {
     this.room(b.length);
-    this.at += b.copy(this.buf, this.at);
+    if (b.length > 16) {
+      this.at += b.copy(this.buf, this.at);
+      return;
+    }
+    // A separator or a class name: a loop here costs less than a call into C++.
+    for (let j = 0; j < b.length; j++) this.buf[this.at++] = b[j]!;
+  }
+
+  byte(c: number): void {
+    this.room(1);
+    this.buf[this.at++] = c;
+  }
+
+  /** fixed7(v) with `dot` (a byte) as the decimal mark; answers in 0..1, nearly all of them, go in as digits without a string. */
+  number(v: number, dot: number): void {
+    if (!(v >= 0 && v <= 1)) {
+      const s = fixed7(v);
+      this.text(dot === 44 ? s.replace('.', ',') : s, 'latin1');
+      return;
+    }
+    this.room(9);
+    let q = Math.round(v * 1e7);
+    if (q === 0 || q === 1e7) {
+      this.buf[this.at++] = q ? 49 : 48;
+      return;
+    }
+    let decimals = 7;
+    while (q % 10 === 0) {
+      q /= 10;
+      decimals--;
+    }
+    this.buf[this.at++] = 48;
+    this.buf[this.at++] = dot;
+    for (let j = decimals - 1; j >= 0; j--) {
+      this.buf[this.at + j] = 48 + (q % 10);
+      q = Math.floor(q / 10);
+    }
+    this.at += decimals;
   }
 
   text(s: string, enc: BufferEncoding): void {
@@ -415,21 +472,23 @@ class OutBlock {
 }
 
 /** Files that cannot be copied as text (Excel, historian long format, UTF-16): every column written out, then the answers. */
-function writeTable(table: { schema: ColumnSchema[]; columns: ColumnData[]; rowCount: number }, fd: number, added: string[], extras: (row: number, sep: string) => string, progress: (f: number) => void, checkCancelled: () => void): void {
-  fs.writeSync(fd, [...table.schema.map((c) => quote(c.header)), ...added.map(quote)].join(',') + '\n');
+function writeTable(table: { schema: ColumnSchema[]; columns: ColumnData[]; rowCount: number }, fd: number, added: string[], extras: Extras, progress: (f: number) => void, checkCancelled: () => void): void {
+  const out = new OutBlock(fd);
+  out.text([...table.schema.map((c) => quote(c.header)), ...added.map(quote)].join(',') + '\n', 'utf8');
   const n = table.rowCount;
   for (let start = 0; start < n; start += 16_384) {
     checkCancelled();
     const end = Math.min(n, start + 16_384);
-    let out = '';
     for (let i = start; i < end; i++) {
       let line = '';
       for (let c = 0; c < table.columns.length; c++) line += (c ? ',' : '') + cellText(table.columns[c]!, i);
-      out += line + extras(i, ',') + '\n';
+      out.text(line, 'utf8');
+      extras(i, out);
+      out.byte(10);
     }
-    fs.writeSync(fd, out);
     progress(end / n);
   }
+  out.flush();
 }
 
 function openOut(tmp: string, out: string): number {

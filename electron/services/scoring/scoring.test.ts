@@ -13,7 +13,7 @@ import { buildFeatures } from '../training/features';
 import { loadFrame } from '../training/frame';
 import { findModelVersion } from '../training/models';
 import { predictFeatures } from '../training/pipeline';
-import { fixed7, type ScoreResult } from './batch';
+import { fixed7, OutBlock, type ScoreResult } from './batch';
 import { scoreColumns, type Scored } from './inference';
 import { modelOnnx } from './onnx-store';
 
@@ -319,5 +319,21 @@ describe('fixed7', () => {
     for (let i = 0; i < xs.length; i++) xs[i] = i % 5 === 0 ? Math.round(next() * 1000) / 1000 : next() ** (1 + (i % 7));
     for (const v of xs) expect(fixed7(v)).toBe(reference(v));
     expect([0, 1, 0.5, 1e-7, 4e-8, 0.9999999, 12.345678, -3.5, NaN].map(fixed7)).toEqual(['0', '1', '0.5', '0.0000001', '0', '0.9999999', '12.34568', '-3.5', '']);
+
+    // The scored file's writer puts the same text in as bytes, with either decimal mark.
+    const some = [...xs.subarray(0, 5000), 0, 1, 1e-7, 12.345678, -3.5, NaN];
+    for (const [dot, mark] of [[46, '.'], [44, ',']] as const) {
+      const file = path.join(os.tmpdir(), `fixed7-${process.pid}-${dot}.txt`);
+      const fd = fs.openSync(file, 'w');
+      const out = new OutBlock(fd);
+      for (const v of some) {
+        out.number(v, dot);
+        out.byte(10);
+      }
+      out.flush();
+      fs.closeSync(fd);
+      expect(fs.readFileSync(file, 'latin1')).toBe(some.map((v) => `${fixed7(v).replace('.', mark)}\n`).join(''));
+      fs.rmSync(file);
+    }
   });
 });
