@@ -291,6 +291,12 @@ export const RecordingGapSchema = z.object({
 });
 export type RecordingGap = z.infer<typeof RecordingGapSchema>;
 
+/**
+ * The gap rows the recording page shows (the newest ones): a week of Wi-Fi drops can make thousands.
+ * recordings.live sends these newest gaps and those the sparklines need, not every gap.
+ */
+export const GAP_ROWS = 100;
+
 export const RecordingLiveSchema = z.object({
   recording: RecordingSchema,
   tags: z.array(
@@ -303,6 +309,12 @@ export const RecordingLiveSchema = z.object({
       spark: z.array(z.object({ t: z.number(), v: z.number().nullable() })),
     }),
   ),
+  /**
+   * Not every gap: the newest GAP_ROWS, and every gap that overlaps the time of the spark points
+   * sent (from the oldest of them to now, gaps still going included), in the recording's order (oldest first).
+   */
   gaps: z.array(RecordingGapSchema),
+  /** How many gaps the whole recording has (gaps holds some of them). */
+  gapsTotal: z.number().int(),
 });
 export type RecordingLive = z.infer<typeof RecordingLiveSchema>;

@@ -10,7 +10,7 @@
  * connection drops meanwhile). Sparklines come from a
  * small ring of the newest values per tag.
  */
-import { recordingMessage, type LiveValue, type RecordingGap, type RecordingState, type Tag } from '../../../shared/recording';
+import { GAP_ROWS, recordingMessage, type LiveValue, type RecordingGap, type RecordingState, type Tag } from '../../../shared/recording';
 import { DiskFullError, RecordingBuffer, type BufferStats, type GapMark } from './buffer';
 import { ConnectError, type ConnectOptions, type Driver, type DriverConnection, type Sample, type Subscription, type UnreadableTags } from './driver';
 
@@ -50,6 +50,13 @@ interface Ring {
   last: LiveValue | null;
 }
 
+/** A gap held in memory: its times as numbers (to pick the ones recordings.live sends without parsing dates) and its view. */
+interface HeldGap {
+  start: number;
+  end: number | null;
+  view: RecordingGap;
+}
+
 const fmtDelay = (ms: number) => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
 
 export class Recorder {
@@ -63,9 +70,9 @@ export class Recorder {
   private stopped = false;
   /** The open whole-source gap, if any (start ms), and its entry in gapList. */
   private gapSince: number | null = null;
-  private sourceGap: RecordingGap | null = null;
+  private sourceGap: HeldGap | null = null;
   /** The open gaps of single tags (tag index → entry in gapList): their values arrive but cannot be read. */
-  private readonly tagGaps = new Map<number, RecordingGap>();
+  private readonly tagGaps = new Map<number, HeldGap>();
   /**
    * The tags the current connection last said cannot be read. A tag gap not
    * among them was carried over from an earlier connection: it ends with the
@@ -76,7 +83,7 @@ export class Recorder {
   private reported: { message: string; advice: string; tags: number[] }[] = [];
   /** Parts reported by earlier connections whose tags' gaps are still open: said until a birth or a good value ends them. */
   private carried: { message: string; advice: string; tags: number[] }[] = [];
-  private readonly gapList: RecordingGap[] = [];
+  private readonly gapList: HeldGap[] = [];
   private status: RecorderStatus = { state: 'connecting', message: 'Connecting to the source.' };
   private connStatus: RecorderStatus = this.status;
   /** Why the buffer cannot write (a full disk), until everything that waited is written. */
@@ -101,7 +108,7 @@ export class Recorder {
     this.fresh = o.tags.map(() => true);
     this.freshFrom = o.tags.map(() => 0);
     this.rings = o.tags.map(() => ({ t: new Float64Array(RING), v: new Float64Array(RING), n: 0, head: 0, samples: 0, last: null }));
-    const leftOpen = new Map<number, { start: number; gap: RecordingGap }>();
+    const leftOpen = new Map<number, { start: number; gap: HeldGap }>();
     for (const g of this.buffer.stats().gaps) {
       const gap = this.toGap(g.start, g.end, g.reason, g.tag);
       this.gapList.push(gap);
@@ -121,12 +128,12 @@ export class Recorder {
     for (const [i, { start, gap }] of leftOpen) {
       const end = Math.max(start, this.gapSince ?? Date.now());
       this.buffer.gapEnd(end, i);
-      gap.end = new Date(end).toISOString();
+      setEnd(gap, end);
     }
   }
 
-  private toGap(start: number, end: number | null, reason: string, tag: number | null): RecordingGap {
-    return gapView({ start, end, reason, tag }, this.o.tags);
+  private toGap(start: number, end: number | null, reason: string, tag: number | null): HeldGap {
+    return { start, end, view: gapView({ start, end, reason, tag }, this.o.tags) };
   }
 
   private openGap(since: number, reason: string): void {
@@ -140,7 +147,7 @@ export class Recorder {
   private closeGap(at: number): void {
     if (this.gapSince === null) return;
     this.buffer.gapEnd(at, null);
-    if (this.sourceGap) this.sourceGap.end = new Date(at).toISOString();
+    if (this.sourceGap) setEnd(this.sourceGap, at);
     this.sourceGap = null;
     this.gapSince = null;
   }
@@ -158,9 +165,9 @@ export class Recorder {
   private closeTagGap(i: number, at: number): void {
     const gap = this.tagGaps.get(i);
     if (!gap) return;
-    const end = Math.max(at, Date.parse(gap.start));
+    const end = Math.max(at, gap.start);
     this.buffer.gapEnd(end, i);
-    gap.end = new Date(end).toISOString();
+    setEnd(gap, end);
     this.tagGaps.delete(i);
     this.fresh[i] = true;
     this.freshFrom[i] = end;
@@ -354,7 +361,12 @@ export class Recorder {
   }
 
   gaps(): RecordingGap[] {
-    return this.gapList.slice();
+    return this.gapList.map((g) => g.view);
+  }
+
+  /** The gaps recordings.live sends (see liveGaps) and how many there are in all. */
+  liveGaps(window: { from: number; to: number } | null): { gaps: RecordingGap[]; total: number } {
+    return { gaps: liveGaps(this.gapList, window).map((g) => g.view), total: this.gapList.length };
   }
 
   stats(): BufferStats {
@@ -382,6 +394,30 @@ export class Recorder {
 }
 
 /** A gap as the app shows it: ISO times, the tag by name and by id (a buffer's gaps name it by index). */
+function setEnd(g: HeldGap, end: number): void {
+  g.end = end;
+  g.view.end = new Date(end).toISOString();
+}
+
+/**
+ * The gaps the recording page needs, in the list's order (oldest first), each once: every gap that
+ * overlaps `window` (the time of the sparklines' points; a gap still going lasts until now) so the
+ * lines break there, and the newest `newest` for the table. A long recording on a flaky network has
+ * tens of thousands of gaps; sending them all every second is what this avoids.
+ */
+export function liveGaps<G extends { start: number; end: number | null }>(gaps: readonly G[], window: { from: number; to: number } | null, newest = GAP_ROWS): G[] {
+  const cut = Math.max(0, gaps.length - newest);
+  const out: G[] = [];
+  if (window) {
+    for (let i = 0; i < cut; i++) {
+      const g = gaps[i]!;
+      if ((g.end === null || g.end >= window.from) && g.start <= window.to) out.push(g);
+    }
+  }
+  for (let i = cut; i < gaps.length; i++) out.push(gaps[i]!);
+  return out;
+}
+
 export function gapView(g: GapMark, tags: readonly Tag[]): RecordingGap {
   const tag = g.tag === null ? undefined : tags[g.tag];
   return {

@@ -33,7 +33,7 @@ import type { Workspace } from '../workspace/workspace';
 import { readGaps, scanBuffer, tailBuffer, type BufferStats } from './buffer';
 import { ConnectError, type ConnectOptions, type Driver, type DriverConnection } from './driver';
 import { bufferOverview } from './overview';
-import { gapView, Recorder } from './recorder';
+import { gapView, liveGaps, Recorder } from './recorder';
 import { workspaceKeySealer, type Sealer } from './secrets';
 import { SourceStore, type SourceAccess } from './sources';
 
@@ -82,6 +82,23 @@ export interface RecordingServiceOptions {
   drivers?: Partial<Record<'opcua' | 'mqtt', Driver>>;
   /** Passed to each recorder's buffer (tests). */
   buffer?: { flushMs?: number; syncMs?: number };
+}
+
+/**
+ * The time the sparklines of recordings.live cover: from the oldest point sent to now (or the newest
+ * point, if a source's clock is ahead). null when no tag has a point: no line to break.
+ */
+function sparkWindow(tags: readonly { spark: readonly { t: number }[] }[], now: number): { from: number; to: number } | null {
+  let from = Infinity;
+  let to = now;
+  // Every point, not each tag's first and last: a buffer may hold a value stamped before the one written ahead of it.
+  for (const { spark } of tags) {
+    for (const p of spark) {
+      if (p.t < from) from = p.t;
+      if (p.t > to) to = p.t;
+    }
+  }
+  return from === Infinity ? null : { from, to };
 }
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
@@ -551,26 +568,33 @@ export class RecordingService {
   live(a: { id: number; points: number }): RecordingLive {
     const recording = this.get(a.id);
     const running = this.running.get(a.id);
-    if (running) return { recording, tags: running.recorder.live(a.points), gaps: running.recorder.gaps() };
+    // Only the gaps the page shows or breaks its sparklines at, with the count of all: a recording on a flaky network has tens of thousands.
+    if (running) {
+      const live = running.recorder.live(a.points);
+      const { gaps, total } = running.recorder.liveGaps(sparkWindow(live, Date.now()));
+      return { recording, tags: live, gaps, gapsTotal: total };
+    }
     const dir = path.join(this.dir, String(a.id));
     const tags = recording.tags;
     const tail = fs.existsSync(dir) ? tailBuffer(dir, tags.length, a.points) : tags.map(() => []);
     // The gaps file alone: scanning the buffer would read every segment's summary for counts not shown here.
     const gaps = fs.existsSync(dir) ? readGaps(dir) : [];
+    const liveTags = tags.map((t, i) => {
+      const pts = tail[i] ?? [];
+      const last = pts[pts.length - 1];
+      return {
+        id: t.id,
+        name: t.name,
+        samples: pts.length,
+        last: last ? { tag: t.id, value: last.value, text: last.value === null ? null : String(last.value), quality: last.quality, at: new Date(last.t).toISOString() } : null,
+        spark: pts.map((p) => ({ t: p.t, v: p.value })),
+      };
+    });
     return {
       recording,
-      tags: tags.map((t, i) => {
-        const pts = tail[i] ?? [];
-        const last = pts[pts.length - 1];
-        return {
-          id: t.id,
-          name: t.name,
-          samples: pts.length,
-          last: last ? { tag: t.id, value: last.value, text: last.value === null ? null : String(last.value), quality: last.quality, at: new Date(last.t).toISOString() } : null,
-          spark: pts.map((p) => ({ t: p.t, v: p.value })),
-        };
-      }),
-      gaps: gaps.map((g) => gapView(g, tags)),
+      tags: liveTags,
+      gaps: liveGaps(gaps, sparkWindow(liveTags, Date.now())).map((g) => gapView(g, tags)),
+      gapsTotal: gaps.length,
     };
   }
 

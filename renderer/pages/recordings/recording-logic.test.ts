@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RECORDING_STATES, recordingMessage, recordingNeedsAttention } from '../../../shared/recording';
-import { breakAtGaps, envelopeLine, GAP_ROWS, shownGaps, formatLiveValue, formatRange, formatValue, fromLocalInput, gapMs, parseGridSeconds, rangeProblem, rowsFor, savedDataset, stateLook, toLocalInput } from './recording-logic';
+import { GAP_ROWS, RECORDING_STATES, recordingMessage, recordingNeedsAttention } from '../../../shared/recording';
+import { breakAtGaps, envelopeLine, shownGaps, formatLiveValue, formatRange, formatValue, fromLocalInput, gapMs, parseGridSeconds, rangeProblem, rowsFor, savedDataset, stateLook, toLocalInput } from './recording-logic';
 
 describe('recording states', () => {
   it('colours only what needs attention: amber for reconnecting and interrupted, red for failed', () => {
@@ -123,6 +123,16 @@ describe('a finished save and gaps', () => {
     expect(many.rows).toHaveLength(GAP_ROWS);
     expect(many.rows[0]).toBe(250 - GAP_ROWS);
     expect(many.rows.at(-1)).toBe(249);
+  });
+
+  it('counts the older gaps from the total of the recording, not from the gaps recordings.live sent', () => {
+    // 5,000 gaps in all; sent: 3 old ones the sparklines need, then the newest GAP_ROWS.
+    const sent = [7, 12, 40, ...Array.from({ length: GAP_ROWS }, (_, i) => 4900 + i)];
+    const shown = shownGaps(sent, 5000);
+    expect(shown.rows).toEqual(sent.slice(3));
+    expect(shown.older).toBe(5000 - GAP_ROWS);
+    // Fewer than a table's worth: all shown, none left out, whatever else was sent.
+    expect(shownGaps([1, 2, 3], 3)).toEqual({ rows: [1, 2, 3], older: 0 });
   });
 
   it('measures a gap, and one still going up to now', () => {

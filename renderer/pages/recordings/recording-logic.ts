@@ -4,8 +4,7 @@
  * the time range of "Save as dataset" as a person types it, and what a finished
  * save job made. Pure, so it is unit tested.
  */
-import type { LiveValue, RecordingGap, RecordingState } from '../../../shared/recording';
-import { RECORDING_STATE_TITLES } from '../../../shared/recording';
+import { GAP_ROWS, RECORDING_STATE_TITLES, type LiveValue, type RecordingGap, type RecordingState } from '../../../shared/recording';
 
 export type StateTone = 'neutral' | 'running' | 'warn' | 'bad';
 
@@ -104,12 +103,14 @@ export function gapMs(gap: RecordingGap, now: number): number {
   return Math.max(0, end - start);
 }
 
-/** At most this many gap rows on the recording page: a week of Wi-Fi drops can make thousands. */
-export const GAP_ROWS = 100;
-
-/** The gaps the table shows (the newest `max`, in time order) and how many older ones it leaves out. */
-export function shownGaps<G>(gaps: readonly G[], max = GAP_ROWS): { rows: readonly G[]; older: number } {
-  return gaps.length <= max ? { rows: gaps, older: 0 } : { rows: gaps.slice(gaps.length - max), older: gaps.length - max };
+/**
+ * The gaps the table shows (the newest `max`, in time order) and how many older ones it leaves out.
+ * `total` is how many the recording has: recordings.live sends only some of them (the newest and
+ * those the sparklines need), so the count left out is taken from it, not from the list.
+ */
+export function shownGaps<G>(gaps: readonly G[], total = gaps.length, max = GAP_ROWS): { rows: readonly G[]; older: number } {
+  const rows = gaps.length <= max ? gaps : gaps.slice(gaps.length - max);
+  return { rows, older: Math.max(0, total - rows.length) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { formatBytes, formatDuration } from '../../../shared/format';
-import { ACTIVE_RECORDING_STATES, SOURCE_KIND_TITLES, type Recording, type RecordingLive } from '../../../shared/recording';
+import { ACTIVE_RECORDING_STATES, GAP_ROWS, SOURCE_KIND_TITLES, type Recording, type RecordingLive } from '../../../shared/recording';
 import { api, call } from '../../api/api';
 import { AppLink } from '../../components/app-link';
 import { formatTimestamp } from '../../components/format-cell';
@@ -13,7 +13,7 @@ import { errorMessage } from '../../store/report-error';
 import { useStore } from '../../store/store';
 import { formatInterval } from '../../wizards/record/record-logic';
 import { timeZoneLabel } from '../when';
-import { breakAtGaps, formatLiveValue, formatRange, GAP_ROWS, gapMs, savedDataset, shownGaps } from './recording-logic';
+import { breakAtGaps, formatLiveValue, formatRange, gapMs, savedDataset, shownGaps } from './recording-logic';
 import { RecordingStateChip } from './recording-state-chip';
 import { SaveDialog } from './save-dialog';
 import { Sparkline } from './sparkline';
@@ -86,7 +86,8 @@ export function RecordingPage({ id }: { id: number }) {
     );
   }
   const r = live.recording;
-  const gapRows = shownGaps(live.gaps);
+  // live.gaps holds the newest gaps and those the sparklines need; gapsTotal counts all of them.
+  const gapRows = shownGaps(live.gaps, live.gapsTotal);
   const savedBy = job && !isActive(job) && job.state === 'done' ? savedDataset(job.result, saveJob!.name) : null;
 
   return (
@@ -199,7 +200,7 @@ export function RecordingPage({ id }: { id: number }) {
           <h3 id="recording-gaps-h">Gaps</h3>
           <span className="muted small">Times the data stopped: lost connections, and tags that went quiet.</span>
         </div>
-        {live.gaps.length === 0 ? (
+        {live.gapsTotal === 0 ? (
           <p className="muted small" data-testid="recording-no-gaps">
             No gaps{r.samples > 0 ? ': every tag has sent values since the start.' : ' so far.'}
           </p>
@@ -207,7 +208,7 @@ export function RecordingPage({ id }: { id: number }) {
           <div className="card table-card">
             {gapRows.older > 0 && (
               <p className="muted small recording-gaps-older" data-testid="recording-gaps-older">
-                The newest {GAP_ROWS} of {live.gaps.length.toLocaleString()} gaps; {gapRows.older.toLocaleString()} older ones are kept with the recording and break its trend lines all the same.
+                The newest {GAP_ROWS} of {live.gapsTotal.toLocaleString()} gaps; {gapRows.older.toLocaleString()} older ones are kept with the recording and break its trend lines all the same.
               </p>
             )}
             <table className="table compact" data-testid="recording-gaps">
