@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RecordingBuffer, readBackward, readBuffer, readGaps, scanBuffer, tailBuffer, type BufferedSample } from './buffer';
+import { RecordingBuffer, readBackward, readBuffer, readGaps, readGapsKept, scanBuffer, tailBuffer, type BufferedSample } from './buffer';
 
 const HEADER = 8;
 const REC = 24;
@@ -239,6 +239,26 @@ describe('RecordingBuffer', () => {
     expect(text.endsWith('\n')).toBe(true);
     expect(text).not.toContain('"end":99');
     expect(readGaps(dir)).toEqual([want[0], { ...want[1], end: T0 + 4000 }, { ...want[2], end: T0 + 5000 }]);
+  });
+
+  it('keeps a stopped recording\'s gaps between reads until the gaps file changes', () => {
+    const b = openBuffer();
+    b.gapStart(T0, 'Lost the connection.', null);
+    b.gapEnd(T0 + 1000, null);
+    b.close();
+    open.length = 0;
+    const first = readGapsKept(dir);
+    expect(first).toEqual([{ start: T0, end: T0 + 1000, reason: 'Lost the connection.', tag: null }]);
+    // Not read again: the same array while the file is unchanged.
+    expect(readGapsKept(dir)).toBe(first);
+    const again = openBuffer();
+    again.gapStart(T0 + 2000, 'No value from Pump1.Temperature for 30 s.', 0);
+    again.close();
+    const second = readGapsKept(dir);
+    expect(second).not.toBe(first);
+    expect(second).toEqual([...first, { start: T0 + 2000, end: null, reason: 'No value from Pump1.Temperature for 30 s.', tag: 0 }]);
+    fs.rmSync(path.join(dir, 'gaps.jsonl'));
+    expect(readGapsKept(dir)).toEqual([]);
   });
 
   it('refuses samples it cannot store, and appends after close', () => {

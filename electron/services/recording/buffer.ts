@@ -311,6 +311,33 @@ export function readGaps(dir: string): GapMark[] {
   }
 }
 
+/** The last few folders' gaps with the gaps file's size, time and inode when read. */
+const keptGaps = new Map<string, { stamp: string; gaps: GapMark[] }>();
+const KEPT_GAPS_MAX = 4;
+
+/**
+ * readGaps, read again only when the gaps file has changed (size, time or
+ * inode): the page of a stopped recording asks for its gaps every second, and
+ * a long one has tens of thousands. The array is shared: callers must not change it.
+ */
+export function readGapsKept(dir: string): GapMark[] {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(path.join(dir, GAPS_FILE));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const stamp = `${st.size}:${st.mtimeMs}:${st.ino}`;
+  const kept = keptGaps.get(dir);
+  if (kept && kept.stamp === stamp) return kept.gaps;
+  const gaps = readGaps(dir);
+  keptGaps.delete(dir);
+  keptGaps.set(dir, { stamp, gaps });
+  if (keptGaps.size > KEPT_GAPS_MAX) keptGaps.delete(keptGaps.keys().next().value!);
+  return gaps;
+}
+
 function fileSize(file: string): number {
   try {
     return fs.statSync(file).size;

@@ -30,7 +30,7 @@ import { logInternal } from '../api/dispatch';
 import { isMissingToken } from '../datasets/import/numbers';
 import type { JobManager } from '../jobs/job-manager';
 import type { Workspace } from '../workspace/workspace';
-import { readGaps, scanBuffer, tailBuffer, type BufferStats } from './buffer';
+import { readGaps, readGapsKept, scanBuffer, tailBuffer, type BufferStats } from './buffer';
 import { ConnectError, type ConnectOptions, type Driver, type DriverConnection } from './driver';
 import { bufferOverview } from './overview';
 import { gapView, liveGaps, Recorder } from './recorder';
@@ -578,7 +578,7 @@ export class RecordingService {
     const tags = recording.tags;
     const tail = fs.existsSync(dir) ? tailBuffer(dir, tags.length, a.points) : tags.map(() => []);
     // The gaps file alone: scanning the buffer would read every segment's summary for counts not shown here.
-    const gaps = fs.existsSync(dir) ? readGaps(dir) : [];
+    const gaps = readGapsKept(dir);
     const liveTags = tags.map((t, i) => {
       const pts = tail[i] ?? [];
       const last = pts[pts.length - 1];
