@@ -317,8 +317,10 @@ const KEPT_GAPS_MAX = 4;
 
 /**
  * readGaps, read again only when the gaps file has changed (size, time or
- * inode): the page of a stopped recording asks for its gaps every second, and
- * a long one has tens of thousands. The array is shared: callers must not change it.
+ * inode): the page of a recording run by `millwright record` in another
+ * process asks for its gaps every second, while they change only when a gap
+ * starts or ends, and a long recording has tens of thousands. The array is
+ * shared: callers must not change it.
  */
 export function readGapsKept(dir: string): GapMark[] {
   let st: fs.Stats;

@@ -41,11 +41,17 @@ async function until<T>(what: string, f: () => T | Promise<T>, ms = 20_000): Pro
   }
 }
 
-/** The gaps of `all` left out of a live answer that fall in its sparklines' time (oldest point to now): the page would draw a line across them. */
+/** The gaps of `all` left out of a live answer that break a sparkline (as breakAtGaps does: the tag's own or the whole source's, between two of its points): the page would draw a line across them. */
 function missed(live: RecordingLive, all: readonly RecordingGap[], now: number): RecordingGap[] {
-  const from = Math.min(...live.tags.flatMap((t) => t.spark.map((p) => p.t)));
   const sent = new Set(live.gaps.map((g) => JSON.stringify(g)));
-  return all.filter((g) => !sent.has(JSON.stringify(g)) && (g.end === null ? now : Date.parse(g.end)) >= from && Date.parse(g.start) <= now);
+  const breaks = (g: RecordingGap) =>
+    live.tags.some((t) => {
+      if (t.spark.length < 2 || (g.tagId !== null && g.tagId !== t.id)) return false;
+      const a = Date.parse(g.start);
+      const b = g.end === null ? now : Date.parse(g.end);
+      return t.spark.some((p, i) => i > 0 && a < p.t && b > t.spark[i - 1]!.t);
+    });
+  return all.filter((g) => !sent.has(JSON.stringify(g)) && breaks(g));
 }
 
 beforeAll(async () => {
@@ -159,16 +165,21 @@ describe('a recorder holding thousands of gaps', () => {
     try {
       const all = recorder.gaps();
       expect(all).toHaveLength(5002);
-      // Sparklines from 2,000.2 s to 7,000 s: gap 0 and temperature gaps 2,000 s on, then the newest 100 (the last, 5,001, among them).
-      const sent = recorder.liveGaps({ from: T0 + 2_000_200, to: T0 + 7_000_000 });
+      const [temperature, current] = TAGS.map((t) => t.id) as [string, string];
+      const windows = (w: Record<string, { from: number; to: number }>) => new Map(Object.entries(w));
+      // Temperature's sparkline from 2,000.2 s to 7,000 s: gap 0 and temperature gaps 2,000 s on, then the newest 100 (the last, 5,001, among them).
+      const sent = recorder.liveGaps(windows({ [temperature]: { from: T0 + 2_000_200, to: T0 + 7_000_000 } }));
       expect(sent.total).toBe(5002);
       expect(sent.gaps).toEqual([all[0], ...all.slice(2000, 5002)]);
       // No sparkline points: the newest 100 only.
-      expect(recorder.liveGaps(null)).toEqual({ gaps: all.slice(5002 - GAP_ROWS), total: 5002 });
+      expect(recorder.liveGaps(new Map())).toEqual({ gaps: all.slice(5002 - GAP_ROWS), total: 5002 });
       // Sparklines after all of them but the one still going (ended at the recorder's start, here).
-      const late = recorder.liveGaps({ from: T0 + 8_000_000, to: Date.now() });
+      const late = recorder.liveGaps(windows({ [temperature]: { from: T0 + 8_000_000, to: Date.now() }, [current]: { from: T0 + 8_000_000, to: Date.now() } }));
       expect(late.gaps).toEqual(all.slice(5002 - GAP_ROWS));
       expect(late.gaps.filter((g) => g.tag === 'motor current')).toHaveLength(1);
+      // Motor current quiet since the start keeps its first points; its window is its own, so the temperature gaps since are not sent for it.
+      const quiet = recorder.liveGaps(windows({ [temperature]: { from: T0 + 6_000_000, to: T0 + 7_000_000 }, [current]: { from: T0, to: T0 + 1000 } }));
+      expect(quiet.gaps).toEqual([all[0], ...all.slice(5002 - GAP_ROWS)]);
     } finally {
       await recorder.stop();
     }

@@ -364,9 +364,9 @@ export class Recorder {
     return this.gapList.map((g) => g.view);
   }
 
-  /** The gaps recordings.live sends (see liveGaps) and how many there are in all. */
-  liveGaps(window: { from: number; to: number } | null): { gaps: RecordingGap[]; total: number } {
-    return { gaps: liveGaps(this.gapList, window).map((g) => g.view), total: this.gapList.length };
+  /** The gaps recordings.live sends (see liveGaps) and how many there are in all; `windows` by tag id. */
+  liveGaps(windows: ReadonlyMap<string, SparkWindow>): { gaps: RecordingGap[]; total: number } {
+    return { gaps: liveGaps(this.gapList, windows, (g) => g.view.tagId).map((g) => g.view), total: this.gapList.length };
   }
 
   stats(): BufferStats {
@@ -393,31 +393,46 @@ export class Recorder {
   }
 }
 
-/** A gap as the app shows it: ISO times, the tag by name and by id (a buffer's gaps name it by index). */
 function setEnd(g: HeldGap, end: number): void {
   g.end = end;
   g.view.end = new Date(end).toISOString();
 }
 
+/** The time a tag's sparkline spans: its earliest and latest point. */
+export interface SparkWindow {
+  from: number;
+  to: number;
+}
+
 /**
- * The gaps the recording page needs, in the list's order (oldest first), each once: every gap that
- * overlaps `window` (the time of the sparklines' points; a gap still going lasts until now) so the
- * lines break there, and the newest `newest` for the table. A long recording on a flaky network has
- * tens of thousands of gaps; sending them all every second is what this avoids.
+ * The gaps the recording page needs, in the list's order (oldest first), each once: the newest
+ * `newest` for the table, and every older gap that falls inside a sparkline, so the line breaks
+ * there (as breakAtGaps does: a tag's own gaps within its window, gaps of the whole source within
+ * any tag's; a gap still going lasts until now). Each tag has its own window: a tag that went quiet
+ * weeks ago keeps its old points, and one window for all would take in every gap since. A long
+ * recording on a flaky network has tens of thousands of gaps; sending them all every second is
+ * what this avoids. `tagOf` gives a gap's tag id, null for the whole source.
  */
-export function liveGaps<G extends { start: number; end: number | null }>(gaps: readonly G[], window: { from: number; to: number } | null, newest = GAP_ROWS): G[] {
+export function liveGaps<G extends { start: number; end: number | null }>(
+  gaps: readonly G[],
+  windows: ReadonlyMap<string, SparkWindow>,
+  tagOf: (g: G) => string | null,
+  newest = GAP_ROWS,
+): G[] {
   const cut = Math.max(0, gaps.length - newest);
+  const all = [...windows.values()];
+  const crosses = (g: G, w: SparkWindow) => g.start <= w.to && (g.end === null || g.end >= w.from);
   const out: G[] = [];
-  if (window) {
-    for (let i = 0; i < cut; i++) {
-      const g = gaps[i]!;
-      if ((g.end === null || g.end >= window.from) && g.start <= window.to) out.push(g);
-    }
+  for (let i = 0; i < cut; i++) {
+    const g = gaps[i]!;
+    const tag = tagOf(g);
+    if (tag === null ? all.some((w) => crosses(g, w)) : windows.has(tag) && crosses(g, windows.get(tag)!)) out.push(g);
   }
   for (let i = cut; i < gaps.length; i++) out.push(gaps[i]!);
   return out;
 }
 
+/** A gap as the app shows it: ISO times, the tag by name and by id (a buffer's gaps name it by index). */
 export function gapView(g: GapMark, tags: readonly Tag[]): RecordingGap {
   const tag = g.tag === null ? undefined : tags[g.tag];
   return {

@@ -33,7 +33,7 @@ import type { Workspace } from '../workspace/workspace';
 import { readGaps, readGapsKept, scanBuffer, tailBuffer, type BufferStats } from './buffer';
 import { ConnectError, type ConnectOptions, type Driver, type DriverConnection } from './driver';
 import { bufferOverview } from './overview';
-import { gapView, liveGaps, Recorder } from './recorder';
+import { gapView, liveGaps, Recorder, type SparkWindow } from './recorder';
 import { workspaceKeySealer, type Sealer } from './secrets';
 import { SourceStore, type SourceAccess } from './sources';
 
@@ -84,21 +84,20 @@ export interface RecordingServiceOptions {
   buffer?: { flushMs?: number; syncMs?: number };
 }
 
-/**
- * The time the sparklines of recordings.live cover: from the oldest point sent to now (or the newest
- * point, if a source's clock is ahead). null when no tag has a point: no line to break.
- */
-function sparkWindow(tags: readonly { spark: readonly { t: number }[] }[], now: number): { from: number; to: number } | null {
-  let from = Infinity;
-  let to = now;
-  // Every point, not each tag's first and last: a buffer may hold a value stamped before the one written ahead of it.
-  for (const { spark } of tags) {
+/** Each tag's sparkline window by tag id, over every point (a buffer may hold a value stamped before the one written ahead of it); tags without points have none. */
+function sparkWindows(tags: readonly { id: string; spark: readonly { t: number }[] }[]): Map<string, SparkWindow> {
+  const out = new Map<string, SparkWindow>();
+  for (const { id, spark } of tags) {
+    if (!spark.length) continue;
+    let from = Infinity;
+    let to = -Infinity;
     for (const p of spark) {
       if (p.t < from) from = p.t;
       if (p.t > to) to = p.t;
     }
+    out.set(id, { from, to });
   }
-  return from === Infinity ? null : { from, to };
+  return out;
 }
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
@@ -571,7 +570,7 @@ export class RecordingService {
     // Only the gaps the page shows or breaks its sparklines at, with the count of all: a recording on a flaky network has tens of thousands.
     if (running) {
       const live = running.recorder.live(a.points);
-      const { gaps, total } = running.recorder.liveGaps(sparkWindow(live, Date.now()));
+      const { gaps, total } = running.recorder.liveGaps(sparkWindows(live));
       return { recording, tags: live, gaps, gapsTotal: total };
     }
     const dir = path.join(this.dir, String(a.id));
@@ -593,7 +592,7 @@ export class RecordingService {
     return {
       recording,
       tags: liveTags,
-      gaps: liveGaps(gaps, sparkWindow(liveTags, Date.now())).map((g) => gapView(g, tags)),
+      gaps: liveGaps(gaps, sparkWindows(liveTags), (g) => (g.tag === null ? null : (tags[g.tag]?.id ?? ''))).map((g) => gapView(g, tags)),
       gapsTotal: gaps.length,
     };
   }
