@@ -127,7 +127,8 @@ test('the feedback loop on the NAB machine temperature: episodes from a live end
   expect(episodes.filter((e) => !overlapsWindow(e)).length).toBeGreaterThanOrEqual(3);
 
   await page.getByRole('link', { name: 'Inbox' }).click();
-  await expect(page.getByRole('heading', { name: 'Nothing to answer' })).toBeVisible();
+  // Episodes wait, but none has been asked about yet: the page does not say there is nothing to answer.
+  await expect(page.getByRole('heading', { name: 'No questions asked yet' })).toBeVisible();
   await shoot(page, '111-inbox-nothing-asked', atTop(page));
 
   // Ask me now: at most three cards, most informative first, with the badge in the navigation.
@@ -288,6 +289,12 @@ test('the feedback loop on the NAB machine temperature: episodes from a live end
   expect(compared.episodes!.challenger.falseAlarms, compared.sentence).toBeLessThan(compared.episodes!.production.falseAlarms);
   expect(compared.episodes!.challenger.caught).toBeGreaterThan(0);
   await expect(report.getByTestId('challenger-sentence')).toHaveText(compared.sentence);
+  // It catches fewer real problems than production: keeping production is the highlighted choice.
+  if (compared.episodes!.challenger.caught < compared.episodes!.production.caught) {
+    await expect(report.getByTestId('challenger-discard')).toHaveText('Keep production, discard version 3');
+    await expect(report.getByTestId('challenger-discard')).toHaveClass(/\bprimary\b/);
+    await expect(report.getByTestId('challenger-promote')).not.toHaveClass(/\bprimary\b/);
+  }
   await dismissToasts(page);
   await shoot(page, '118-challenger-report', atPart(page, 'challenger-report'));
 

@@ -85,7 +85,7 @@ export function InboxPage() {
       )}
       {!inbox && !error && <p className="muted">Loading your questions…</p>}
       {inbox && cards.length === 0 && (
-        <EmptyState icon="inbox" title="Nothing to answer" actions={askButton(true)}>
+        <EmptyState icon="inbox" title={inbox.unanswered > 0 ? 'No questions asked yet' : 'Nothing to answer'} actions={askButton(true)}>
           <p data-testid="inbox-next">{nextPromptWords(inbox.nextPromptAt, now)}</p>
           <p className="muted small">
             When a deployed model flags unusual behaviour, Millwright groups the rows into episodes and asks about a few of them at each prompt: was this a

@@ -268,6 +268,7 @@ function ChallengerView({ model, report, onChanged }: { model: ModelSummary; rep
   const sides = metricSides(report);
   const pairs = episodePairs(report);
   const warnings = promoteWarnings(report);
+  const worse = sides?.better === 'production' || warnings.length > 0;
   const targets = shadowTargets(endpoints, model.name, report.shadows);
   const serving = (endpoints ?? []).filter((e) => e.model?.name === model.name).map((e) => e.name);
   const c = report.challenger!;
@@ -358,12 +359,13 @@ function ChallengerView({ model, report, onChanged }: { model: ModelSummary; rep
           ))}
         </ul>
       )}
+      {/* When the figures favour production, keeping it is the highlighted choice; promoting stays one click away. */}
       <div className="improve-decide">
-        <button className="button primary" onClick={() => setDeciding('promote')} data-testid="challenger-promote">
+        <button className={`button${worse ? '' : ' primary'}`} onClick={() => setDeciding('promote')} data-testid="challenger-promote">
           <Icon name="check" size={16} /> Promote version {c.version}
         </button>
-        <button className="button" onClick={() => setDeciding('discard')} data-testid="challenger-discard">
-          Discard
+        <button className={`button${worse ? ' primary' : ''}`} onClick={() => setDeciding('discard')} data-testid="challenger-discard">
+          {worse ? `Keep production, discard version ${c.version}` : 'Discard'}
         </button>
       </div>
       {deciding && (

@@ -66,8 +66,8 @@ export function MonitorSettingsSection() {
       <div className="rule-line">
         Check every endpoint every {numberBox('interval', draft.interval, (v) => edit({ interval: v }), 'How often to check')}
         <select value={draft.unit} onChange={(e) => edit({ unit: e.target.value as IntervalUnit })} aria-label="Unit of the interval" data-testid="monitor-setting-unit">
-          <option value="seconds">seconds</option>
-          <option value="minutes">minutes</option>
+          <option value="seconds">{Number(draft.interval) === 1 ? 'second' : 'seconds'}</option>
+          <option value="minutes">{Number(draft.interval) === 1 ? 'minute' : 'minutes'}</option>
         </select>
       </div>
       <h3>Tell me when</h3>
