@@ -17,6 +17,7 @@ import type { Sealer } from './services/recording/secrets';
 import { coreCaller } from './test-support/core-call';
 import { startOpcUaServer, simulatedValue, type RunningOpcUaServer } from './test-support/opcua-server';
 import { HAVE_MOSQUITTO, Mosquitto, pumpReading, startPublisher } from './test-support/mosquitto';
+import { until } from './test-support/until';
 
 let root: string;
 let server: RunningOpcUaServer;
@@ -25,16 +26,6 @@ const call = coreCaller(() => core);
 
 const wsDir = () => path.join(root, 'ws');
 const open = (opts: Partial<Parameters<typeof createCore>[0]> = {}) => createCore({ workspaceDir: wsDir(), resumeEndpoints: false, monitor: false, ...opts });
-
-async function until<T>(what: string, f: () => T | Promise<T>, ms = 20_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'millwright-recording-'));

@@ -16,6 +16,7 @@ import { HAVE_MOSQUITTO, Mosquitto, startPublisher } from '../../test-support/mo
 import { readGaps, RecordingBuffer } from './buffer';
 import { gapView, Recorder } from './recorder';
 import { mqttDriver } from './mqtt';
+import { until } from '../../test-support/until';
 
 const TAGS: Tag[] = [
   { id: 'plant/pump1#temperature', name: 'temperature' },
@@ -30,16 +31,6 @@ let source = 0;
 const call = coreCaller(() => core!);
 const open = (resumeRecordings: boolean) => createCore({ workspaceDir: path.join(root, 'ws'), resumeEndpoints: false, monitor: false, resumeRecordings });
 const recDir = (id: number) => path.join(core!.ws.dir, 'recordings', String(id));
-
-async function until<T>(what: string, f: () => T | Promise<T>, ms = 20_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The gaps of `all` left out of a live answer that break a sparkline (as breakAtGaps does: the tag's own or the whole source's, between two of its points): the page would draw a line across them. */
 function missed(live: RecordingLive, all: readonly RecordingGap[], now: number): RecordingGap[] {
