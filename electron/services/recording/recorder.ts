@@ -426,7 +426,8 @@ export function liveGaps<G extends { start: number; end: number | null }>(
   for (let i = 0; i < cut; i++) {
     const g = gaps[i]!;
     const tag = tagOf(g);
-    if (tag === null ? all.some((w) => crosses(g, w)) : windows.has(tag) && crosses(g, windows.get(tag)!)) out.push(g);
+    const own = tag === null ? undefined : windows.get(tag);
+    if (tag === null ? all.some((w) => crosses(g, w)) : own !== undefined && crosses(g, own)) out.push(g);
   }
   for (let i = cut; i < gaps.length; i++) out.push(gaps[i]!);
   return out;

@@ -265,23 +265,18 @@ function flaggedRows(time: Float64Array, columns: Map<string, ColumnData>, score
   return out;
 }
 
-/** A number from a float32 result with the 7 significant digits float32 carries, fast for the common 0..1 case. */
-const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000'];
-
+/**
+ * A number from a float32 result with the 7 significant digits float32 carries: 0..1 with seven
+ * decimals at most, no trailing zeros. The scored file's rows get the same text from OutBlock.number,
+ * which writes it as bytes.
+ */
 export function fixed7(v: number): string {
   if (Number.isNaN(v)) return '';
   if (v >= 0 && v <= 1) {
-    let q = Math.round(v * 1e7);
+    const q = Math.round(v * 1e7);
     if (q === 0) return '0';
     if (q === 1e7) return '1';
-    // Seven decimals without the trailing zeros, built without a pattern: this runs for every probability of every row.
-    let decimals = 7;
-    while (q % 10 === 0) {
-      q /= 10;
-      decimals--;
-    }
-    const digits = String(q);
-    return '0.' + ZEROS[decimals - digits.length] + digits;
+    return `0.${String(q).padStart(7, '0').replace(/0+$/, '')}`;
   }
   return String(Number(v.toPrecision(7)));
 }

@@ -307,7 +307,7 @@ describe('try it', () => {
 
 describe('fixed7', () => {
   it('writes an answer in 0..1 with 7 decimals and no trailing zeros, others with 7 significant digits', () => {
-    // The plain way to write it (a pattern strips the zeros); fixed7 builds the same text without one.
+    // Seven decimals with the trailing zeros stripped; the scored file's writer (OutBlock.number, below) must give the same bytes.
     const reference = (v: number) => {
       const q = Math.round(v * 1e7);
       if (!(v >= 0 && v <= 1)) return String(Number(v.toPrecision(7)));
